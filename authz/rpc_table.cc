@@ -1,0 +1,45 @@
+#include "authz/rpc_table.h"
+
+namespace habilis::authz {
+namespace {
+
+constexpr RpcRule kRules[] = {
+    // Served without credentials so that probes and grpcurl-style tools work out of the box.
+    {"grpc.health.v1.Health/Check", Action::kPublic},
+    {"grpc.health.v1.Health/Watch", Action::kPublic},
+    {"grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", Action::kPublic},
+
+    {"habilis.v1.StructureService/CreateStructure", Action::kStructureCreate},
+    {"habilis.v1.StructureService/GetStructure", Action::kStructureRead},
+    {"habilis.v1.StructureService/ListStructures", Action::kStructureList},
+    {"habilis.v1.StructureService/UpdateStructure", Action::kStructureUpdate},
+
+    {"habilis.v1.OrgChartService/CreateService", Action::kServiceWrite},
+    {"habilis.v1.OrgChartService/GetService", Action::kServiceRead},
+    {"habilis.v1.OrgChartService/ListServices", Action::kServiceRead},
+    {"habilis.v1.OrgChartService/UpdateService", Action::kServiceWrite},
+    {"habilis.v1.OrgChartService/MergeServices", Action::kServiceWrite},
+    {"habilis.v1.OrgChartService/BatchDeleteServices", Action::kServiceWrite},
+    {"habilis.v1.OrgChartService/GetServiceTree", Action::kServiceRead},
+
+    {"habilis.v1.ApplicationService/CreateApplication", Action::kApplicationCreate},
+    {"habilis.v1.ApplicationService/GetApplication", Action::kApplicationRead},
+    {"habilis.v1.ApplicationService/ListApplications", Action::kApplicationList},
+
+    {"habilis.v1.ApiKeyService/CreateApiKey", Action::kApiKeyManage},
+    {"habilis.v1.ApiKeyService/ListApiKeys", Action::kApiKeyManage},
+    {"habilis.v1.ApiKeyService/RevokeApiKey", Action::kApiKeyManage},
+};
+
+}  // namespace
+
+std::span<const RpcRule> RpcRules() { return kRules; }
+
+const RpcRule* FindRpcRule(absl::string_view method) {
+  for (const RpcRule& rule : kRules) {
+    if (rule.method == method) return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace habilis::authz

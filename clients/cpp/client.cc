@@ -1,0 +1,36 @@
+#include "clients/cpp/client.h"
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace habilis::client {
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
+  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+}
+
+void Authorize(grpc::ClientContext& context, absl::string_view bearer) {
+  context.AddMetadata("authorization", "Bearer " + std::string(bearer));
+}
+
+ErrorDetails DetailsOf(const grpc::Status& status) {
+  ErrorDetails details;
+  google::rpc::Status rpc_status;
+  if (status.error_details().empty() || !rpc_status.ParseFromString(status.error_details())) return details;
+  for (const auto& any : rpc_status.details()) {
+    google::rpc::ErrorInfo info;
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&info)) {
+      ++details.error_info_count;
+      details.reason = info.reason();
+      details.domain = info.domain();
+    } else if (any.UnpackTo(&bad_request)) {
+      for (const auto& v : bad_request.field_violations()) {
+        details.field_violations.push_back({v.field(), v.reason(), v.description()});
+      }
+    }
+  }
+  return details;
+}
+
+}  // namespace habilis::client

@@ -1,0 +1,40 @@
+// A small C++ client library for habilisd: channels, credentials, and reading error details.
+#ifndef HABILIS_CLIENTS_CPP_CLIENT_H_
+#define HABILIS_CLIENTS_CPP_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+
+namespace habilis::client {
+
+// A plaintext channel to habilisd at `target` ("HOST:PORT").
+std::shared_ptr<grpc::Channel> Connect(const std::string& target);
+
+// Sends `bearer` (an API key or a session token) as "authorization: Bearer <bearer>" on this call.
+void Authorize(grpc::ClientContext& context, absl::string_view bearer);
+
+struct FieldViolation {
+  std::string field;
+  std::string reason;
+  std::string description;
+};
+
+// What a failed call says about itself (AIP-193).
+struct ErrorDetails {
+  // The ErrorInfo reason, e.g. "MERGE_NEEDS_THREE_SERVICES"; "" when the status carries none.
+  std::string reason;
+  std::string domain;
+  std::vector<FieldViolation> field_violations;
+  // How many ErrorInfo details the status carried (AIP-193 wants exactly one).
+  int error_info_count = 0;
+};
+
+ErrorDetails DetailsOf(const grpc::Status& status);
+
+}  // namespace habilis::client
+
+#endif  // HABILIS_CLIENTS_CPP_CLIENT_H_

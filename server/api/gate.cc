@@ -1,0 +1,56 @@
+#include "server/api/gate.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "authz/rpc_table.h"
+#include "server/common/errors.h"
+
+namespace habilis::api {
+namespace {
+
+// The bearer credential of the call: nullopt without an authorization header, "" if it is not Bearer.
+std::optional<absl::string_view> BearerOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return std::nullopt;
+  absl::string_view value(it->second.data(), it->second.size());
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || absl::AsciiStrToLower(value.substr(0, kScheme.size())) != kScheme) {
+    return absl::string_view();
+  }
+  return absl::StripAsciiWhitespace(value.substr(kScheme.size()));
+}
+
+}  // namespace
+
+absl::StatusOr<authz::Principal> Gate::Admit(const grpc::ServerContextBase& context, absl::string_view method,
+                                             const authz::Target& target) const {
+  const authz::RpcRule* rule = authz::FindRpcRule(method);
+  if (rule == nullptr) {
+    return Error(absl::StatusCode::kPermissionDenied, "RPC_NOT_IN_POLICY",
+                 absl::StrCat(method, " has no entry in the permission table"));
+  }
+  authz::Principal caller = authz::Principal::Anonymous();
+  if (rule->action != authz::Action::kPublic) {
+    std::optional<absl::string_view> bearer = BearerOf(context);
+    if (!bearer) {
+      return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING",
+                   "send 'authorization: Bearer <api key or session token>'");
+    }
+    if (!domain::ApiKeys::LooksLikeApiKey(*bearer)) {
+      return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_INVALID",
+                   "the bearer credential is not valid; check the key or log in again");
+    }
+    absl::StatusOr<authz::Principal> authenticated = api_keys_.Authenticate(*bearer);
+    if (!authenticated.ok()) return authenticated.status();
+    caller = *std::move(authenticated);
+  }
+  authz::Decision decision = engine_.Decide(caller, rule->action, target);
+  if (!decision.allowed) {
+    return Error(absl::StatusCode::kPermissionDenied, decision.reason,
+                 absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " here"));
+  }
+  return caller;
+}
+
+}  // namespace habilis::api

@@ -1,0 +1,35 @@
+// The gate every RPC passes first: authenticate the caller, then ask the engine whether the RPC's action
+// is allowed on its target. An RPC missing from the RPC table is denied.
+#ifndef HABILIS_SERVER_API_GATE_H_
+#define HABILIS_SERVER_API_GATE_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "authz/engine.h"
+#include "authz/principal.h"
+#include "grpcpp/server_context.h"
+#include "server/domain/api_keys.h"
+
+namespace habilis::api {
+
+class Gate {
+ public:
+  Gate(const domain::ApiKeys& api_keys, const authz::Engine& engine) : api_keys_(api_keys), engine_(engine) {}
+
+  // The caller of `method` ("package.Service/Method"), if allowed to act on `target`:
+  // - UNAUTHENTICATED (CREDENTIALS_MISSING / CREDENTIALS_INVALID / API_KEY_REVOKED) when the action is not
+  //   public and the credentials are absent or wrong;
+  // - PERMISSION_DENIED with the engine's reason when the engine denies, or RPC_NOT_IN_POLICY when the RPC
+  //   has no entry in the table. Whether the target exists plays no part.
+  [[nodiscard]] absl::StatusOr<authz::Principal> Admit(const grpc::ServerContextBase& context, absl::string_view method,
+                                                       const authz::Target& target) const;
+
+ private:
+  const domain::ApiKeys& api_keys_;
+  const authz::Engine& engine_;
+};
+
+}  // namespace habilis::api
+
+#endif  // HABILIS_SERVER_API_GATE_H_

@@ -1,0 +1,131 @@
+// Handlers of ApplicationService, ApiKeyService and the health service.
+#include "absl/synchronization/mutex.h"
+#include "server/api/services.h"
+#include "server/domain/resource_names.h"
+
+namespace habilis::api {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+grpc::ServerUnaryReactor* ApplicationService::CreateApplication(grpc::CallbackServerContext* ctx,
+                                                                const v1::CreateApplicationRequest* req,
+                                                                v1::CreateApplicationResponse* resp) {
+  return ServeUnary(context_, ctx, req, resp, {.application = req->application_id()},
+                    [this, req](const authz::Principal& caller, auto& out) {
+                      return WithToken(applications_.Create(caller, *req, out), out);
+                    });
+}
+
+grpc::ServerUnaryReactor* ApplicationService::GetApplication(grpc::CallbackServerContext* ctx,
+                                                             const v1::GetApplicationRequest* req,
+                                                             v1::GetApplicationResponse* resp) {
+  authz::Target target{.application = domain::ParseApplicationName(req->name()).value_or("")};
+  return ServeUnary(context_, ctx, req, resp, std::move(target),
+                    [this, req](const authz::Principal&, auto& out) { return applications_.Get(*req, out); });
+}
+
+grpc::ServerUnaryReactor* ApplicationService::ListApplications(grpc::CallbackServerContext* ctx,
+                                                               const v1::ListApplicationsRequest* req,
+                                                               v1::ListApplicationsResponse* resp) {
+  return ServeUnary(context_, ctx, req, resp, {},
+                    [this, req](const authz::Principal&, auto& out) { return applications_.List(*req, out); });
+}
+
+grpc::ServerUnaryReactor* ApiKeyService::CreateApiKey(grpc::CallbackServerContext* ctx,
+                                                      const v1::CreateApiKeyRequest* req,
+                                                      v1::CreateApiKeyResponse* resp) {
+  return ServeUnary(context_, ctx, req, resp, {}, [this, req](const authz::Principal& caller, auto& out) {
+    return WithToken(api_keys_.Create(caller, *req, out), out);
+  });
+}
+
+grpc::ServerUnaryReactor* ApiKeyService::ListApiKeys(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListApiKeysRequest* req,
+                                                     v1::ListApiKeysResponse* resp) {
+  return ServeUnary(context_, ctx, req, resp, {},
+                    [this, req](const authz::Principal&, auto& out) { return api_keys_.List(*req, out); });
+}
+
+grpc::ServerUnaryReactor* ApiKeyService::RevokeApiKey(grpc::CallbackServerContext* ctx,
+                                                      const v1::RevokeApiKeyRequest* req,
+                                                      v1::RevokeApiKeyResponse* resp) {
+  return ServeUnary(context_, ctx, req, resp, {}, [this, req](const authz::Principal& caller, auto& out) {
+    return WithToken(api_keys_.Revoke(caller, *req, out), out);
+  });
+}
+
+namespace {
+
+// The status of `service` ("" for the whole server), or nullopt for a service this server does not have.
+std::optional<HealthCheckResponse::ServingStatus> StatusOf(absl::string_view service) {
+  static constexpr absl::string_view kServices[] = {
+      "", "habilis.v1.StructureService", "habilis.v1.OrgChartService", "habilis.v1.ApplicationService",
+      "habilis.v1.ApiKeyService"};
+  for (absl::string_view known : kServices) {
+    if (known == service) return HealthCheckResponse::SERVING;
+  }
+  return std::nullopt;
+}
+
+// Sends the status once, then holds the stream open until the client leaves or the server stops.
+class WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {
+ public:
+  explicit WatchReactor(HealthCheckResponse::ServingStatus status) {
+    response_.set_status(status);
+    StartWrite(&response_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) FinishOnce(grpc::Status::CANCELLED);
+  }
+  void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+
+ private:
+  void FinishOnce(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  HealthCheckResponse response_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class FailedWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
+ public:
+  explicit FailedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* ctx, const HealthCheckRequest* req,
+                                               HealthCheckResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, "grpc.health.v1.Health/Check", {});
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  std::optional<HealthCheckResponse::ServingStatus> status = StatusOf(req->service());
+  if (!status) {
+    reactor->Finish(ToGrpcStatus(Error(absl::StatusCode::kNotFound, "SERVICE_UNKNOWN",
+                                       "this server has no such service")));
+    return reactor;
+  }
+  resp->set_status(*status);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(grpc::CallbackServerContext* ctx,
+                                                                   const HealthCheckRequest* req) {
+  absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, "grpc.health.v1.Health/Watch", {});
+  if (!caller.ok()) return new FailedWatch(ToGrpcStatus(caller.status()));
+  return new WatchReactor(StatusOf(req->service()).value_or(HealthCheckResponse::SERVICE_UNKNOWN));
+}
+
+}  // namespace habilis::api

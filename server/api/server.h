@@ -1,0 +1,37 @@
+// habilisd's gRPC server: every service, reflection and health, wired to one store.
+#ifndef HABILIS_SERVER_API_SERVER_H_
+#define HABILIS_SERVER_API_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "server/config.h"
+#include "server/domain/support.h"
+#include "store/store.h"
+
+namespace habilis::api {
+
+class Server {
+ public:
+  // Starts serving on config.listen. `store` and `clock` must outlive the server.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(const Config& config, store::Store& store,
+                                                                     const domain::Clock& clock);
+  ~Server();
+
+  // The port actually bound (useful with port 0).
+  int port() const;
+  // Stops accepting calls, cancels open streams after a grace period, and waits for handlers to finish.
+  void Shutdown();
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+  struct Parts;
+
+ private:
+  explicit Server(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace habilis::api
+
+#endif  // HABILIS_SERVER_API_SERVER_H_

@@ -1,0 +1,113 @@
+// The gRPC services: thin handlers that name the target, pass the gate, and call a domain command.
+#ifndef HABILIS_SERVER_API_SERVICES_H_
+#define HABILIS_SERVER_API_SERVICES_H_
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/org_chart.grpc.pb.h"
+#include "habilis/v1/structures.grpc.pb.h"
+#include "server/api/unary.h"
+#include "server/domain/api_keys.h"
+#include "server/domain/applications.h"
+#include "server/domain/org_chart.h"
+#include "server/domain/structures.h"
+
+namespace habilis::api {
+
+class StructureService final : public v1::StructureService::CallbackService {
+ public:
+  StructureService(const CallContext& context, domain::Structures& structures)
+      : context_(context), structures_(structures) {}
+
+  grpc::ServerUnaryReactor* CreateStructure(grpc::CallbackServerContext* ctx, const v1::CreateStructureRequest* req,
+                                            v1::CreateStructureResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStructure(grpc::CallbackServerContext* ctx, const v1::GetStructureRequest* req,
+                                         v1::GetStructureResponse* resp) override;
+  grpc::ServerUnaryReactor* ListStructures(grpc::CallbackServerContext* ctx, const v1::ListStructuresRequest* req,
+                                           v1::ListStructuresResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateStructure(grpc::CallbackServerContext* ctx, const v1::UpdateStructureRequest* req,
+                                            v1::UpdateStructureResponse* resp) override;
+
+ private:
+  const CallContext& context_;
+  domain::Structures& structures_;
+};
+
+class OrgChartService final : public v1::OrgChartService::CallbackService {
+ public:
+  OrgChartService(const CallContext& context, domain::OrgChart& org_chart) : context_(context), org_chart_(org_chart) {}
+
+  grpc::ServerUnaryReactor* CreateService(grpc::CallbackServerContext* ctx, const v1::CreateServiceRequest* req,
+                                          v1::CreateServiceResponse* resp) override;
+  grpc::ServerUnaryReactor* GetService(grpc::CallbackServerContext* ctx, const v1::GetServiceRequest* req,
+                                       v1::GetServiceResponse* resp) override;
+  grpc::ServerUnaryReactor* ListServices(grpc::CallbackServerContext* ctx, const v1::ListServicesRequest* req,
+                                         v1::ListServicesResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateService(grpc::CallbackServerContext* ctx, const v1::UpdateServiceRequest* req,
+                                          v1::UpdateServiceResponse* resp) override;
+  grpc::ServerUnaryReactor* MergeServices(grpc::CallbackServerContext* ctx, const v1::MergeServicesRequest* req,
+                                          v1::MergeServicesResponse* resp) override;
+  grpc::ServerUnaryReactor* BatchDeleteServices(grpc::CallbackServerContext* ctx,
+                                                const v1::BatchDeleteServicesRequest* req,
+                                                v1::BatchDeleteServicesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetServiceTree(grpc::CallbackServerContext* ctx, const v1::GetServiceTreeRequest* req,
+                                           v1::GetServiceTreeResponse* resp) override;
+
+ private:
+  const CallContext& context_;
+  domain::OrgChart& org_chart_;
+};
+
+class ApplicationService final : public v1::ApplicationService::CallbackService {
+ public:
+  ApplicationService(const CallContext& context, domain::Applications& applications)
+      : context_(context), applications_(applications) {}
+
+  grpc::ServerUnaryReactor* CreateApplication(grpc::CallbackServerContext* ctx,
+                                              const v1::CreateApplicationRequest* req,
+                                              v1::CreateApplicationResponse* resp) override;
+  grpc::ServerUnaryReactor* GetApplication(grpc::CallbackServerContext* ctx, const v1::GetApplicationRequest* req,
+                                           v1::GetApplicationResponse* resp) override;
+  grpc::ServerUnaryReactor* ListApplications(grpc::CallbackServerContext* ctx,
+                                             const v1::ListApplicationsRequest* req,
+                                             v1::ListApplicationsResponse* resp) override;
+
+ private:
+  const CallContext& context_;
+  domain::Applications& applications_;
+};
+
+class ApiKeyService final : public v1::ApiKeyService::CallbackService {
+ public:
+  ApiKeyService(const CallContext& context, domain::ApiKeys& api_keys) : context_(context), api_keys_(api_keys) {}
+
+  grpc::ServerUnaryReactor* CreateApiKey(grpc::CallbackServerContext* ctx, const v1::CreateApiKeyRequest* req,
+                                         v1::CreateApiKeyResponse* resp) override;
+  grpc::ServerUnaryReactor* ListApiKeys(grpc::CallbackServerContext* ctx, const v1::ListApiKeysRequest* req,
+                                        v1::ListApiKeysResponse* resp) override;
+  grpc::ServerUnaryReactor* RevokeApiKey(grpc::CallbackServerContext* ctx, const v1::RevokeApiKeyRequest* req,
+                                         v1::RevokeApiKeyResponse* resp) override;
+
+ private:
+  const CallContext& context_;
+  domain::ApiKeys& api_keys_;
+};
+
+// grpc.health.v1.Health: SERVING for "" and for every habilis service once the server is up.
+class HealthService final : public grpc::health::v1::Health::CallbackService {
+ public:
+  explicit HealthService(const Gate& gate) : gate_(gate) {}
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
+                                  grpc::health::v1::HealthCheckResponse* resp) override;
+  grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
+      grpc::CallbackServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req) override;
+
+ private:
+  const Gate& gate_;
+};
+
+}  // namespace habilis::api
+
+#endif  // HABILIS_SERVER_API_SERVICES_H_

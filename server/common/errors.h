@@ -1,0 +1,50 @@
+// The error model (AIP-193): every error carries a canonical code, a message that says how to fix the
+// problem, and exactly one google.rpc.ErrorInfo with an UPPER_SNAKE reason; invalid fields also carry a
+// google.rpc.BadRequest. Inside habilis they travel as absl::Status payloads; ToGrpcStatus converts them
+// at the gRPC boundary.
+#ifndef HABILIS_SERVER_COMMON_ERRORS_H_
+#define HABILIS_SERVER_COMMON_ERRORS_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace habilis {
+
+inline constexpr absl::string_view kErrorDomain = "habilis";
+
+// An error with the given code, ErrorInfo reason and message.
+absl::Status Error(absl::StatusCode code, absl::string_view reason, absl::string_view message);
+
+// Collects invalid fields, so that one answer names every problem of a request.
+class FieldViolations {
+ public:
+  // field: the request path, e.g. "structure.siret". reason: UPPER_SNAKE, e.g. "SIRET_CHECKSUM".
+  void Add(absl::string_view field, absl::string_view reason, absl::string_view description);
+  bool empty() const { return violations_.empty(); }
+  // INVALID_ARGUMENT with a BadRequest of every violation and the first one's reason; OK when empty.
+  absl::Status ToStatus() const;
+
+ private:
+  struct Violation {
+    std::string field, reason, description;
+  };
+  std::vector<Violation> violations_;
+};
+
+// A single invalid field.
+absl::Status InvalidField(absl::string_view field, absl::string_view reason, absl::string_view description);
+
+// The ErrorInfo reason of a status built by the functions above; "" for a status without one.
+std::string ErrorReason(const absl::Status& status);
+
+// The one place where absl statuses become gRPC statuses. Errors without ErrorInfo (from the store, say)
+// get a reason from their code; INTERNAL and DATA_LOSS messages are replaced so internals never leak.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace habilis
+
+#endif  // HABILIS_SERVER_COMMON_ERRORS_H_

@@ -1,0 +1,29 @@
+// The configuration of habilisd: one struct with its defaults, validated once at start-up.
+#ifndef HABILIS_SERVER_CONFIG_H_
+#define HABILIS_SERVER_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace habilis {
+
+struct Config {
+  // HOST:PORT to serve gRPC on; port 0 picks a free port (printed at start-up).
+  std::string listen = "127.0.0.1:50051";
+  // Directory of the embedded RocksDB store; created if missing.
+  std::string data_dir = "./data";
+  // Requests larger than this are refused with RESOURCE_EXHAUSTED before any handler runs.
+  int max_message_bytes = 4 << 20;
+  // Threads that run handlers (they block on store commits).
+  int worker_threads = 4;
+  // Seed a small demo (operator key, structure, services, application) into an empty store.
+  bool seed_demo = false;
+
+  // INVALID_ARGUMENT naming the first bad setting.
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+}  // namespace habilis
+
+#endif  // HABILIS_SERVER_CONFIG_H_

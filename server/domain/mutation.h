@@ -1,0 +1,50 @@
+// How every mutating command runs: one store transaction, with AIP-155 request ids and validate_only.
+#ifndef HABILIS_SERVER_DOMAIN_MUTATION_H_
+#define HABILIS_SERVER_DOMAIN_MUTATION_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "authz/principal.h"
+#include "google/protobuf/message.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+struct MutationOptions {
+  // AIP-155: empty, or 1 to 128 of [A-Za-z0-9_.-] (a UUID fits).
+  absl::string_view request_id;
+  // Run everything, commit nothing, and answer what would change.
+  bool validate_only = false;
+};
+
+// Runs `apply` (which fills `response`) in one store transaction on behalf of `caller`.
+// - If `caller` already sent `request_id` with an identical request, `response` is the first answer and
+//   nothing is written; with a different request, the call fails with ALREADY_EXISTS (REQUEST_ID_REUSED).
+// - `apply` may run several times (conflict retries): `response` is cleared before each run.
+// - Returns the revision that holds the change (the current one for a replay or a dry run).
+[[nodiscard]] absl::StatusOr<store::Revision> RunMutation(
+    store::Store& store, const authz::Principal& caller, const google::protobuf::Message& request,
+    const MutationOptions& options, google::protobuf::Message& response,
+    absl::FunctionRef<absl::Status(store::Transaction&)> apply);
+
+// Loads the record at `key` into `out`; NOT_FOUND (with `reason` and `message`) if absent.
+[[nodiscard]] absl::Status LoadRecord(store::Reader& reader, absl::string_view key, google::protobuf::Message& out,
+                                      absl::string_view reason, absl::string_view message);
+// True if `key` holds a record.
+[[nodiscard]] absl::StatusOr<bool> Exists(store::Reader& reader, absl::string_view key);
+[[nodiscard]] absl::Status StoreRecord(store::Transaction& txn, absl::string_view key,
+                                       const google::protobuf::Message& record);
+
+// The etag of a resource: a digest of its content (without its etag field).
+std::string ComputeEtag(const google::protobuf::Message& resource);
+
+// Reads a uint64 counter at `key` (0 if absent) and writes it back incremented: a guard key that makes
+// concurrent transactions touching the same set of records conflict (see store::Transaction).
+[[nodiscard]] absl::Status TouchGuard(store::Transaction& txn, absl::string_view key);
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_MUTATION_H_

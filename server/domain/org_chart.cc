@@ -1,0 +1,439 @@
+#include "server/domain/org_chart.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/mutation.h"
+#include "server/domain/resource_names.h"
+#include "server/domain/text.h"
+#include "store/encoding.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+constexpr absl::string_view kParentFormat = "must be structures/{siret} with a 14-digit SIRET";
+
+// The services of one structure, loaded whole: org charts hold tens to hundreds of services.
+class Chart {
+ public:
+  static absl::StatusOr<Chart> Load(store::Reader& reader, absl::string_view siret) {
+    Chart chart;
+    chart.siret_ = std::string(siret);
+    absl::Status parse_status;
+    RETURN_IF_ERROR(store::ScanPrefix(reader, store::ServicePrefix(siret), [&](absl::string_view key,
+                                                                               absl::string_view value) {
+      v1::Service service;
+      if (!service.ParseFromString(std::string(value))) {
+        parse_status = absl::DataLossError("a stored service does not parse");
+        return false;
+      }
+      chart.services_.emplace(store::SecondComponent(key), std::move(service));
+      return true;
+    }));
+    RETURN_IF_ERROR(parse_status);
+    return chart;
+  }
+
+  const std::map<std::string, v1::Service>& services() const { return services_; }
+  const v1::Service* Find(absl::string_view id) const {
+    auto it = services_.find(std::string(id));
+    return it == services_.end() ? nullptr : &it->second;
+  }
+  // Service id of the parent of `id`; "" for the root level.
+  std::string ParentId(absl::string_view id) const {
+    const v1::Service* service = Find(id);
+    if (service == nullptr || service->parent().empty()) return "";
+    std::optional<ServiceName> parent = ParseServiceName(service->parent());
+    return parent ? parent->service_id : "";
+  }
+  bool IsDescendant(absl::string_view id, absl::string_view ancestor) const {
+    for (std::string cur = ParentId(id); !cur.empty(); cur = ParentId(cur)) {
+      if (cur == ancestor) return true;
+    }
+    return false;
+  }
+  std::vector<std::string> Children(absl::string_view id) const {
+    std::vector<std::string> children;
+    for (const auto& [child_id, service] : services_) {
+      if (ParentId(child_id) == id) children.push_back(child_id);
+    }
+    return children;
+  }
+
+ private:
+  std::string siret_;
+  std::map<std::string, v1::Service> services_;
+};
+
+absl::Status StructureMustExist(store::Reader& reader, absl::string_view siret) {
+  ASSIGN_OR_RETURN(bool exists, Exists(reader, store::StructureKey(siret)));
+  if (!exists) {
+    return Error(absl::StatusCode::kNotFound, "STRUCTURE_NOT_FOUND",
+                 absl::StrCat("structure ", siret, " does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ServiceNotFound(absl::string_view name) {
+  return Error(absl::StatusCode::kNotFound, "SERVICE_NOT_FOUND", absl::StrCat("service ", name, " does not exist"));
+}
+
+absl::Status NameTaken(absl::string_view display_name) {
+  return Error(absl::StatusCode::kAlreadyExists, "SERVICE_NAME_TAKEN",
+               absl::StrCat("the structure already has a service named '", display_name,
+                            "' (names are compared ignoring case)"));
+}
+
+// Parses `name` as a service of structure `siret` or adds a violation on `field`.
+std::optional<std::string> ServiceIdIn(FieldViolations& violations, absl::string_view field, absl::string_view name,
+                                       absl::string_view siret) {
+  std::optional<ServiceName> parsed = ParseServiceName(name);
+  if (!parsed) {
+    violations.Add(field, "NAME_FORMAT", "must be structures/{siret}/services/{service}");
+    return std::nullopt;
+  }
+  if (parsed->siret != siret) {
+    violations.Add(field, "OTHER_STRUCTURE", "must name a service of the structure the request is about");
+    return std::nullopt;
+  }
+  return parsed->service_id;
+}
+
+void CheckServiceFields(FieldViolations& violations, const v1::Service& service) {
+  CheckText(violations, "service.display_name", service.display_name(), 200, true);
+  CheckText(violations, "service.service_type", service.service_type(), 100, false);
+}
+
+// Writes `service` (with fresh update time and etag) under its key.
+absl::Status Save(store::Transaction& txn, absl::string_view siret, absl::string_view id, v1::Service& service,
+                  absl::Time now) {
+  SetTimestamp(now, service.mutable_update_time());
+  service.set_etag(ComputeEtag(service));
+  return StoreRecord(txn, store::ServiceKey(siret, id), service);
+}
+
+void AddNode(const Chart& chart, const std::string& id, v1::ServiceNode* node) {
+  *node->mutable_service() = *chart.Find(id);
+  std::vector<std::string> children = chart.Children(id);
+  std::sort(children.begin(), children.end(), [&](const std::string& a, const std::string& b) {
+    return FoldName(chart.Find(a)->display_name()) < FoldName(chart.Find(b)->display_name());
+  });
+  int descendants = 0;
+  for (const std::string& child : children) {
+    v1::ServiceNode* child_node = node->add_children();
+    AddNode(chart, child, child_node);
+    descendants += 1 + child_node->descendant_count();
+  }
+  node->set_descendant_count(descendants);
+}
+
+}  // namespace
+
+absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& caller,
+                                                        const v1::CreateServiceRequest& request,
+                                                        v1::CreateServiceResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) violations.Add("parent", "NAME_FORMAT", kParentFormat);
+  CheckServiceFields(violations, request.service());
+  std::optional<std::string> parent_id;
+  if (siret && !request.service().parent().empty()) {
+    parent_id = ServiceIdIn(violations, "service.parent", request.service().parent(), *siret);
+  }
+  if (!request.service_id().empty() && !IsValidResourceId(request.service_id())) {
+    violations.Add("service_id", "ID_FORMAT", "must be 1 to 63 of [a-z0-9-], starting with a letter");
+  }
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  const std::string id = request.service_id().empty() ? absl::StrCat("s", RandomHex(6)) : request.service_id();
+  v1::Service service;
+  service.set_name(ServiceResourceName(*siret, id));
+  service.set_display_name(NormalizeSpaces(request.service().display_name()));
+  service.set_service_type(NormalizeSpaces(request.service().service_type()));
+  if (parent_id) service.set_parent(ServiceResourceName(*siret, *parent_id));
+  absl::Time now = clock_.Now();
+  SetTimestamp(now, service.mutable_create_time());
+
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+                       if (parent_id) {
+                         ASSIGN_OR_RETURN(bool parent_exists, Exists(txn, store::ServiceKey(*siret, *parent_id)));
+                         if (!parent_exists) return ServiceNotFound(service.parent());
+                       }
+                       ASSIGN_OR_RETURN(bool id_taken, Exists(txn, store::ServiceKey(*siret, id)));
+                       if (id_taken) {
+                         return Error(absl::StatusCode::kAlreadyExists, "SERVICE_ID_TAKEN",
+                                      absl::StrCat("service ", service.name(), " already exists"));
+                       }
+                       const std::string name_key = store::ServiceNameKey(*siret, FoldName(service.display_name()));
+                       ASSIGN_OR_RETURN(bool name_taken, Exists(txn, name_key));
+                       if (name_taken) return NameTaken(service.display_name());
+                       RETURN_IF_ERROR(txn.Put(name_key, id));
+                       v1::Service saved = service;
+                       RETURN_IF_ERROR(Save(txn, *siret, id, saved, now));
+                       *response.mutable_service() = saved;
+                       return absl::OkStatus();
+                     });
+}
+
+absl::Status OrgChart::GetService(const v1::GetServiceRequest& request, v1::GetServiceResponse& response) {
+  std::optional<ServiceName> name = ParseServiceName(request.name());
+  if (!name) return InvalidField("name", "NAME_FORMAT", "must be structures/{siret}/services/{service}");
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, name->siret));
+        absl::Status loaded = LoadRecord(reader, store::ServiceKey(name->siret, name->service_id),
+                                         *response.mutable_service(), "SERVICE_NOT_FOUND", "");
+        if (absl::IsNotFound(loaded)) return ServiceNotFound(request.name());
+        return loaded;
+      })
+      .status();
+}
+
+absl::Status OrgChart::ListServices(const v1::ListServicesRequest& request, v1::ListServicesResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", kParentFormat);
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, *siret));
+        return ReadPage(reader, store::ServicePrefix(*siret), request.page_size(), request.page_token(),
+                        [&] { return response.add_services(); }, response.mutable_next_page_token());
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& caller,
+                                                        const v1::UpdateServiceRequest& request,
+                                                        v1::UpdateServiceResponse& response) {
+  const v1::Service& in = request.service();
+  std::optional<ServiceName> name = ParseServiceName(in.name());
+  if (!name) return InvalidField("service.name", "NAME_FORMAT", "must be structures/{siret}/services/{service}");
+  bool set_name = false, set_type = false, set_parent = false;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "display_name") {
+      set_name = true;
+    } else if (path == "service_type") {
+      set_type = true;
+    } else if (path == "parent") {
+      set_parent = true;
+    } else if (path == "*") {
+      set_name = set_type = set_parent = true;
+    } else {
+      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
+                          absl::StrCat("'", path, "' cannot be updated; allowed: display_name, service_type, parent"));
+    }
+  }
+  if (request.update_mask().paths().empty()) {
+    set_name = !in.display_name().empty();
+    set_type = !in.service_type().empty();
+    set_parent = !in.parent().empty();
+  }
+  FieldViolations violations;
+  if (set_name) CheckText(violations, "service.display_name", in.display_name(), 200, true);
+  if (set_type) CheckText(violations, "service.service_type", in.service_type(), 100, false);
+  std::optional<std::string> new_parent_id;
+  if (set_parent && !in.parent().empty()) {
+    new_parent_id = ServiceIdIn(violations, "service.parent", in.parent(), name->siret);
+    if (new_parent_id && *new_parent_id == name->service_id) {
+      violations.Add("service.parent", "PARENT_IS_SELF", "a service cannot be its own parent");
+    }
+  }
+  RETURN_IF_ERROR(violations.ToStatus());
+  const std::string& siret = name->siret;
+  const std::string& id = name->service_id;
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, siret));
+        RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(siret)));
+        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, siret));
+        const v1::Service* current = chart.Find(id);
+        if (current == nullptr) return ServiceNotFound(in.name());
+        if (!in.etag().empty() && in.etag() != current->etag()) {
+          return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                       "the service changed since it was read; read it again and retry");
+        }
+        v1::Service service = *current;
+        if (set_name) {
+          std::string display_name = NormalizeSpaces(in.display_name());
+          std::string old_key = store::ServiceNameKey(siret, FoldName(service.display_name()));
+          std::string new_key = store::ServiceNameKey(siret, FoldName(display_name));
+          if (new_key != old_key) {
+            ASSIGN_OR_RETURN(bool taken, Exists(txn, new_key));
+            if (taken) return NameTaken(display_name);
+            RETURN_IF_ERROR(txn.Delete(old_key));
+            RETURN_IF_ERROR(txn.Put(new_key, id));
+          }
+          service.set_display_name(display_name);
+        }
+        if (set_type) service.set_service_type(NormalizeSpaces(in.service_type()));
+        if (set_parent) {
+          if (new_parent_id) {
+            if (chart.Find(*new_parent_id) == nullptr) return ServiceNotFound(in.parent());
+            if (chart.IsDescendant(*new_parent_id, id)) {
+              return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_CYCLE",
+                           "a service cannot move under one of its own sub-services");
+            }
+            service.set_parent(ServiceResourceName(siret, *new_parent_id));
+          } else {
+            service.clear_parent();
+          }
+        }
+        RETURN_IF_ERROR(Save(txn, siret, id, service, clock_.Now()));
+        *response.mutable_service() = service;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& caller,
+                                                        const v1::MergeServicesRequest& request,
+                                                        v1::MergeServicesResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", kParentFormat);
+  std::set<std::string> sources;
+  for (int i = 0; i < request.sources_size(); ++i) {
+    std::string field = absl::StrCat("sources[", i, "]");
+    std::optional<std::string> id = ServiceIdIn(violations, field, request.sources(i), *siret);
+    if (id && !sources.insert(*id).second) violations.Add(field, "DUPLICATE", "names a service already listed");
+  }
+  if (request.sources_size() < 2) {
+    violations.Add("sources", "MERGE_NEEDS_TWO_SOURCES", "select at least two services to merge");
+  }
+  std::optional<std::string> target;
+  if (request.target().empty()) {
+    violations.Add("target", "REQUIRED", "name the service that receives the merged services");
+  } else {
+    target = ServiceIdIn(violations, "target", request.target(), *siret);
+  }
+  RETURN_IF_ERROR(violations.ToStatus());
+  if (sources.contains(*target)) {
+    return InvalidField("target", "MERGE_TARGET_IS_SOURCE", "the target cannot be one of the merged services");
+  }
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+        RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
+        if (chart.services().size() < 3) {
+          return Error(absl::StatusCode::kFailedPrecondition, "MERGE_NEEDS_THREE_SERVICES",
+                       "a merge needs a structure with at least three services");
+        }
+        for (const std::string& id : sources) {
+          if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
+        }
+        if (sources.size() >= chart.services().size()) {
+          return Error(absl::StatusCode::kFailedPrecondition, "MERGE_SELECTS_EVERY_SERVICE",
+                       "every service of the structure is selected; leave one out as the target");
+        }
+        if (chart.Find(*target) == nullptr) return ServiceNotFound(request.target());
+
+        absl::Time now = clock_.Now();
+        const std::string target_name = ServiceResourceName(*siret, *target);
+        // Children of the sources hang under the target from now on.
+        for (const auto& [id, service] : chart.services()) {
+          if (sources.contains(id) || id == *target) continue;
+          if (!sources.contains(chart.ParentId(id))) continue;
+          v1::Service moved = service;
+          moved.set_parent(target_name);
+          RETURN_IF_ERROR(Save(txn, *siret, id, moved, now));
+          response.add_moved_services(moved.name());
+        }
+        // A target below a source climbs to the nearest ancestor that survives.
+        v1::Service target_service = *chart.Find(*target);
+        std::string ancestor = chart.ParentId(*target);
+        while (sources.contains(ancestor)) ancestor = chart.ParentId(ancestor);
+        if (ancestor != chart.ParentId(*target)) {
+          if (ancestor.empty()) {
+            target_service.clear_parent();
+          } else {
+            target_service.set_parent(ServiceResourceName(*siret, ancestor));
+          }
+          RETURN_IF_ERROR(Save(txn, *siret, *target, target_service, now));
+        }
+        for (const std::string& id : sources) {
+          RETURN_IF_ERROR(txn.Delete(store::ServiceKey(*siret, id)));
+          RETURN_IF_ERROR(txn.Delete(store::ServiceNameKey(*siret, FoldName(chart.Find(id)->display_name()))));
+          response.add_removed_services(ServiceResourceName(*siret, id));
+        }
+        *response.mutable_target() = target_service;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Principal& caller,
+                                                              const v1::BatchDeleteServicesRequest& request,
+                                                              v1::BatchDeleteServicesResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", kParentFormat);
+  std::set<std::string> doomed;
+  for (int i = 0; i < request.names_size(); ++i) {
+    std::string field = absl::StrCat("names[", i, "]");
+    std::optional<std::string> id = ServiceIdIn(violations, field, request.names(i), *siret);
+    if (id && !doomed.insert(*id).second) violations.Add(field, "DUPLICATE", "names a service already listed");
+  }
+  if (request.names().empty()) violations.Add("names", "REQUIRED", "name at least one service to delete");
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+        RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
+        for (const std::string& id : doomed) {
+          if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
+        }
+        for (const std::string& id : doomed) {
+          for (const std::string& child : chart.Children(id)) {
+            if (doomed.contains(child)) continue;  // deleted in the same request
+            return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_HAS_CHILDREN",
+                         absl::StrCat("service ", ServiceResourceName(*siret, id), " still has the sub-service ",
+                                      ServiceResourceName(*siret, child),
+                                      "; move or delete it first, or delete both together"));
+          }
+        }
+        for (const std::string& id : doomed) {
+          RETURN_IF_ERROR(txn.Delete(store::ServiceKey(*siret, id)));
+          RETURN_IF_ERROR(txn.Delete(store::ServiceNameKey(*siret, FoldName(chart.Find(id)->display_name()))));
+          response.add_deleted_services(ServiceResourceName(*siret, id));
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::Status OrgChart::GetServiceTree(const v1::GetServiceTreeRequest& request, v1::GetServiceTreeResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.structure());
+  if (!siret) return InvalidField("structure", "NAME_FORMAT", kParentFormat);
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, *siret));
+        ASSIGN_OR_RETURN(Chart chart, Chart::Load(reader, *siret));
+        v1::ServiceNode root;
+        for (const std::string& id : chart.Children("")) {
+          AddNode(chart, id, root.add_children());
+        }
+        std::sort(root.mutable_children()->begin(), root.mutable_children()->end(),
+                  [](const v1::ServiceNode& a, const v1::ServiceNode& b) {
+                    return FoldName(a.service().display_name()) < FoldName(b.service().display_name());
+                  });
+        response.mutable_roots()->Swap(root.mutable_children());
+        response.set_service_count(static_cast<int>(chart.services().size()));
+        return absl::OkStatus();
+      })
+      .status();
+}
+
+}  // namespace habilis::domain

@@ -1,0 +1,73 @@
+#include "server/domain/resource_names.h"
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/domain/text.h"
+
+namespace habilis::domain {
+namespace {
+
+bool IsSiretShape(absl::string_view s) {
+  if (s.size() != 14) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+bool IsKeyId(absl::string_view s) {
+  if (s.size() != 16) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string StructureName(absl::string_view siret) { return absl::StrCat("structures/", siret); }
+std::string ServiceResourceName(absl::string_view siret, absl::string_view service_id) {
+  return absl::StrCat("structures/", siret, "/services/", service_id);
+}
+std::string ApplicationName(absl::string_view application_id) {
+  return absl::StrCat("applications/", application_id);
+}
+std::string ApiKeyName(absl::string_view key_id) { return absl::StrCat("apiKeys/", key_id); }
+
+std::optional<std::string> ParseStructureName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 || parts[0] != "structures" || !IsSiretShape(parts[1])) return std::nullopt;
+  return std::string(parts[1]);
+}
+
+std::optional<ServiceName> ParseServiceName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "structures" || !IsSiretShape(parts[1]) || parts[2] != "services" ||
+      !IsValidResourceId(parts[3])) {
+    return std::nullopt;
+  }
+  return ServiceName{std::string(parts[1]), std::string(parts[3])};
+}
+
+std::optional<std::string> ParseApplicationName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 || parts[0] != "applications" || !IsValidResourceId(parts[1])) return std::nullopt;
+  return std::string(parts[1]);
+}
+
+std::optional<std::string> ParseApiKeyName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 || parts[0] != "apiKeys" || !IsKeyId(parts[1])) return std::nullopt;
+  return std::string(parts[1]);
+}
+
+std::string StructureSegment(absl::string_view name) {
+  if (!absl::StartsWith(name, "structures/")) return "";
+  name.remove_prefix(absl::string_view("structures/").size());
+  return std::string(name.substr(0, name.find('/')));
+}
+
+}  // namespace habilis::domain

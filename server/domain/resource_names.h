@@ -1,0 +1,33 @@
+// Parsing of resource names (AIP-122): structures/{siret}, structures/{siret}/services/{service},
+// applications/{application}, apiKeys/{key}.
+#ifndef HABILIS_SERVER_DOMAIN_RESOURCE_NAMES_H_
+#define HABILIS_SERVER_DOMAIN_RESOURCE_NAMES_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+namespace habilis::domain {
+
+struct ServiceName {
+  std::string siret;
+  std::string service_id;
+};
+
+std::string StructureName(absl::string_view siret);
+std::string ServiceResourceName(absl::string_view siret, absl::string_view service_id);
+std::string ApplicationName(absl::string_view application_id);
+std::string ApiKeyName(absl::string_view key_id);
+
+// Each returns the ids of a well-formed name, or nullopt. Ids are checked for shape only, not existence.
+std::optional<std::string> ParseStructureName(absl::string_view name);
+std::optional<ServiceName> ParseServiceName(absl::string_view name);
+std::optional<std::string> ParseApplicationName(absl::string_view name);
+std::optional<std::string> ParseApiKeyName(absl::string_view name);
+
+// The SIRET segment of any name under structures/, for authorization before full validation; "" if none.
+std::string StructureSegment(absl::string_view name);
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_RESOURCE_NAMES_H_

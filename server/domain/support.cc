@@ -1,0 +1,115 @@
+#include "server/domain/support.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/common/errors.h"
+#include "store/encoding.h"
+
+namespace habilis::domain {
+namespace {
+
+class WallClock final : public Clock {
+ public:
+  absl::Time Now() const override { return absl::Now(); }
+};
+
+std::string RandomBytes(size_t count) {
+  std::string bytes(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1) {
+    // Without randomness no credential can be made safely: stop rather than continue weakly.
+    std::abort();
+  }
+  return bytes;
+}
+
+constexpr absl::string_view kPageTokenPrefix = "p1:";
+
+}  // namespace
+
+const Clock& SystemClock() {
+  static const WallClock clock;
+  return clock;
+}
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
+  int64_t micros = absl::ToUnixMicros(time);
+  out->set_seconds(micros / 1000000);
+  out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+
+std::string Sha256(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+}
+
+std::string RandomHex(size_t bytes) { return absl::BytesToHexString(RandomBytes(bytes)); }
+
+std::string RandomBase64Url(size_t bytes) { return absl::WebSafeBase64Escape(RandomBytes(bytes)); }
+
+absl::StatusOr<int> PageSize(int32_t requested) {
+  if (requested < 0 || requested > 1000) {
+    return InvalidField("page_size", "PAGE_SIZE_OUT_OF_RANGE", "must be between 0 and 1000");
+  }
+  return requested == 0 ? 100 : requested;
+}
+
+std::string EncodePageToken(absl::string_view last_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_id));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
+  if (token.empty()) return std::string();
+  std::string decoded;
+  if (!absl::WebSafeBase64Unescape(token, &decoded) || !absl::StartsWith(decoded, kPageTokenPrefix)) {
+    return InvalidField("page_token", "PAGE_TOKEN_INVALID",
+                        "is not a token returned by this list; start again without page_token");
+  }
+  return decoded.substr(kPageTokenPrefix.size());
+}
+
+absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size, absl::string_view page_token,
+                      absl::FunctionRef<google::protobuf::Message*()> add, std::string* next_page_token) {
+  absl::StatusOr<int> size = PageSize(page_size);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<std::string> after = DecodePageToken(page_token);
+  if (!after.ok()) return after.status();
+  std::string begin(prefix);
+  if (!after->empty()) {
+    store::AppendString(&begin, *after);
+    begin.push_back('\0');  // the smallest key after that record's
+  }
+  int count = 0;
+  std::string last_id;
+  absl::Status status = absl::OkStatus();
+  absl::Status scan = reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view value) {
+    if (count == *size) {
+      *next_page_token = EncodePageToken(last_id);
+      return false;
+    }
+    key.remove_prefix(prefix.size());
+    std::optional<std::string> id = store::ConsumeString(&key);
+    if (!id || !add()->ParseFromString(std::string(value))) {
+      status = absl::DataLossError("a stored record does not parse");
+      return false;
+    }
+    last_id = *id;
+    ++count;
+    return true;
+  });
+  return scan.ok() ? status : scan;
+}
+
+std::string EncodeConsistencyToken(store::Revision revision) {
+  std::string raw;
+  store::AppendUint64(&raw, revision);
+  return absl::WebSafeBase64Escape(raw);
+}
+
+}  // namespace habilis::domain

@@ -1,0 +1,60 @@
+// Small services every command needs: the clock, random ids, time stamps, page tokens, consistency tokens.
+#ifndef HABILIS_SERVER_DOMAIN_SUPPORT_H_
+#define HABILIS_SERVER_DOMAIN_SUPPORT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+// Injected wherever time matters, so tests can set it.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual absl::Time Now() const = 0;
+};
+
+// The wall clock.
+const Clock& SystemClock();
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out);
+
+// The SHA-256 digest of `data`, 32 raw bytes.
+std::string Sha256(absl::string_view data);
+
+// `bytes` random bytes from OpenSSL's CSPRNG, hex-encoded.
+std::string RandomHex(size_t bytes);
+// `bytes` random bytes from OpenSSL's CSPRNG, base64url-encoded without padding.
+std::string RandomBase64Url(size_t bytes);
+
+// Page size of a list request: 100 when 0; INVALID_ARGUMENT outside 0..1000.
+absl::StatusOr<int> PageSize(int32_t requested);
+
+// Page tokens are opaque to clients: they carry the last id of the previous page.
+std::string EncodePageToken(absl::string_view last_id);
+// "" for an empty token; INVALID_ARGUMENT for a token this server did not make.
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
+
+// Reads one page of the records stored under `prefix` (whose keys are `prefix` + one encoded id), in key
+// order, after the id carried by `page_token`. Each value is parsed into the message `add` returns; when
+// more records follow, *next_page_token is set.
+[[nodiscard]] absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size,
+                                    absl::string_view page_token,
+                                    absl::FunctionRef<google::protobuf::Message*()> add,
+                                    std::string* next_page_token);
+
+// Consistency tokens are opaque to clients: they carry a store revision.
+std::string EncodeConsistencyToken(store::Revision revision);
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_SUPPORT_H_

@@ -1,0 +1,119 @@
+// habilisd: the habilis server.
+//
+//   habilisd --listen HOST:PORT --data-dir DIR [--seed-demo]
+//   habilisd --data-dir DIR --create-operator-key NAME   (prints the first operator key, then exits)
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "server/api/server.h"
+#include "server/config.h"
+#include "server/domain/api_keys.h"
+#include "server/domain/demo.h"
+#include "store/rocksdb/rocksdb_store.h"
+
+namespace {
+
+// Keeps the demo keys beside the data, readable by their owner only, so a restarted demo can still say
+// how to call it. Only the demo writes a secret to disk.
+void SaveDemoCredentials(const std::string& path, const habilis::domain::DemoCredentials& credentials) {
+  std::ofstream out(path, std::ios::trunc);
+  out << "HABILIS_OPERATOR_KEY=" << credentials.operator_key << "\n"
+      << "HABILIS_APPLICATION_KEY=" << credentials.application_key << "\n";
+  out.close();
+  chmod(path.c_str(), 0600);
+}
+
+void PrintHowToCall(const habilis::Config& config, int port, const std::string& credentials_path) {
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  std::cout << "\nThe demo is seeded. Its keys are in " << credentials_path << " (mode 0600).\n"
+            << "Try, with buf (npm install -g @bufbuild/buf) or grpcurl:\n"
+            << "  . " << credentials_path << "\n"
+            << "  buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer "
+               "$HABILIS_OPERATOR_KEY\" \\\n"
+            << "    --data '{\"structure\": \"structures/" << habilis::domain::kDemoSiret << "\"}' \\\n"
+            << "    http://" << host << ":" << port << "/habilis.v1.OrgChartService/GetServiceTree\n"
+            << std::endl;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  habilis::Config config;
+  std::string operator_key_name;
+  CLI::App app{"habilisd: identity and authorization server"};
+  app.add_option("--listen", config.listen, "HOST:PORT to serve gRPC on (port 0 picks one)")->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "directory of the embedded store")->capture_default_str();
+  app.add_option("--max-message-bytes", config.max_message_bytes, "largest request accepted")->capture_default_str();
+  app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
+  app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
+  app.add_option("--create-operator-key", operator_key_name,
+                 "create the first operator key of an empty store, print it once, and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  if (absl::Status valid = config.Validate(); !valid.ok()) {
+    std::cerr << "habilisd: " << valid.message() << std::endl;
+    return 2;
+  }
+  // Handle termination signals on a thread of our own, for an orderly shutdown.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto store = habilis::store::RocksDbStore::Open(config.data_dir);
+  if (!store.ok()) {
+    std::cerr << "habilisd: cannot open the store: " << store.status().message() << std::endl;
+    return 1;
+  }
+  const habilis::domain::Clock& clock = habilis::domain::SystemClock();
+
+  if (!operator_key_name.empty()) {
+    habilis::domain::ApiKeys api_keys(**store, clock);
+    absl::StatusOr<std::string> key = api_keys.CreateFirstOperatorKey(operator_key_name);
+    if (!key.ok()) {
+      std::cerr << "habilisd: " << key.status().message() << std::endl;
+      return 1;
+    }
+    std::cout << *key << std::endl;
+    std::cerr << "habilisd: this operator key is shown once; keep it in a secret store." << std::endl;
+    return 0;
+  }
+
+  const std::string credentials_path = config.data_dir + "/demo-credentials.env";
+  bool demo_seeded = false;
+  if (config.seed_demo) {
+    auto demo = habilis::domain::SeedDemo(**store, clock);
+    if (!demo.ok()) {
+      std::cerr << "habilisd: cannot seed the demo: " << demo.status().message() << std::endl;
+      return 1;
+    }
+    if (demo->has_value()) SaveDemoCredentials(credentials_path, **demo);
+    demo_seeded = std::ifstream(credentials_path).good();
+  }
+
+  auto server = habilis::api::Server::Start(config, **store, clock);
+  if (!server.ok()) {
+    std::cerr << "habilisd: " << server.status().message() << std::endl;
+    return 1;
+  }
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  std::cout << "habilisd: listening on " << host << ":" << (*server)->port() << ", data in " << config.data_dir
+            << std::endl;
+  if (demo_seeded) PrintHowToCall(config, (*server)->port(), credentials_path);
+
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    std::cout << "habilisd: stopping" << std::endl;
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  stopper.join();
+  return 0;
+}

@@ -1,0 +1,201 @@
+#include "store/rocksdb/rocksdb_store.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/utilities/optimistic_transaction_db.h"
+#include "rocksdb/utilities/transaction.h"
+#include "store/encoding.h"
+#include "store/keyspace.h"
+
+namespace habilis::store {
+namespace {
+
+// The one place where RocksDB statuses become absl statuses.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  if (s.IsIOError() || s.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+bool IsConflict(const rocksdb::Status& s) { return s.IsBusy() || s.IsTryAgain(); }
+
+std::string EncodeUint64(uint64_t value) {
+  std::string out;
+  AppendUint64(&out, value);
+  return out;
+}
+
+absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view begin, absl::string_view end,
+                          ScanVisitor visit) {
+  for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    absl::string_view k(key.data(), key.size());
+    if (!end.empty() && k >= end) break;
+    rocksdb::Slice value = it->value();
+    if (!visit(k, absl::string_view(value.data(), value.size()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+// Reads of a snapshot, outside any transaction.
+class SnapshotReader final : public Reader {
+ public:
+  SnapshotReader(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) : db_(db) { options_.snapshot = snapshot; }
+
+  absl::StatusOr<std::string> Get(absl::string_view key) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(options_, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return absl::NotFoundError("no entry");
+    if (!s.ok()) return FromRocks(s, "get");
+    return value;
+  }
+
+  absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options_));
+    return ScanIterator(it.get(), begin, end, visit);
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ReadOptions options_;
+};
+
+class RocksTransaction final : public Transaction {
+ public:
+  explicit RocksTransaction(rocksdb::Transaction* txn) : txn_(txn) { options_.snapshot = txn->GetSnapshot(); }
+
+  absl::StatusOr<std::string> Get(absl::string_view key) override {
+    std::string value;
+    // GetForUpdate: an optimistic transaction only watches the keys read this way.
+    rocksdb::Status s = txn_->GetForUpdate(options_, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return absl::NotFoundError("no entry");
+    if (!s.ok()) return FromRocks(s, "get");
+    return value;
+  }
+
+  absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(txn_->GetIterator(options_));
+    return ScanIterator(it.get(), begin, end, visit);
+  }
+
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    return FromRocks(txn_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
+                     "put");
+  }
+
+  absl::Status Delete(absl::string_view key) override {
+    return FromRocks(txn_->Delete(rocksdb::Slice(key.data(), key.size())), "delete");
+  }
+
+ private:
+  rocksdb::Transaction* txn_;
+  rocksdb::ReadOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& directory) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", directory, ": ", ec.message()));
+
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  // Optimistic conflict checking needs the recent write history kept in memory.
+  options.max_write_buffer_size_to_maintain = 64 << 20;
+  options.IncreaseParallelism(2);
+  rocksdb::OptimisticTransactionDB* raw = nullptr;
+  rocksdb::Status s = rocksdb::OptimisticTransactionDB::Open(options, directory, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("open ", directory));
+  std::unique_ptr<rocksdb::OptimisticTransactionDB> db(raw);
+
+  rocksdb::ReadOptions read;
+  std::string value;
+  Revision revision = 0;
+  s = db->Get(read, MetaKey(kMetaFormatVersion), &value);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    s = db->Put(write, MetaKey(kMetaFormatVersion), EncodeUint64(kFormatVersion));
+    if (!s.ok()) return FromRocks(s, "write format version");
+  } else if (!s.ok()) {
+    return FromRocks(s, "read format version");
+  } else {
+    absl::string_view in(value);
+    std::optional<uint64_t> version = ConsumeUint64(&in);
+    if (!version || *version != kFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(directory, " holds store format ", version.value_or(0), "; this habilisd reads format ",
+                       kFormatVersion));
+    }
+    s = db->Get(read, MetaKey(kMetaRevision), &value);
+    if (s.ok()) {
+      absl::string_view rev(value);
+      revision = ConsumeUint64(&rev).value_or(0);
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "read revision");
+    }
+  }
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), revision));
+}
+
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision)
+    : db_(std::move(db)), revision_(revision), published_revision_(revision) {}
+
+RocksDbStore::~RocksDbStore() = default;
+
+absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Transaction&)> fn,
+                                              const UpdateOptions& options) {
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  rocksdb::OptimisticTransactionOptions txn_options;
+  txn_options.set_snapshot = true;
+  for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
+    std::unique_ptr<rocksdb::Transaction> txn(db_->BeginTransaction(write, txn_options));
+    RocksTransaction transaction(txn.get());
+    absl::Status status = fn(transaction);
+    if (!status.ok()) return status;
+    if (options.dry_run) return LatestRevision();
+
+    absl::MutexLock lock(&commit_mu_);
+    Revision next = revision_ + 1;
+    // Untracked: every commit writes the revision, and it must not make every pair of commits conflict.
+    rocksdb::Status s = txn->PutUntracked(MetaKey(kMetaRevision), EncodeUint64(next));
+    if (!s.ok()) return FromRocks(s, "write revision");
+    s = txn->Commit();
+    if (IsConflict(s)) continue;
+    if (!s.ok()) return FromRocks(s, "commit");
+    revision_ = next;
+    absl::MutexLock publish(&revision_read_mu_);
+    published_revision_ = next;
+    return next;
+  }
+  return absl::AbortedError(
+      absl::StrCat("the transaction conflicted with concurrent changes ", options.max_attempts, " times"));
+}
+
+absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reader&)> fn) {
+  // Take the revision before the snapshot: the snapshot holds at least that revision.
+  Revision revision = LatestRevision();
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  SnapshotReader reader(db_.get(), snapshot);
+  absl::Status status = fn(reader);
+  db_->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
+  return revision;
+}
+
+Revision RocksDbStore::LatestRevision() const {
+  absl::MutexLock lock(&revision_read_mu_);
+  return published_revision_;
+}
+
+}  // namespace habilis::store

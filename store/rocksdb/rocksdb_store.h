@@ -1,0 +1,44 @@
+// The RocksDB backend of store::Store: an OptimisticTransactionDB in one directory.
+#ifndef HABILIS_STORE_ROCKSDB_ROCKSDB_STORE_H_
+#define HABILIS_STORE_ROCKSDB_ROCKSDB_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "store/store.h"
+
+namespace rocksdb {
+class OptimisticTransactionDB;
+}
+
+namespace habilis::store {
+
+class RocksDbStore final : public Store {
+ public:
+  // Opens the store in `directory`, creating it (and writing the format version) if it is empty.
+  // Fails with FAILED_PRECONDITION if the directory holds another format version.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& directory);
+  ~RocksDbStore() override;
+
+  absl::StatusOr<Revision> Update(absl::FunctionRef<absl::Status(Transaction&)> fn,
+                                  const UpdateOptions& options) override;
+  absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn) override;
+  Revision LatestRevision() const override;
+
+ private:
+  RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision);
+
+  std::unique_ptr<rocksdb::OptimisticTransactionDB> db_;
+  // Commits are serialized so that revisions are handed out in commit order.
+  absl::Mutex commit_mu_;
+  Revision revision_ ABSL_GUARDED_BY(commit_mu_);
+  mutable absl::Mutex revision_read_mu_;
+  Revision published_revision_ ABSL_GUARDED_BY(revision_read_mu_);
+};
+
+}  // namespace habilis::store
+
+#endif  // HABILIS_STORE_ROCKSDB_ROCKSDB_STORE_H_

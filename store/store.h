@@ -1,0 +1,91 @@
+// The one storage interface habilis uses: a transactional, ordered key-value store.
+//
+// Keys and values are byte strings; keys sort bytewise. Nothing here names a backend: RocksDB is the first
+// implementation (store/rocksdb), a distributed SQL engine can be the next. Every backend must pass the
+// conformance suite in tests/store/store_conformance_test.cc.
+#ifndef HABILIS_STORE_STORE_H_
+#define HABILIS_STORE_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace habilis::store {
+
+// Revision of the store after a commit. Every commit gets a revision greater than all earlier ones, also
+// across restarts. Revision 0 is the empty store.
+using Revision = uint64_t;
+
+// Called for each entry of a scan; returning false stops the scan.
+using ScanVisitor = absl::FunctionRef<bool(absl::string_view key, absl::string_view value)>;
+
+// Consistent reads of one state of the store.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  // Returns the value stored at key. If there is no entry for key, returns a status for which
+  // absl::IsNotFound() is true.
+  [[nodiscard]] virtual absl::StatusOr<std::string> Get(absl::string_view key) = 0;
+
+  // Visits the entries with begin <= key < end in ascending key order until `visit` returns false.
+  // An empty `end` means no upper bound.
+  [[nodiscard]] virtual absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) = 0;
+};
+
+// A read-write transaction. Reads see the transaction's own writes (read-your-writes) on top of a snapshot
+// taken when it began.
+//
+// Conflicts: a key read with Get or written with Put/Delete is watched. If another transaction commits a
+// change to a watched key after this one began, this one fails to commit and Store::Update runs it again.
+// A Scan does NOT watch its range (no phantom protection): a transaction whose decision depends on what a
+// range holds (uniqueness, "no child attached") must also Get and Put a guard key that every writer of that
+// range touches too.
+class Transaction : public Reader {
+ public:
+  [[nodiscard]] virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
+  [[nodiscard]] virtual absl::Status Delete(absl::string_view key) = 0;
+};
+
+struct UpdateOptions {
+  // Run the transaction and discard its writes: the dry run behind validate_only.
+  bool dry_run = false;
+  // How many times a conflicting transaction is run before Update gives up with ABORTED.
+  int max_attempts = 10;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Runs `fn` in a new transaction and commits its writes atomically.
+  // - If `fn` returns an error, nothing is written and that error is returned.
+  // - On a conflict `fn` runs again in a fresh transaction, so it must have no effect outside the
+  //   transaction; after options.max_attempts conflicts, returns ABORTED.
+  // - On success the writes are durable (synced to the write-ahead log) before Update returns, and the
+  //   revision of the commit is returned.
+  // - With options.dry_run, `fn` runs, nothing is committed, and the current revision is returned.
+  [[nodiscard]] virtual absl::StatusOr<Revision> Update(absl::FunctionRef<absl::Status(Transaction&)> fn,
+                                                        const UpdateOptions& options = {}) = 0;
+
+  // Runs `fn` on a snapshot of the store: every read in it sees the same state, that of the revision
+  // returned (or later, never earlier, than every commit finished before Read was called).
+  [[nodiscard]] virtual absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn) = 0;
+
+  // The revision of the latest commit.
+  virtual Revision LatestRevision() const = 0;
+};
+
+// Scans every entry whose key starts with `prefix`.
+[[nodiscard]] absl::Status ScanPrefix(Reader& reader, absl::string_view prefix, ScanVisitor visit);
+
+}  // namespace habilis::store
+
+#endif  // HABILIS_STORE_STORE_H_
