@@ -4,9 +4,40 @@
 #include "authz/engine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/server_initializer.h"
 #include "server/api/services.h"
 
 namespace habilis::api {
+namespace {
+
+// Reads the list of services the server registered, as gRPC itself keeps it, once the server is built.
+class ServiceListPlugin final : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceListPlugin(const std::vector<std::string>** list) : list_(list) {}
+  std::string name() override { return "habilis_service_list"; }
+  void InitServer(grpc::ServerInitializer* initializer) override { *list_ = initializer->GetServiceList(); }
+  void Finish(grpc::ServerInitializer*) override {}
+  void ChangeArguments(const std::string&, void*) override {}
+  bool has_async_methods() const override { return false; }
+  bool has_sync_methods() const override { return false; }
+
+ private:
+  const std::vector<std::string>** list_;
+};
+
+class ServiceListOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceListOption(const std::vector<std::string>** list) : list_(list) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceListPlugin>(list_));
+  }
+
+ private:
+  const std::vector<std::string>** list_;
+};
+
+}  // namespace
 
 struct Server::Parts {
   Parts(const Config& config, store::Store& store, const domain::Clock& clock)
@@ -39,6 +70,8 @@ struct Server::Parts {
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
+  const std::vector<std::string>* service_list = nullptr;
+  std::vector<std::string> registered_services;
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, store::Store& store,
@@ -53,10 +86,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->application_service);
   builder.RegisterService(&parts->api_key_service);
   builder.RegisterService(&parts->health_service);
+  builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || parts->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
+  if (parts->service_list != nullptr) parts->registered_services = *parts->service_list;
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 
@@ -65,6 +100,8 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Server::~Server() { Shutdown(); }
 
 int Server::port() const { return parts_->port; }
+
+const std::vector<std::string>& Server::registered_services() const { return parts_->registered_services; }
 
 void Server::Shutdown() { parts_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5)); }
 

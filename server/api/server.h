@@ -3,6 +3,8 @@
 #define HABILIS_SERVER_API_SERVER_H_
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/config.h"
@@ -20,6 +22,8 @@ class Server {
 
   // The port actually bound (useful with port 0).
   int port() const;
+  // Full names of every service the gRPC server registered, reflection's and health's included.
+  const std::vector<std::string>& registered_services() const;
   // Stops accepting calls, cancels open streams after a grace period, and waits for handlers to finish.
   void Shutdown();
   // Blocks until Shutdown has completed.
