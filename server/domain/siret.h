@@ -1,5 +1,5 @@
 // STR-1: a SIRET is 14 digits (SIREN 9 + NIC 5) passing the Luhn check. One exception: La Poste's
-// establishments (SIREN 356000000) carry SIRETs whose digits sum to a multiple of 5 instead.
+// establishments (SIREN 356000000) may instead have digits that sum to a multiple of 5.
 #ifndef HABILIS_SERVER_DOMAIN_SIRET_H_
 #define HABILIS_SERVER_DOMAIN_SIRET_H_
 
