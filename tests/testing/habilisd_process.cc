@@ -1,0 +1,110 @@
+#include "tests/testing/habilisd_process.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+
+namespace habilis::testing {
+namespace {
+
+// Forks and execs habilisd with `args`, its stdout on a pipe; returns the pid and the read end.
+std::pair<pid_t, int> Spawn(const std::vector<std::string>& args) {
+  int fds[2];
+  if (pipe(fds) != 0) std::abort();
+  pid_t pid = fork();
+  if (pid < 0) std::abort();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::string path = HabilisdPath();
+    std::vector<char*> argv;
+    argv.push_back(path.data());
+    std::vector<std::string> copy = args;
+    for (std::string& arg : copy) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  return {pid, fds[0]};
+}
+
+}  // namespace
+
+std::string HabilisdPath() { return HABILISD_PATH; }
+
+RunResult RunHabilisd(const std::vector<std::string>& args) {
+  auto [pid, fd] = Spawn(args);
+  RunResult result;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) result.out.append(buffer, n);
+  close(fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<HabilisdProcess>> HabilisdProcess::Start(const std::string& data_dir,
+                                                                         const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_dir};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto [pid, fd] = Spawn(args);
+  std::unique_ptr<HabilisdProcess> process(new HabilisdProcess(pid, fd));
+
+  static const std::regex kListening("listening on (127\\.0\\.0\\.1:[0-9]+)");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  char buffer[4096];
+  while (true) {
+    std::smatch match;
+    if (std::regex_search(process->banner_, match, kListening)) {
+      process->target_ = match[1];
+      return process;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return absl::DeadlineExceededError("habilisd did not report its port in 30 s");
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("habilisd exited before listening (", process->Wait(), "): ", process->banner_));
+    }
+    process->banner_.append(buffer, n);
+  }
+}
+
+HabilisdProcess::~HabilisdProcess() {
+  if (pid_ > 0) Terminate();
+  if (out_fd_ >= 0) close(out_fd_);
+}
+
+void HabilisdProcess::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  Wait();
+}
+
+int HabilisdProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  return Wait();
+}
+
+int HabilisdProcess::Wait() {
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+}  // namespace habilis::testing

@@ -1,0 +1,58 @@
+// Starts the real habilisd binary as a child process on a loopback port, for integration tests.
+#ifndef HABILIS_TESTS_TESTING_HABILISD_PROCESS_H_
+#define HABILIS_TESTS_TESTING_HABILISD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace habilis::testing {
+
+// The path of the habilisd binary under test (set by the build).
+std::string HabilisdPath();
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // standard output
+};
+
+// Runs habilisd with `args` to completion.
+RunResult RunHabilisd(const std::vector<std::string>& args);
+
+class HabilisdProcess {
+ public:
+  // Starts `habilisd --listen 127.0.0.1:0 --data-dir <data_dir> <extra_args>` and returns once it
+  // reports the port it listens on (or fails after 30 s).
+  static absl::StatusOr<std::unique_ptr<HabilisdProcess>> Start(const std::string& data_dir,
+                                                                 const std::vector<std::string>& extra_args = {});
+  // Stops the process (SIGTERM) if it still runs.
+  ~HabilisdProcess();
+  HabilisdProcess(const HabilisdProcess&) = delete;
+  HabilisdProcess& operator=(const HabilisdProcess&) = delete;
+
+  // "127.0.0.1:PORT".
+  const std::string& target() const { return target_; }
+  // What the process printed up to and including its "listening on" line.
+  const std::string& banner() const { return banner_; }
+  // SIGKILL: no shutdown code runs.
+  void Kill9();
+  // SIGTERM, then waits; returns the exit code.
+  int Terminate();
+
+ private:
+  HabilisdProcess(pid_t pid, int out_fd) : pid_(pid), out_fd_(out_fd) {}
+  int Wait();
+
+  pid_t pid_;
+  int out_fd_;
+  std::string target_;
+  std::string banner_;
+};
+
+}  // namespace habilis::testing
+
+#endif  // HABILIS_TESTS_TESTING_HABILISD_PROCESS_H_
