@@ -4,8 +4,8 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "authz/principal.h"
 
 namespace habilis::authz {

@@ -33,9 +33,7 @@ struct Principal {
   std::vector<Membership> memberships;
 
   static Principal Anonymous() { return {}; }
-  static Principal Operator(std::string key_id) {
-    return {PrincipalKind::kOperator, key_id, key_id, {}};
-  }
+  static Principal Operator(std::string key_id) { return {PrincipalKind::kOperator, key_id, key_id, {}}; }
   static Principal Application(std::string application_id, std::string key_id) {
     return {PrincipalKind::kApplication, std::move(application_id), std::move(key_id), {}};
   }

@@ -6,8 +6,8 @@
 #define HABILIS_AUTHZ_RPC_TABLE_H_
 
 #include <span>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "authz/engine.h"
 
 namespace habilis::authz {

@@ -37,9 +37,7 @@ std::string ServiceNameKey(absl::string_view siret, absl::string_view folded_nam
 
 std::string ServiceTreeGuardKey(absl::string_view siret) { return Key1(KeyTag::kServiceTreeGuard, siret); }
 
-std::string ApplicationKey(absl::string_view application_id) {
-  return Key1(KeyTag::kApplication, application_id);
-}
+std::string ApplicationKey(absl::string_view application_id) { return Key1(KeyTag::kApplication, application_id); }
 std::string ApplicationPrefix() { return Tagged(KeyTag::kApplication); }
 
 std::string ApiKeyKey(absl::string_view key_id) { return Key1(KeyTag::kApiKey, key_id); }

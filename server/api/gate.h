@@ -3,9 +3,8 @@
 #ifndef HABILIS_SERVER_API_GATE_H_
 #define HABILIS_SERVER_API_GATE_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "authz/engine.h"
 #include "authz/principal.h"
 #include "grpcpp/server_context.h"

@@ -41,8 +41,7 @@ grpc::ServerUnaryReactor* ApiKeyService::CreateApiKey(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* ApiKeyService::ListApiKeys(grpc::CallbackServerContext* ctx,
-                                                     const v1::ListApiKeysRequest* req,
-                                                     v1::ListApiKeysResponse* resp) {
+                                                     const v1::ListApiKeysRequest* req, v1::ListApiKeysResponse* resp) {
   return ServeUnary(context_, ctx, req, resp, {},
                     [this, req](const authz::Principal&, auto& out) { return api_keys_.List(*req, out); });
 }
@@ -59,9 +58,8 @@ namespace {
 
 // The status of `service` ("" for the whole server), or nullopt for a service this server does not have.
 std::optional<HealthCheckResponse::ServingStatus> StatusOf(absl::string_view service) {
-  static constexpr absl::string_view kServices[] = {
-      "", "habilis.v1.StructureService", "habilis.v1.OrgChartService", "habilis.v1.ApplicationService",
-      "habilis.v1.ApiKeyService"};
+  static constexpr absl::string_view kServices[] = {"", "habilis.v1.StructureService", "habilis.v1.OrgChartService",
+                                                    "habilis.v1.ApplicationService", "habilis.v1.ApiKeyService"};
   for (absl::string_view known : kServices) {
     if (known == service) return HealthCheckResponse::SERVING;
   }
@@ -112,8 +110,8 @@ grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* ctx,
   }
   std::optional<HealthCheckResponse::ServingStatus> status = StatusOf(req->service());
   if (!status) {
-    reactor->Finish(ToGrpcStatus(Error(absl::StatusCode::kNotFound, "SERVICE_UNKNOWN",
-                                       "this server has no such service")));
+    reactor->Finish(
+        ToGrpcStatus(Error(absl::StatusCode::kNotFound, "SERVICE_UNKNOWN", "this server has no such service")));
     return reactor;
   }
   resp->set_status(*status);
@@ -122,7 +120,7 @@ grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* ctx,
 }
 
 grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(grpc::CallbackServerContext* ctx,
-                                                                   const HealthCheckRequest* req) {
+                                                                    const HealthCheckRequest* req) {
   absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, "grpc.health.v1.Health/Watch", {});
   if (!caller.ok()) return new FailedWatch(ToGrpcStatus(caller.status()));
   return new WatchReactor(StatusOf(req->service()).value_or(HealthCheckResponse::SERVICE_UNKNOWN));

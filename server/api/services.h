@@ -64,13 +64,11 @@ class ApplicationService final : public v1::ApplicationService::CallbackService 
   ApplicationService(const CallContext& context, domain::Applications& applications)
       : context_(context), applications_(applications) {}
 
-  grpc::ServerUnaryReactor* CreateApplication(grpc::CallbackServerContext* ctx,
-                                              const v1::CreateApplicationRequest* req,
+  grpc::ServerUnaryReactor* CreateApplication(grpc::CallbackServerContext* ctx, const v1::CreateApplicationRequest* req,
                                               v1::CreateApplicationResponse* resp) override;
   grpc::ServerUnaryReactor* GetApplication(grpc::CallbackServerContext* ctx, const v1::GetApplicationRequest* req,
                                            v1::GetApplicationResponse* resp) override;
-  grpc::ServerUnaryReactor* ListApplications(grpc::CallbackServerContext* ctx,
-                                             const v1::ListApplicationsRequest* req,
+  grpc::ServerUnaryReactor* ListApplications(grpc::CallbackServerContext* ctx, const v1::ListApplicationsRequest* req,
                                              v1::ListApplicationsResponse* resp) override;
 
  private:

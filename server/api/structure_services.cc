@@ -50,8 +50,7 @@ grpc::ServerUnaryReactor* OrgChartService::CreateService(grpc::CallbackServerCon
 }
 
 grpc::ServerUnaryReactor* OrgChartService::GetService(grpc::CallbackServerContext* ctx,
-                                                      const v1::GetServiceRequest* req,
-                                                      v1::GetServiceResponse* resp) {
+                                                      const v1::GetServiceRequest* req, v1::GetServiceResponse* resp) {
   return ServeUnary(context_, ctx, req, resp, StructureTarget(req->name()),
                     [this, req](const authz::Principal&, auto& out) { return org_chart_.GetService(*req, out); });
 }

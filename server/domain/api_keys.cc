@@ -1,6 +1,7 @@
 #include "server/domain/api_keys.h"
 
 #include <openssl/crypto.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
@@ -129,8 +130,9 @@ absl::StatusOr<store::Revision> ApiKeys::Create(const authz::Principal& caller, 
 absl::Status ApiKeys::List(const v1::ListApiKeysRequest& request, v1::ListApiKeysResponse& response) {
   std::vector<internal::ApiKeyRecord> records;
   ASSIGN_OR_RETURN(store::Revision revision, store_.Read([&](store::Reader& reader) {
-    return ReadPage(reader, store::ApiKeyPrefix(), request.page_size(), request.page_token(),
-                    [&] { return &records.emplace_back(); }, response.mutable_next_page_token());
+    return ReadPage(
+        reader, store::ApiKeyPrefix(), request.page_size(), request.page_token(),
+        [&] { return &records.emplace_back(); }, response.mutable_next_page_token());
   }));
   (void)revision;
   for (internal::ApiKeyRecord& record : records) *response.add_api_keys() = std::move(*record.mutable_api_key());

@@ -7,9 +7,9 @@
 #define HABILIS_SERVER_DOMAIN_API_KEYS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "authz/principal.h"
 #include "habilis/v1/api_keys.pb.h"
 #include "server/domain/support.h"

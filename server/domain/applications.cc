@@ -51,8 +51,8 @@ absl::Status Applications::Get(const v1::GetApplicationRequest& request, v1::Get
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be applications/{application}");
   return store_
       .Read([&](store::Reader& reader) {
-        return LoadRecord(reader, store::ApplicationKey(*id), *response.mutable_application(),
-                          "APPLICATION_NOT_FOUND", absl::StrCat("application ", *id, " does not exist"));
+        return LoadRecord(reader, store::ApplicationKey(*id), *response.mutable_application(), "APPLICATION_NOT_FOUND",
+                          absl::StrCat("application ", *id, " does not exist"));
       })
       .status();
 }
@@ -60,8 +60,9 @@ absl::Status Applications::Get(const v1::GetApplicationRequest& request, v1::Get
 absl::Status Applications::List(const v1::ListApplicationsRequest& request, v1::ListApplicationsResponse& response) {
   return store_
       .Read([&](store::Reader& reader) {
-        return ReadPage(reader, store::ApplicationPrefix(), request.page_size(), request.page_token(),
-                        [&] { return response.add_applications(); }, response.mutable_next_page_token());
+        return ReadPage(
+            reader, store::ApplicationPrefix(), request.page_size(), request.page_token(),
+            [&] { return response.add_applications(); }, response.mutable_next_page_token());
       })
       .status();
 }

@@ -20,8 +20,7 @@ class Applications {
                                                        v1::CreateApplicationResponse& response);
   [[nodiscard]] absl::Status Get(const v1::GetApplicationRequest& request, v1::GetApplicationResponse& response);
   // Ordered by id.
-  [[nodiscard]] absl::Status List(const v1::ListApplicationsRequest& request,
-                                  v1::ListApplicationsResponse& response);
+  [[nodiscard]] absl::Status List(const v1::ListApplicationsRequest& request, v1::ListApplicationsResponse& response);
 
  private:
   store::Store& store_;

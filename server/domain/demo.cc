@@ -46,7 +46,8 @@ absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, con
 
   OrgChart org_chart(store, clock);
   RETURN_IF_ERROR(AddService(org_chart, op, "direction-generale", "Direction générale", "").status());
-  RETURN_IF_ERROR(AddService(org_chart, op, "ressources-humaines", "Ressources humaines", "direction-generale").status());
+  RETURN_IF_ERROR(
+      AddService(org_chart, op, "ressources-humaines", "Ressources humaines", "direction-generale").status());
   RETURN_IF_ERROR(AddService(org_chart, op, "finances", "Finances", "direction-generale").status());
   RETURN_IF_ERROR(AddService(org_chart, op, "accueil", "Accueil", "").status());
 

@@ -3,11 +3,11 @@
 #ifndef HABILIS_SERVER_DOMAIN_DEMO_H_
 #define HABILIS_SERVER_DOMAIN_DEMO_H_
 
-#include "absl/strings/string_view.h"
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/domain/support.h"
 #include "store/store.h"
 

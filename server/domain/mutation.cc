@@ -1,13 +1,12 @@
 #include "server/domain/mutation.h"
 
-#include "server/domain/support.h"
-
 #include "absl/strings/escaping.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "habilis/internal/records.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/support.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
 
@@ -27,8 +26,8 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 bool ValidRequestId(absl::string_view id) {
   if (id.size() > 128) return false;
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '_' || c == '.';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -37,8 +36,8 @@ bool ValidRequestId(absl::string_view id) {
 }  // namespace
 
 absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Principal& caller,
-                                            const google::protobuf::Message& request,
-                                            const MutationOptions& options, google::protobuf::Message& response,
+                                            const google::protobuf::Message& request, const MutationOptions& options,
+                                            google::protobuf::Message& response,
                                             absl::FunctionRef<absl::Status(store::Transaction&)> apply) {
   if (!ValidRequestId(options.request_id)) {
     return InvalidField("request_id", "REQUEST_ID_INVALID", "must be at most 128 of [A-Za-z0-9_.-], e.g. a UUID");

@@ -3,10 +3,10 @@
 #define HABILIS_SERVER_DOMAIN_MUTATION_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "authz/principal.h"
 #include "google/protobuf/message.h"
 #include "store/store.h"
@@ -25,10 +25,11 @@ struct MutationOptions {
 //   nothing is written; with a different request, the call fails with ALREADY_EXISTS (REQUEST_ID_REUSED).
 // - `apply` may run several times (conflict retries): `response` is cleared before each run.
 // - Returns the revision that holds the change (the current one for a replay or a dry run).
-[[nodiscard]] absl::StatusOr<store::Revision> RunMutation(
-    store::Store& store, const authz::Principal& caller, const google::protobuf::Message& request,
-    const MutationOptions& options, google::protobuf::Message& response,
-    absl::FunctionRef<absl::Status(store::Transaction&)> apply);
+[[nodiscard]] absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Principal& caller,
+                                                          const google::protobuf::Message& request,
+                                                          const MutationOptions& options,
+                                                          google::protobuf::Message& response,
+                                                          absl::FunctionRef<absl::Status(store::Transaction&)> apply);
 
 // Loads the record at `key` into `out`; NOT_FOUND (with `reason` and `message`) if absent.
 [[nodiscard]] absl::Status LoadRecord(store::Reader& reader, absl::string_view key, google::protobuf::Message& out,

@@ -26,16 +26,16 @@ class Chart {
     Chart chart;
     chart.siret_ = std::string(siret);
     absl::Status parse_status;
-    RETURN_IF_ERROR(store::ScanPrefix(reader, store::ServicePrefix(siret), [&](absl::string_view key,
-                                                                               absl::string_view value) {
-      v1::Service service;
-      if (!service.ParseFromString(std::string(value))) {
-        parse_status = absl::DataLossError("a stored service does not parse");
-        return false;
-      }
-      chart.services_.emplace(store::SecondComponent(key), std::move(service));
-      return true;
-    }));
+    RETURN_IF_ERROR(
+        store::ScanPrefix(reader, store::ServicePrefix(siret), [&](absl::string_view key, absl::string_view value) {
+          v1::Service service;
+          if (!service.ParseFromString(std::string(value))) {
+            parse_status = absl::DataLossError("a stored service does not parse");
+            return false;
+          }
+          chart.services_.emplace(store::SecondComponent(key), std::move(service));
+          return true;
+        }));
     RETURN_IF_ERROR(parse_status);
     return chart;
   }
@@ -204,8 +204,9 @@ absl::Status OrgChart::ListServices(const v1::ListServicesRequest& request, v1::
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
-        return ReadPage(reader, store::ServicePrefix(*siret), request.page_size(), request.page_token(),
-                        [&] { return response.add_services(); }, response.mutable_next_page_token());
+        return ReadPage(
+            reader, store::ServicePrefix(*siret), request.page_size(), request.page_token(),
+            [&] { return response.add_services(); }, response.mutable_next_page_token());
       })
       .status();
 }
@@ -250,48 +251,47 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
   const std::string& siret = name->siret;
   const std::string& id = name->service_id;
 
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(StructureMustExist(txn, siret));
-        RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(siret)));
-        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, siret));
-        const v1::Service* current = chart.Find(id);
-        if (current == nullptr) return ServiceNotFound(in.name());
-        if (!in.etag().empty() && in.etag() != current->etag()) {
-          return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                       "the service changed since it was read; read it again and retry");
-        }
-        v1::Service service = *current;
-        if (set_name) {
-          std::string display_name = NormalizeSpaces(in.display_name());
-          std::string old_key = store::ServiceNameKey(siret, FoldName(service.display_name()));
-          std::string new_key = store::ServiceNameKey(siret, FoldName(display_name));
-          if (new_key != old_key) {
-            ASSIGN_OR_RETURN(bool taken, Exists(txn, new_key));
-            if (taken) return NameTaken(display_name);
-            RETURN_IF_ERROR(txn.Delete(old_key));
-            RETURN_IF_ERROR(txn.Put(new_key, id));
-          }
-          service.set_display_name(display_name);
-        }
-        if (set_type) service.set_service_type(NormalizeSpaces(in.service_type()));
-        if (set_parent) {
-          if (new_parent_id) {
-            if (chart.Find(*new_parent_id) == nullptr) return ServiceNotFound(in.parent());
-            if (chart.IsDescendant(*new_parent_id, id)) {
-              return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_CYCLE",
-                           "a service cannot move under one of its own sub-services");
-            }
-            service.set_parent(ServiceResourceName(siret, *new_parent_id));
-          } else {
-            service.clear_parent();
-          }
-        }
-        RETURN_IF_ERROR(Save(txn, siret, id, service, clock_.Now()));
-        *response.mutable_service() = service;
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, siret));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(siret)));
+                       ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, siret));
+                       const v1::Service* current = chart.Find(id);
+                       if (current == nullptr) return ServiceNotFound(in.name());
+                       if (!in.etag().empty() && in.etag() != current->etag()) {
+                         return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                                      "the service changed since it was read; read it again and retry");
+                       }
+                       v1::Service service = *current;
+                       if (set_name) {
+                         std::string display_name = NormalizeSpaces(in.display_name());
+                         std::string old_key = store::ServiceNameKey(siret, FoldName(service.display_name()));
+                         std::string new_key = store::ServiceNameKey(siret, FoldName(display_name));
+                         if (new_key != old_key) {
+                           ASSIGN_OR_RETURN(bool taken, Exists(txn, new_key));
+                           if (taken) return NameTaken(display_name);
+                           RETURN_IF_ERROR(txn.Delete(old_key));
+                           RETURN_IF_ERROR(txn.Put(new_key, id));
+                         }
+                         service.set_display_name(display_name);
+                       }
+                       if (set_type) service.set_service_type(NormalizeSpaces(in.service_type()));
+                       if (set_parent) {
+                         if (new_parent_id) {
+                           if (chart.Find(*new_parent_id) == nullptr) return ServiceNotFound(in.parent());
+                           if (chart.IsDescendant(*new_parent_id, id)) {
+                             return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_CYCLE",
+                                          "a service cannot move under one of its own sub-services");
+                           }
+                           service.set_parent(ServiceResourceName(siret, *new_parent_id));
+                         } else {
+                           service.clear_parent();
+                         }
+                       }
+                       RETURN_IF_ERROR(Save(txn, siret, id, service, clock_.Now()));
+                       *response.mutable_service() = service;
+                       return absl::OkStatus();
+                     });
 }
 
 absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& caller,
@@ -399,10 +399,10 @@ absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Princ
         for (const std::string& id : doomed) {
           for (const std::string& child : chart.Children(id)) {
             if (doomed.contains(child)) continue;  // deleted in the same request
-            return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_HAS_CHILDREN",
-                         absl::StrCat("service ", ServiceResourceName(*siret, id), " still has the sub-service ",
-                                      ServiceResourceName(*siret, child),
-                                      "; move or delete it first, or delete both together"));
+            return Error(
+                absl::StatusCode::kFailedPrecondition, "SERVICE_HAS_CHILDREN",
+                absl::StrCat("service ", ServiceResourceName(*siret, id), " still has the sub-service ",
+                             ServiceResourceName(*siret, child), "; move or delete it first, or delete both together"));
           }
         }
         for (const std::string& id : doomed) {

@@ -24,8 +24,7 @@ class OrgChart {
                                                               v1::CreateServiceResponse& response);
   [[nodiscard]] absl::Status GetService(const v1::GetServiceRequest& request, v1::GetServiceResponse& response);
   // Ordered by service id.
-  [[nodiscard]] absl::Status ListServices(const v1::ListServicesRequest& request,
-                                          v1::ListServicesResponse& response);
+  [[nodiscard]] absl::Status ListServices(const v1::ListServicesRequest& request, v1::ListServicesResponse& response);
   // Renames (display_name, service_type) and moves (parent) one service.
   [[nodiscard]] absl::StatusOr<store::Revision> UpdateService(const authz::Principal& caller,
                                                               const v1::UpdateServiceRequest& request,

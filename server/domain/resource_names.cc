@@ -32,9 +32,7 @@ std::string StructureName(absl::string_view siret) { return absl::StrCat("struct
 std::string ServiceResourceName(absl::string_view siret, absl::string_view service_id) {
   return absl::StrCat("structures/", siret, "/services/", service_id);
 }
-std::string ApplicationName(absl::string_view application_id) {
-  return absl::StrCat("applications/", application_id);
-}
+std::string ApplicationName(absl::string_view application_id) { return absl::StrCat("applications/", application_id); }
 std::string ApiKeyName(absl::string_view key_id) { return absl::StrCat("apiKeys/", key_id); }
 
 std::optional<std::string> ParseStructureName(absl::string_view name) {

@@ -57,7 +57,8 @@ void CheckStructureFields(FieldViolations& violations, const v1::Structure& s) {
     if (postal.size() != 5 || !AllOf(postal, absl::ascii_isdigit)) {
       violations.Add("structure.postal_code", "POSTAL_CODE_FORMAT", "must be 5 digits in France");
     }
-  } else if (postal.size() > 16 || !AllOf(postal, [](unsigned char c) { return absl::ascii_isalnum(c) || c == ' ' || c == '-'; })) {
+  } else if (postal.size() > 16 ||
+             !AllOf(postal, [](unsigned char c) { return absl::ascii_isalnum(c) || c == ' ' || c == '-'; })) {
     violations.Add("structure.postal_code", "POSTAL_CODE_FORMAT", "must be 1 to 16 letters, digits, spaces or '-'");
   }
 }
@@ -141,8 +142,9 @@ absl::Status Structures::Get(const v1::GetStructureRequest& request, v1::GetStru
 absl::Status Structures::List(const v1::ListStructuresRequest& request, v1::ListStructuresResponse& response) {
   return store_
       .Read([&](store::Reader& reader) {
-        return ReadPage(reader, store::StructurePrefix(), request.page_size(), request.page_token(),
-                        [&] { return response.add_structures(); }, response.mutable_next_page_token());
+        return ReadPage(
+            reader, store::StructurePrefix(), request.page_size(), request.page_token(),
+            [&] { return response.add_structures(); }, response.mutable_next_page_token());
       })
       .status();
 }
@@ -176,29 +178,28 @@ absl::StatusOr<store::Revision> Structures::Update(const authz::Principal& calle
     }
   }
 
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        v1::Structure structure;
-        const std::string key = store::StructureKey(*siret);
-        absl::Status loaded = LoadRecord(txn, key, structure, "STRUCTURE_NOT_FOUND", "");
-        if (absl::IsNotFound(loaded)) return NotFound(*siret);
-        RETURN_IF_ERROR(loaded);
-        if (!in.etag().empty() && in.etag() != structure.etag()) {
-          return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                       "the structure changed since it was read; read it again and retry");
-        }
-        for (const std::string& path : paths) CopyField(path, in, structure);
-        FieldViolations violations;
-        CheckStructureFields(violations, structure);
-        RETURN_IF_ERROR(violations.ToStatus());
-        Normalize(structure);
-        SetTimestamp(clock_.Now(), structure.mutable_update_time());
-        structure.set_etag(ComputeEtag(structure));
-        RETURN_IF_ERROR(StoreRecord(txn, key, structure));
-        *response.mutable_structure() = structure;
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       v1::Structure structure;
+                       const std::string key = store::StructureKey(*siret);
+                       absl::Status loaded = LoadRecord(txn, key, structure, "STRUCTURE_NOT_FOUND", "");
+                       if (absl::IsNotFound(loaded)) return NotFound(*siret);
+                       RETURN_IF_ERROR(loaded);
+                       if (!in.etag().empty() && in.etag() != structure.etag()) {
+                         return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                                      "the structure changed since it was read; read it again and retry");
+                       }
+                       for (const std::string& path : paths) CopyField(path, in, structure);
+                       FieldViolations violations;
+                       CheckStructureFields(violations, structure);
+                       RETURN_IF_ERROR(violations.ToStatus());
+                       Normalize(structure);
+                       SetTimestamp(clock_.Now(), structure.mutable_update_time());
+                       structure.set_etag(ComputeEtag(structure));
+                       RETURN_IF_ERROR(StoreRecord(txn, key, structure));
+                       *response.mutable_structure() = structure;
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace habilis::domain

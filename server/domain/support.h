@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "google/protobuf/message.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "store/store.h"
 
@@ -48,8 +48,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 // order, after the id carried by `page_token`. Each value is parsed into the message `add` returns; when
 // more records follow, *next_page_token is set.
 [[nodiscard]] absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size,
-                                    absl::string_view page_token,
-                                    absl::FunctionRef<google::protobuf::Message*()> add,
+                                    absl::string_view page_token, absl::FunctionRef<google::protobuf::Message*()> add,
                                     std::string* next_page_token);
 
 // Consistency tokens are opaque to clients: they carry a store revision.

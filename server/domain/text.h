@@ -4,8 +4,8 @@
 
 #include <cstddef>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "server/common/errors.h"
 
 namespace habilis::domain {

@@ -33,8 +33,7 @@ std::string EncodeUint64(uint64_t value) {
   return out;
 }
 
-absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view begin, absl::string_view end,
-                          ScanVisitor visit) {
+absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view begin, absl::string_view end, ScanVisitor visit) {
   for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
     absl::string_view k(key.data(), key.size());
@@ -132,9 +131,8 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
     absl::string_view in(value);
     std::optional<uint64_t> version = ConsumeUint64(&in);
     if (!version || *version != kFormatVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(directory, " holds store format ", version.value_or(0), "; this habilisd reads format ",
-                       kFormatVersion));
+      return absl::FailedPreconditionError(absl::StrCat(directory, " holds store format ", version.value_or(0),
+                                                        "; this habilisd reads format ", kFormatVersion));
     }
     s = db->Get(read, MetaKey(kMetaRevision), &value);
     if (s.ok()) {

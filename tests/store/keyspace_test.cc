@@ -1,4 +1,6 @@
 // The key encodings sort like the tuples they encode, and read back to them.
+#include "store/keyspace.h"
+
 #include <algorithm>
 #include <random>
 #include <tuple>
@@ -6,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "store/encoding.h"
-#include "store/keyspace.h"
 
 namespace habilis::store {
 namespace {
@@ -31,8 +32,9 @@ TEST(Encoding, Uint64IsBigEndianAndSortsNumerically) {
 
 TEST(Encoding, StringsSortLikeTheirTuplesIncludingPrefixesAndZeroBytes) {
   // "ab" < "ab\0" < "ab\0\0" < "ab\x01" < "abc": a shorter string sorts first, zero bytes survive.
-  const std::vector<std::string> ordered = {"", std::string("\0", 1), "a", "ab", std::string("ab\0", 3),
-                                            std::string("ab\0\0", 4), "ab\x01", "abc", "b", "\xff"};
+  const std::vector<std::string> ordered = {
+      "",    std::string("\0", 1), "a", "ab", std::string("ab\0", 3), std::string("ab\0\0", 4), "ab\x01", "abc", "b",
+      "\xff"};
   for (size_t i = 0; i + 1 < ordered.size(); ++i) {
     std::string lo, hi;
     AppendString(&lo, ordered[i]);
@@ -103,8 +105,8 @@ TEST(Keyspace, ServicesOfOneStructureAreContiguousAndOrderedById) {
 }
 
 TEST(Keyspace, RecordKindsDoNotOverlap) {
-  const std::vector<std::string> prefixes = {StructurePrefix(), ServicePrefix(""), ApplicationPrefix(),
-                                             ApiKeyPrefix(), MetaKey("")};
+  const std::vector<std::string> prefixes = {StructurePrefix(), ServicePrefix(""), ApplicationPrefix(), ApiKeyPrefix(),
+                                             MetaKey("")};
   for (size_t i = 0; i < prefixes.size(); ++i) {
     for (size_t j = 0; j < prefixes.size(); ++j) {
       if (i != j) {

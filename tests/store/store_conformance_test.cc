@@ -108,21 +108,18 @@ TYPED_TEST(StoreConformance, ATransactionReadsItsOwnWrites) {
 
 TYPED_TEST(StoreConformance, ScanVisitsTheHalfOpenRangeInKeyOrderAndStopsOnRequest) {
   for (const char* key : {"p/3", "p/1", "q/0", "p/2", "o/9"}) ASSERT_TRUE(this->Put(key, key).ok());
-  ASSERT_TRUE(this->store_
-                  ->Read([&](Reader& reader) -> absl::Status {
-                    EXPECT_EQ(this->ScanKeys(reader, "p/", PrefixEnd("p/")),
-                              (std::vector<std::string>{"p/1", "p/2", "p/3"}));
-                    EXPECT_EQ(this->ScanKeys(reader, "p/2", "q/0"), (std::vector<std::string>{"p/2", "p/3"}));
-                    EXPECT_EQ(this->ScanKeys(reader, "p/", ""),
-                              (std::vector<std::string>{"p/1", "p/2", "p/3", "q/0"}));
-                    int visited = 0;
-                    EXPECT_TRUE(reader.Scan("", "", [&](absl::string_view, absl::string_view) {
-                      return ++visited < 2;
-                    }).ok());
-                    EXPECT_EQ(visited, 2);
-                    return absl::OkStatus();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      this->store_
+          ->Read([&](Reader& reader) -> absl::Status {
+            EXPECT_EQ(this->ScanKeys(reader, "p/", PrefixEnd("p/")), (std::vector<std::string>{"p/1", "p/2", "p/3"}));
+            EXPECT_EQ(this->ScanKeys(reader, "p/2", "q/0"), (std::vector<std::string>{"p/2", "p/3"}));
+            EXPECT_EQ(this->ScanKeys(reader, "p/", ""), (std::vector<std::string>{"p/1", "p/2", "p/3", "q/0"}));
+            int visited = 0;
+            EXPECT_TRUE(reader.Scan("", "", [&](absl::string_view, absl::string_view) { return ++visited < 2; }).ok());
+            EXPECT_EQ(visited, 2);
+            return absl::OkStatus();
+          })
+          .ok());
 }
 
 TYPED_TEST(StoreConformance, ScanPrefixSeesOnlyThePrefix) {
@@ -155,8 +152,8 @@ TYPED_TEST(StoreConformance, AFailedTransactionWritesNothing) {
 
 TYPED_TEST(StoreConformance, ADryRunWritesNothing) {
   Revision before = this->store_->LatestRevision();
-  absl::StatusOr<Revision> result = this->store_->Update(
-      [](Transaction& txn) { return txn.Put("dry", "x"); }, UpdateOptions{.dry_run = true});
+  absl::StatusOr<Revision> result =
+      this->store_->Update([](Transaction& txn) { return txn.Put("dry", "x"); }, UpdateOptions{.dry_run = true});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(*result, before);
   EXPECT_TRUE(absl::IsNotFound(this->Get("dry").status()));

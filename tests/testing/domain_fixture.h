@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include "server/domain/api_keys.h"
 #include "server/domain/org_chart.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/structures.h"

@@ -54,7 +54,7 @@ RunResult RunHabilisd(const std::vector<std::string>& args) {
 }
 
 absl::StatusOr<std::unique_ptr<HabilisdProcess>> HabilisdProcess::Start(const std::string& data_dir,
-                                                                         const std::vector<std::string>& extra_args) {
+                                                                        const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   auto [pid, fd] = Spawn(args);
