@@ -105,6 +105,25 @@ std::optional<std::string> ServiceIdIn(FieldViolations& violations, absl::string
   return parsed->service_id;
 }
 
+// Parses the repeated `field` as distinct services of structure `siret`, adding violations for bad entries.
+std::set<std::string> ServiceIdsIn(FieldViolations& violations, absl::string_view field,
+                                   const google::protobuf::RepeatedPtrField<std::string>& names,
+                                   absl::string_view siret) {
+  std::set<std::string> ids;
+  for (int i = 0; i < names.size(); ++i) {
+    std::string entry = absl::StrCat(field, "[", i, "]");
+    std::optional<std::string> id = ServiceIdIn(violations, entry, names[i], siret);
+    if (id && !ids.insert(*id).second) violations.Add(entry, "DUPLICATE", "names a service already listed");
+  }
+  return ids;
+}
+
+// Deletes service `id` and frees its name.
+absl::Status Remove(store::Transaction& txn, absl::string_view siret, const Chart& chart, const std::string& id) {
+  RETURN_IF_ERROR(txn.Delete(store::ServiceKey(siret, id)));
+  return txn.Delete(store::ServiceNameKey(siret, FoldName(chart.Find(id)->display_name())));
+}
+
 void CheckServiceFields(FieldViolations& violations, const v1::Service& service) {
   CheckText(violations, "service.display_name", service.display_name(), 200, true);
   CheckText(violations, "service.service_type", service.service_type(), 100, false);
@@ -300,12 +319,7 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
   FieldViolations violations;
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", kParentFormat);
-  std::set<std::string> sources;
-  for (int i = 0; i < request.sources_size(); ++i) {
-    std::string field = absl::StrCat("sources[", i, "]");
-    std::optional<std::string> id = ServiceIdIn(violations, field, request.sources(i), *siret);
-    if (id && !sources.insert(*id).second) violations.Add(field, "DUPLICATE", "names a service already listed");
-  }
+  std::set<std::string> sources = ServiceIdsIn(violations, "sources", request.sources(), *siret);
   if (request.sources_size() < 2) {
     violations.Add("sources", "MERGE_NEEDS_TWO_SOURCES", "select at least two services to merge");
   }
@@ -320,56 +334,54 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
     return InvalidField("target", "MERGE_TARGET_IS_SOURCE", "the target cannot be one of the merged services");
   }
 
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-        RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
-        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
-        if (chart.services().size() < 3) {
-          return Error(absl::StatusCode::kFailedPrecondition, "MERGE_NEEDS_THREE_SERVICES",
-                       "a merge needs a structure with at least three services");
-        }
-        for (const std::string& id : sources) {
-          if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
-        }
-        if (sources.size() >= chart.services().size()) {
-          return Error(absl::StatusCode::kFailedPrecondition, "MERGE_SELECTS_EVERY_SERVICE",
-                       "every service of the structure is selected; leave one out as the target");
-        }
-        if (chart.Find(*target) == nullptr) return ServiceNotFound(request.target());
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+                       ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
+                       if (chart.services().size() < 3) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "MERGE_NEEDS_THREE_SERVICES",
+                                      "a merge needs a structure with at least three services");
+                       }
+                       for (const std::string& id : sources) {
+                         if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
+                       }
+                       if (sources.size() >= chart.services().size()) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "MERGE_SELECTS_EVERY_SERVICE",
+                                      "every service of the structure is selected; leave one out as the target");
+                       }
+                       if (chart.Find(*target) == nullptr) return ServiceNotFound(request.target());
 
-        absl::Time now = clock_.Now();
-        const std::string target_name = ServiceResourceName(*siret, *target);
-        // Children of the sources hang under the target from now on.
-        for (const auto& [id, service] : chart.services()) {
-          if (sources.contains(id) || id == *target) continue;
-          if (!sources.contains(chart.ParentId(id))) continue;
-          v1::Service moved = service;
-          moved.set_parent(target_name);
-          RETURN_IF_ERROR(Save(txn, *siret, id, moved, now));
-          response.add_moved_services(moved.name());
-        }
-        // A target below a source climbs to the nearest ancestor that survives.
-        v1::Service target_service = *chart.Find(*target);
-        std::string ancestor = chart.ParentId(*target);
-        while (sources.contains(ancestor)) ancestor = chart.ParentId(ancestor);
-        if (ancestor != chart.ParentId(*target)) {
-          if (ancestor.empty()) {
-            target_service.clear_parent();
-          } else {
-            target_service.set_parent(ServiceResourceName(*siret, ancestor));
-          }
-          RETURN_IF_ERROR(Save(txn, *siret, *target, target_service, now));
-        }
-        for (const std::string& id : sources) {
-          RETURN_IF_ERROR(txn.Delete(store::ServiceKey(*siret, id)));
-          RETURN_IF_ERROR(txn.Delete(store::ServiceNameKey(*siret, FoldName(chart.Find(id)->display_name()))));
-          response.add_removed_services(ServiceResourceName(*siret, id));
-        }
-        *response.mutable_target() = target_service;
-        return absl::OkStatus();
-      });
+                       absl::Time now = clock_.Now();
+                       const std::string target_name = ServiceResourceName(*siret, *target);
+                       // Children of the sources hang under the target from now on.
+                       for (const auto& [id, service] : chart.services()) {
+                         if (sources.contains(id) || id == *target) continue;
+                         if (!sources.contains(chart.ParentId(id))) continue;
+                         v1::Service moved = service;
+                         moved.set_parent(target_name);
+                         RETURN_IF_ERROR(Save(txn, *siret, id, moved, now));
+                         response.add_moved_services(moved.name());
+                       }
+                       // A target below a source climbs to the nearest ancestor that survives.
+                       v1::Service target_service = *chart.Find(*target);
+                       std::string ancestor = chart.ParentId(*target);
+                       while (sources.contains(ancestor)) ancestor = chart.ParentId(ancestor);
+                       if (ancestor != chart.ParentId(*target)) {
+                         if (ancestor.empty()) {
+                           target_service.clear_parent();
+                         } else {
+                           target_service.set_parent(ServiceResourceName(*siret, ancestor));
+                         }
+                         RETURN_IF_ERROR(Save(txn, *siret, *target, target_service, now));
+                       }
+                       for (const std::string& id : sources) {
+                         RETURN_IF_ERROR(Remove(txn, *siret, chart, id));
+                         response.add_removed_services(ServiceResourceName(*siret, id));
+                       }
+                       *response.mutable_target() = target_service;
+                       return absl::OkStatus();
+                     });
 }
 
 absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Principal& caller,
@@ -378,40 +390,33 @@ absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Princ
   FieldViolations violations;
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", kParentFormat);
-  std::set<std::string> doomed;
-  for (int i = 0; i < request.names_size(); ++i) {
-    std::string field = absl::StrCat("names[", i, "]");
-    std::optional<std::string> id = ServiceIdIn(violations, field, request.names(i), *siret);
-    if (id && !doomed.insert(*id).second) violations.Add(field, "DUPLICATE", "names a service already listed");
-  }
+  std::set<std::string> doomed = ServiceIdsIn(violations, "names", request.names(), *siret);
   if (request.names().empty()) violations.Add("names", "REQUIRED", "name at least one service to delete");
   RETURN_IF_ERROR(violations.ToStatus());
 
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-        RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
-        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
-        for (const std::string& id : doomed) {
-          if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
-        }
-        for (const std::string& id : doomed) {
-          for (const std::string& child : chart.Children(id)) {
-            if (doomed.contains(child)) continue;  // deleted in the same request
-            return Error(
-                absl::StatusCode::kFailedPrecondition, "SERVICE_HAS_CHILDREN",
-                absl::StrCat("service ", ServiceResourceName(*siret, id), " still has the sub-service ",
-                             ServiceResourceName(*siret, child), "; move or delete it first, or delete both together"));
-          }
-        }
-        for (const std::string& id : doomed) {
-          RETURN_IF_ERROR(txn.Delete(store::ServiceKey(*siret, id)));
-          RETURN_IF_ERROR(txn.Delete(store::ServiceNameKey(*siret, FoldName(chart.Find(id)->display_name()))));
-          response.add_deleted_services(ServiceResourceName(*siret, id));
-        }
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+                       ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
+                       for (const std::string& id : doomed) {
+                         if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
+                       }
+                       for (const std::string& id : doomed) {
+                         for (const std::string& child : chart.Children(id)) {
+                           if (doomed.contains(child)) continue;  // deleted in the same request
+                           return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_HAS_CHILDREN",
+                                        absl::StrCat("service ", ServiceResourceName(*siret, id),
+                                                     " still has the sub-service ", ServiceResourceName(*siret, child),
+                                                     "; move or delete it first, or delete both together"));
+                         }
+                       }
+                       for (const std::string& id : doomed) {
+                         RETURN_IF_ERROR(Remove(txn, *siret, chart, id));
+                         response.add_deleted_services(ServiceResourceName(*siret, id));
+                       }
+                       return absl::OkStatus();
+                     });
 }
 
 absl::Status OrgChart::GetServiceTree(const v1::GetServiceTreeRequest& request, v1::GetServiceTreeResponse& response) {
