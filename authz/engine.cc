@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 
 namespace habilis::authz {
@@ -10,23 +12,41 @@ namespace {
 // Who may perform an action. Operators may perform every action; the rest is granted here.
 struct ActionPolicy {
   Action action;
+  // Needs no credentials.
   bool is_public = false;
   // A client application, on its own application only.
   bool own_application = false;
-  // Accounts holding one of these roles in the target structure.
+  // Any logged-in account, even one that must still accept the privacy policy or change its password.
+  bool any_account = false;
+  // The account acted upon is the caller.
+  bool self = false;
+  // Accounts holding one of these roles in the target structure (or, when the request names no structure,
+  // in a structure the target account belongs to).
   bool administrator = false;
   bool responsable = false;
-  bool collaborator = false;
+  // A responsable, for collaborators of his own service (the ones he creates, or is to create).
+  bool responsable_for_collaborators = false;
 };
 
 // The whole policy. An action missing here is allowed to operators only.
 constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kPublic, .is_public = true},
+    {.action = Action::kSelfProving, .is_public = true},
     {.action = Action::kStructureRead, .administrator = true},
     // Responsables see the org chart they work in; collaborators manage only themselves.
     {.action = Action::kServiceRead, .administrator = true, .responsable = true},
     {.action = Action::kServiceWrite, .administrator = true},
     {.action = Action::kApplicationRead, .own_application = true},
+    {.action = Action::kAccountCreate, .administrator = true, .responsable_for_collaborators = true},
+    {.action = Action::kAccountList, .administrator = true},
+    {.action = Action::kAccountRead, .self = true, .administrator = true, .responsable_for_collaborators = true},
+    {.action = Action::kAccountUpdate, .self = true, .administrator = true},
+    {.action = Action::kAccountActivate, .administrator = true, .responsable_for_collaborators = true},
+    {.action = Action::kAccountAdminister, .administrator = true},
+    {.action = Action::kInvitationSend, .administrator = true, .responsable_for_collaborators = true},
+    {.action = Action::kInvitationManage, .administrator = true},
+    {.action = Action::kSessionOwn, .any_account = true},
+    {.action = Action::kSessionManage, .self = true, .administrator = true},
 };
 
 const ActionPolicy* FindPolicy(Action action) {
@@ -36,28 +56,47 @@ const ActionPolicy* FindPolicy(Action action) {
   return nullptr;
 }
 
-bool RoleAllowed(const ActionPolicy& policy, Role role) {
-  switch (role) {
-    case Role::kAdministrator:
-      return policy.administrator;
-    case Role::kResponsable:
-      return policy.responsable;
-    case Role::kCollaborator:
-      return policy.collaborator;
+// Whether `caller` (the caller's membership in one structure) is granted `policy` there.
+std::optional<absl::string_view> GrantIn(const ActionPolicy& policy, const Membership& caller, const Target& target) {
+  if (caller.role == Role::kAdministrator && policy.administrator) return "ADMINISTRATOR_OF_STRUCTURE";
+  if (caller.role != Role::kResponsable) return std::nullopt;
+  if (policy.responsable) return "RESPONSABLE_IN_STRUCTURE";
+  if (!policy.responsable_for_collaborators) return std::nullopt;
+  if (target.role.has_value()) {
+    if (*target.role == Role::kCollaborator && target.service == caller.service) return "RESPONSABLE_OF_SERVICE";
+    return std::nullopt;
   }
-  return false;
+  for (const Membership& m : target.account_memberships) {
+    if (m.structure == caller.structure && m.role == Role::kCollaborator && m.service == caller.service) {
+      return "RESPONSABLE_OF_SERVICE";
+    }
+  }
+  return std::nullopt;
 }
 
-absl::string_view RoleReason(Role role) {
-  switch (role) {
-    case Role::kAdministrator:
-      return "ADMINISTRATOR_OF_STRUCTURE";
-    case Role::kResponsable:
-      return "RESPONSABLE_IN_STRUCTURE";
-    case Role::kCollaborator:
-      return "COLLABORATOR_IN_STRUCTURE";
+Decision DecideForAccount(const Principal& principal, const ActionPolicy& policy, const Target& target) {
+  if (policy.any_account) return {true, "OWN_SESSION"};
+  if (principal.restriction == Restriction::kConsentRequired) return {false, "PRIVACY_CONSENT_REQUIRED"};
+  if (principal.restriction == Restriction::kPasswordChangeRequired) return {false, "PASSWORD_CHANGE_REQUIRED"};
+  if (policy.self && !target.account.empty() && target.account == principal.id) return {true, "SELF"};
+  if (!target.structure.empty()) {
+    const Membership* caller = principal.MembershipIn(target.structure);
+    if (caller == nullptr) return {false, "NOT_A_MEMBER"};
+    if (std::optional<absl::string_view> grant = GrantIn(policy, *caller, target)) return {true, std::string(*grant)};
+    return {false, "ROLE_NOT_ALLOWED"};
   }
-  return "ROLE";
+  if (!target.account.empty()) {
+    // No structure named: any structure the caller shares with the target account may grant it.
+    for (const Membership& theirs : target.account_memberships) {
+      const Membership* caller = principal.MembershipIn(theirs.structure);
+      if (caller == nullptr) continue;
+      if (std::optional<absl::string_view> grant = GrantIn(policy, *caller, target)) {
+        return {true, std::string(*grant)};
+      }
+    }
+    return {false, "NOT_ALLOWED_ON_ACCOUNT"};
+  }
+  return {false, "NO_STRUCTURE_NAMED"};
 }
 
 class RoleEngine final : public Engine {
@@ -80,12 +119,7 @@ class RoleEngine final : public Engine {
         break;
     }
     if (policy == nullptr) return {false, "OPERATORS_ONLY"};
-    if (target.structure.empty()) return {false, "NO_STRUCTURE_NAMED"};
-    auto membership = std::find_if(principal.memberships.begin(), principal.memberships.end(),
-                                   [&](const Membership& m) { return m.structure == target.structure; });
-    if (membership == principal.memberships.end()) return {false, "NOT_A_MEMBER"};
-    if (!RoleAllowed(*policy, membership->role)) return {false, "ROLE_NOT_ALLOWED"};
-    return {true, std::string(RoleReason(membership->role))};
+    return DecideForAccount(principal, *policy, target);
   }
 };
 
@@ -115,6 +149,30 @@ absl::string_view ActionName(Action action) {
       return "applications.get";
     case Action::kApiKeyManage:
       return "apiKeys.manage";
+    case Action::kSelfProving:
+      return "selfProving";
+    case Action::kAccountCreate:
+      return "accounts.create";
+    case Action::kAccountList:
+      return "accounts.list";
+    case Action::kAccountRead:
+      return "accounts.get";
+    case Action::kAccountUpdate:
+      return "accounts.update";
+    case Action::kAccountActivate:
+      return "accounts.activate";
+    case Action::kAccountAdminister:
+      return "accounts.administer";
+    case Action::kDeletionDecide:
+      return "deletionRequests.decide";
+    case Action::kInvitationSend:
+      return "invitations.send";
+    case Action::kInvitationManage:
+      return "invitations.manage";
+    case Action::kSessionOwn:
+      return "sessions.own";
+    case Action::kSessionManage:
+      return "sessions.manage";
   }
   return "unknown";
 }
@@ -132,6 +190,8 @@ std::string Principal::ResourceName() const {
   }
   return "unknown";
 }
+
+bool NeedsCredentials(Action action) { return action != Action::kPublic && action != Action::kSelfProving; }
 
 std::unique_ptr<Engine> NewRoleEngine() { return std::make_unique<RoleEngine>(); }
 

@@ -3,6 +3,8 @@
 #define HABILIS_AUTHZ_ENGINE_H_
 
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -13,6 +15,9 @@ namespace habilis::authz {
 // What an RPC does, at the grain the policy distinguishes. The RPC table (rpc_table.h) maps each RPC to one.
 enum class Action {
   kPublic,  // answers without credentials: health, reflection
+  // Answers without credentials because the request carries its own proof (a password, a link token, a
+  // one-time code) that the command checks: login, invitation forms, password links.
+  kSelfProving,
   kStructureCreate,
   kStructureList,
   kStructureRead,
@@ -23,15 +28,35 @@ enum class Action {
   kApplicationList,
   kApplicationRead,
   kApiKeyManage,
+  kAccountCreate,      // NEW-CREATE in a structure (target.role, target.service: the membership to give)
+  kAccountList,        // SVC-LIST
+  kAccountRead,        // one account (target.account and its memberships)
+  kAccountUpdate,      // personal data (SELF, or an administrator)
+  kAccountActivate,    // NEW-ACTIVATE
+  kAccountAdminister,  // deactivate, resend identifier, change role or service, transfer, deletion request
+  kDeletionDecide,     // operators decide deletion requests
+  kInvitationSend,     // INV-SEND (target.role, target.service)
+  kInvitationManage,   // list and decide invitations
+  kSessionOwn,         // what a logged-in account does for itself: logout, consent, password change
+  kSessionManage,      // list and end an account's sessions (DEVICES)
 };
 
 absl::string_view ActionName(Action action);
 
+// False for the actions that answer without credentials (kPublic, kSelfProving).
+bool NeedsCredentials(Action action);
+
 // What the action applies to, as far as the request names it. Empty fields are not named by the request.
 struct Target {
   std::string structure;    // SIRET
-  std::string service;      // service id within the structure
+  std::string service;      // service id within the structure ("" for the root level)
   std::string application;  // application id
+  // The account acted upon, and its memberships as the store holds them (empty if it has none or does not
+  // exist: the decision is then the same as for an account of another structure).
+  std::string account;
+  std::vector<Membership> account_memberships;
+  // The role a creation or invitation would give.
+  std::optional<Role> role;
 };
 
 struct Decision {

@@ -29,6 +29,35 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.ApiKeyService/CreateApiKey", Action::kApiKeyManage},
     {"habilis.v1.ApiKeyService/ListApiKeys", Action::kApiKeyManage},
     {"habilis.v1.ApiKeyService/RevokeApiKey", Action::kApiKeyManage},
+
+    {"habilis.v1.AccountService/CreateAccount", Action::kAccountCreate},
+    {"habilis.v1.AccountService/GetAccount", Action::kAccountRead},
+    {"habilis.v1.AccountService/ListAccounts", Action::kAccountList},
+    {"habilis.v1.AccountService/UpdateAccount", Action::kAccountUpdate},
+    {"habilis.v1.AccountService/ActivateAccount", Action::kAccountActivate},
+    {"habilis.v1.AccountService/DeactivateAccount", Action::kAccountAdminister},
+    {"habilis.v1.AccountService/ResendIdentifier", Action::kAccountAdminister},
+    {"habilis.v1.AccountService/UpdateMembership", Action::kAccountAdminister},
+    {"habilis.v1.AccountService/TransferAccounts", Action::kAccountAdminister},
+    {"habilis.v1.AccountService/RequestAccountDeletion", Action::kAccountAdminister},
+    {"habilis.v1.AccountService/ListDeletionRequests", Action::kDeletionDecide},
+    {"habilis.v1.AccountService/DecideDeletionRequest", Action::kDeletionDecide},
+
+    {"habilis.v1.InvitationService/SendInvitations", Action::kInvitationSend},
+    {"habilis.v1.InvitationService/FillInvitation", Action::kSelfProving},
+    {"habilis.v1.InvitationService/ListInvitations", Action::kInvitationManage},
+    {"habilis.v1.InvitationService/DecideInvitations", Action::kInvitationManage},
+
+    {"habilis.v1.SessionService/Login", Action::kSelfProving},
+    {"habilis.v1.SessionService/ConfirmLoginCode", Action::kSelfProving},
+    {"habilis.v1.SessionService/RequestPasswordReset", Action::kSelfProving},
+    {"habilis.v1.SessionService/SetPasswordWithLink", Action::kSelfProving},
+    {"habilis.v1.SessionService/SuggestPassword", Action::kSelfProving},
+    {"habilis.v1.SessionService/Logout", Action::kSessionOwn},
+    {"habilis.v1.SessionService/AcceptPrivacyPolicy", Action::kSessionOwn},
+    {"habilis.v1.SessionService/ChangePassword", Action::kSessionOwn},
+    {"habilis.v1.SessionService/ListSessions", Action::kSessionManage},
+    {"habilis.v1.SessionService/EndSession", Action::kSessionManage},
 };
 
 }  // namespace

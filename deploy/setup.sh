@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   libabsl-dev librocksdb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libargon2-dev libcurl4-openssl-dev python3-aiosmtpd
   python3
 )
 

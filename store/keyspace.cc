@@ -35,7 +35,7 @@ std::string ServiceNameKey(absl::string_view siret, absl::string_view folded_nam
   return Key2(KeyTag::kServiceName, siret, folded_name);
 }
 
-std::string ServiceTreeGuardKey(absl::string_view siret) { return Key1(KeyTag::kServiceTreeGuard, siret); }
+std::string StructureGuardKey(absl::string_view siret) { return Key1(KeyTag::kStructureGuard, siret); }
 
 std::string ApplicationKey(absl::string_view application_id) { return Key1(KeyTag::kApplication, application_id); }
 std::string ApplicationPrefix() { return Tagged(KeyTag::kApplication); }
@@ -45,6 +45,62 @@ std::string ApiKeyPrefix() { return Tagged(KeyTag::kApiKey); }
 
 std::string IdempotencyKey(absl::string_view principal, absl::string_view request_id) {
   return Key2(KeyTag::kIdempotency, principal, request_id);
+}
+
+std::string AccountKey(absl::string_view account_id) { return Key1(KeyTag::kAccount, account_id); }
+std::string LoginKey(absl::string_view folded_email) { return Key1(KeyTag::kLogin, folded_email); }
+
+std::string MembershipKey(absl::string_view siret, absl::string_view account_id) {
+  return Key2(KeyTag::kMembership, siret, account_id);
+}
+std::string MembershipPrefix(absl::string_view siret) { return Key1(KeyTag::kMembership, siret); }
+std::string AccountMembershipKey(absl::string_view account_id, absl::string_view siret) {
+  return Key2(KeyTag::kAccountMembership, account_id, siret);
+}
+std::string AccountMembershipPrefix(absl::string_view account_id) {
+  return Key1(KeyTag::kAccountMembership, account_id);
+}
+std::string ServiceMemberKey(absl::string_view siret, absl::string_view service_id, absl::string_view account_id) {
+  std::string key = Key2(KeyTag::kServiceMember, siret, service_id);
+  AppendString(&key, account_id);
+  return key;
+}
+std::string ServiceMemberPrefix(absl::string_view siret, absl::string_view service_id) {
+  return Key2(KeyTag::kServiceMember, siret, service_id);
+}
+std::string StructureAdminKey(absl::string_view siret, absl::string_view account_id) {
+  return Key2(KeyTag::kStructureAdmin, siret, account_id);
+}
+std::string StructureAdminPrefix(absl::string_view siret) { return Key1(KeyTag::kStructureAdmin, siret); }
+
+std::string SessionKey(absl::string_view session_id) { return Key1(KeyTag::kSession, session_id); }
+std::string AccountSessionKey(absl::string_view account_id, absl::string_view session_id) {
+  return Key2(KeyTag::kAccountSession, account_id, session_id);
+}
+std::string AccountSessionPrefix(absl::string_view account_id) { return Key1(KeyTag::kAccountSession, account_id); }
+
+std::string LinkTokenKey(absl::string_view token_id) { return Key1(KeyTag::kLinkToken, token_id); }
+
+std::string InvitationKey(absl::string_view siret, absl::string_view invitation_id) {
+  return Key2(KeyTag::kInvitation, siret, invitation_id);
+}
+std::string InvitationPrefix(absl::string_view siret) { return Key1(KeyTag::kInvitation, siret); }
+
+std::string DeletionRequestKey(absl::string_view request_id) { return Key1(KeyTag::kDeletionRequest, request_id); }
+std::string DeletionRequestPrefix() { return Tagged(KeyTag::kDeletionRequest); }
+
+std::string OutboxKey(uint64_t enqueue_micros, absl::string_view entry_id) {
+  std::string key = Tagged(KeyTag::kOutbox);
+  AppendUint64(&key, enqueue_micros);
+  AppendString(&key, entry_id);
+  return key;
+}
+std::string OutboxPrefix() { return Tagged(KeyTag::kOutbox); }
+
+std::string LastComponent(absl::string_view key, absl::string_view prefix) {
+  if (key.size() < prefix.size()) return "";
+  key.remove_prefix(prefix.size());
+  return ConsumeString(&key).value_or("");
 }
 
 std::string SecondComponent(absl::string_view key) {

@@ -17,10 +17,22 @@ enum class KeyTag : uint8_t {
   kStructure = 0x10,
   kService = 0x11,
   kServiceName = 0x12,
-  kServiceTreeGuard = 0x13,
+  kStructureGuard = 0x13,
   kApplication = 0x20,
   kApiKey = 0x30,
   kIdempotency = 0x40,
+  kAccount = 0x50,
+  kLogin = 0x51,
+  kMembership = 0x52,
+  kAccountMembership = 0x53,
+  kServiceMember = 0x54,
+  kStructureAdmin = 0x55,
+  kSession = 0x56,
+  kAccountSession = 0x57,
+  kLinkToken = 0x58,
+  kInvitation = 0x59,
+  kDeletionRequest = 0x5A,
+  kOutbox = 0x60,
 };
 
 // Version of the layout below. A store written with another version is refused at open.
@@ -42,9 +54,11 @@ std::string ServicePrefix(absl::string_view siret);
 // service_name(siret, folded display name) -> service_id: makes names unique per structure.
 std::string ServiceNameKey(absl::string_view siret, absl::string_view folded_name);
 
-// service_tree_guard(siret) -> big-endian change counter. Every change to a structure's services reads
-// and writes it, so concurrent changes of one org chart conflict (see Transaction in store.h).
-std::string ServiceTreeGuardKey(absl::string_view siret);
+// structure_guard(siret) -> big-endian change counter. Every change to a structure's services or
+// memberships reads and writes it, so concurrent changes of one organisation conflict (see Transaction in
+// store.h) and its invariants (unique names, nothing attached to a deleted service, one active
+// administrator at least) hold.
+std::string StructureGuardKey(absl::string_view siret);
 
 // application(application_id) -> habilis.v1.Application
 std::string ApplicationKey(absl::string_view application_id);
@@ -56,6 +70,46 @@ std::string ApiKeyPrefix();
 
 // idempotency(principal, request_id) -> habilis.internal.IdempotencyRecord
 std::string IdempotencyKey(absl::string_view principal, absl::string_view request_id);
+
+// account(account_id) -> habilis.internal.AccountRecord
+std::string AccountKey(absl::string_view account_id);
+// login(folded login e-mail) -> account_id: makes login identifiers unique ignoring case.
+std::string LoginKey(absl::string_view folded_email);
+
+// membership(siret, account_id) -> habilis.v1.Membership, and its three indexes (empty values):
+// account_membership(account_id, siret), service_member(siret, service_id or "" for the root, account_id),
+// structure_admin(siret, account_id) for administrators.
+std::string MembershipKey(absl::string_view siret, absl::string_view account_id);
+std::string MembershipPrefix(absl::string_view siret);
+std::string AccountMembershipKey(absl::string_view account_id, absl::string_view siret);
+std::string AccountMembershipPrefix(absl::string_view account_id);
+std::string ServiceMemberKey(absl::string_view siret, absl::string_view service_id, absl::string_view account_id);
+std::string ServiceMemberPrefix(absl::string_view siret, absl::string_view service_id);
+std::string StructureAdminKey(absl::string_view siret, absl::string_view account_id);
+std::string StructureAdminPrefix(absl::string_view siret);
+
+// session(session_id) -> habilis.internal.SessionRecord; account_session(account_id, session_id) -> "".
+std::string SessionKey(absl::string_view session_id);
+std::string AccountSessionKey(absl::string_view account_id, absl::string_view session_id);
+std::string AccountSessionPrefix(absl::string_view account_id);
+
+// link_token(token_id) -> habilis.internal.LinkTokenRecord
+std::string LinkTokenKey(absl::string_view token_id);
+
+// invitation(siret, invitation_id) -> habilis.internal.InvitationRecord
+std::string InvitationKey(absl::string_view siret, absl::string_view invitation_id);
+std::string InvitationPrefix(absl::string_view siret);
+
+// deletion_request(request_id) -> habilis.v1.DeletionRequest
+std::string DeletionRequestKey(absl::string_view request_id);
+std::string DeletionRequestPrefix();
+
+// outbox(enqueue time in microseconds, entry id) -> habilis.internal.OutboxRecord, oldest first.
+std::string OutboxKey(uint64_t enqueue_micros, absl::string_view entry_id);
+std::string OutboxPrefix();
+
+// The last component of a key (an id read back from an index key); "" if malformed.
+std::string LastComponent(absl::string_view key, absl::string_view prefix);
 
 // The second component of a key after its tag (the service id of a service key); "" if malformed.
 std::string SecondComponent(absl::string_view key);

@@ -132,7 +132,7 @@ absl::Status ApiKeys::List(const v1::ListApiKeysRequest& request, v1::ListApiKey
   ASSIGN_OR_RETURN(store::Revision revision, store_.Read([&](store::Reader& reader) {
     return ReadPage(
         reader, store::ApiKeyPrefix(), request.page_size(), request.page_token(),
-        [&] { return &records.emplace_back(); }, response.mutable_next_page_token());
+        [&](absl::string_view) { return &records.emplace_back(); }, response.mutable_next_page_token());
   }));
   (void)revision;
   for (internal::ApiKeyRecord& record : records) *response.add_api_keys() = std::move(*record.mutable_api_key());

@@ -62,7 +62,7 @@ absl::Status Applications::List(const v1::ListApplicationsRequest& request, v1::
       .Read([&](store::Reader& reader) {
         return ReadPage(
             reader, store::ApplicationPrefix(), request.page_size(), request.page_token(),
-            [&] { return response.add_applications(); }, response.mutable_next_page_token());
+            [&](absl::string_view) { return response.add_applications(); }, response.mutable_next_page_token());
       })
       .status();
 }

@@ -182,7 +182,7 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        if (parent_id) {
                          ASSIGN_OR_RETURN(bool parent_exists, Exists(txn, store::ServiceKey(*siret, *parent_id)));
                          if (!parent_exists) return ServiceNotFound(service.parent());
@@ -225,7 +225,7 @@ absl::Status OrgChart::ListServices(const v1::ListServicesRequest& request, v1::
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
         return ReadPage(
             reader, store::ServicePrefix(*siret), request.page_size(), request.page_token(),
-            [&] { return response.add_services(); }, response.mutable_next_page_token());
+            [&](absl::string_view) { return response.add_services(); }, response.mutable_next_page_token());
       })
       .status();
 }
@@ -273,7 +273,7 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, siret));
-                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(siret)));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(siret)));
                        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, siret));
                        const v1::Service* current = chart.Find(id);
                        if (current == nullptr) return ServiceNotFound(in.name());
@@ -337,7 +337,7 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
                        if (chart.services().size() < 3) {
                          return Error(absl::StatusCode::kFailedPrecondition, "MERGE_NEEDS_THREE_SERVICES",
@@ -397,7 +397,7 @@ absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Princ
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-                       RETURN_IF_ERROR(TouchGuard(txn, store::ServiceTreeGuardKey(*siret)));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
                        for (const std::string& id : doomed) {
                          if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));

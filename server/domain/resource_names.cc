@@ -35,6 +35,17 @@ std::string ServiceResourceName(absl::string_view siret, absl::string_view servi
 std::string ApplicationName(absl::string_view application_id) { return absl::StrCat("applications/", application_id); }
 std::string ApiKeyName(absl::string_view key_id) { return absl::StrCat("apiKeys/", key_id); }
 
+std::string AccountName(absl::string_view account_id) { return absl::StrCat("accounts/", account_id); }
+std::string SessionName(absl::string_view account_id, absl::string_view session_id) {
+  return absl::StrCat("accounts/", account_id, "/sessions/", session_id);
+}
+std::string InvitationName(absl::string_view siret, absl::string_view invitation_id) {
+  return absl::StrCat("structures/", siret, "/invitations/", invitation_id);
+}
+std::string DeletionRequestName(absl::string_view request_id) {
+  return absl::StrCat("deletionRequests/", request_id);
+}
+
 std::optional<std::string> ParseStructureName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 2 || parts[0] != "structures" || !IsSiretShape(parts[1])) return std::nullopt;
@@ -59,6 +70,36 @@ std::optional<std::string> ParseApplicationName(absl::string_view name) {
 std::optional<std::string> ParseApiKeyName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 2 || parts[0] != "apiKeys" || !IsKeyId(parts[1])) return std::nullopt;
+  return std::string(parts[1]);
+}
+
+std::optional<std::string> ParseAccountName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 || parts[0] != "accounts" || !IsKeyId(parts[1])) return std::nullopt;
+  return std::string(parts[1]);
+}
+
+std::optional<SessionNameParts> ParseSessionName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "accounts" || !IsKeyId(parts[1]) || parts[2] != "sessions" ||
+      !IsKeyId(parts[3])) {
+    return std::nullopt;
+  }
+  return SessionNameParts{std::string(parts[1]), std::string(parts[3])};
+}
+
+std::optional<InvitationNameParts> ParseInvitationName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "structures" || !IsSiretShape(parts[1]) || parts[2] != "invitations" ||
+      !IsKeyId(parts[3])) {
+    return std::nullopt;
+  }
+  return InvitationNameParts{std::string(parts[1]), std::string(parts[3])};
+}
+
+std::optional<std::string> ParseDeletionRequestName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 2 || parts[0] != "deletionRequests" || !IsKeyId(parts[1])) return std::nullopt;
   return std::string(parts[1]);
 }
 

@@ -19,12 +19,29 @@ std::string StructureName(absl::string_view siret);
 std::string ServiceResourceName(absl::string_view siret, absl::string_view service_id);
 std::string ApplicationName(absl::string_view application_id);
 std::string ApiKeyName(absl::string_view key_id);
+std::string AccountName(absl::string_view account_id);
+std::string SessionName(absl::string_view account_id, absl::string_view session_id);
+std::string InvitationName(absl::string_view siret, absl::string_view invitation_id);
+std::string DeletionRequestName(absl::string_view request_id);
+
+struct SessionNameParts {
+  std::string account_id;
+  std::string session_id;
+};
+struct InvitationNameParts {
+  std::string siret;
+  std::string invitation_id;
+};
 
 // Each returns the ids of a well-formed name, or nullopt. Ids are checked for shape only, not existence.
 std::optional<std::string> ParseStructureName(absl::string_view name);
 std::optional<ServiceName> ParseServiceName(absl::string_view name);
 std::optional<std::string> ParseApplicationName(absl::string_view name);
 std::optional<std::string> ParseApiKeyName(absl::string_view name);
+std::optional<std::string> ParseAccountName(absl::string_view name);
+std::optional<SessionNameParts> ParseSessionName(absl::string_view name);
+std::optional<InvitationNameParts> ParseInvitationName(absl::string_view name);
+std::optional<std::string> ParseDeletionRequestName(absl::string_view name);
 
 // The SIRET segment of any name under structures/, for authorization before full validation; "" if none.
 std::string StructureSegment(absl::string_view name);

@@ -144,7 +144,7 @@ absl::Status Structures::List(const v1::ListStructuresRequest& request, v1::List
       .Read([&](store::Reader& reader) {
         return ReadPage(
             reader, store::StructurePrefix(), request.page_size(), request.page_token(),
-            [&] { return response.add_structures(); }, response.mutable_next_page_token());
+            [&](absl::string_view) { return response.add_structures(); }, response.mutable_next_page_token());
       })
       .status();
 }

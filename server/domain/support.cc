@@ -43,6 +43,10 @@ void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
 }
 
+absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
 std::string Sha256(absl::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
@@ -75,7 +79,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
 }
 
 absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size, absl::string_view page_token,
-                      absl::FunctionRef<google::protobuf::Message*()> add, std::string* next_page_token) {
+                      absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add, std::string* next_page_token) {
   absl::StatusOr<int> size = PageSize(page_size);
   if (!size.ok()) return size.status();
   absl::StatusOr<std::string> after = DecodePageToken(page_token);
@@ -95,7 +99,7 @@ absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t p
     }
     key.remove_prefix(prefix.size());
     std::optional<std::string> id = store::ConsumeString(&key);
-    if (!id || !add()->ParseFromString(std::string(value))) {
+    if (!id || !add(*id)->ParseFromString(std::string(value))) {
       status = absl::DataLossError("a stored record does not parse");
       return false;
     }

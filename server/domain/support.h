@@ -27,6 +27,7 @@ class Clock {
 const Clock& SystemClock();
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out);
+absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp);
 
 // The SHA-256 digest of `data`, 32 raw bytes.
 std::string Sha256(absl::string_view data);
@@ -45,10 +46,10 @@ std::string EncodePageToken(absl::string_view last_id);
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 
 // Reads one page of the records stored under `prefix` (whose keys are `prefix` + one encoded id), in key
-// order, after the id carried by `page_token`. Each value is parsed into the message `add` returns; when
+// order, after the id carried by `page_token`. Each value is parsed into the message `add(id)` returns; when
 // more records follow, *next_page_token is set.
 [[nodiscard]] absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size,
-                                    absl::string_view page_token, absl::FunctionRef<google::protobuf::Message*()> add,
+                                    absl::string_view page_token, absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add,
                                     std::string* next_page_token);
 
 // Consistency tokens are opaque to clients: they carry a store revision.

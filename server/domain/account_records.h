@@ -1,0 +1,65 @@
+// What accounts, sessions and invitations share about an account: its fields' rules, loading and saving
+// it, e-mailing it, and removing it with everything that hangs off it.
+#ifndef HABILIS_SERVER_DOMAIN_ACCOUNT_RECORDS_H_
+#define HABILIS_SERVER_DOMAIN_ACCOUNT_RECORDS_H_
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "habilis/internal/records.pb.h"
+#include "habilis/v1/accounts.pb.h"
+#include "server/common/errors.h"
+#include "server/domain/policy.h"
+#include "server/mail/templates.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+// A plausible e-mail address: one '@', a dotted domain, no spaces, at most 254 characters.
+bool IsEmail(absl::string_view email);
+// The form under which logins are unique: trimmed, ASCII lower case.
+std::string FoldEmail(absl::string_view email);
+
+// Every rule on an account's own fields (NEW-CREATE), reported under `prefix` ("account").
+void CheckAccountFields(FieldViolations& violations, absl::string_view prefix, const v1::Account& account);
+// Trims the text fields, lower-cases the e-mails, fills the defaults (language fr, country FR).
+void NormalizeAccount(v1::Account& account);
+// The fields a person may change about himself (SELF): all but the login, the state and output-only fields.
+const std::set<std::string, std::less<>>& PersonalFields();
+
+// NOT_FOUND ACCOUNT_NOT_FOUND if absent.
+[[nodiscard]] absl::StatusOr<internal::AccountRecord> LoadAccount(store::Reader& reader, absl::string_view account_id);
+// Writes the record with a new update time and etag (memberships are not stored in it).
+[[nodiscard]] absl::Status SaveAccount(store::Transaction& txn, internal::AccountRecord& record, absl::Time now);
+// The account id owning `login_email`, or nullopt.
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> AccountIdByLogin(store::Reader& reader,
+                                                                          absl::string_view login_email);
+// The account as the API shows it: with its memberships, its password expiry computed.
+[[nodiscard]] absl::StatusOr<v1::Account> AccountView(store::Reader& reader, const internal::AccountRecord& record);
+
+// Queues `kind` for the account, to its notification e-mail if set, else its login, in its language.
+// Notices (`notice` true) respect the account's mute_notifications; links, codes and identifiers do not.
+[[nodiscard]] absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Account& account,
+                                         mail::MailKind kind, std::map<std::string, std::string> params,
+                                         bool notice = false);
+
+// Sets a new password hash, with its change time, and clears failures and locks.
+void SetPassword(internal::AccountRecord& record, std::string password_hash, absl::Time now,
+                 const PasswordPolicy& policy);
+
+// Ends every session of the account.
+[[nodiscard]] absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_id);
+// Removes the account, its login, memberships and sessions (DEL-REQUEST). Irreversible.
+[[nodiscard]] absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view account_id,
+                                                   const internal::AccountRecord& record);
+
+// The display name of a structure for e-mails, or its SIRET if it cannot be read.
+std::string StructureDisplayName(store::Reader& reader, absl::string_view siret);
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_ACCOUNT_RECORDS_H_

@@ -1,0 +1,536 @@
+#include "server/domain/accounts.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/account_records.h"
+#include "server/domain/link_tokens.h"
+#include "server/domain/memberships.h"
+#include "server/domain/mutation.h"
+#include "server/domain/resource_names.h"
+#include "server/domain/text.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+using internal::AccountRecord;
+
+bool IsRole(v1::Role role) {
+  return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR;
+}
+
+absl::Status StructureMustExist(store::Reader& reader, absl::string_view siret) {
+  ASSIGN_OR_RETURN(bool exists, Exists(reader, store::StructureKey(siret)));
+  if (!exists) {
+    return Error(absl::StatusCode::kNotFound, "STRUCTURE_NOT_FOUND",
+                 absl::StrCat("structure ", siret, " does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ServiceMustExist(store::Reader& reader, absl::string_view siret, absl::string_view service_id) {
+  if (service_id.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(bool exists, Exists(reader, store::ServiceKey(siret, service_id)));
+  if (!exists) {
+    return Error(absl::StatusCode::kNotFound, "SERVICE_NOT_FOUND",
+                 absl::StrCat("service ", ServiceResourceName(siret, service_id), " does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotAMember(absl::string_view what) {
+  return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND",
+               absl::StrCat(what, " is not an account of this structure"));
+}
+
+// The membership of `account_id` in `siret`, or NOT_FOUND.
+absl::StatusOr<v1::Membership> MemberOf(store::Reader& reader, absl::string_view siret, absl::string_view account_id) {
+  ASSIGN_OR_RETURN(std::optional<v1::Membership> membership, MembershipIn(reader, siret, account_id));
+  if (!membership) return NotAMember(AccountName(account_id));
+  return *membership;
+}
+
+// Checks a requested role and service of `siret`; returns the service id ("" for the root level).
+std::string CheckMembership(FieldViolations& violations, absl::string_view field, const v1::Membership& membership,
+                            absl::string_view siret) {
+  if (!IsRole(membership.role())) {
+    violations.Add(absl::StrCat(field, ".role"), "ROLE_REQUIRED", "must be ADMINISTRATOR, RESPONSABLE or COLLABORATOR");
+  }
+  if (membership.service().empty()) return "";
+  std::optional<ServiceName> service = ParseServiceName(membership.service());
+  if (!service || service->siret != siret) {
+    violations.Add(absl::StrCat(field, ".service"), "NAME_FORMAT",
+                   "must be a service of the structure: structures/{siret}/services/{service}");
+    return "";
+  }
+  return service->service_id;
+}
+
+struct AccountInStructure {
+  std::string account_id;
+  std::string siret;
+};
+
+// Parses the account name and structure name of a request about one account in one structure.
+absl::StatusOr<AccountInStructure> ParseAccountInStructure(absl::string_view name, absl::string_view structure) {
+  FieldViolations violations;
+  std::optional<std::string> id = ParseAccountName(name);
+  if (!id) violations.Add("name", "NAME_FORMAT", "must be accounts/{account}");
+  std::optional<std::string> siret = ParseStructureName(structure);
+  if (!siret) violations.Add("structure", "NAME_FORMAT", "must be structures/{siret}");
+  RETURN_IF_ERROR(violations.ToStatus());
+  return AccountInStructure{*id, *siret};
+}
+
+// Active administrators of every structure where `account_id` is an administrator, before a change to it.
+absl::StatusOr<std::map<std::string, int>> AdministratorsAround(store::Transaction& txn, absl::string_view account_id) {
+  std::map<std::string, int> counts;
+  ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
+  for (const v1::Membership& m : memberships) {
+    if (m.role() != v1::ADMINISTRATOR) continue;
+    const std::string siret = SiretOf(m);
+    RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(siret)));
+    ASSIGN_OR_RETURN(counts[siret], ActiveAdministrators(txn, siret));
+  }
+  return counts;
+}
+
+absl::Status StillAdministered(store::Transaction& txn, const std::map<std::string, int>& before) {
+  for (const auto& [siret, count] : before) RETURN_IF_ERROR(KeepsAnAdministrator(txn, siret, count));
+  return absl::OkStatus();
+}
+
+void CopyField(absl::string_view field, const v1::Account& from, v1::Account& to) {
+  const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
+  const auto* reflection = v1::Account::GetReflection();
+  if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+    reflection->SetBool(&to, descriptor, reflection->GetBool(from, descriptor));
+  } else {
+    reflection->SetString(&to, descriptor, reflection->GetString(from, descriptor));
+  }
+}
+
+bool FieldIsSet(absl::string_view field, const v1::Account& account) {
+  const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
+  const auto* reflection = v1::Account::GetReflection();
+  if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+    return reflection->GetBool(account, descriptor);
+  }
+  return !reflection->GetString(account, descriptor).empty();
+}
+
+}  // namespace
+
+absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
+                                                 const v1::CreateAccountRequest& request,
+                                                 v1::CreateAccountResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) violations.Add("parent", "NAME_FORMAT", "must be structures/{siret}");
+  CheckAccountFields(violations, "account", request.account());
+  std::string service_id = CheckMembership(violations, "membership", request.membership(), siret.value_or(""));
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  const std::string id = RandomHex(8);
+  absl::Time now = clock_.Now();
+  AccountRecord record;
+  v1::Account& account = *record.mutable_account();
+  account = request.account();
+  for (const char* output_only : {"memberships", "create_time", "update_time", "password_change_time",
+                                  "password_expire_time", "privacy_consent_time", "failed_login_attempts",
+                                  "locked_until", "etag", "state"}) {
+    account.GetReflection()->ClearField(&account, v1::Account::descriptor()->FindFieldByName(output_only));
+  }
+  NormalizeAccount(account);
+  account.set_name(AccountName(id));
+  account.set_state(v1::Account::INACTIVE);
+  SetTimestamp(now, account.mutable_create_time());
+  v1::Membership membership;
+  membership.set_structure(StructureName(*siret));
+  membership.set_role(request.membership().role());
+  if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+        ASSIGN_OR_RETURN(std::optional<std::string> existing, AccountIdByLogin(txn, account.login_email()));
+        if (existing) {
+          if (caller.kind != authz::PrincipalKind::kOperator) {
+            return Error(absl::StatusCode::kAlreadyExists, "LOGIN_TAKEN",
+                         "this login already has an account; invite it, or ask an operator to attach it");
+          }
+          ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *existing));
+          if (current) {
+            return Error(absl::StatusCode::kAlreadyExists, "ACCOUNT_ALREADY_MEMBER",
+                         "this account already belongs to the structure");
+          }
+          RETURN_IF_ERROR(PutMembership(txn, *existing, membership, nullptr));
+          ASSIGN_OR_RETURN(AccountRecord stored, LoadAccount(txn, *existing));
+          ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, stored));
+          return absl::OkStatus();
+        }
+        RETURN_IF_ERROR(txn.Put(store::LoginKey(account.login_email()), id));
+        AccountRecord saved = record;
+        RETURN_IF_ERROR(SaveAccount(txn, saved, now));
+        RETURN_IF_ERROR(PutMembership(txn, id, membership, nullptr));
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, saved));
+        return absl::OkStatus();
+      });
+}
+
+absl::Status Accounts::Get(const v1::GetAccountRequest& request, v1::GetAccountResponse& response) {
+  std::optional<std::string> id = ParseAccountName(request.name());
+  if (!id) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}");
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, *id));
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(reader, record));
+        return absl::OkStatus();
+      })
+      .status();
+}
+
+absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, *siret));
+        std::vector<std::pair<std::string, v1::Membership>> page;
+        RETURN_IF_ERROR(ReadPage(
+            reader, store::MembershipPrefix(*siret), request.page_size(), request.page_token(),
+            [&](absl::string_view id) { return &page.emplace_back(std::string(id), v1::Membership()).second; },
+            response.mutable_next_page_token()));
+        for (auto& [id, membership] : page) {
+          ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, id));
+          v1::Account* account = response.add_accounts();
+          *account = record.account();
+          // SVC-LIST shows no phone numbers, and only this structure's membership.
+          account->clear_mobile_phone();
+          account->clear_phone();
+          account->clear_fax();
+          *account->add_memberships() = std::move(membership);
+        }
+        return absl::OkStatus();
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
+                                                 const v1::UpdateAccountRequest& request,
+                                                 v1::UpdateAccountResponse& response) {
+  const v1::Account& in = request.account();
+  std::optional<std::string> id = ParseAccountName(in.name());
+  if (!id) return InvalidField("account.name", "NAME_FORMAT", "must be accounts/{account}");
+  std::vector<std::string> paths;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "*") {
+      paths.assign(PersonalFields().begin(), PersonalFields().end());
+      break;
+    }
+    if (!PersonalFields().contains(path)) {
+      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
+                          absl::StrCat("'", path, "' cannot be updated here (the login, the state and output fields "
+                                                  "cannot; roles change with UpdateMembership)"));
+    }
+    paths.push_back(path);
+  }
+  if (paths.empty()) {
+    for (const std::string& field : PersonalFields()) {
+      if (FieldIsSet(field, in)) paths.push_back(field);
+    }
+  }
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+                       v1::Account& account = *record.mutable_account();
+                       if (!in.etag().empty() && in.etag() != account.etag()) {
+                         return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                                      "the account changed since it was read; read it again and retry");
+                       }
+                       for (const std::string& path : paths) CopyField(path, in, account);
+                       FieldViolations violations;
+                       CheckAccountFields(violations, "account", account);
+                       RETURN_IF_ERROR(violations.ToStatus());
+                       NormalizeAccount(account);
+                       RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& caller,
+                                                   const v1::ActivateAccountRequest& request,
+                                                   v1::ActivateAccountResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+        v1::Account& account = *record.mutable_account();
+        if (account.state() == v1::Account::ACTIVE && !record.password_hash().empty()) {
+          return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_ACTIVE",
+                       "the account is active and has a password; it can log in");
+        }
+        absl::Time now = clock_.Now();
+        account.set_state(v1::Account::ACTIVE);
+        RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        if (record.password_hash().empty()) {
+          internal::LinkTokenRecord link;
+          link.set_kind(internal::LinkTokenRecord::ACTIVATION);
+          link.set_subject(target.account_id);
+          ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.activation_ttl, link));
+          RETURN_IF_ERROR(NotifyAccount(
+              txn, now, account, mail::MailKind::kActivation,
+              {{"link", LinkUrl(policy_.link_base_url, "activate", token)},
+               {"structure", StructureDisplayName(txn, target.siret)},
+               {"expires", absl::FormatTime("%Y-%m-%d %H:%M UTC", now + policy_.activation_ttl, absl::UTCTimeZone())}}));
+        }
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& caller,
+                                                     const v1::DeactivateAccountRequest& request,
+                                                     v1::DeactivateAccountResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       if (record.account().state() == v1::Account::DEACTIVATED) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_DEACTIVATED",
+                                      "the account is already deactivated");
+                       }
+                       record.mutable_account()->set_state(v1::Account::DEACTIVATED);
+                       RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
+                       RETURN_IF_ERROR(EndAllSessions(txn, target.account_id));
+                       RETURN_IF_ERROR(StillAdministered(txn, before));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::ResendIdentifier(const authz::Principal& caller,
+                                                           const v1::ResendIdentifierRequest& request,
+                                                           v1::ResendIdentifierResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), false}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       return NotifyAccount(txn, clock_.Now(), record.account(), mail::MailKind::kIdentifier, {});
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::UpdateMembership(const authz::Principal& caller,
+                                                           const v1::UpdateMembershipRequest& request,
+                                                           v1::UpdateMembershipResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> id = ParseAccountName(request.account());
+  if (!id) violations.Add("account", "NAME_FORMAT", "must be accounts/{account}");
+  std::optional<std::string> siret = ParseStructureName(request.membership().structure());
+  if (!siret) violations.Add("membership.structure", "NAME_FORMAT", "must be structures/{siret}");
+  std::string service_id = CheckMembership(violations, "membership", request.membership(), siret.value_or(""));
+  RETURN_IF_ERROR(violations.ToStatus());
+  v1::Membership membership;
+  membership.set_structure(StructureName(*siret));
+  membership.set_role(request.membership().role());
+  if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
+
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+                       ASSIGN_OR_RETURN(v1::Membership current, MemberOf(txn, *siret, *id));
+                       RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       ASSIGN_OR_RETURN(int before, ActiveAdministrators(txn, *siret));
+                       RETURN_IF_ERROR(PutMembership(txn, *id, membership, &current));
+                       RETURN_IF_ERROR(KeepsAnAdministrator(txn, *siret, before));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& caller,
+                                                   const v1::TransferAccountsRequest& request,
+                                                   v1::TransferAccountsResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  std::set<std::string> emails;
+  for (int i = 0; i < request.login_emails_size(); ++i) {
+    std::string field = absl::StrCat("login_emails[", i, "]");
+    if (!IsEmail(request.login_emails(i))) {
+      violations.Add(field, "EMAIL_FORMAT", "must be an e-mail address");
+    } else if (!emails.insert(FoldEmail(request.login_emails(i))).second) {
+      violations.Add(field, "DUPLICATE", "names an account already listed");
+    }
+  }
+  if (request.login_emails().empty()) violations.Add("login_emails", "REQUIRED", "name at least one account");
+  std::string service_id;
+  if (!request.service().empty()) {
+    std::optional<ServiceName> service = ParseServiceName(request.service());
+    if (!service || service->siret != *siret) {
+      violations.Add("service", "NAME_FORMAT", "must be a service of the structure");
+    } else {
+      service_id = service->service_id;
+    }
+  }
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+        absl::Time now = clock_.Now();
+        std::string service_label = "";
+        if (!service_id.empty()) {
+          v1::Service service;
+          RETURN_IF_ERROR(LoadRecord(txn, store::ServiceKey(*siret, service_id), service, "SERVICE_NOT_FOUND", ""));
+          service_label = service.display_name();
+        }
+        for (const std::string& email : emails) {
+          ASSIGN_OR_RETURN(std::optional<std::string> id, AccountIdByLogin(txn, email));
+          if (!id) return NotAMember(email);
+          ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *id));
+          if (!current) return NotAMember(email);
+          v1::Membership moved = *current;
+          if (service_id.empty()) {
+            moved.clear_service();
+          } else {
+            moved.set_service(ServiceResourceName(*siret, service_id));
+          }
+          RETURN_IF_ERROR(PutMembership(txn, *id, moved, &*current));
+          response.add_transferred_accounts(AccountName(*id));
+          if (current->role() == v1::RESPONSABLE) {
+            ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+            RETURN_IF_ERROR(NotifyAccount(
+                txn, now, record.account(), mail::MailKind::kTransfer,
+                {{"service", service_label.empty() ? "(racine)" : service_label},
+                 {"structure", StructureDisplayName(txn, *siret)}},
+                /*notice=*/true));
+          }
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> Accounts::RequestDeletion(const authz::Principal& caller,
+                                                          const v1::RequestAccountDeletionRequest& request,
+                                                          v1::RequestAccountDeletionResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  const std::string request_id = RandomHex(8);
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+        ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, target.account_id));
+        absl::Time now = clock_.Now();
+        v1::DeletionRequest deletion;
+        deletion.set_name(DeletionRequestName(request_id));
+        deletion.set_account(record.account().name());
+        deletion.set_login_email(record.account().login_email());
+        deletion.set_structure(StructureName(target.siret));
+        SetTimestamp(now, deletion.mutable_create_time());
+        if (memberships.size() == 1) {
+          ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
+          RETURN_IF_ERROR(DeleteAccountEverywhere(txn, target.account_id, record));
+          RETURN_IF_ERROR(StillAdministered(txn, before));
+          deletion.set_state(v1::DeletionRequest::DONE);
+          SetTimestamp(now, deletion.mutable_decide_time());
+        } else {
+          deletion.set_state(v1::DeletionRequest::PENDING);
+        }
+        RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(request_id), deletion));
+        *response.mutable_deletion_request() = deletion;
+        return absl::OkStatus();
+      });
+}
+
+absl::Status Accounts::ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,
+                                            v1::ListDeletionRequestsResponse& response) {
+  return store_
+      .Read([&](store::Reader& reader) {
+        return ReadPage(
+            reader, store::DeletionRequestPrefix(), request.page_size(), request.page_token(),
+            [&](absl::string_view) { return response.add_deletion_requests(); }, response.mutable_next_page_token());
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Accounts::DecideDeletionRequest(const authz::Principal& caller,
+                                                                const v1::DecideDeletionRequestRequest& request,
+                                                                v1::DecideDeletionRequestResponse& response) {
+  std::optional<std::string> id = ParseDeletionRequestName(request.name());
+  if (!id) return InvalidField("name", "NAME_FORMAT", "must be deletionRequests/{request}");
+  if (!request.approve() && NormalizeSpaces(request.comment()).empty()) {
+    return InvalidField("comment", "COMMENT_REQUIRED_TO_REFUSE", "say why the deletion is refused");
+  }
+  FieldViolations violations;
+  CheckText(violations, "comment", request.comment(), 2000, false);
+  RETURN_IF_ERROR(violations.ToStatus());
+  return RunMutation(
+      store_, caller, request, {request.request_id(), false}, response, [&](store::Transaction& txn) -> absl::Status {
+        v1::DeletionRequest deletion;
+        RETURN_IF_ERROR(LoadRecord(txn, store::DeletionRequestKey(*id), deletion, "DELETION_REQUEST_NOT_FOUND",
+                                   absl::StrCat("deletion request ", *id, " does not exist")));
+        if (deletion.state() != v1::DeletionRequest::PENDING) {
+          return Error(absl::StatusCode::kFailedPrecondition, "DELETION_REQUEST_DECIDED",
+                       "this deletion request was already decided");
+        }
+        absl::Time now = clock_.Now();
+        if (request.approve()) {
+          std::optional<std::string> account_id = ParseAccountName(deletion.account());
+          absl::StatusOr<AccountRecord> record = LoadAccount(txn, account_id.value_or(""));
+          if (record.ok()) {
+            ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, *account_id));
+            RETURN_IF_ERROR(DeleteAccountEverywhere(txn, *account_id, *record));
+            RETURN_IF_ERROR(StillAdministered(txn, before));
+          } else if (!absl::IsNotFound(record.status())) {
+            return record.status();
+          }
+          deletion.set_state(v1::DeletionRequest::DONE);
+        } else {
+          deletion.set_state(v1::DeletionRequest::REFUSED);
+          deletion.set_comment(NormalizeSpaces(request.comment()));
+        }
+        SetTimestamp(now, deletion.mutable_decide_time());
+        RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(*id), deletion));
+        *response.mutable_deletion_request() = deletion;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<std::vector<authz::Membership>> Accounts::MembershipsForAuthz(absl::string_view account_name) {
+  std::optional<std::string> id = ParseAccountName(account_name);
+  if (!id) return std::vector<authz::Membership>();
+  std::vector<authz::Membership> memberships;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(std::vector<v1::Membership> found, MembershipsOf(reader, *id));
+                        memberships = ToAuthz(found);
+                        return absl::OkStatus();
+                      })
+                      .status());
+  return memberships;
+}
+
+}  // namespace habilis::domain

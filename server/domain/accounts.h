@@ -1,0 +1,73 @@
+// Accounts and memberships: NEW-CREATE, NEW-ACTIVATE, RESEND-ID, DEL-REQUEST, SVC-TRANSFER, SVC-LIST,
+// SELF (personal data), role and service changes, and deactivation.
+#ifndef HABILIS_SERVER_DOMAIN_ACCOUNTS_H_
+#define HABILIS_SERVER_DOMAIN_ACCOUNTS_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "authz/principal.h"
+#include "habilis/v1/accounts.pb.h"
+#include "server/domain/policy.h"
+#include "server/domain/support.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+class Accounts {
+ public:
+  Accounts(store::Store& store, const Clock& clock, const IdentityPolicy& policy)
+      : store_(store), clock_(clock), policy_(policy) {}
+
+  // NEW-CREATE: the account is INACTIVE until activated. A login that already has an account is refused
+  // (LOGIN_TAKEN), except for operators, whose request attaches the existing account to the structure.
+  [[nodiscard]] absl::StatusOr<store::Revision> Create(const authz::Principal& caller,
+                                                       const v1::CreateAccountRequest& request,
+                                                       v1::CreateAccountResponse& response);
+  [[nodiscard]] absl::Status Get(const v1::GetAccountRequest& request, v1::GetAccountResponse& response);
+  // SVC-LIST: the members of a structure, by account id, without phone numbers.
+  [[nodiscard]] absl::Status List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response);
+  // SELF, or an administrator: the personal fields.
+  [[nodiscard]] absl::StatusOr<store::Revision> Update(const authz::Principal& caller,
+                                                       const v1::UpdateAccountRequest& request,
+                                                       v1::UpdateAccountResponse& response);
+  // NEW-ACTIVATE: ACTIVE, and an activation link by e-mail while the account has no password.
+  [[nodiscard]] absl::StatusOr<store::Revision> Activate(const authz::Principal& caller,
+                                                         const v1::ActivateAccountRequest& request,
+                                                         v1::ActivateAccountResponse& response);
+  // DEACTIVATED: its sessions end at once.
+  [[nodiscard]] absl::StatusOr<store::Revision> Deactivate(const authz::Principal& caller,
+                                                           const v1::DeactivateAccountRequest& request,
+                                                           v1::DeactivateAccountResponse& response);
+  [[nodiscard]] absl::StatusOr<store::Revision> ResendIdentifier(const authz::Principal& caller,
+                                                                 const v1::ResendIdentifierRequest& request,
+                                                                 v1::ResendIdentifierResponse& response);
+  [[nodiscard]] absl::StatusOr<store::Revision> UpdateMembership(const authz::Principal& caller,
+                                                                 const v1::UpdateMembershipRequest& request,
+                                                                 v1::UpdateMembershipResponse& response);
+  // SVC-TRANSFER: all the accounts move, or none.
+  [[nodiscard]] absl::StatusOr<store::Revision> Transfer(const authz::Principal& caller,
+                                                         const v1::TransferAccountsRequest& request,
+                                                         v1::TransferAccountsResponse& response);
+  // DEL-REQUEST: done at once when the account belongs to this structure only, PENDING otherwise.
+  [[nodiscard]] absl::StatusOr<store::Revision> RequestDeletion(const authz::Principal& caller,
+                                                                const v1::RequestAccountDeletionRequest& request,
+                                                                v1::RequestAccountDeletionResponse& response);
+  [[nodiscard]] absl::Status ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,
+                                                  v1::ListDeletionRequestsResponse& response);
+  [[nodiscard]] absl::StatusOr<store::Revision> DecideDeletionRequest(
+      const authz::Principal& caller, const v1::DecideDeletionRequestRequest& request,
+      v1::DecideDeletionRequestResponse& response);
+
+  // The memberships of `account_name` for the engine's target; empty when the account does not exist.
+  [[nodiscard]] absl::StatusOr<std::vector<authz::Membership>> MembershipsForAuthz(absl::string_view account_name);
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  const IdentityPolicy& policy_;
+};
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_ACCOUNTS_H_

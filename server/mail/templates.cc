@@ -1,0 +1,106 @@
+#include "server/mail/templates.h"
+
+#include "absl/strings/str_replace.h"
+
+namespace habilis::mail {
+namespace {
+
+struct Template {
+  absl::string_view subject_fr, body_fr, subject_en, body_en;
+};
+
+Template TemplateOf(MailKind kind) {
+  switch (kind) {
+    case MailKind::kInvitation:
+      return {"Invitation à créer votre compte pour {structure}",
+              "Bonjour,\n\nVous êtes invité(e) à créer votre compte pour {structure}.\n"
+              "Remplissez le formulaire de pré-création en suivant ce lien, valable jusqu'au {expires} :\n\n"
+              "{link}\n\nCe lien ne peut servir qu'une fois.\n",
+              "Invitation to create your account for {structure}",
+              "Hello,\n\nYou are invited to create your account for {structure}.\n"
+              "Fill in the pre-registration form at this link, valid until {expires}:\n\n"
+              "{link}\n\nThe link works once.\n"};
+    case MailKind::kInvitationPending:
+      return {"Une demande de création de compte attend votre validation",
+              "Bonjour {name},\n\n{login} a rempli le formulaire de pré-création pour {structure}.\n"
+              "Acceptez ou refusez la demande dans la validation des créations en attente.\n",
+              "An account request awaits your decision",
+              "Hello {name},\n\n{login} filled in the pre-registration form for {structure}.\n"
+              "Accept or refuse the request among the pending account creations.\n"};
+    case MailKind::kInvitationAccepted:
+      return {"Votre compte est créé",
+              "Bonjour {name},\n\nVotre demande de compte pour {structure} est acceptée.\n"
+              "Votre identifiant de connexion : {login}\n",
+              "Your account is created",
+              "Hello {name},\n\nYour account request for {structure} is accepted.\nYour login: {login}\n"};
+    case MailKind::kInvitationRefused:
+      return {"Votre demande de compte est refusée",
+              "Bonjour {name},\n\nVotre demande de compte pour {structure} est refusée.\nMotif : {comment}\n",
+              "Your account request is refused",
+              "Hello {name},\n\nYour account request for {structure} is refused.\nReason: {comment}\n"};
+    case MailKind::kActivation:
+      return {"Activez votre compte",
+              "Bonjour {name},\n\nVotre compte pour {structure} est activé. Choisissez votre mot de passe en "
+              "suivant ce lien, valable jusqu'au {expires} :\n\n{link}\n\nVotre identifiant : {login}\n",
+              "Activate your account",
+              "Hello {name},\n\nYour account for {structure} is activated. Choose your password at this link, "
+              "valid until {expires}:\n\n{link}\n\nYour login: {login}\n"};
+    case MailKind::kPasswordReset:
+      return {"Réinitialisation de votre mot de passe",
+              "Bonjour {name},\n\nPour choisir un nouveau mot de passe, suivez ce lien, valable jusqu'au "
+              "{expires} :\n\n{link}\n\nSi vous n'avez rien demandé, ignorez ce message.\n",
+              "Reset your password",
+              "Hello {name},\n\nTo choose a new password, follow this link, valid until {expires}:\n\n{link}\n\n"
+              "If you did not ask for it, ignore this message.\n"};
+    case MailKind::kIdentifier:
+      return {"Votre identifiant de connexion", "Bonjour {name},\n\nVotre identifiant de connexion : {login}\n",
+              "Your login", "Hello {name},\n\nYour login: {login}\n"};
+    case MailKind::kTransfer:
+      return {"Votre compte a changé de service",
+              "Bonjour {name},\n\nVotre compte a été transféré dans le service {service} de {structure}.\n",
+              "Your account moved to another service",
+              "Hello {name},\n\nYour account was transferred to the service {service} of {structure}.\n"};
+    case MailKind::kLoginCode:
+      return {"Votre code de connexion",
+              "Bonjour {name},\n\nVotre code de connexion : {code}\nIl est valable jusqu'au {expires}.\n",
+              "Your login code", "Hello {name},\n\nYour login code: {code}\nIt is valid until {expires}.\n"};
+  }
+  return {};
+}
+
+}  // namespace
+
+absl::string_view MailKindName(MailKind kind) {
+  switch (kind) {
+    case MailKind::kInvitation:
+      return "INVITATION";
+    case MailKind::kInvitationPending:
+      return "INVITATION_PENDING";
+    case MailKind::kInvitationAccepted:
+      return "INVITATION_ACCEPTED";
+    case MailKind::kInvitationRefused:
+      return "INVITATION_REFUSED";
+    case MailKind::kActivation:
+      return "ACTIVATION";
+    case MailKind::kPasswordReset:
+      return "PASSWORD_RESET";
+    case MailKind::kIdentifier:
+      return "IDENTIFIER";
+    case MailKind::kTransfer:
+      return "TRANSFER";
+    case MailKind::kLoginCode:
+      return "LOGIN_CODE";
+  }
+  return "MAIL";
+}
+
+RenderedMail Render(MailKind kind, absl::string_view language, const std::map<std::string, std::string>& params) {
+  Template t = TemplateOf(kind);
+  bool english = language == "en";
+  std::vector<std::pair<std::string, std::string>> replacements;
+  for (const auto& [key, value] : params) replacements.emplace_back("{" + key + "}", value);
+  return {absl::StrReplaceAll(english ? t.subject_en : t.subject_fr, replacements),
+          absl::StrReplaceAll(english ? t.body_en : t.body_fr, replacements)};
+}
+
+}  // namespace habilis::mail

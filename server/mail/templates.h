@@ -1,0 +1,37 @@
+// The e-mails habilis sends (NOTIFY), in French and English.
+#ifndef HABILIS_SERVER_MAIL_TEMPLATES_H_
+#define HABILIS_SERVER_MAIL_TEMPLATES_H_
+
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace habilis::mail {
+
+enum class MailKind {
+  kInvitation,         // INV-SEND: link to the pre-creation form
+  kInvitationPending,  // INV-FILL: to the structure's administrators
+  kInvitationAccepted, // INV-DECIDE
+  kInvitationRefused,  // INV-DECIDE, with the comment
+  kActivation,         // NEW-ACTIVATE: link to set the password
+  kPasswordReset,      // PWD: "forgot password" link
+  kIdentifier,         // RESEND-ID
+  kTransfer,           // SVC-TRANSFER: to a transferred responsable
+  kLoginCode,          // LOGIN-CODE
+};
+
+absl::string_view MailKindName(MailKind kind);
+
+struct RenderedMail {
+  std::string subject;
+  std::string body;
+};
+
+// Renders `kind` in `language` ("en", otherwise French) with `params`: each "{key}" of the template is
+// replaced by params[key]. Keys used: name, structure, link, code, comment, login, service, expires.
+RenderedMail Render(MailKind kind, absl::string_view language, const std::map<std::string, std::string>& params);
+
+}  // namespace habilis::mail
+
+#endif  // HABILIS_SERVER_MAIL_TEMPLATES_H_
