@@ -19,6 +19,15 @@ absl::Status Config::Validate() const {
   if (worker_threads < 1 || worker_threads > 256) {
     return absl::InvalidArgumentError("--workers must be between 1 and 256");
   }
+  if (mail_poll_ms < 10 || mail_poll_ms > 60000) {
+    return absl::InvalidArgumentError("--mail-poll-ms must be between 10 and 60000");
+  }
+  if (!smtp_url.empty() && smtp_url.rfind("smtp://", 0) != 0 && smtp_url.rfind("smtps://", 0) != 0) {
+    return absl::InvalidArgumentError("--smtp-url must start with smtp:// or smtps://");
+  }
+  if (password_max_age_days < 0 || password_max_age_days > 3650) {
+    return absl::InvalidArgumentError("--password-max-age-days must be between 0 and 3650");
+  }
   return absl::OkStatus();
 }
 

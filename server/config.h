@@ -19,6 +19,18 @@ struct Config {
   int worker_threads = 4;
   // Seed a small demo (operator key, structure, services, application) into an empty store.
   bool seed_demo = false;
+  // SMTP relay for e-mails ("smtp://host:port"); empty keeps them in the outbox until one is configured.
+  std::string smtp_url;
+  // Sender of e-mails.
+  std::string mail_from = "habilis@localhost";
+  // How often the delivery worker looks at the outbox, in milliseconds.
+  int mail_poll_ms = 200;
+  // The portal page e-mailed links open: "<link_base_url>/<action>?token=...".
+  std::string link_base_url = "http://127.0.0.1:8080";
+  // LOGIN-CODE for administrators.
+  bool login_codes_for_administrators = true;
+  // Password validity in days; 0 = passwords never expire.
+  int password_max_age_days = 365;
 
   // INVALID_ARGUMENT naming the first bad setting.
   [[nodiscard]] absl::Status Validate() const;

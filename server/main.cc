@@ -51,6 +51,16 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-bytes", config.max_message_bytes, "largest request accepted")->capture_default_str();
   app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
   app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
+  app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
+  app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();
+  app.add_option("--mail-poll-ms", config.mail_poll_ms, "outbox polling interval")->capture_default_str();
+  app.add_option("--link-base-url", config.link_base_url, "portal page that e-mailed links open")
+      ->capture_default_str();
+  app.add_option("--login-codes-for-administrators", config.login_codes_for_administrators,
+                 "administrators confirm logins with an e-mailed code (true/false)")
+      ->capture_default_str();
+  app.add_option("--password-max-age-days", config.password_max_age_days, "password validity; 0 = never expires")
+      ->capture_default_str();
   app.add_option("--create-operator-key", operator_key_name,
                  "create the first operator key of an empty store, print it once, and exit");
   CLI11_PARSE(app, argc, argv);

@@ -31,17 +31,18 @@ absl::StatusOr<authz::Principal> Gate::Admit(const grpc::ServerContextBase& cont
                  absl::StrCat(method, " has no entry in the permission table"));
   }
   authz::Principal caller = authz::Principal::Anonymous();
-  if (rule->action != authz::Action::kPublic) {
+  if (authz::NeedsCredentials(rule->action)) {
     std::optional<absl::string_view> bearer = BearerOf(context);
     if (!bearer) {
       return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING",
                    "send 'authorization: Bearer <api key or session token>'");
     }
-    if (!domain::ApiKeys::LooksLikeApiKey(*bearer)) {
-      return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_INVALID",
-                   "the bearer credential is not valid; check the key or log in again");
-    }
-    absl::StatusOr<authz::Principal> authenticated = api_keys_.Authenticate(*bearer);
+    absl::StatusOr<authz::Principal> authenticated =
+        domain::Sessions::LooksLikeSessionToken(*bearer) ? sessions_.Authenticate(*bearer)
+        : domain::ApiKeys::LooksLikeApiKey(*bearer)
+            ? api_keys_.Authenticate(*bearer)
+            : Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_INVALID",
+                    "the bearer credential is not valid; check the key or log in again");
     if (!authenticated.ok()) return authenticated.status();
     caller = *std::move(authenticated);
   }

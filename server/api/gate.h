@@ -9,12 +9,14 @@
 #include "authz/principal.h"
 #include "grpcpp/server_context.h"
 #include "server/domain/api_keys.h"
+#include "server/domain/sessions.h"
 
 namespace habilis::api {
 
 class Gate {
  public:
-  Gate(const domain::ApiKeys& api_keys, const authz::Engine& engine) : api_keys_(api_keys), engine_(engine) {}
+  Gate(const domain::ApiKeys& api_keys, const domain::Sessions& sessions, const authz::Engine& engine)
+      : api_keys_(api_keys), sessions_(sessions), engine_(engine) {}
 
   // The caller of `method` ("package.Service/Method"), if allowed to act on `target`:
   // - UNAUTHENTICATED (CREDENTIALS_MISSING / CREDENTIALS_INVALID / API_KEY_REVOKED) when the action is not
@@ -26,6 +28,7 @@ class Gate {
 
  private:
   const domain::ApiKeys& api_keys_;
+  const domain::Sessions& sessions_;
   const authz::Engine& engine_;
 };
 

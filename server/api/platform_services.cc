@@ -11,7 +11,7 @@ using grpc::health::v1::HealthCheckResponse;
 grpc::ServerUnaryReactor* ApplicationService::CreateApplication(grpc::CallbackServerContext* ctx,
                                                                 const v1::CreateApplicationRequest* req,
                                                                 v1::CreateApplicationResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {.application = req->application_id()},
+  return ServeUnary(context_, ctx, req, resp, authz::Target{.application = req->application_id()},
                     [this, req](const authz::Principal& caller, auto& out) {
                       return WithToken(applications_.Create(caller, *req, out), out);
                     });
@@ -28,28 +28,28 @@ grpc::ServerUnaryReactor* ApplicationService::GetApplication(grpc::CallbackServe
 grpc::ServerUnaryReactor* ApplicationService::ListApplications(grpc::CallbackServerContext* ctx,
                                                                const v1::ListApplicationsRequest* req,
                                                                v1::ListApplicationsResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {},
+  return ServeUnary(context_, ctx, req, resp, authz::Target{},
                     [this, req](const authz::Principal&, auto& out) { return applications_.List(*req, out); });
 }
 
 grpc::ServerUnaryReactor* ApiKeyService::CreateApiKey(grpc::CallbackServerContext* ctx,
                                                       const v1::CreateApiKeyRequest* req,
                                                       v1::CreateApiKeyResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {}, [this, req](const authz::Principal& caller, auto& out) {
+  return ServeUnary(context_, ctx, req, resp, authz::Target{}, [this, req](const authz::Principal& caller, auto& out) {
     return WithToken(api_keys_.Create(caller, *req, out), out);
   });
 }
 
 grpc::ServerUnaryReactor* ApiKeyService::ListApiKeys(grpc::CallbackServerContext* ctx,
                                                      const v1::ListApiKeysRequest* req, v1::ListApiKeysResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {},
+  return ServeUnary(context_, ctx, req, resp, authz::Target{},
                     [this, req](const authz::Principal&, auto& out) { return api_keys_.List(*req, out); });
 }
 
 grpc::ServerUnaryReactor* ApiKeyService::RevokeApiKey(grpc::CallbackServerContext* ctx,
                                                       const v1::RevokeApiKeyRequest* req,
                                                       v1::RevokeApiKeyResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {}, [this, req](const authz::Principal& caller, auto& out) {
+  return ServeUnary(context_, ctx, req, resp, authz::Target{}, [this, req](const authz::Principal& caller, auto& out) {
     return WithToken(api_keys_.Revoke(caller, *req, out), out);
   });
 }

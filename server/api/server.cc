@@ -6,6 +6,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_initializer.h"
 #include "server/api/services.h"
+#include "server/mail/delivery.h"
 
 namespace habilis::api {
 namespace {
@@ -41,25 +42,47 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 
 struct Server::Parts {
   Parts(const Config& config, store::Store& store, const domain::Clock& clock)
-      : engine(authz::NewRoleEngine()),
+      : policy(PolicyOf(config)),
+        engine(authz::NewRoleEngine()),
         structures(store, clock),
         org_chart(store, clock),
         applications(store, clock),
         api_keys(store, clock),
-        gate(api_keys, *engine),
+        accounts(store, clock, policy),
+        sessions(store, clock, policy),
+        invitations(store, clock, policy),
+        delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
+                 absl::Milliseconds(config.mail_poll_ms)),
+        gate(api_keys, sessions, *engine),
         executor(config.worker_threads),
         context{gate, executor},
         structure_service(context, structures),
         org_chart_service(context, org_chart),
         application_service(context, applications),
         api_key_service(context, api_keys),
+        account_service(context, accounts),
+        session_service(context, sessions, accounts),
+        invitation_service(context, invitations),
         health_service(gate) {}
 
+  static domain::IdentityPolicy PolicyOf(const Config& config) {
+    domain::IdentityPolicy policy;
+    policy.login_code_for_administrators = config.login_codes_for_administrators;
+    policy.passwords.max_age = absl::Hours(24) * config.password_max_age_days;
+    policy.link_base_url = config.link_base_url;
+    return policy;
+  }
+
+  const domain::IdentityPolicy policy;
   std::unique_ptr<authz::Engine> engine;
   domain::Structures structures;
   domain::OrgChart org_chart;
   domain::Applications applications;
   domain::ApiKeys api_keys;
+  domain::Accounts accounts;
+  domain::Sessions sessions;
+  domain::Invitations invitations;
+  mail::DeliveryWorker delivery;
   Gate gate;
   Executor executor;
   CallContext context;
@@ -67,6 +90,9 @@ struct Server::Parts {
   OrgChartService org_chart_service;
   ApplicationService application_service;
   ApiKeyService api_key_service;
+  AccountService account_service;
+  SessionService session_service;
+  InvitationService invitation_service;
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -85,6 +111,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->org_chart_service);
   builder.RegisterService(&parts->application_service);
   builder.RegisterService(&parts->api_key_service);
+  builder.RegisterService(&parts->account_service);
+  builder.RegisterService(&parts->session_service);
+  builder.RegisterService(&parts->invitation_service);
   builder.RegisterService(&parts->health_service);
   builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
   parts->server = builder.BuildAndStart();

@@ -3,12 +3,18 @@
 #define HABILIS_SERVER_API_SERVICES_H_
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/invitations.grpc.pb.h"
+#include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "server/api/unary.h"
+#include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
+#include "server/domain/invitations.h"
+#include "server/domain/sessions.h"
 #include "server/domain/applications.h"
 #include "server/domain/org_chart.h"
 #include "server/domain/structures.h"
@@ -91,6 +97,71 @@ class ApiKeyService final : public v1::ApiKeyService::CallbackService {
   const CallContext& context_;
   domain::ApiKeys& api_keys_;
 };
+
+#define HABILIS_UNARY(Method)                                                                           \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Method##Request* request, \
+                                   v1::Method##Response* response) override
+
+class AccountService final : public v1::AccountService::CallbackService {
+ public:
+  AccountService(const CallContext& context, domain::Accounts& accounts) : context_(context), accounts_(accounts) {}
+
+  HABILIS_UNARY(CreateAccount);
+  HABILIS_UNARY(GetAccount);
+  HABILIS_UNARY(ListAccounts);
+  HABILIS_UNARY(UpdateAccount);
+  HABILIS_UNARY(ActivateAccount);
+  HABILIS_UNARY(DeactivateAccount);
+  HABILIS_UNARY(ResendIdentifier);
+  HABILIS_UNARY(UpdateMembership);
+  HABILIS_UNARY(TransferAccounts);
+  HABILIS_UNARY(RequestAccountDeletion);
+  HABILIS_UNARY(ListDeletionRequests);
+  HABILIS_UNARY(DecideDeletionRequest);
+
+ private:
+  const CallContext& context_;
+  domain::Accounts& accounts_;
+};
+
+class SessionService final : public v1::SessionService::CallbackService {
+ public:
+  SessionService(const CallContext& context, domain::Sessions& sessions, domain::Accounts& accounts)
+      : context_(context), sessions_(sessions), accounts_(accounts) {}
+
+  HABILIS_UNARY(Login);
+  HABILIS_UNARY(ConfirmLoginCode);
+  HABILIS_UNARY(Logout);
+  HABILIS_UNARY(ListSessions);
+  HABILIS_UNARY(EndSession);
+  HABILIS_UNARY(AcceptPrivacyPolicy);
+  HABILIS_UNARY(ChangePassword);
+  HABILIS_UNARY(RequestPasswordReset);
+  HABILIS_UNARY(SetPasswordWithLink);
+  HABILIS_UNARY(SuggestPassword);
+
+ private:
+  const CallContext& context_;
+  domain::Sessions& sessions_;
+  domain::Accounts& accounts_;
+};
+
+class InvitationService final : public v1::InvitationService::CallbackService {
+ public:
+  InvitationService(const CallContext& context, domain::Invitations& invitations)
+      : context_(context), invitations_(invitations) {}
+
+  HABILIS_UNARY(SendInvitations);
+  HABILIS_UNARY(FillInvitation);
+  HABILIS_UNARY(ListInvitations);
+  HABILIS_UNARY(DecideInvitations);
+
+ private:
+  const CallContext& context_;
+  domain::Invitations& invitations_;
+};
+
+#undef HABILIS_UNARY
 
 // grpc.health.v1.Health: SERVING for "" and for every habilis service once the server is up.
 class HealthService final : public grpc::health::v1::Health::CallbackService {

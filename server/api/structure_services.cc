@@ -12,7 +12,7 @@ authz::Target StructureTarget(absl::string_view name) { return {.structure = dom
 grpc::ServerUnaryReactor* StructureService::CreateStructure(grpc::CallbackServerContext* ctx,
                                                             const v1::CreateStructureRequest* req,
                                                             v1::CreateStructureResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {}, [this, req](const authz::Principal& caller, auto& out) {
+  return ServeUnary(context_, ctx, req, resp, authz::Target{}, [this, req](const authz::Principal& caller, auto& out) {
     return WithToken(structures_.Create(caller, *req, out), out);
   });
 }
@@ -27,7 +27,7 @@ grpc::ServerUnaryReactor* StructureService::GetStructure(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* StructureService::ListStructures(grpc::CallbackServerContext* ctx,
                                                            const v1::ListStructuresRequest* req,
                                                            v1::ListStructuresResponse* resp) {
-  return ServeUnary(context_, ctx, req, resp, {},
+  return ServeUnary(context_, ctx, req, resp, authz::Target{},
                     [this, req](const authz::Principal&, auto& out) { return structures_.List(*req, out); });
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
 #include "authz/engine.h"
@@ -53,15 +54,23 @@ const std::string& MethodOf() {
 }
 
 // Serves one unary call: `command(caller, response)` runs on the executor once the gate admits the caller
-// for `target`.
-template <typename Request, typename Response, typename Command>
+// for the target. `target` is an authz::Target, or a callable returning absl::StatusOr<authz::Target> when
+// naming the target needs the store (it then runs on the executor too).
+template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::ServerUnaryReactor* ServeUnary(const CallContext& context, grpc::CallbackServerContext* server_context,
-                                     const Request* request, Response* response, authz::Target target,
+                                     const Request* request, Response* response, TargetOrFn target,
                                      Command command) {
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
   context.executor.Submit([&context, server_context, request, response, reactor, target = std::move(target),
                            command = std::move(command)]() mutable {
-    absl::StatusOr<authz::Principal> caller = context.gate.Admit(*server_context, MethodOf<Request>(), target);
+    absl::StatusOr<authz::Target> resolved;
+    if constexpr (std::is_invocable_v<TargetOrFn>) {
+      resolved = target();
+    } else {
+      resolved = authz::Target(target);
+    }
+    absl::StatusOr<authz::Principal> caller =
+        resolved.ok() ? context.gate.Admit(*server_context, MethodOf<Request>(), *resolved) : resolved.status();
     absl::Status status = caller.ok() ? command(*caller, *response) : caller.status();
     if (!status.ok()) response->Clear();
     reactor->Finish(ToGrpcStatus(status));

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
@@ -28,8 +30,8 @@ absl::StatusOr<std::string> IssueLinkToken(store::Transaction& txn, absl::Time n
   return absl::StrCat(kPrefix, id, "_", secret);
 }
 
-absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Transaction& txn, absl::Time now,
-                                                        absl::string_view token, LinkKind kind,
+absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Reader& reader, absl::Time now,
+                                                        absl::string_view token, std::initializer_list<LinkKind> kinds,
                                                         absl::string_view field, std::string* id) {
   absl::Status invalid = InvalidField(field, "LINK_INVALID", "is not a valid link; ask for a new one");
   if (!absl::StartsWith(token, kPrefix) || token.size() < kPrefix.size() + kIdHex + 2 ||
@@ -39,10 +41,11 @@ absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Transaction& txn,
   *id = std::string(token.substr(kPrefix.size(), kIdHex));
   const std::string secret_hash = Sha256(token.substr(kPrefix.size() + kIdHex + 1));
   internal::LinkTokenRecord record;
-  absl::Status loaded = LoadRecord(txn, store::LinkTokenKey(*id), record, "LINK_INVALID", "");
+  absl::Status loaded = LoadRecord(reader, store::LinkTokenKey(*id), record, "LINK_INVALID", "");
   if (absl::IsNotFound(loaded)) return invalid;
   RETURN_IF_ERROR(loaded);
-  if (record.kind() != kind || record.secret_sha256().size() != secret_hash.size() ||
+  bool kind_ok = std::find(kinds.begin(), kinds.end(), record.kind()) != kinds.end();
+  if (!kind_ok || record.secret_sha256().size() != secret_hash.size() ||
       CRYPTO_memcmp(record.secret_sha256().data(), secret_hash.data(), secret_hash.size()) != 0) {
     return invalid;
   }

@@ -4,6 +4,7 @@
 #ifndef HABILIS_SERVER_DOMAIN_LINK_TOKENS_H_
 #define HABILIS_SERVER_DOMAIN_LINK_TOKENS_H_
 
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,8 +24,10 @@ using LinkKind = internal::LinkTokenRecord::Kind;
 // Reads the token's record and checks it: INVALID_ARGUMENT (LINK_INVALID) for a token that is malformed,
 // unknown, of another kind or with a wrong secret; FAILED_PRECONDITION LINK_ALREADY_USED or LINK_EXPIRED.
 // `field` names the request field in errors. *id receives the token id.
-[[nodiscard]] absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Transaction& txn, absl::Time now,
-                                                                      absl::string_view token, LinkKind kind,
+// `kinds` lists the kinds accepted.
+[[nodiscard]] absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Reader& reader, absl::Time now,
+                                                                      absl::string_view token,
+                                                                      std::initializer_list<LinkKind> kinds,
                                                                       absl::string_view field, std::string* id);
 
 // Marks the token used (it will not work again).

@@ -55,6 +55,16 @@ std::string Sha256(absl::string_view data) {
 
 std::string RandomHex(size_t bytes) { return absl::BytesToHexString(RandomBytes(bytes)); }
 
+std::string RandomDigits(int count) {
+  std::string digits;
+  while (static_cast<int>(digits.size()) < count) {
+    unsigned char b = static_cast<unsigned char>(RandomBytes(1)[0]);
+    if (b >= 250) continue;  // 250 = 25 * 10: keeps every digit equally likely
+    digits.push_back(static_cast<char>('0' + b % 10));
+  }
+  return digits;
+}
+
 std::string RandomBase64Url(size_t bytes) { return absl::WebSafeBase64Escape(RandomBytes(bytes)); }
 
 absl::StatusOr<int> PageSize(int32_t requested) {

@@ -34,6 +34,8 @@ std::string Sha256(absl::string_view data);
 
 // `bytes` random bytes from OpenSSL's CSPRNG, hex-encoded.
 std::string RandomHex(size_t bytes);
+// `count` random decimal digits from OpenSSL's CSPRNG (a one-time code).
+std::string RandomDigits(int count);
 // `bytes` random bytes from OpenSSL's CSPRNG, base64url-encoded without padding.
 std::string RandomBase64Url(size_t bytes);
 
