@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
@@ -137,8 +138,24 @@ absl::Status Save(store::Transaction& txn, absl::string_view siret, absl::string
   return StoreRecord(txn, store::ServiceKey(siret, id), service);
 }
 
-void AddNode(const Chart& chart, const std::string& id, v1::ServiceNode* node) {
+// Accounts attached to each service of the structure ("" for the root level).
+absl::StatusOr<std::map<std::string, int>> AccountCounts(store::Reader& reader, absl::string_view siret,
+                                                         const Chart& chart) {
+  std::map<std::string, int> counts;
+  for (const auto& [id, service] : chart.services()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> members, ServiceMembers(reader, siret, id, SIZE_MAX));
+    counts[id] = static_cast<int>(members.size());
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> root, ServiceMembers(reader, siret, "", SIZE_MAX));
+  counts[""] = static_cast<int>(root.size());
+  return counts;
+}
+
+void AddNode(const Chart& chart, const std::map<std::string, int>& accounts, const std::string& id,
+             v1::ServiceNode* node) {
   *node->mutable_service() = *chart.Find(id);
+  node->set_account_count(accounts.at(id));
+  int subtree_accounts = accounts.at(id);
   std::vector<std::string> children = chart.Children(id);
   std::sort(children.begin(), children.end(), [&](const std::string& a, const std::string& b) {
     return FoldName(chart.Find(a)->display_name()) < FoldName(chart.Find(b)->display_name());
@@ -146,10 +163,12 @@ void AddNode(const Chart& chart, const std::string& id, v1::ServiceNode* node) {
   int descendants = 0;
   for (const std::string& child : children) {
     v1::ServiceNode* child_node = node->add_children();
-    AddNode(chart, child, child_node);
+    AddNode(chart, accounts, child, child_node);
     descendants += 1 + child_node->descendant_count();
+    subtree_accounts += child_node->subtree_account_count();
   }
   node->set_descendant_count(descendants);
+  node->set_subtree_account_count(subtree_accounts);
 }
 
 }  // namespace
@@ -375,6 +394,20 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
                          }
                          RETURN_IF_ERROR(Save(txn, *siret, *target, target_service, now));
                        }
+                       // The accounts of the sources join the target.
+                       for (const std::string& id : sources) {
+                         ASSIGN_OR_RETURN(std::vector<std::string> members, ServiceMembers(txn, *siret, id, SIZE_MAX));
+                         for (const std::string& account_id : members) {
+                           ASSIGN_OR_RETURN(std::optional<v1::Membership> membership,
+                                            MembershipIn(txn, *siret, account_id));
+                           if (!membership)
+                             return absl::DataLossError("a service member index points to no membership");
+                           v1::Membership moved = *membership;
+                           moved.set_service(target_name);
+                           RETURN_IF_ERROR(PutMembership(txn, account_id, moved, &*membership));
+                           response.add_moved_accounts(AccountName(account_id));
+                         }
+                       }
                        for (const std::string& id : sources) {
                          RETURN_IF_ERROR(Remove(txn, *siret, chart, id));
                          response.add_removed_services(ServiceResourceName(*siret, id));
@@ -412,6 +445,14 @@ absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Princ
                          }
                        }
                        for (const std::string& id : doomed) {
+                         ASSIGN_OR_RETURN(std::vector<std::string> members, ServiceMembers(txn, *siret, id, 1));
+                         if (!members.empty()) {
+                           return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_HAS_ACCOUNTS",
+                                        absl::StrCat("service ", ServiceResourceName(*siret, id),
+                                                     " still has accounts; transfer them to another service first"));
+                         }
+                       }
+                       for (const std::string& id : doomed) {
                          RETURN_IF_ERROR(Remove(txn, *siret, chart, id));
                          response.add_deleted_services(ServiceResourceName(*siret, id));
                        }
@@ -426,10 +467,16 @@ absl::Status OrgChart::GetServiceTree(const v1::GetServiceTreeRequest& request, 
       .Read([&](store::Reader& reader) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
         ASSIGN_OR_RETURN(Chart chart, Chart::Load(reader, *siret));
+        ASSIGN_OR_RETURN(auto accounts, AccountCounts(reader, *siret, chart));
         v1::ServiceNode root;
+        int total = accounts[""];
         for (const std::string& id : chart.Children("")) {
-          AddNode(chart, id, root.add_children());
+          v1::ServiceNode* node = root.add_children();
+          AddNode(chart, accounts, id, node);
+          total += node->subtree_account_count();
         }
+        response.set_root_account_count(accounts[""]);
+        response.set_account_count(total);
         std::sort(root.mutable_children()->begin(), root.mutable_children()->end(),
                   [](const v1::ServiceNode& a, const v1::ServiceNode& b) {
                     return FoldName(a.service().display_name()) < FoldName(b.service().display_name());

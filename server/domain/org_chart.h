@@ -1,9 +1,9 @@
 // The services of a structure, as a tree under the root level: SVC-CREATE, SVC-RENAME, moves, SVC-MERGE,
 // SVC-DELETE and the tree with counts.
 //
-// Every change to one structure's services reads and writes that structure's tree guard key, so concurrent
-// changes of one org chart are serialized by the store's conflict detection: name uniqueness, "no child
-// attached" and the absence of cycles hold under concurrency.
+// Every change to one structure's services reads and writes that structure's guard key, as do membership
+// changes, so concurrent changes of one organisation are serialized by the store's conflict detection: name
+// uniqueness, "nothing attached" and the absence of cycles hold under concurrency.
 #ifndef HABILIS_SERVER_DOMAIN_ORG_CHART_H_
 #define HABILIS_SERVER_DOMAIN_ORG_CHART_H_
 

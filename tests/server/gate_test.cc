@@ -12,14 +12,11 @@ class GateTest : public testing::DomainTest {
   void SetUp() override {
     DomainTest::SetUp();
     api_keys_ = std::make_unique<domain::ApiKeys>(*store_, clock_);
-    sessions_ = std::make_unique<domain::Sessions>(*store_, clock_, policy_);
     gate_ = std::make_unique<Gate>(*api_keys_, *sessions_, *engine_);
   }
 
   std::unique_ptr<authz::Engine> engine_ = authz::NewRoleEngine();
   std::unique_ptr<domain::ApiKeys> api_keys_;
-  domain::IdentityPolicy policy_;
-  std::unique_ptr<domain::Sessions> sessions_;
   std::unique_ptr<Gate> gate_;
   grpc::ServerContext anonymous_;
 };

@@ -8,7 +8,15 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/common/errors.h"
+#include <regex>
+#include <vector>
+
+#include "habilis/internal/records.pb.h"
+#include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
+#include "server/domain/invitations.h"
+#include "server/domain/sessions.h"
+#include "store/keyspace.h"
 #include "server/domain/org_chart.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/structures.h"
@@ -33,7 +41,111 @@ class DomainTest : public ::testing::Test {
     store_ = std::move(store).value();
     structures_ = std::make_unique<domain::Structures>(*store_, clock_);
     org_chart_ = std::make_unique<domain::OrgChart>(*store_, clock_);
+    accounts_ = std::make_unique<domain::Accounts>(*store_, clock_, policy_);
+    sessions_ = std::make_unique<domain::Sessions>(*store_, clock_, policy_);
+    invitations_ = std::make_unique<domain::Invitations>(*store_, clock_, policy_);
   }
+
+  // Every e-mail waiting in the outbox, oldest first.
+  std::vector<internal::OutboxRecord> Outbox() {
+    std::vector<internal::OutboxRecord> mails;
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Reader& reader) {
+                      return store::ScanPrefix(reader, store::OutboxPrefix(),
+                                               [&](absl::string_view, absl::string_view value) {
+                                                 mails.emplace_back().ParseFromString(std::string(value));
+                                                 return true;
+                                               });
+                    })
+                    .ok());
+    return mails;
+  }
+
+  // The newest e-mail of `kind` to `to`; fails the test if there is none.
+  internal::OutboxRecord LastMail(const std::string& to, const std::string& kind) {
+    std::vector<internal::OutboxRecord> mails = Outbox();
+    for (auto it = mails.rbegin(); it != mails.rend(); ++it) {
+      if (it->to() == to && it->kind() == kind) return *it;
+    }
+    ADD_FAILURE() << "no " << kind << " e-mail to " << to;
+    return {};
+  }
+
+  static std::string TokenIn(const std::string& body) {
+    std::smatch match;
+    static const std::regex kToken("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)");
+    return std::regex_search(body, match, kToken) ? match[1].str() : "";
+  }
+
+  static std::string CodeIn(const std::string& body) {
+    std::smatch match;
+    static const std::regex kCode("([0-9]{6})");
+    return std::regex_search(body, match, kCode) ? match[1].str() : "";
+  }
+
+  static v1::Account Person(const std::string& login) {
+    v1::Account account;
+    account.set_login_email(login);
+    account.set_given_name("Jeanne");
+    account.set_family_name("Martin");
+    account.set_address("2 rue du Port");
+    account.set_postal_code("29200");
+    account.set_city("Brest");
+    return account;
+  }
+
+  // NEW-CREATE by `caller` in kSiret; returns the account name.
+  absl::StatusOr<std::string> CreateAccount(const std::string& login, v1::Role role, const std::string& service = "",
+                                            const authz::Principal* caller = nullptr) {
+    v1::CreateAccountRequest request;
+    request.set_parent(domain::StructureName(kSiret));
+    *request.mutable_account() = Person(login);
+    request.mutable_membership()->set_role(role);
+    if (!service.empty()) request.mutable_membership()->set_service(Service(service));
+    v1::CreateAccountResponse response;
+    absl::StatusOr<store::Revision> revision =
+        accounts_->Create(caller != nullptr ? *caller : operator_, request, response);
+    if (!revision.ok()) return revision.status();
+    return response.account().name();
+  }
+
+  absl::Status Activate(const std::string& account) {
+    v1::ActivateAccountRequest request;
+    request.set_name(account);
+    request.set_structure(domain::StructureName(kSiret));
+    v1::ActivateAccountResponse response;
+    return accounts_->Activate(operator_, request, response).status();
+  }
+
+  absl::Status SetPasswordFromMail(const std::string& login, const std::string& kind, const std::string& password) {
+    v1::SetPasswordWithLinkRequest request;
+    request.set_link_token(TokenIn(LastMail(login, kind).body()));
+    request.set_new_password(password);
+    v1::SetPasswordWithLinkResponse response;
+    return sessions_->SetPasswordWithLink(request, response);
+  }
+
+  // Creates, activates and sets the password of an account; returns its name.
+  std::string ReadyAccount(const std::string& login, v1::Role role, const std::string& service = "") {
+    absl::StatusOr<std::string> name = CreateAccount(login, role, service);
+    EXPECT_TRUE(name.ok()) << name.status();
+    EXPECT_TRUE(Activate(*name).ok());
+    EXPECT_TRUE(SetPasswordFromMail(login, "ACTIVATION", kPassword).ok());
+    return *name;
+  }
+
+  absl::StatusOr<v1::LoginResponse> Login(const std::string& login, const std::string& password = kPassword) {
+    v1::LoginRequest request;
+    request.set_login_email(login);
+    request.set_password(password);
+    request.set_device_label("test device");
+    v1::LoginResponse response;
+    absl::Status status = sessions_->Login(request, response);
+    if (!status.ok()) return status;
+    return response;
+  }
+
+  static constexpr char kPassword[] = "correct horse battery staple";
 
   v1::CreateStructureRequest StructureRequest(const std::string& siret) {
     v1::CreateStructureRequest request;
@@ -89,6 +201,10 @@ class DomainTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<domain::Structures> structures_;
   std::unique_ptr<domain::OrgChart> org_chart_;
+  domain::IdentityPolicy policy_;
+  std::unique_ptr<domain::Accounts> accounts_;
+  std::unique_ptr<domain::Sessions> sessions_;
+  std::unique_ptr<domain::Invitations> invitations_;
   authz::Principal operator_ = authz::Principal::Operator("0123456789abcdef");
 };
 
