@@ -79,3 +79,75 @@ TEST_F(EngineTest, ARequestNamingNoStructureIsDeniedToAccounts) {
 
 }  // namespace
 }  // namespace habilis::authz
+
+namespace habilis::authz {
+namespace {
+
+constexpr char kHere[] = "73282932000074";
+
+Principal Responsable(const std::string& service) {
+  return Principal::Account("resp", {{kHere, Role::kResponsable, service}});
+}
+
+TEST(EngineAccounts, ResponsablesCreateAndInviteCollaboratorsOfTheirOwnServiceOnly) {
+  auto engine = NewRoleEngine();
+  Target own{.structure = kHere, .service = "finances", .role = Role::kCollaborator};
+  EXPECT_TRUE(engine->Decide(Responsable("finances"), Action::kAccountCreate, own).allowed);
+  EXPECT_TRUE(engine->Decide(Responsable("finances"), Action::kInvitationSend, own).allowed);
+  Target other_service = own;
+  other_service.service = "rh";
+  EXPECT_FALSE(engine->Decide(Responsable("finances"), Action::kAccountCreate, other_service).allowed);
+  Target a_responsable = own;
+  a_responsable.role = Role::kResponsable;
+  EXPECT_FALSE(engine->Decide(Responsable("finances"), Action::kInvitationSend, a_responsable).allowed);
+}
+
+TEST(EngineAccounts, ResponsablesActivateTheirCollaboratorsButAdministerNobody) {
+  auto engine = NewRoleEngine();
+  Target collaborator{.structure = kHere,
+                      .account = "c",
+                      .account_memberships = {{kHere, Role::kCollaborator, "finances"}}};
+  EXPECT_TRUE(engine->Decide(Responsable("finances"), Action::kAccountActivate, collaborator).allowed);
+  EXPECT_FALSE(engine->Decide(Responsable("rh"), Action::kAccountActivate, collaborator).allowed);
+  EXPECT_FALSE(engine->Decide(Responsable("finances"), Action::kAccountAdminister, collaborator).allowed);
+}
+
+TEST(EngineAccounts, ACollaboratorManagesHimselfOnly) {
+  auto engine = NewRoleEngine();
+  Principal me = Principal::Account("me", {{kHere, Role::kCollaborator, "finances"}});
+  Target self{.account = "me", .account_memberships = {{kHere, Role::kCollaborator, "finances"}}};
+  Target colleague{.account = "you", .account_memberships = {{kHere, Role::kCollaborator, "finances"}}};
+  for (Action a : {Action::kAccountRead, Action::kAccountUpdate, Action::kSessionManage}) {
+    EXPECT_TRUE(engine->Decide(me, a, self).allowed) << ActionName(a);
+    EXPECT_FALSE(engine->Decide(me, a, colleague).allowed) << ActionName(a);
+  }
+  EXPECT_FALSE(engine->Decide(me, Action::kAccountCreate, {.structure = kHere, .role = Role::kCollaborator}).allowed);
+}
+
+TEST(EngineAccounts, AnAdministratorReachesAccountsOfHisStructureOnly) {
+  auto engine = NewRoleEngine();
+  Principal admin = Principal::Account("admin", {{kHere, Role::kAdministrator, ""}});
+  Target ours{.account = "x", .account_memberships = {{kHere, Role::kCollaborator, ""}}};
+  Target theirs{.account = "y", .account_memberships = {{"44306184100047", Role::kCollaborator, ""}}};
+  Target nobody{.account = "z"};
+  EXPECT_TRUE(engine->Decide(admin, Action::kAccountRead, ours).allowed);
+  Decision a = engine->Decide(admin, Action::kAccountRead, theirs);
+  Decision b = engine->Decide(admin, Action::kAccountRead, nobody);
+  EXPECT_FALSE(a.allowed);
+  EXPECT_EQ(a.reason, b.reason) << "an account elsewhere and no account at all look the same";
+}
+
+TEST(EngineAccounts, FIRST_LOGIN_aRestrictedSessionMayOnlyActOnItself) {
+  auto engine = NewRoleEngine();
+  Principal fresh = Principal::Account("me", {{kHere, Role::kAdministrator, ""}}, "s", Restriction::kConsentRequired);
+  EXPECT_TRUE(engine->Decide(fresh, Action::kSessionOwn, {}).allowed);
+  Decision d = engine->Decide(fresh, Action::kServiceRead, {.structure = kHere});
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, "PRIVACY_CONSENT_REQUIRED");
+  Principal expired = fresh;
+  expired.restriction = Restriction::kPasswordChangeRequired;
+  EXPECT_EQ(engine->Decide(expired, Action::kAccountRead, {.account = "me"}).reason, "PASSWORD_CHANGE_REQUIRED");
+}
+
+}  // namespace
+}  // namespace habilis::authz

@@ -14,6 +14,7 @@
 #include "habilis/internal/records.pb.h"
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
+#include "server/domain/applications.h"
 #include "server/domain/invitations.h"
 #include "server/domain/sessions.h"
 #include "store/keyspace.h"
