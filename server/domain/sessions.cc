@@ -107,7 +107,9 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
                       })
                       .status());
   if (!id || seen.password_hash().empty()) {
+    // As long as a failure for a known login: one Argon2 verification and one commit.
     VerifyAgainstNothing(request.password());
+    RETURN_IF_ERROR(store_.Update([](store::Transaction&) { return absl::OkStatus(); }).status());
     return LoginFailed();
   }
   const bool password_ok = VerifyPassword(request.password(), seen.password_hash());
