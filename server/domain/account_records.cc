@@ -41,9 +41,9 @@ void CheckEmail(FieldViolations& violations, const std::string& field, absl::str
 
 const std::set<std::string, std::less<>>& PersonalFields() {
   static const std::set<std::string, std::less<>> fields = {
-      "notification_email", "civility", "given_name", "family_name", "mobile_phone", "phone",   "fax",
-      "job_function",       "quality",  "technical_id", "elected",  "language",     "certificate",
-      "address",            "postal_code", "city",       "country",  "canton",      "mute_notifications"};
+      "notification_email", "civility", "given_name",   "family_name", "mobile_phone",      "phone",       "fax",
+      "job_function",       "quality",  "technical_id", "elected",     "language",          "certificate", "address",
+      "postal_code",        "city",     "country",      "canton",      "mute_notifications"};
   return fields;
 }
 
@@ -65,9 +65,7 @@ bool IsEmail(absl::string_view email) {
   return true;
 }
 
-std::string FoldEmail(absl::string_view email) {
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(email));
-}
+std::string FoldEmail(absl::string_view email) { return absl::AsciiStrToLower(absl::StripAsciiWhitespace(email)); }
 
 void CheckAccountFields(FieldViolations& violations, absl::string_view prefix, const v1::Account& a) {
   auto f = [&](absl::string_view name) { return absl::StrCat(prefix, ".", name); };
@@ -101,13 +99,13 @@ void CheckAccountFields(FieldViolations& violations, absl::string_view prefix, c
   } else if (a.postal_code().size() > 16) {
     violations.Add(f("postal_code"), "POSTAL_CODE_FORMAT", "must be at most 16 characters");
   } else if ((a.country().empty() || a.country() == "FR") &&
-             (a.postal_code().size() != 5 ||
-              !std::all_of(a.postal_code().begin(), a.postal_code().end(),
-                           [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }))) {
+             (a.postal_code().size() != 5 || !std::all_of(a.postal_code().begin(), a.postal_code().end(), [](char c) {
+                return absl::ascii_isdigit(static_cast<unsigned char>(c));
+              }))) {
     violations.Add(f("postal_code"), "POSTAL_CODE_FORMAT", "must be 5 digits in France");
   }
-  if (!a.country().empty() && (a.country().size() != 2 || !absl::ascii_isupper(a.country()[0]) ||
-                               !absl::ascii_isupper(a.country()[1]))) {
+  if (!a.country().empty() &&
+      (a.country().size() != 2 || !absl::ascii_isupper(a.country()[0]) || !absl::ascii_isupper(a.country()[1]))) {
     violations.Add(f("country"), "COUNTRY_CODE", "must be an ISO 3166-1 alpha-2 code such as FR");
   }
 }
@@ -115,9 +113,9 @@ void CheckAccountFields(FieldViolations& violations, absl::string_view prefix, c
 void NormalizeAccount(v1::Account& a) {
   a.set_login_email(FoldEmail(a.login_email()));
   a.set_notification_email(FoldEmail(a.notification_email()));
-  for (std::string* text : {a.mutable_given_name(), a.mutable_family_name(), a.mutable_job_function(),
-                            a.mutable_quality(), a.mutable_address(), a.mutable_city(), a.mutable_canton(),
-                            a.mutable_postal_code(), a.mutable_technical_id()}) {
+  for (std::string* text :
+       {a.mutable_given_name(), a.mutable_family_name(), a.mutable_job_function(), a.mutable_quality(),
+        a.mutable_address(), a.mutable_city(), a.mutable_canton(), a.mutable_postal_code(), a.mutable_technical_id()}) {
     *text = NormalizeSpaces(*text);
   }
   if (a.language().empty()) a.set_language("fr");

@@ -8,6 +8,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/account_records.h"
+#include "server/domain/existence.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
@@ -20,28 +21,7 @@ namespace {
 
 using internal::AccountRecord;
 
-bool IsRole(v1::Role role) {
-  return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR;
-}
-
-absl::Status StructureMustExist(store::Reader& reader, absl::string_view siret) {
-  ASSIGN_OR_RETURN(bool exists, Exists(reader, store::StructureKey(siret)));
-  if (!exists) {
-    return Error(absl::StatusCode::kNotFound, "STRUCTURE_NOT_FOUND",
-                 absl::StrCat("structure ", siret, " does not exist"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ServiceMustExist(store::Reader& reader, absl::string_view siret, absl::string_view service_id) {
-  if (service_id.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(bool exists, Exists(reader, store::ServiceKey(siret, service_id)));
-  if (!exists) {
-    return Error(absl::StatusCode::kNotFound, "SERVICE_NOT_FOUND",
-                 absl::StrCat("service ", ServiceResourceName(siret, service_id), " does not exist"));
-  }
-  return absl::OkStatus();
-}
+bool IsRole(v1::Role role) { return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR; }
 
 absl::Status NotAMember(absl::string_view what) {
   return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND",
@@ -61,14 +41,7 @@ std::string CheckMembership(FieldViolations& violations, absl::string_view field
   if (!IsRole(membership.role())) {
     violations.Add(absl::StrCat(field, ".role"), "ROLE_REQUIRED", "must be ADMINISTRATOR, RESPONSABLE or COLLABORATOR");
   }
-  if (membership.service().empty()) return "";
-  std::optional<ServiceName> service = ParseServiceName(membership.service());
-  if (!service || service->siret != siret) {
-    violations.Add(absl::StrCat(field, ".service"), "NAME_FORMAT",
-                   "must be a service of the structure: structures/{siret}/services/{service}");
-    return "";
-  }
-  return service->service_id;
+  return ServiceOfStructure(violations, absl::StrCat(field, ".service"), membership.service(), siret).value_or("");
 }
 
 struct AccountInStructure {
@@ -141,9 +114,9 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
   AccountRecord record;
   v1::Account& account = *record.mutable_account();
   account = request.account();
-  for (const char* output_only : {"memberships", "create_time", "update_time", "password_change_time",
-                                  "password_expire_time", "privacy_consent_time", "failed_login_attempts",
-                                  "locked_until", "etag", "state"}) {
+  for (const char* output_only :
+       {"memberships", "create_time", "update_time", "password_change_time", "password_expire_time",
+        "privacy_consent_time", "failed_login_attempts", "locked_until", "etag", "state"}) {
     account.GetReflection()->ClearField(&account, v1::Account::descriptor()->FindFieldByName(output_only));
   }
   NormalizeAccount(account);
@@ -238,8 +211,9 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
     }
     if (!PersonalFields().contains(path)) {
       return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
-                          absl::StrCat("'", path, "' cannot be updated here (the login, the state and output fields "
-                                                  "cannot; roles change with UpdateMembership)"));
+                          absl::StrCat("'", path,
+                                       "' cannot be updated here (the login, the state and output fields "
+                                       "cannot; roles change with UpdateMembership)"));
     }
     paths.push_back(path);
   }
@@ -271,34 +245,34 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
                                                    const v1::ActivateAccountRequest& request,
                                                    v1::ActivateAccountResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
-        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
-        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
-        v1::Account& account = *record.mutable_account();
-        if (account.state() == v1::Account::ACTIVE && !record.password_hash().empty()) {
-          return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_ACTIVE",
-                       "the account is active and has a password; it can log in");
-        }
-        absl::Time now = clock_.Now();
-        account.set_state(v1::Account::ACTIVE);
-        RETURN_IF_ERROR(SaveAccount(txn, record, now));
-        if (record.password_hash().empty()) {
-          internal::LinkTokenRecord link;
-          link.set_kind(internal::LinkTokenRecord::ACTIVATION);
-          link.set_subject(target.account_id);
-          ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.activation_ttl, link));
-          RETURN_IF_ERROR(NotifyAccount(
-              txn, now, account, mail::MailKind::kActivation,
-              {{"link", LinkUrl(policy_.link_base_url, "activate", token)},
-               {"structure", StructureDisplayName(txn, target.siret)},
-               {"expires", absl::FormatTime("%Y-%m-%d %H:%M UTC", now + policy_.activation_ttl, absl::UTCTimeZone())}}));
-        }
-        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       v1::Account& account = *record.mutable_account();
+                       if (account.state() == v1::Account::ACTIVE && !record.password_hash().empty()) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_ACTIVE",
+                                      "the account is active and has a password; it can log in");
+                       }
+                       absl::Time now = clock_.Now();
+                       account.set_state(v1::Account::ACTIVE);
+                       RETURN_IF_ERROR(SaveAccount(txn, record, now));
+                       if (record.password_hash().empty()) {
+                         internal::LinkTokenRecord link;
+                         link.set_kind(internal::LinkTokenRecord::ACTIVATION);
+                         link.set_subject(target.account_id);
+                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.activation_ttl, link));
+                         RETURN_IF_ERROR(NotifyAccount(
+                             txn, now, account, mail::MailKind::kActivation,
+                             {{"link", LinkUrl(policy_.link_base_url, "activate", token)},
+                              {"structure", StructureDisplayName(txn, target.siret)},
+                              {"expires", absl::FormatTime("%Y-%m-%d %H:%M UTC", now + policy_.activation_ttl,
+                                                           absl::UTCTimeZone())}}));
+                       }
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
 }
 
 absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& caller,
@@ -381,15 +355,7 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
     }
   }
   if (request.login_emails().empty()) violations.Add("login_emails", "REQUIRED", "name at least one account");
-  std::string service_id;
-  if (!request.service().empty()) {
-    std::optional<ServiceName> service = ParseServiceName(request.service());
-    if (!service || service->siret != *siret) {
-      violations.Add("service", "NAME_FORMAT", "must be a service of the structure");
-    } else {
-      service_id = service->service_id;
-    }
-  }
+  std::string service_id = ServiceOfStructure(violations, "service", request.service(), *siret).value_or("");
   RETURN_IF_ERROR(violations.ToStatus());
 
   return RunMutation(
@@ -420,11 +386,10 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
           response.add_transferred_accounts(AccountName(*id));
           if (current->role() == v1::RESPONSABLE) {
             ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
-            RETURN_IF_ERROR(NotifyAccount(
-                txn, now, record.account(), mail::MailKind::kTransfer,
-                {{"service", service_label.empty() ? "(racine)" : service_label},
-                 {"structure", StructureDisplayName(txn, *siret)}},
-                /*notice=*/true));
+            RETURN_IF_ERROR(NotifyAccount(txn, now, record.account(), mail::MailKind::kTransfer,
+                                          {{"service", service_label.empty() ? "(racine)" : service_label},
+                                           {"structure", StructureDisplayName(txn, *siret)}},
+                                          /*notice=*/true));
           }
         }
         return absl::OkStatus();
@@ -436,33 +401,32 @@ absl::StatusOr<store::Revision> Accounts::RequestDeletion(const authz::Principal
                                                           v1::RequestAccountDeletionResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
   const std::string request_id = RandomHex(8);
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
-        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
-        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
-        ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, target.account_id));
-        absl::Time now = clock_.Now();
-        v1::DeletionRequest deletion;
-        deletion.set_name(DeletionRequestName(request_id));
-        deletion.set_account(record.account().name());
-        deletion.set_login_email(record.account().login_email());
-        deletion.set_structure(StructureName(target.siret));
-        SetTimestamp(now, deletion.mutable_create_time());
-        if (memberships.size() == 1) {
-          ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
-          RETURN_IF_ERROR(DeleteAccountEverywhere(txn, target.account_id, record));
-          RETURN_IF_ERROR(StillAdministered(txn, before));
-          deletion.set_state(v1::DeletionRequest::DONE);
-          SetTimestamp(now, deletion.mutable_decide_time());
-        } else {
-          deletion.set_state(v1::DeletionRequest::PENDING);
-        }
-        RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(request_id), deletion));
-        *response.mutable_deletion_request() = deletion;
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, target.account_id));
+                       absl::Time now = clock_.Now();
+                       v1::DeletionRequest deletion;
+                       deletion.set_name(DeletionRequestName(request_id));
+                       deletion.set_account(record.account().name());
+                       deletion.set_login_email(record.account().login_email());
+                       deletion.set_structure(StructureName(target.siret));
+                       SetTimestamp(now, deletion.mutable_create_time());
+                       if (memberships.size() == 1) {
+                         ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
+                         RETURN_IF_ERROR(DeleteAccountEverywhere(txn, target.account_id, record));
+                         RETURN_IF_ERROR(StillAdministered(txn, before));
+                         deletion.set_state(v1::DeletionRequest::DONE);
+                         SetTimestamp(now, deletion.mutable_decide_time());
+                       } else {
+                         deletion.set_state(v1::DeletionRequest::PENDING);
+                       }
+                       RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(request_id), deletion));
+                       *response.mutable_deletion_request() = deletion;
+                       return absl::OkStatus();
+                     });
 }
 
 absl::Status Accounts::ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,

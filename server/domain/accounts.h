@@ -55,9 +55,9 @@ class Accounts {
                                                                 v1::RequestAccountDeletionResponse& response);
   [[nodiscard]] absl::Status ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,
                                                   v1::ListDeletionRequestsResponse& response);
-  [[nodiscard]] absl::StatusOr<store::Revision> DecideDeletionRequest(
-      const authz::Principal& caller, const v1::DecideDeletionRequestRequest& request,
-      v1::DecideDeletionRequestResponse& response);
+  [[nodiscard]] absl::StatusOr<store::Revision> DecideDeletionRequest(const authz::Principal& caller,
+                                                                      const v1::DecideDeletionRequestRequest& request,
+                                                                      v1::DecideDeletionRequestResponse& response);
 
   // The memberships of `account_name` for the engine's target; empty when the account does not exist.
   [[nodiscard]] absl::StatusOr<std::vector<authz::Membership>> MembershipsForAuthz(absl::string_view account_name);

@@ -7,6 +7,7 @@
 #include "habilis/internal/records.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/existence.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
@@ -111,11 +112,7 @@ absl::StatusOr<store::Revision> ApiKeys::Create(const authz::Principal& caller, 
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        if (application_id) {
-                         ASSIGN_OR_RETURN(bool exists, Exists(txn, store::ApplicationKey(*application_id)));
-                         if (!exists) {
-                           return Error(absl::StatusCode::kNotFound, "APPLICATION_NOT_FOUND",
-                                        absl::StrCat("application ", *application_id, " does not exist"));
-                         }
+                         RETURN_IF_ERROR(ApplicationMustExist(txn, *application_id));
                        } else {
                          RETURN_IF_ERROR(TouchGuard(txn, OperatorKeysGuard()));
                        }

@@ -6,6 +6,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/account_records.h"
+#include "server/domain/existence.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
@@ -21,13 +22,6 @@ namespace {
 using internal::AccountRecord;
 using internal::InvitationRecord;
 using internal::LinkTokenRecord;
-
-absl::Status MustExist(store::Reader& reader, const std::string& key, absl::string_view reason,
-                     absl::string_view message) {
-  ASSIGN_OR_RETURN(bool exists, Exists(reader, key));
-  if (!exists) return Error(absl::StatusCode::kNotFound, reason, message);
-  return absl::OkStatus();
-}
 
 std::string Expiry(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone()); }
 
@@ -61,56 +55,42 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
   if (request.role() != v1::RESPONSABLE && request.role() != v1::COLLABORATOR) {
     violations.Add("role", "ROLE_NOT_INVITABLE", "invitations are for RESPONSABLE or COLLABORATOR accounts");
   }
-  std::string service_id;
-  if (!request.service().empty()) {
-    std::optional<ServiceName> service = ParseServiceName(request.service());
-    if (!service || service->siret != *siret) {
-      violations.Add("service", "NAME_FORMAT", "must be a service of the structure");
-    } else {
-      service_id = service->service_id;
-    }
-  }
+  std::string service_id = ServiceOfStructure(violations, "service", request.service(), *siret).value_or("");
   RETURN_IF_ERROR(violations.ToStatus());
 
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(MustExist(txn, store::StructureKey(*siret), "STRUCTURE_NOT_FOUND",
-                                absl::StrCat("structure ", *siret, " does not exist")));
-        RETURN_IF_ERROR(MustExist(txn, store::ApplicationKey(*application), "APPLICATION_NOT_FOUND",
-                                absl::StrCat("application ", *application, " does not exist")));
-        if (!service_id.empty()) {
-          RETURN_IF_ERROR(MustExist(txn, store::ServiceKey(*siret, service_id), "SERVICE_NOT_FOUND",
-                                  absl::StrCat("service ", request.service(), " does not exist")));
-        }
-        absl::Time now = clock_.Now();
-        const std::string structure = StructureDisplayName(txn, *siret);
-        for (const std::string& email : emails) {
-          const std::string id = RandomHex(8);
-          InvitationRecord record;
-          v1::Invitation& invitation = *record.mutable_invitation();
-          invitation.set_name(InvitationName(*siret, id));
-          invitation.set_email(email);
-          invitation.set_application(request.application());
-          invitation.set_role(request.role());
-          if (!service_id.empty()) invitation.set_service(ServiceResourceName(*siret, service_id));
-          invitation.set_state(v1::Invitation::SENT);
-          SetTimestamp(now, invitation.mutable_create_time());
-          SetTimestamp(now, invitation.mutable_update_time());
-          SetTimestamp(now + policy_.invitation_ttl, invitation.mutable_expire_time());
-          RETURN_IF_ERROR(StoreRecord(txn, store::InvitationKey(*siret, id), record));
-          LinkTokenRecord link;
-          link.set_kind(LinkTokenRecord::INVITATION);
-          link.set_subject(invitation.name());
-          ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.invitation_ttl, link));
-          RETURN_IF_ERROR(mail::Enqueue(txn, now, email, mail::MailKind::kInvitation, "fr",
-                                        {{"structure", structure},
-                                         {"link", LinkUrl(policy_.link_base_url, "invitation", token)},
-                                         {"expires", Expiry(now + policy_.invitation_ttl)}}));
-          *response.add_invitations() = invitation;
-        }
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(ApplicationMustExist(txn, *application));
+                       RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       absl::Time now = clock_.Now();
+                       const std::string structure = StructureDisplayName(txn, *siret);
+                       for (const std::string& email : emails) {
+                         const std::string id = RandomHex(8);
+                         InvitationRecord record;
+                         v1::Invitation& invitation = *record.mutable_invitation();
+                         invitation.set_name(InvitationName(*siret, id));
+                         invitation.set_email(email);
+                         invitation.set_application(request.application());
+                         invitation.set_role(request.role());
+                         if (!service_id.empty()) invitation.set_service(ServiceResourceName(*siret, service_id));
+                         invitation.set_state(v1::Invitation::SENT);
+                         SetTimestamp(now, invitation.mutable_create_time());
+                         SetTimestamp(now, invitation.mutable_update_time());
+                         SetTimestamp(now + policy_.invitation_ttl, invitation.mutable_expire_time());
+                         RETURN_IF_ERROR(StoreRecord(txn, store::InvitationKey(*siret, id), record));
+                         LinkTokenRecord link;
+                         link.set_kind(LinkTokenRecord::INVITATION);
+                         link.set_subject(invitation.name());
+                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.invitation_ttl, link));
+                         RETURN_IF_ERROR(mail::Enqueue(txn, now, email, mail::MailKind::kInvitation, "fr",
+                                                       {{"structure", structure},
+                                                        {"link", LinkUrl(policy_.link_base_url, "invitation", token)},
+                                                        {"expires", Expiry(now + policy_.invitation_ttl)}}));
+                         *response.add_invitations() = invitation;
+                       }
+                       return absl::OkStatus();
+                     });
 }
 
 absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::FillInvitationResponse& response) {
@@ -126,8 +106,8 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
                                                        {LinkTokenRecord::INVITATION}, "link_token", &id));
                         std::optional<InvitationNameParts> name = ParseInvitationName(link.subject());
                         if (!name) return absl::DataLossError("an invitation link names no invitation");
-                        RETURN_IF_ERROR(LoadRecord(reader, store::InvitationKey(name->siret, name->invitation_id),
-                                                   seen, "INVITATION_NOT_FOUND", "the invitation no longer exists"));
+                        RETURN_IF_ERROR(LoadRecord(reader, store::InvitationKey(name->siret, name->invitation_id), seen,
+                                                   "INVITATION_NOT_FOUND", "the invitation no longer exists"));
                         ASSIGN_OR_RETURN(existing_account, AccountIdByLogin(reader, seen.invitation().email()));
                         if (existing_account) {
                           ASSIGN_OR_RETURN(existing, LoadAccount(reader, *existing_account));
@@ -265,8 +245,9 @@ absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& call
             if (existing) {
               if (!record.password_hash().empty()) {
                 return Error(absl::StatusCode::kFailedPrecondition, "LOGIN_TAKEN",
-                             absl::StrCat(invitation.email(), " got an account since the form was filled; refuse "
-                                                              "this request and invite again"));
+                             absl::StrCat(invitation.email(),
+                                          " got an account since the form was filled; refuse "
+                                          "this request and invite again"));
               }
               ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *existing));
               if (current) {
@@ -288,8 +269,8 @@ absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& call
             RETURN_IF_ERROR(PutMembership(txn, account_id, membership, nullptr));
             invitation.set_state(v1::Invitation::ACCEPTED);
             invitation.set_account(AccountName(account_id));
-            RETURN_IF_ERROR(NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationAccepted,
-                                          {{"structure", structure}}));
+            RETURN_IF_ERROR(
+                NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationAccepted, {{"structure", structure}}));
           } else {
             invitation.set_state(v1::Invitation::REFUSED);
             invitation.set_comment(NormalizeSpaces(d.comment()));

@@ -30,9 +30,9 @@ absl::StatusOr<std::string> IssueLinkToken(store::Transaction& txn, absl::Time n
   return absl::StrCat(kPrefix, id, "_", secret);
 }
 
-absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Reader& reader, absl::Time now,
-                                                        absl::string_view token, std::initializer_list<LinkKind> kinds,
-                                                        absl::string_view field, std::string* id) {
+absl::StatusOr<internal::LinkTokenRecord> ReadLinkToken(store::Reader& reader, absl::Time now, absl::string_view token,
+                                                        std::initializer_list<LinkKind> kinds, absl::string_view field,
+                                                        std::string* id) {
   absl::Status invalid = InvalidField(field, "LINK_INVALID", "is not a valid link; ask for a new one");
   if (!absl::StartsWith(token, kPrefix) || token.size() < kPrefix.size() + kIdHex + 2 ||
       token[kPrefix.size() + kIdHex] != '_') {

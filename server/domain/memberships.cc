@@ -15,7 +15,9 @@ std::string ServiceIdOf(const v1::Membership& membership) {
   return name ? name->service_id : "";
 }
 
-std::string SiretOf(const v1::Membership& membership) { return ParseStructureName(membership.structure()).value_or(""); }
+std::string SiretOf(const v1::Membership& membership) {
+  return ParseStructureName(membership.structure()).value_or("");
+}
 
 absl::Status PutMembership(store::Transaction& txn, absl::string_view account_id, const v1::Membership& membership,
                            const v1::Membership* previous) {

@@ -30,8 +30,7 @@ std::string SiretOf(const v1::Membership& membership);
 
 [[nodiscard]] absl::StatusOr<std::vector<v1::Membership>> MembershipsOf(store::Reader& reader,
                                                                         absl::string_view account_id);
-[[nodiscard]] absl::StatusOr<std::optional<v1::Membership>> MembershipIn(store::Reader& reader,
-                                                                         absl::string_view siret,
+[[nodiscard]] absl::StatusOr<std::optional<v1::Membership>> MembershipIn(store::Reader& reader, absl::string_view siret,
                                                                          absl::string_view account_id);
 // The ids of the accounts attached to a service ("" for the root level), up to `limit`.
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ServiceMembers(store::Reader& reader, absl::string_view siret,

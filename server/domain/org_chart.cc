@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/existence.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
@@ -72,15 +73,6 @@ class Chart {
   std::map<std::string, v1::Service> services_;
 };
 
-absl::Status StructureMustExist(store::Reader& reader, absl::string_view siret) {
-  ASSIGN_OR_RETURN(bool exists, Exists(reader, store::StructureKey(siret)));
-  if (!exists) {
-    return Error(absl::StatusCode::kNotFound, "STRUCTURE_NOT_FOUND",
-                 absl::StrCat("structure ", siret, " does not exist"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ServiceNotFound(absl::string_view name) {
   return Error(absl::StatusCode::kNotFound, "SERVICE_NOT_FOUND", absl::StrCat("service ", name, " does not exist"));
 }
@@ -91,21 +83,6 @@ absl::Status NameTaken(absl::string_view display_name) {
                             "' (names are compared ignoring case)"));
 }
 
-// Parses `name` as a service of structure `siret` or adds a violation on `field`.
-std::optional<std::string> ServiceIdIn(FieldViolations& violations, absl::string_view field, absl::string_view name,
-                                       absl::string_view siret) {
-  std::optional<ServiceName> parsed = ParseServiceName(name);
-  if (!parsed) {
-    violations.Add(field, "NAME_FORMAT", "must be structures/{siret}/services/{service}");
-    return std::nullopt;
-  }
-  if (parsed->siret != siret) {
-    violations.Add(field, "OTHER_STRUCTURE", "must name a service of the structure the request is about");
-    return std::nullopt;
-  }
-  return parsed->service_id;
-}
-
 // Parses the repeated `field` as distinct services of structure `siret`, adding violations for bad entries.
 std::set<std::string> ServiceIdsIn(FieldViolations& violations, absl::string_view field,
                                    const google::protobuf::RepeatedPtrField<std::string>& names,
@@ -113,7 +90,11 @@ std::set<std::string> ServiceIdsIn(FieldViolations& violations, absl::string_vie
   std::set<std::string> ids;
   for (int i = 0; i < names.size(); ++i) {
     std::string entry = absl::StrCat(field, "[", i, "]");
-    std::optional<std::string> id = ServiceIdIn(violations, entry, names[i], siret);
+    if (names[i].empty()) {
+      violations.Add(entry, "REQUIRED", "name a service");
+      continue;
+    }
+    std::optional<std::string> id = ServiceOfStructure(violations, entry, names[i], siret);
     if (id && !ids.insert(*id).second) violations.Add(entry, "DUPLICATE", "names a service already listed");
   }
   return ids;
@@ -182,7 +163,7 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
   CheckServiceFields(violations, request.service());
   std::optional<std::string> parent_id;
   if (siret && !request.service().parent().empty()) {
-    parent_id = ServiceIdIn(violations, "service.parent", request.service().parent(), *siret);
+    parent_id = ServiceOfStructure(violations, "service.parent", request.service().parent(), *siret);
   }
   if (!request.service_id().empty() && !IsValidResourceId(request.service_id())) {
     violations.Add("service_id", "ID_FORMAT", "must be 1 to 63 of [a-z0-9-], starting with a letter");
@@ -280,7 +261,7 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
   if (set_type) CheckText(violations, "service.service_type", in.service_type(), 100, false);
   std::optional<std::string> new_parent_id;
   if (set_parent && !in.parent().empty()) {
-    new_parent_id = ServiceIdIn(violations, "service.parent", in.parent(), name->siret);
+    new_parent_id = ServiceOfStructure(violations, "service.parent", in.parent(), name->siret);
     if (new_parent_id && *new_parent_id == name->service_id) {
       violations.Add("service.parent", "PARENT_IS_SELF", "a service cannot be its own parent");
     }
@@ -346,7 +327,7 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
   if (request.target().empty()) {
     violations.Add("target", "REQUIRED", "name the service that receives the merged services");
   } else {
-    target = ServiceIdIn(violations, "target", request.target(), *siret);
+    target = ServiceOfStructure(violations, "target", request.target(), *siret);
   }
   RETURN_IF_ERROR(violations.ToStatus());
   if (sources.contains(*target)) {

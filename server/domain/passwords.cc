@@ -37,10 +37,9 @@ const std::string& NothingHash() {
 
 std::string HashPassword(absl::string_view password) {
   const std::string salt = Random(kSaltBytes);
-  std::vector<char> encoded(argon2_encodedlen(kTimeCost, kMemoryKiB, kParallelism, kSaltBytes, kHashBytes,
-                                              Argon2_id));
-  int result = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, password.data(), password.size(),
-                                     salt.data(), salt.size(), kHashBytes, encoded.data(), encoded.size());
+  std::vector<char> encoded(argon2_encodedlen(kTimeCost, kMemoryKiB, kParallelism, kSaltBytes, kHashBytes, Argon2_id));
+  int result = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, password.data(), password.size(), salt.data(),
+                                     salt.size(), kHashBytes, encoded.data(), encoded.size());
   if (result != ARGON2_OK) std::abort();  // only out of memory gets here
   return std::string(encoded.data());
 }

@@ -42,9 +42,7 @@ std::string SessionName(absl::string_view account_id, absl::string_view session_
 std::string InvitationName(absl::string_view siret, absl::string_view invitation_id) {
   return absl::StrCat("structures/", siret, "/invitations/", invitation_id);
 }
-std::string DeletionRequestName(absl::string_view request_id) {
-  return absl::StrCat("deletionRequests/", request_id);
-}
+std::string DeletionRequestName(absl::string_view request_id) { return absl::StrCat("deletionRequests/", request_id); }
 
 std::optional<std::string> ParseStructureName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');

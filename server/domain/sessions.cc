@@ -179,8 +179,8 @@ absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& reque
                         absl::Time now = clock_.Now();
                         std::string id;
                         ASSIGN_OR_RETURN(LinkTokenRecord challenge,
-                                         ReadLinkToken(txn, now, request.code_challenge(), {LinkTokenRecord::LOGIN_CODE},
-                                                       "code_challenge", &id));
+                                         ReadLinkToken(txn, now, request.code_challenge(),
+                                                       {LinkTokenRecord::LOGIN_CODE}, "code_challenge", &id));
                         if (!SameDigest(Sha256(request.code()), challenge.code_sha256())) {
                           wrong_code = true;
                           challenge.set_failed_tries(challenge.failed_tries() + 1);
@@ -285,8 +285,8 @@ absl::StatusOr<store::Revision> Sessions::ChangePassword(const authz::Principal&
   if (request.new_password() == request.current_password()) {
     return InvalidField("new_password", "PASSWORD_UNCHANGED", "must differ from the current password");
   }
-  RETURN_IF_ERROR(CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(),
-                                        seen.account().login_email()));
+  RETURN_IF_ERROR(
+      CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(), seen.account().login_email()));
   const std::string hash = HashPassword(request.new_password());
   return store_.Update([&](store::Transaction& txn) -> absl::Status {
     response.Clear();
@@ -343,8 +343,10 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
   RETURN_IF_ERROR(store_
                       .Read([&](store::Reader& reader) -> absl::Status {
                         std::string id;
-                        ASSIGN_OR_RETURN(LinkTokenRecord link, ReadLinkToken(reader, clock_.Now(), request.link_token(),
-                                                                             {LinkTokenRecord::ACTIVATION, LinkTokenRecord::PASSWORD_RESET}, "link_token", &id));
+                        ASSIGN_OR_RETURN(LinkTokenRecord link,
+                                         ReadLinkToken(reader, clock_.Now(), request.link_token(),
+                                                       {LinkTokenRecord::ACTIVATION, LinkTokenRecord::PASSWORD_RESET},
+                                                       "link_token", &id));
                         ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, link.subject()));
                         login = record.account().login_email();
                         return absl::OkStatus();
@@ -356,8 +358,10 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
       .Update([&](store::Transaction& txn) -> absl::Status {
         absl::Time now = clock_.Now();
         std::string id;
-        ASSIGN_OR_RETURN(LinkTokenRecord link,
-                         ReadLinkToken(txn, now, request.link_token(), {LinkTokenRecord::ACTIVATION, LinkTokenRecord::PASSWORD_RESET}, "link_token", &id));
+        ASSIGN_OR_RETURN(
+            LinkTokenRecord link,
+            ReadLinkToken(txn, now, request.link_token(),
+                          {LinkTokenRecord::ACTIVATION, LinkTokenRecord::PASSWORD_RESET}, "link_token", &id));
         ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
         if (record.account().state() != v1::Account::ACTIVE) {
           return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_NOT_ACTIVE",
@@ -382,33 +386,31 @@ absl::StatusOr<authz::Principal> Sessions::Authenticate(absl::string_view bearer
   const std::string digest = Sha256(bearer.substr(kSessionPrefix.size() + kSessionIdHex + 1));
   absl::Time now = clock_.Now();
   authz::Principal principal;
-  absl::Status status = store_
-                            .Read([&](store::Reader& reader) -> absl::Status {
-                              SessionRecord session;
-                              absl::Status loaded = LoadRecord(reader, store::SessionKey(session_id), session, "", "");
-                              if (absl::IsNotFound(loaded)) return SessionInvalid();
-                              RETURN_IF_ERROR(loaded);
-                              if (!SameDigest(digest, session.secret_sha256()) ||
-                                  FromTimestamp(session.expire_time()) <= now) {
-                                return SessionInvalid();
-                              }
-                              absl::StatusOr<AccountRecord> account = LoadAccount(reader, session.account_id());
-                              if (!account.ok() || account->account().state() != v1::Account::ACTIVE) {
-                                return SessionInvalid();
-                              }
-                              ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships,
-                                               MembershipsOf(reader, session.account_id()));
-                              authz::Restriction restriction = authz::Restriction::kNone;
-                              if (!account->account().has_privacy_consent_time()) {
-                                restriction = authz::Restriction::kConsentRequired;
-                              } else if (PasswordExpired(account->account(), now)) {
-                                restriction = authz::Restriction::kPasswordChangeRequired;
-                              }
-                              principal = authz::Principal::Account(session.account_id(), ToAuthz(memberships),
-                                                                    session_id, restriction);
-                              return absl::OkStatus();
-                            })
-                            .status();
+  absl::Status status =
+      store_
+          .Read([&](store::Reader& reader) -> absl::Status {
+            SessionRecord session;
+            absl::Status loaded = LoadRecord(reader, store::SessionKey(session_id), session, "", "");
+            if (absl::IsNotFound(loaded)) return SessionInvalid();
+            RETURN_IF_ERROR(loaded);
+            if (!SameDigest(digest, session.secret_sha256()) || FromTimestamp(session.expire_time()) <= now) {
+              return SessionInvalid();
+            }
+            absl::StatusOr<AccountRecord> account = LoadAccount(reader, session.account_id());
+            if (!account.ok() || account->account().state() != v1::Account::ACTIVE) {
+              return SessionInvalid();
+            }
+            ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(reader, session.account_id()));
+            authz::Restriction restriction = authz::Restriction::kNone;
+            if (!account->account().has_privacy_consent_time()) {
+              restriction = authz::Restriction::kConsentRequired;
+            } else if (PasswordExpired(account->account(), now)) {
+              restriction = authz::Restriction::kPasswordChangeRequired;
+            }
+            principal = authz::Principal::Account(session.account_id(), ToAuthz(memberships), session_id, restriction);
+            return absl::OkStatus();
+          })
+          .status();
   RETURN_IF_ERROR(status);
   return principal;
 }

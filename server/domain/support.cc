@@ -89,7 +89,8 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
 }
 
 absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size, absl::string_view page_token,
-                      absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add, std::string* next_page_token) {
+                      absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add,
+                      std::string* next_page_token) {
   absl::StatusOr<int> size = PageSize(page_size);
   if (!size.ok()) return size.status();
   absl::StatusOr<std::string> after = DecodePageToken(page_token);

@@ -51,7 +51,8 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 // order, after the id carried by `page_token`. Each value is parsed into the message `add(id)` returns; when
 // more records follow, *next_page_token is set.
 [[nodiscard]] absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size,
-                                    absl::string_view page_token, absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add,
+                                    absl::string_view page_token,
+                                    absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add,
                                     std::string* next_page_token);
 
 // Consistency tokens are opaque to clients: they carry a store revision.
