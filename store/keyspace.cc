@@ -40,6 +40,68 @@ std::string StructureGuardKey(absl::string_view siret) { return Key1(KeyTag::kSt
 std::string ApplicationKey(absl::string_view application_id) { return Key1(KeyTag::kApplication, application_id); }
 std::string ApplicationPrefix() { return Tagged(KeyTag::kApplication); }
 
+std::string ProfileKey(absl::string_view application_id, absl::string_view profile_id) {
+  return Key2(KeyTag::kProfile, application_id, profile_id);
+}
+std::string ProfilePrefix(absl::string_view application_id) { return Key1(KeyTag::kProfile, application_id); }
+
+std::string SubscriptionKey(absl::string_view siret, absl::string_view application_id) {
+  return Key2(KeyTag::kSubscription, siret, application_id);
+}
+std::string SubscriptionPrefix(absl::string_view siret) { return Key1(KeyTag::kSubscription, siret); }
+
+std::string HabilitationKey(absl::string_view siret, absl::string_view account_id, absl::string_view application_id) {
+  std::string key = Key2(KeyTag::kHabilitation, siret, account_id);
+  AppendString(&key, application_id);
+  return key;
+}
+std::string HabilitationPrefix(absl::string_view siret) { return Key1(KeyTag::kHabilitation, siret); }
+std::string MemberHabilitationPrefix(absl::string_view siret, absl::string_view account_id) {
+  return Key2(KeyTag::kHabilitation, siret, account_id);
+}
+std::string AccountHabilitationKey(absl::string_view account_id, absl::string_view application_id,
+                                   absl::string_view siret) {
+  std::string key = Key2(KeyTag::kAccountHabilitation, account_id, application_id);
+  AppendString(&key, siret);
+  return key;
+}
+std::string AccountHabilitationPrefix(absl::string_view account_id, absl::string_view application_id) {
+  return Key2(KeyTag::kAccountHabilitation, account_id, application_id);
+}
+std::string ProfileHolderKey(absl::string_view application_id, absl::string_view profile_id,
+                             absl::string_view account_id, absl::string_view siret) {
+  std::string key = Key2(KeyTag::kProfileHolder, application_id, profile_id);
+  AppendString(&key, account_id);
+  AppendString(&key, siret);
+  return key;
+}
+std::string ProfileHolderPrefix(absl::string_view application_id, absl::string_view profile_id) {
+  return Key2(KeyTag::kProfileHolder, application_id, profile_id);
+}
+
+std::string DelegationKey(absl::string_view siret, absl::string_view account_id, absl::string_view application_id,
+                          absl::string_view profile_id) {
+  std::string key = Key2(KeyTag::kDelegation, siret, account_id);
+  AppendString(&key, application_id);
+  AppendString(&key, profile_id);
+  return key;
+}
+std::string MemberDelegationPrefix(absl::string_view siret, absl::string_view account_id) {
+  return Key2(KeyTag::kDelegation, siret, account_id);
+}
+
+std::vector<std::string> ComponentsAfter(absl::string_view key, absl::string_view prefix) {
+  std::vector<std::string> parts;
+  if (key.size() < prefix.size()) return parts;
+  key.remove_prefix(prefix.size());
+  while (!key.empty()) {
+    std::optional<std::string> part = ConsumeString(&key);
+    if (!part) return {};
+    parts.push_back(*std::move(part));
+  }
+  return parts;
+}
+
 std::string ApiKeyKey(absl::string_view key_id) { return Key1(KeyTag::kApiKey, key_id); }
 std::string ApiKeyPrefix() { return Tagged(KeyTag::kApiKey); }
 

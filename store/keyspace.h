@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -19,6 +20,8 @@ enum class KeyTag : uint8_t {
   kServiceName = 0x12,
   kStructureGuard = 0x13,
   kApplication = 0x20,
+  kProfile = 0x21,
+  kSubscription = 0x22,
   kApiKey = 0x30,
   kIdempotency = 0x40,
   kAccount = 0x50,
@@ -33,6 +36,10 @@ enum class KeyTag : uint8_t {
   kInvitation = 0x59,
   kDeletionRequest = 0x5A,
   kOutbox = 0x60,
+  kHabilitation = 0x70,
+  kAccountHabilitation = 0x71,
+  kProfileHolder = 0x72,
+  kDelegation = 0x73,
 };
 
 // Version of the layout below. A store written with another version is refused at open.
@@ -63,6 +70,36 @@ std::string StructureGuardKey(absl::string_view siret);
 // application(application_id) -> habilis.v1.Application
 std::string ApplicationKey(absl::string_view application_id);
 std::string ApplicationPrefix();
+
+// profile(application_id, profile_id) -> habilis.v1.Profile
+std::string ProfileKey(absl::string_view application_id, absl::string_view profile_id);
+std::string ProfilePrefix(absl::string_view application_id);
+
+// subscription(siret, application_id) -> habilis.v1.Subscription
+std::string SubscriptionKey(absl::string_view siret, absl::string_view application_id);
+std::string SubscriptionPrefix(absl::string_view siret);
+
+// habilitation(siret, account_id, application_id) -> habilis.v1.Habilitation: the key itself makes one
+// profile per application per membership. Indexes (empty values):
+// account_habilitation(account_id, application_id, siret) and
+// profile_holder(application_id, profile_id, account_id, siret).
+std::string HabilitationKey(absl::string_view siret, absl::string_view account_id, absl::string_view application_id);
+std::string HabilitationPrefix(absl::string_view siret);
+std::string MemberHabilitationPrefix(absl::string_view siret, absl::string_view account_id);
+std::string AccountHabilitationKey(absl::string_view account_id, absl::string_view application_id,
+                                   absl::string_view siret);
+std::string AccountHabilitationPrefix(absl::string_view account_id, absl::string_view application_id);
+std::string ProfileHolderKey(absl::string_view application_id, absl::string_view profile_id,
+                             absl::string_view account_id, absl::string_view siret);
+std::string ProfileHolderPrefix(absl::string_view application_id, absl::string_view profile_id);
+
+// delegation(siret, account_id, application_id, profile_id) -> habilis.v1.Delegation
+std::string DelegationKey(absl::string_view siret, absl::string_view account_id, absl::string_view application_id,
+                          absl::string_view profile_id);
+std::string MemberDelegationPrefix(absl::string_view siret, absl::string_view account_id);
+
+// Decodes the string components of `key` after `prefix`; empty if malformed.
+std::vector<std::string> ComponentsAfter(absl::string_view key, absl::string_view prefix);
 
 // api_key(key_id) -> habilis.internal.ApiKeyRecord
 std::string ApiKeyKey(absl::string_view key_id);

@@ -22,6 +22,16 @@ class Applications {
   // Ordered by id.
   [[nodiscard]] absl::Status List(const v1::ListApplicationsRequest& request, v1::ListApplicationsResponse& response);
 
+  // APP-REG: a profile is a named set of permissions of one application.
+  [[nodiscard]] absl::StatusOr<store::Revision> CreateProfile(const authz::Principal& caller,
+                                                              const v1::CreateProfileRequest& request,
+                                                              v1::CreateProfileResponse& response);
+  [[nodiscard]] absl::Status ListProfiles(const v1::ListProfilesRequest& request, v1::ListProfilesResponse& response);
+  // A retired profile can no longer be granted, and the habilitations holding it stop giving access.
+  [[nodiscard]] absl::StatusOr<store::Revision> RetireProfile(const authz::Principal& caller,
+                                                              const v1::RetireProfileRequest& request,
+                                                              v1::RetireProfileResponse& response);
+
  private:
   store::Store& store_;
   const Clock& clock_;

@@ -44,6 +44,39 @@ std::string InvitationName(absl::string_view siret, absl::string_view invitation
 }
 std::string DeletionRequestName(absl::string_view request_id) { return absl::StrCat("deletionRequests/", request_id); }
 
+std::string ProfileName(absl::string_view application_id, absl::string_view profile_id) {
+  return absl::StrCat("applications/", application_id, "/profiles/", profile_id);
+}
+std::string SubscriptionName(absl::string_view siret, absl::string_view application_id) {
+  return absl::StrCat("structures/", siret, "/subscriptions/", application_id);
+}
+std::string HabilitationName(absl::string_view siret, absl::string_view account_id, absl::string_view application_id) {
+  return absl::StrCat("structures/", siret, "/accounts/", account_id, "/habilitations/", application_id);
+}
+std::string DelegationName(absl::string_view siret, absl::string_view account_id, absl::string_view application_id,
+                           absl::string_view profile_id) {
+  return absl::StrCat("structures/", siret, "/accounts/", account_id, "/delegations/", application_id, "~",
+                      profile_id);
+}
+
+std::optional<ProfileNameParts> ParseProfileName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "applications" || !IsValidResourceId(parts[1]) || parts[2] != "profiles" ||
+      !IsValidResourceId(parts[3])) {
+    return std::nullopt;
+  }
+  return ProfileNameParts{std::string(parts[1]), std::string(parts[3])};
+}
+
+std::optional<SubscriptionNameParts> ParseSubscriptionName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "structures" || !IsSiretShape(parts[1]) || parts[2] != "subscriptions" ||
+      !IsValidResourceId(parts[3])) {
+    return std::nullopt;
+  }
+  return SubscriptionNameParts{std::string(parts[1]), std::string(parts[3])};
+}
+
 std::optional<std::string> ParseStructureName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 2 || parts[0] != "structures" || !IsSiretShape(parts[1])) return std::nullopt;

@@ -24,6 +24,20 @@ std::string SessionName(absl::string_view account_id, absl::string_view session_
 std::string InvitationName(absl::string_view siret, absl::string_view invitation_id);
 std::string DeletionRequestName(absl::string_view request_id);
 
+std::string ProfileName(absl::string_view application_id, absl::string_view profile_id);
+std::string SubscriptionName(absl::string_view siret, absl::string_view application_id);
+std::string HabilitationName(absl::string_view siret, absl::string_view account_id, absl::string_view application_id);
+std::string DelegationName(absl::string_view siret, absl::string_view account_id, absl::string_view application_id,
+                           absl::string_view profile_id);
+
+struct ProfileNameParts {
+  std::string application_id;
+  std::string profile_id;
+};
+struct SubscriptionNameParts {
+  std::string siret;
+  std::string application_id;
+};
 struct SessionNameParts {
   std::string account_id;
   std::string session_id;
@@ -42,6 +56,8 @@ std::optional<std::string> ParseAccountName(absl::string_view name);
 std::optional<SessionNameParts> ParseSessionName(absl::string_view name);
 std::optional<InvitationNameParts> ParseInvitationName(absl::string_view name);
 std::optional<std::string> ParseDeletionRequestName(absl::string_view name);
+std::optional<ProfileNameParts> ParseProfileName(absl::string_view name);
+std::optional<SubscriptionNameParts> ParseSubscriptionName(absl::string_view name);
 
 // The SIRET segment of any name under structures/, for authorization before full validation; "" if none.
 std::string StructureSegment(absl::string_view name);

@@ -93,28 +93,27 @@ absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t p
                       std::string* next_page_token) {
   absl::StatusOr<int> size = PageSize(page_size);
   if (!size.ok()) return size.status();
+  // The token carries the rest of the last key after the prefix, so any key shape pages the same way.
   absl::StatusOr<std::string> after = DecodePageToken(page_token);
   if (!after.ok()) return after.status();
-  std::string begin(prefix);
-  if (!after->empty()) {
-    store::AppendString(&begin, *after);
-    begin.push_back('\0');  // the smallest key after that record's
-  }
+  std::string begin = absl::StrCat(prefix, *after);
+  if (!after->empty()) begin.push_back('\0');  // the smallest key after the last one returned
   int count = 0;
-  std::string last_id;
+  std::string last_suffix;
   absl::Status status = absl::OkStatus();
   absl::Status scan = reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view value) {
     if (count == *size) {
-      *next_page_token = EncodePageToken(last_id);
+      *next_page_token = EncodePageToken(last_suffix);
       return false;
     }
-    key.remove_prefix(prefix.size());
-    std::optional<std::string> id = store::ConsumeString(&key);
+    absl::string_view suffix = key.substr(prefix.size());
+    absl::string_view rest = suffix;
+    std::optional<std::string> id = store::ConsumeString(&rest);
     if (!id || !add(*id)->ParseFromString(std::string(value))) {
       status = absl::DataLossError("a stored record does not parse");
       return false;
     }
-    last_id = *id;
+    last_suffix = std::string(suffix);
     ++count;
     return true;
   });

@@ -47,9 +47,9 @@ std::string EncodePageToken(absl::string_view last_id);
 // "" for an empty token; INVALID_ARGUMENT for a token this server did not make.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 
-// Reads one page of the records stored under `prefix` (whose keys are `prefix` + one encoded id), in key
-// order, after the id carried by `page_token`. Each value is parsed into the message `add(id)` returns; when
-// more records follow, *next_page_token is set.
+// Reads one page of the records stored under `prefix`, in key order, after the key carried by `page_token`.
+// Each value is parsed into the message `add(id)` returns, `id` being the first component after the prefix;
+// when more records follow, *next_page_token is set.
 [[nodiscard]] absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size,
                                     absl::string_view page_token,
                                     absl::FunctionRef<google::protobuf::Message*(absl::string_view id)> add,
