@@ -1,7 +1,6 @@
 #include "authz/engine.h"
 
 #include <algorithm>
-
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +15,10 @@ struct ActionPolicy {
   bool is_public = false;
   // A client application, on its own application only.
   bool own_application = false;
+  // Any client application (the command confines it to its own application's data).
+  bool any_application = false;
+  // Any logged-in account without restriction (catalog information).
+  bool any_consenting_account = false;
   // Any logged-in account, even one that must still accept the privacy policy or change its password.
   bool any_account = false;
   // The account acted upon is the caller.
@@ -47,6 +50,13 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kInvitationManage, .administrator = true},
     {.action = Action::kSessionOwn, .any_account = true},
     {.action = Action::kSessionManage, .self = true, .administrator = true},
+    {.action = Action::kProfileRead, .own_application = true, .any_consenting_account = true},
+    {.action = Action::kSubscriptionRead, .administrator = true, .responsable = true},
+    {.action = Action::kHabilitationGrant, .administrator = true, .responsable_for_collaborators = true},
+    {.action = Action::kHabilitationRead, .administrator = true, .responsable = true},
+    {.action = Action::kDelegationManage, .administrator = true},
+    {.action = Action::kDelegationRead, .self = true, .administrator = true},
+    {.action = Action::kAccessCheck, .any_application = true},
 };
 
 const ActionPolicy* FindPolicy(Action action) {
@@ -79,6 +89,7 @@ Decision DecideForAccount(const Principal& principal, const ActionPolicy& policy
   if (principal.restriction == Restriction::kConsentRequired) return {false, "PRIVACY_CONSENT_REQUIRED"};
   if (principal.restriction == Restriction::kPasswordChangeRequired) return {false, "PASSWORD_CHANGE_REQUIRED"};
   if (policy.self && !target.account.empty() && target.account == principal.id) return {true, "SELF"};
+  if (policy.any_consenting_account) return {true, "ACCOUNT"};
   if (!target.structure.empty()) {
     const Membership* caller = principal.MembershipIn(target.structure);
     if (caller == nullptr) return {false, "NOT_A_MEMBER"};
@@ -110,6 +121,7 @@ class RoleEngine final : public Engine {
       case PrincipalKind::kOperator:
         return {true, "OPERATOR"};
       case PrincipalKind::kApplication:
+        if (policy != nullptr && policy->any_application) return {true, "CLIENT_APPLICATION"};
         if (policy != nullptr && policy->own_application && !target.application.empty() &&
             target.application == principal.id) {
           return {true, "OWN_APPLICATION"};
@@ -173,6 +185,24 @@ absl::string_view ActionName(Action action) {
       return "sessions.own";
     case Action::kSessionManage:
       return "sessions.manage";
+    case Action::kProfileManage:
+      return "profiles.manage";
+    case Action::kProfileRead:
+      return "profiles.list";
+    case Action::kSubscriptionManage:
+      return "subscriptions.manage";
+    case Action::kSubscriptionRead:
+      return "subscriptions.list";
+    case Action::kHabilitationGrant:
+      return "habilitations.grant";
+    case Action::kHabilitationRead:
+      return "habilitations.list";
+    case Action::kDelegationManage:
+      return "delegations.manage";
+    case Action::kDelegationRead:
+      return "delegations.list";
+    case Action::kAccessCheck:
+      return "access.check";
   }
   return "unknown";
 }

@@ -4,8 +4,8 @@
 
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "authz/principal.h"
@@ -28,17 +28,26 @@ enum class Action {
   kApplicationList,
   kApplicationRead,
   kApiKeyManage,
-  kAccountCreate,      // NEW-CREATE in a structure (target.role, target.service: the membership to give)
-  kAccountList,        // SVC-LIST
-  kAccountRead,        // one account (target.account and its memberships)
-  kAccountUpdate,      // personal data (SELF, or an administrator)
-  kAccountActivate,    // NEW-ACTIVATE
-  kAccountAdminister,  // deactivate, resend identifier, change role or service, transfer, deletion request
-  kDeletionDecide,     // operators decide deletion requests
-  kInvitationSend,     // INV-SEND (target.role, target.service)
-  kInvitationManage,   // list and decide invitations
-  kSessionOwn,         // what a logged-in account does for itself: logout, consent, password change
-  kSessionManage,      // list and end an account's sessions (DEVICES)
+  kAccountCreate,       // NEW-CREATE in a structure (target.role, target.service: the membership to give)
+  kAccountList,         // SVC-LIST
+  kAccountRead,         // one account (target.account and its memberships)
+  kAccountUpdate,       // personal data (SELF, or an administrator)
+  kAccountActivate,     // NEW-ACTIVATE
+  kAccountAdminister,   // deactivate, resend identifier, change role or service, transfer, deletion request
+  kDeletionDecide,      // operators decide deletion requests
+  kInvitationSend,      // INV-SEND (target.role, target.service)
+  kInvitationManage,    // list and decide invitations
+  kSessionOwn,          // what a logged-in account does for itself: logout, consent, password change
+  kSessionManage,       // list and end an account's sessions (DEVICES)
+  kProfileManage,       // APP-REG: create and retire profiles (operators)
+  kProfileRead,         // list an application's profiles
+  kSubscriptionManage,  // SUB: subscribe a structure, end a subscription (operators)
+  kSubscriptionRead,
+  kHabilitationGrant,  // HAB-GRANT, HAB-REVOKE (target.account and its memberships)
+  kHabilitationRead,
+  kDelegationManage,  // DLG-GRANT, DLG-REVOKE
+  kDelegationRead,
+  kAccessCheck,  // the client-application API: CHECK, LIST
 };
 
 absl::string_view ActionName(Action action);

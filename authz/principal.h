@@ -43,10 +43,10 @@ struct Principal {
   static Principal Application(std::string application_id, std::string key_id) {
     return {PrincipalKind::kApplication, std::move(application_id), std::move(key_id), {}, "", Restriction::kNone};
   }
-  static Principal Account(std::string account_id, std::vector<Membership> memberships,
-                           std::string session_id = "", Restriction restriction = Restriction::kNone) {
-    return {PrincipalKind::kAccount, std::move(account_id), "", std::move(memberships), std::move(session_id),
-            restriction};
+  static Principal Account(std::string account_id, std::vector<Membership> memberships, std::string session_id = "",
+                           Restriction restriction = Restriction::kNone) {
+    return {PrincipalKind::kAccount, std::move(account_id), "",
+            std::move(memberships),  std::move(session_id), restriction};
   }
 
   // The membership in `structure`, or nullptr.

@@ -42,7 +42,7 @@ auto AccountTarget(domain::Accounts& accounts, const std::string& account_name,
 
 }  // namespace
 
-#define HABILIS_HANDLER(Service, Method) \
+#define HABILIS_HANDLER(Service, Method)                                                                          \
   grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, const v1::Method##Request* request, \
                                             v1::Method##Response* response)
 
@@ -114,10 +114,9 @@ HABILIS_HANDLER(AccountService, RequestAccountDeletion) {
 }
 
 HABILIS_HANDLER(AccountService, ListDeletionRequests) {
-  return ServeUnary(context_, ctx, request, response, authz::Target{},
-                    [this, request](const authz::Principal&, auto& out) {
-                      return accounts_.ListDeletionRequests(*request, out);
-                    });
+  return ServeUnary(
+      context_, ctx, request, response, authz::Target{},
+      [this, request](const authz::Principal&, auto& out) { return accounts_.ListDeletionRequests(*request, out); });
 }
 
 HABILIS_HANDLER(AccountService, DecideDeletionRequest) {
@@ -133,10 +132,9 @@ HABILIS_HANDLER(SessionService, Login) {
 }
 
 HABILIS_HANDLER(SessionService, ConfirmLoginCode) {
-  return ServeUnary(context_, ctx, request, response, authz::Target{},
-                    [this, request](const authz::Principal&, auto& out) {
-                      return sessions_.ConfirmLoginCode(*request, out);
-                    });
+  return ServeUnary(
+      context_, ctx, request, response, authz::Target{},
+      [this, request](const authz::Principal&, auto& out) { return sessions_.ConfirmLoginCode(*request, out); });
 }
 
 HABILIS_HANDLER(SessionService, Logout) {
@@ -145,11 +143,10 @@ HABILIS_HANDLER(SessionService, Logout) {
 }
 
 HABILIS_HANDLER(SessionService, ListSessions) {
-  return ServeUnary(
-      context_, ctx, request, response, AccountTarget(accounts_, request->parent()),
-      [this, request](const authz::Principal& caller, auto& out) {
-        return sessions_.ListSessions(caller, *request, out);
-      });
+  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->parent()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return sessions_.ListSessions(caller, *request, out);
+                    });
 }
 
 HABILIS_HANDLER(SessionService, EndSession) {
@@ -173,17 +170,15 @@ HABILIS_HANDLER(SessionService, ChangePassword) {
 }
 
 HABILIS_HANDLER(SessionService, RequestPasswordReset) {
-  return ServeUnary(context_, ctx, request, response, authz::Target{},
-                    [this, request](const authz::Principal&, auto&) {
-                      return sessions_.RequestPasswordReset(*request);
-                    });
+  return ServeUnary(context_, ctx, request, response, authz::Target{}, [this, request](const authz::Principal&, auto&) {
+    return sessions_.RequestPasswordReset(*request);
+  });
 }
 
 HABILIS_HANDLER(SessionService, SetPasswordWithLink) {
-  return ServeUnary(context_, ctx, request, response, authz::Target{},
-                    [this, request](const authz::Principal&, auto& out) {
-                      return sessions_.SetPasswordWithLink(*request, out);
-                    });
+  return ServeUnary(
+      context_, ctx, request, response, authz::Target{},
+      [this, request](const authz::Principal&, auto& out) { return sessions_.SetPasswordWithLink(*request, out); });
 }
 
 HABILIS_HANDLER(SessionService, SuggestPassword) {

@@ -32,6 +32,32 @@ grpc::ServerUnaryReactor* ApplicationService::ListApplications(grpc::CallbackSer
                     [this, req](const authz::Principal&, auto& out) { return applications_.List(*req, out); });
 }
 
+grpc::ServerUnaryReactor* ApplicationService::CreateProfile(grpc::CallbackServerContext* ctx,
+                                                            const v1::CreateProfileRequest* req,
+                                                            v1::CreateProfileResponse* resp) {
+  authz::Target target{.application = domain::ParseApplicationName(req->parent()).value_or("")};
+  return ServeUnary(context_, ctx, req, resp, std::move(target),
+                    [this, req](const authz::Principal& caller, auto& out) {
+                      return WithToken(applications_.CreateProfile(caller, *req, out), out);
+                    });
+}
+
+grpc::ServerUnaryReactor* ApplicationService::ListProfiles(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListProfilesRequest* req,
+                                                           v1::ListProfilesResponse* resp) {
+  authz::Target target{.application = domain::ParseApplicationName(req->parent()).value_or("")};
+  return ServeUnary(context_, ctx, req, resp, std::move(target),
+                    [this, req](const authz::Principal&, auto& out) { return applications_.ListProfiles(*req, out); });
+}
+
+grpc::ServerUnaryReactor* ApplicationService::RetireProfile(grpc::CallbackServerContext* ctx,
+                                                            const v1::RetireProfileRequest* req,
+                                                            v1::RetireProfileResponse* resp) {
+  return ServeUnary(context_, ctx, req, resp, authz::Target{}, [this, req](const authz::Principal& caller, auto& out) {
+    return WithToken(applications_.RetireProfile(caller, *req, out), out);
+  });
+}
+
 grpc::ServerUnaryReactor* ApiKeyService::CreateApiKey(grpc::CallbackServerContext* ctx,
                                                       const v1::CreateApiKeyRequest* req,
                                                       v1::CreateApiKeyResponse* resp) {

@@ -51,6 +51,8 @@ struct Server::Parts {
         accounts(store, clock, policy),
         sessions(store, clock, policy),
         invitations(store, clock, policy),
+        entitlements(store, clock),
+        access(store, clock),
         delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
                  absl::Milliseconds(config.mail_poll_ms)),
         gate(api_keys, sessions, *engine),
@@ -63,6 +65,8 @@ struct Server::Parts {
         account_service(context, accounts),
         session_service(context, sessions, accounts),
         invitation_service(context, invitations),
+        entitlement_service(context, entitlements, accounts),
+        access_service(context, access),
         health_service(gate) {}
 
   static domain::IdentityPolicy PolicyOf(const Config& config) {
@@ -82,6 +86,8 @@ struct Server::Parts {
   domain::Accounts accounts;
   domain::Sessions sessions;
   domain::Invitations invitations;
+  domain::Entitlements entitlements;
+  domain::Access access;
   mail::DeliveryWorker delivery;
   Gate gate;
   Executor executor;
@@ -93,6 +99,8 @@ struct Server::Parts {
   AccountService account_service;
   SessionService session_service;
   InvitationService invitation_service;
+  EntitlementService entitlement_service;
+  AccessService access_service;
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -114,6 +122,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->account_service);
   builder.RegisterService(&parts->session_service);
   builder.RegisterService(&parts->invitation_service);
+  builder.RegisterService(&parts->entitlement_service);
+  builder.RegisterService(&parts->access_service);
   builder.RegisterService(&parts->health_service);
   builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
   parts->server = builder.BuildAndStart();

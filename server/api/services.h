@@ -3,20 +3,24 @@
 #define HABILIS_SERVER_API_SERVICES_H_
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
-#include "habilis/v1/invitations.grpc.pb.h"
-#include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/entitlements.grpc.pb.h"
+#include "habilis/v1/invitations.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
+#include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "server/api/unary.h"
+#include "server/domain/access.h"
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
-#include "server/domain/invitations.h"
-#include "server/domain/sessions.h"
 #include "server/domain/applications.h"
+#include "server/domain/entitlements.h"
+#include "server/domain/invitations.h"
 #include "server/domain/org_chart.h"
+#include "server/domain/sessions.h"
 #include "server/domain/structures.h"
 
 namespace habilis::api {
@@ -76,6 +80,12 @@ class ApplicationService final : public v1::ApplicationService::CallbackService 
                                            v1::GetApplicationResponse* resp) override;
   grpc::ServerUnaryReactor* ListApplications(grpc::CallbackServerContext* ctx, const v1::ListApplicationsRequest* req,
                                              v1::ListApplicationsResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateProfile(grpc::CallbackServerContext* ctx, const v1::CreateProfileRequest* req,
+                                          v1::CreateProfileResponse* resp) override;
+  grpc::ServerUnaryReactor* ListProfiles(grpc::CallbackServerContext* ctx, const v1::ListProfilesRequest* req,
+                                         v1::ListProfilesResponse* resp) override;
+  grpc::ServerUnaryReactor* RetireProfile(grpc::CallbackServerContext* ctx, const v1::RetireProfileRequest* req,
+                                          v1::RetireProfileResponse* resp) override;
 
  private:
   const CallContext& context_;
@@ -98,7 +108,7 @@ class ApiKeyService final : public v1::ApiKeyService::CallbackService {
   domain::ApiKeys& api_keys_;
 };
 
-#define HABILIS_UNARY(Method)                                                                           \
+#define HABILIS_UNARY(Method)                                                                            \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Method##Request* request, \
                                    v1::Method##Response* response) override
 
@@ -159,6 +169,42 @@ class InvitationService final : public v1::InvitationService::CallbackService {
  private:
   const CallContext& context_;
   domain::Invitations& invitations_;
+};
+
+class EntitlementService final : public v1::EntitlementService::CallbackService {
+ public:
+  EntitlementService(const CallContext& context, domain::Entitlements& entitlements, domain::Accounts& accounts)
+      : context_(context), entitlements_(entitlements), accounts_(accounts) {}
+
+  HABILIS_UNARY(CreateSubscription);
+  HABILIS_UNARY(ListSubscriptions);
+  HABILIS_UNARY(DeleteSubscription);
+  HABILIS_UNARY(GrantHabilitation);
+  HABILIS_UNARY(RevokeHabilitation);
+  HABILIS_UNARY(ListHabilitations);
+  HABILIS_UNARY(GrantDelegations);
+  HABILIS_UNARY(RevokeDelegations);
+  HABILIS_UNARY(ListDelegations);
+
+ private:
+  const CallContext& context_;
+  domain::Entitlements& entitlements_;
+  domain::Accounts& accounts_;
+};
+
+// The client-application API, served inline (see ServeInline).
+class AccessService final : public v1::AccessService::CallbackService {
+ public:
+  AccessService(const CallContext& context, const domain::Access& access) : context_(context), access_(access) {}
+
+  HABILIS_UNARY(CheckAccess);
+  HABILIS_UNARY(BatchCheck);
+  HABILIS_UNARY(ListEntitlements);
+  HABILIS_UNARY(LookupAccounts);
+
+ private:
+  const CallContext& context_;
+  const domain::Access& access_;
 };
 
 #undef HABILIS_UNARY

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/common/status_macros.h"
+#include "server/domain/entitlements.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
@@ -195,7 +196,10 @@ absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_i
 absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view account_id,
                                      const internal::AccountRecord& record) {
   ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
-  for (const v1::Membership& m : memberships) RETURN_IF_ERROR(DeleteMembership(txn, account_id, m));
+  for (const v1::Membership& m : memberships) {
+    RETURN_IF_ERROR(RemoveGrants(txn, SiretOf(m), account_id));
+    RETURN_IF_ERROR(DeleteMembership(txn, account_id, m));
+  }
   RETURN_IF_ERROR(EndAllSessions(txn, account_id));
   RETURN_IF_ERROR(txn.Delete(store::LoginKey(FoldEmail(record.account().login_email()))));
   return txn.Delete(store::AccountKey(account_id));

@@ -8,6 +8,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/account_records.h"
+#include "server/domain/entitlements.h"
 #include "server/domain/existence.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
@@ -405,6 +406,12 @@ absl::StatusOr<store::Revision> Accounts::RequestDeletion(const authz::Principal
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
                        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(bool holds, HoldsHabilitations(txn, target.siret, target.account_id));
+                       if (holds) {
+                         return Error(
+                             absl::StatusCode::kFailedPrecondition, "ACCOUNT_HOLDS_HABILITATIONS",
+                             "revoke the account's habilitations in this structure before asking for its deletion");
+                       }
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
                        ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, target.account_id));
                        absl::Time now = clock_.Now();

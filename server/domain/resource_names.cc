@@ -55,8 +55,7 @@ std::string HabilitationName(absl::string_view siret, absl::string_view account_
 }
 std::string DelegationName(absl::string_view siret, absl::string_view account_id, absl::string_view application_id,
                            absl::string_view profile_id) {
-  return absl::StrCat("structures/", siret, "/accounts/", account_id, "/delegations/", application_id, "~",
-                      profile_id);
+  return absl::StrCat("structures/", siret, "/accounts/", account_id, "/delegations/", application_id, "~", profile_id);
 }
 
 std::optional<ProfileNameParts> ParseProfileName(absl::string_view name) {

@@ -66,16 +66,16 @@ void DeliveryWorker::DeliverDue() {
       if (stopping_) return;
     }
     absl::Status sent = SendSmtp(config_, record);
-    absl::Status written = store_
-                               .Update([&](store::Transaction& txn) -> absl::Status {
-                                 if (sent.ok()) return txn.Delete(key);
-                                 record.set_attempts(record.attempts() + 1);
-                                 record.set_last_error(std::string(sent.message()));
-                                 domain::SetTimestamp(clock_.Now() + Backoff(record.attempts()),
-                                                      record.mutable_next_attempt_time());
-                                 return txn.Put(key, record.SerializeAsString());
-                               })
-                               .status();
+    absl::Status written =
+        store_
+            .Update([&](store::Transaction& txn) -> absl::Status {
+              if (sent.ok()) return txn.Delete(key);
+              record.set_attempts(record.attempts() + 1);
+              record.set_last_error(std::string(sent.message()));
+              domain::SetTimestamp(clock_.Now() + Backoff(record.attempts()), record.mutable_next_attempt_time());
+              return txn.Put(key, record.SerializeAsString());
+            })
+            .status();
     if (!sent.ok()) {
       std::cerr << "habilisd: e-mail " << record.message_id() << " not delivered (attempt " << record.attempts()
                 << "): " << sent.message() << std::endl;

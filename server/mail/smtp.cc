@@ -11,9 +11,7 @@ namespace habilis::mail {
 namespace {
 
 // RFC 2047: a header value that may hold any UTF-8.
-std::string EncodedWord(absl::string_view text) {
-  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(text), "?=");
-}
+std::string EncodedWord(absl::string_view text) { return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(text), "?="); }
 
 std::string WrappedBase64(absl::string_view text) {
   std::string encoded = absl::Base64Escape(text);

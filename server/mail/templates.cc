@@ -60,6 +60,34 @@ Template TemplateOf(MailKind kind) {
               "Bonjour {name},\n\nVotre compte a été transféré dans le service {service} de {structure}.\n",
               "Your account moved to another service",
               "Hello {name},\n\nYour account was transferred to the service {service} of {structure}.\n"};
+    case MailKind::kHabilitationGranted:
+      return {"Nouvel accès : {application}",
+              "Bonjour {name},\n\nLe profil « {profile} » de l'application {application} vous est attribué pour "
+              "{structure}.\n",
+              "New access: {application}",
+              "Hello {name},\n\nYou were given the profile \"{profile}\" of the application {application} for "
+              "{structure}.\n"};
+    case MailKind::kHabilitationRevoked:
+      return {"Accès retiré : {application}",
+              "Bonjour {name},\n\nVotre profil « {profile} » de l'application {application} pour {structure} vous "
+              "a été retiré.\n",
+              "Access removed: {application}",
+              "Hello {name},\n\nYour profile \"{profile}\" of the application {application} for {structure} was "
+              "removed.\n"};
+    case MailKind::kDelegationGranted:
+      return {"Délégation reçue : {application}",
+              "Bonjour {name},\n\nVous pouvez désormais attribuer les profils {profile} de l'application "
+              "{application} aux collaborateurs de votre service ({structure}).\n",
+              "Delegation received: {application}",
+              "Hello {name},\n\nYou may now give the profiles {profile} of the application {application} to the "
+              "collaborators of your service ({structure}).\n"};
+    case MailKind::kDelegationRevoked:
+      return {"Délégation retirée : {application}",
+              "Bonjour {name},\n\nLa délégation des profils {profile} de l'application {application} pour "
+              "{structure} vous a été retirée.\n",
+              "Delegation removed: {application}",
+              "Hello {name},\n\nThe delegation of the profiles {profile} of the application {application} for "
+              "{structure} was removed.\n"};
     case MailKind::kLoginCode:
       return {"Votre code de connexion",
               "Bonjour {name},\n\nVotre code de connexion : {code}\nIl est valable jusqu'au {expires}.\n",
@@ -90,6 +118,14 @@ absl::string_view MailKindName(MailKind kind) {
       return "TRANSFER";
     case MailKind::kLoginCode:
       return "LOGIN_CODE";
+    case MailKind::kHabilitationGranted:
+      return "HABILITATION_GRANTED";
+    case MailKind::kHabilitationRevoked:
+      return "HABILITATION_REVOKED";
+    case MailKind::kDelegationGranted:
+      return "DELEGATION_GRANTED";
+    case MailKind::kDelegationRevoked:
+      return "DELEGATION_REVOKED";
   }
   return "MAIL";
 }

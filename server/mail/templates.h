@@ -10,15 +10,19 @@
 namespace habilis::mail {
 
 enum class MailKind {
-  kInvitation,         // INV-SEND: link to the pre-creation form
-  kInvitationPending,  // INV-FILL: to the structure's administrators
-  kInvitationAccepted, // INV-DECIDE
-  kInvitationRefused,  // INV-DECIDE, with the comment
-  kActivation,         // NEW-ACTIVATE: link to set the password
-  kPasswordReset,      // PWD: "forgot password" link
-  kIdentifier,         // RESEND-ID
-  kTransfer,           // SVC-TRANSFER: to a transferred responsable
-  kLoginCode,          // LOGIN-CODE
+  kInvitation,          // INV-SEND: link to the pre-creation form
+  kInvitationPending,   // INV-FILL: to the structure's administrators
+  kInvitationAccepted,  // INV-DECIDE
+  kInvitationRefused,   // INV-DECIDE, with the comment
+  kActivation,          // NEW-ACTIVATE: link to set the password
+  kPasswordReset,       // PWD: "forgot password" link
+  kIdentifier,          // RESEND-ID
+  kTransfer,            // SVC-TRANSFER: to a transferred responsable
+  kLoginCode,           // LOGIN-CODE
+  kHabilitationGranted,
+  kHabilitationRevoked,
+  kDelegationGranted,
+  kDelegationRevoked,
 };
 
 absl::string_view MailKindName(MailKind kind);
@@ -29,7 +33,8 @@ struct RenderedMail {
 };
 
 // Renders `kind` in `language` ("en", otherwise French) with `params`: each "{key}" of the template is
-// replaced by params[key]. Keys used: name, structure, link, code, comment, login, service, expires.
+// replaced by params[key]. Keys used: name, structure, link, code, comment, login, service, expires,
+// application, profile.
 RenderedMail Render(MailKind kind, absl::string_view language, const std::map<std::string, std::string>& params);
 
 }  // namespace habilis::mail

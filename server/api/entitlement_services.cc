@@ -1,0 +1,136 @@
+// Handlers of EntitlementService and AccessService.
+#include "server/api/services.h"
+#include "server/domain/resource_names.h"
+
+namespace habilis::api {
+namespace {
+
+authz::Target StructureTarget(const std::string& name) { return {.structure = domain::StructureSegment(name)}; }
+
+// A grant names a structure and an account: the engine needs the account's memberships (a responsable may
+// act on collaborators of his own service only), read when the call runs on the executor.
+auto MemberTarget(domain::Accounts& accounts, const std::string& structure, const std::string& account) {
+  return [&accounts, structure, account]() -> absl::StatusOr<authz::Target> {
+    authz::Target target = StructureTarget(structure);
+    target.account = domain::ParseAccountName(account).value_or("");
+    absl::StatusOr<std::vector<authz::Membership>> memberships = accounts.MembershipsForAuthz(account);
+    if (!memberships.ok()) return memberships.status();
+    target.account_memberships = *std::move(memberships);
+    return target;
+  };
+}
+
+// The caller's application: the access API answers about it only.
+absl::StatusOr<std::string> OwnApplication(const authz::Principal& caller) {
+  if (caller.kind == authz::PrincipalKind::kApplication) return caller.id;
+  return Error(absl::StatusCode::kPermissionDenied, "CLIENT_APPLICATIONS_ONLY",
+               "the access API answers client applications, with their own API key");
+}
+
+}  // namespace
+
+#define HABILIS_HANDLER(Service, Method)                                                                          \
+  grpc::ServerUnaryReactor* Service::Method(grpc::CallbackServerContext* ctx, const v1::Method##Request* request, \
+                                            v1::Method##Response* response)
+
+HABILIS_HANDLER(EntitlementService, CreateSubscription) {
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->parent()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(entitlements_.CreateSubscription(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(EntitlementService, ListSubscriptions) {
+  return ServeUnary(
+      context_, ctx, request, response, StructureTarget(request->parent()),
+      [this, request](const authz::Principal&, auto& out) { return entitlements_.ListSubscriptions(*request, out); });
+}
+
+HABILIS_HANDLER(EntitlementService, DeleteSubscription) {
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->name()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(entitlements_.DeleteSubscription(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(EntitlementService, GrantHabilitation) {
+  return ServeUnary(context_, ctx, request, response, MemberTarget(accounts_, request->structure(), request->account()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(entitlements_.GrantHabilitation(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(EntitlementService, RevokeHabilitation) {
+  return ServeUnary(context_, ctx, request, response, MemberTarget(accounts_, request->structure(), request->account()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(entitlements_.RevokeHabilitation(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(EntitlementService, ListHabilitations) {
+  return ServeUnary(
+      context_, ctx, request, response, StructureTarget(request->structure()),
+      [this, request](const authz::Principal&, auto& out) { return entitlements_.ListHabilitations(*request, out); });
+}
+
+HABILIS_HANDLER(EntitlementService, GrantDelegations) {
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(entitlements_.GrantDelegations(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(EntitlementService, RevokeDelegations) {
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(entitlements_.RevokeDelegations(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(EntitlementService, ListDelegations) {
+  authz::Target target = StructureTarget(request->structure());
+  target.account = domain::ParseAccountName(request->account()).value_or("");
+  return ServeUnary(
+      context_, ctx, request, response, std::move(target),
+      [this, request](const authz::Principal&, auto& out) { return entitlements_.ListDelegations(*request, out); });
+}
+
+HABILIS_HANDLER(AccessService, CheckAccess) {
+  return ServeInline(context_, ctx, request, response, authz::Target{},
+                     [this, request](const authz::Principal& caller, auto& out) -> absl::Status {
+                       absl::StatusOr<std::string> application = OwnApplication(caller);
+                       if (!application.ok()) return application.status();
+                       return access_.Check(*application, *request, out);
+                     });
+}
+
+HABILIS_HANDLER(AccessService, BatchCheck) {
+  return ServeInline(context_, ctx, request, response, authz::Target{},
+                     [this, request](const authz::Principal& caller, auto& out) -> absl::Status {
+                       absl::StatusOr<std::string> application = OwnApplication(caller);
+                       if (!application.ok()) return application.status();
+                       return access_.BatchCheck(*application, *request, out);
+                     });
+}
+
+HABILIS_HANDLER(AccessService, ListEntitlements) {
+  return ServeInline(context_, ctx, request, response, authz::Target{},
+                     [this, request](const authz::Principal& caller, auto& out) -> absl::Status {
+                       absl::StatusOr<std::string> application = OwnApplication(caller);
+                       if (!application.ok()) return application.status();
+                       return access_.ListEntitlements(*application, *request, out);
+                     });
+}
+
+HABILIS_HANDLER(AccessService, LookupAccounts) {
+  return ServeInline(context_, ctx, request, response, authz::Target{},
+                     [this, request](const authz::Principal& caller, auto& out) -> absl::Status {
+                       absl::StatusOr<std::string> application = OwnApplication(caller);
+                       if (!application.ok()) return application.status();
+                       return access_.LookupAccounts(*application, *request, out);
+                     });
+}
+
+#undef HABILIS_HANDLER
+
+}  // namespace habilis::api

@@ -1,0 +1,42 @@
+// The client-application API: CHECK and LIST. A client application asks only about its own application.
+//
+// Checks read one snapshot of the store and write nothing; they run on gRPC's threads, not the executor.
+#ifndef HABILIS_SERVER_DOMAIN_ACCESS_H_
+#define HABILIS_SERVER_DOMAIN_ACCESS_H_
+
+#include "absl/status/statusor.h"
+#include "authz/principal.h"
+#include "habilis/v1/access.pb.h"
+#include "server/domain/support.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+class Access {
+ public:
+  Access(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // `application_id` is the caller's. A profile of another application is PERMISSION_DENIED
+  // (PROFILE_OF_ANOTHER_APPLICATION); a consistency token newer than the store is INVALID_ARGUMENT.
+  [[nodiscard]] absl::Status Check(absl::string_view application_id, const v1::CheckAccessRequest& request,
+                                   v1::CheckAccessResponse& response) const;
+  // Up to 1000 checks on one snapshot.
+  [[nodiscard]] absl::Status BatchCheck(absl::string_view application_id, const v1::BatchCheckRequest& request,
+                                        v1::BatchCheckResponse& response) const;
+  [[nodiscard]] absl::Status ListEntitlements(absl::string_view application_id,
+                                              const v1::ListEntitlementsRequest& request,
+                                              v1::ListEntitlementsResponse& response) const;
+  [[nodiscard]] absl::Status LookupAccounts(absl::string_view application_id, const v1::LookupAccountsRequest& request,
+                                            v1::LookupAccountsResponse& response) const;
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+};
+
+// OK if `token` is empty or names a revision this store has reached; INVALID_ARGUMENT otherwise.
+[[nodiscard]] absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view token);
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_ACCESS_H_
