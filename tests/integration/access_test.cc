@@ -1,0 +1,228 @@
+// The client-application API over gRPC against the real habilisd: CheckAccess with consistency tokens.
+#include "absl/strings/ascii.h"
+#include "clients/cpp/client.h"
+#include "gtest/gtest.h"
+#include "habilis/v1/access.grpc.pb.h"
+#include "habilis/v1/accounts.grpc.pb.h"
+#include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/entitlements.grpc.pb.h"
+#include "habilis/v1/structures.grpc.pb.h"
+#include <regex>
+
+#include "habilis/v1/sessions.grpc.pb.h"
+#include "tests/testing/habilisd_process.h"
+#include "tests/testing/smtp_sink.h"
+#include "tests/testing/temp_dir.h"
+
+namespace habilis {
+namespace {
+
+constexpr char kStructure[] = "structures/73282932000074";
+constexpr char kProfile[] = "applications/portail/profiles/utilisateur";
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::RunResult created = testing::RunHabilisd({"--data-dir", dir_.Sub("data"), "--create-operator-key", "t"});
+    ASSERT_EQ(created.exit_code, 0);
+    operator_key_ = std::string(absl::StripAsciiWhitespace(created.out));
+    auto sink = testing::SmtpSink::Start();
+    ASSERT_TRUE(sink.ok()) << sink.status();
+    sink_ = std::move(sink).value();
+    auto process =
+        testing::HabilisdProcess::Start(dir_.Sub("data"), {"--smtp-url", sink_->url(), "--mail-poll-ms", "50"});
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(process).value();
+    auto channel = client::Connect(process_->target());
+    structures_ = v1::StructureService::NewStub(channel);
+    applications_ = v1::ApplicationService::NewStub(channel);
+    api_keys_ = v1::ApiKeyService::NewStub(channel);
+    accounts_ = v1::AccountService::NewStub(channel);
+    entitlements_ = v1::EntitlementService::NewStub(channel);
+    access_ = v1::AccessService::NewStub(channel);
+    sessions_ = v1::SessionService::NewStub(channel);
+    Seed();
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!bearer.empty()) client::Authorize(*context, bearer);
+    return context;
+  }
+
+  void Ok(const grpc::Status& status) { ASSERT_TRUE(status.ok()) << status.error_message(); }
+
+  // A structure subscribed to "portail" with one profile, an account holding it, and keys for two
+  // applications.
+  void Seed() {
+    v1::CreateStructureRequest structure;
+    structure.mutable_structure()->set_siret("73282932000074");
+    structure.mutable_structure()->set_display_name("Commune");
+    structure.mutable_structure()->set_address("1 place");
+    structure.mutable_structure()->set_postal_code("29200");
+    structure.mutable_structure()->set_city("Brest");
+    v1::CreateStructureResponse s;
+    Ok(structures_->CreateStructure(As(operator_key_).get(), structure, &s));
+    for (const char* id : {"portail", "autre"}) {
+      v1::CreateApplicationRequest app;
+      app.set_application_id(id);
+      app.mutable_application()->set_display_name(id);
+      v1::CreateApplicationResponse a;
+      Ok(applications_->CreateApplication(As(operator_key_).get(), app, &a));
+      v1::CreateApiKeyRequest key;
+      key.mutable_api_key()->set_display_name(id);
+      key.mutable_api_key()->set_application(std::string("applications/") + id);
+      v1::CreateApiKeyResponse k;
+      Ok(api_keys_->CreateApiKey(As(operator_key_).get(), key, &k));
+      app_keys_[id] = k.secret();
+    }
+    v1::CreateProfileRequest profile;
+    profile.set_parent("applications/portail");
+    profile.set_profile_id("utilisateur");
+    profile.mutable_profile()->set_display_name("Utilisateur du service");
+    profile.mutable_profile()->add_permissions("factures.lire");
+    v1::CreateProfileResponse p;
+    Ok(applications_->CreateProfile(As(operator_key_).get(), profile, &p));
+    v1::CreateSubscriptionRequest subscription;
+    subscription.set_parent(kStructure);
+    subscription.set_application("applications/portail");
+    v1::CreateSubscriptionResponse sub;
+    Ok(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &sub));
+    v1::CreateAccountRequest account;
+    account.set_parent(kStructure);
+    v1::Account* a = account.mutable_account();
+    a->set_login_email("jeanne@example.fr");
+    a->set_given_name("Jeanne");
+    a->set_family_name("Martin");
+    a->set_address("2 rue du Port");
+    a->set_postal_code("29200");
+    a->set_city("Brest");
+    account.mutable_membership()->set_role(v1::COLLABORATOR);
+    v1::CreateAccountResponse created;
+    Ok(accounts_->CreateAccount(As(operator_key_).get(), account, &created));
+    account_ = created.account().name();
+  }
+
+  // Activates the account, sets its password from the e-mailed link, logs in and consents: it can use
+  // what it is granted.
+  void MakeUsable() {
+    v1::ActivateAccountRequest activate;
+    activate.set_name(account_);
+    activate.set_structure(kStructure);
+    v1::ActivateAccountResponse activated;
+    Ok(accounts_->ActivateAccount(As(operator_key_).get(), activate, &activated));
+    absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
+    ASSERT_TRUE(mail.ok()) << mail.status();
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)")));
+    v1::SetPasswordWithLinkRequest set;
+    set.set_link_token(match[1].str());
+    set.set_new_password("correct horse battery staple");
+    v1::SetPasswordWithLinkResponse done;
+    Ok(sessions_->SetPasswordWithLink(As("").get(), set, &done));
+    v1::LoginRequest login;
+    login.set_login_email("jeanne@example.fr");
+    login.set_password("correct horse battery staple");
+    login.set_device_label("test");
+    v1::LoginResponse session;
+    Ok(sessions_->Login(As("").get(), login, &session));
+    v1::AcceptPrivacyPolicyResponse consent;
+    Ok(sessions_->AcceptPrivacyPolicy(As(session.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent));
+  }
+
+  v1::CheckAccessResponse Check(const std::string& token, grpc::Status* status_out = nullptr) {
+    v1::CheckAccessRequest request;
+    request.set_account(account_);
+    request.set_profile(kProfile);
+    request.set_consistency_token(token);
+    v1::CheckAccessResponse response;
+    grpc::Status status = access_->CheckAccess(As(app_keys_["portail"]).get(), request, &response);
+    if (status_out != nullptr) *status_out = status;
+    EXPECT_TRUE(status_out != nullptr || status.ok()) << status.error_message();
+    return response;
+  }
+
+  testing::TempDir dir_;
+  std::string operator_key_;
+  std::map<std::string, std::string> app_keys_;
+  std::string account_;
+  std::unique_ptr<testing::SmtpSink> sink_;
+  std::unique_ptr<testing::HabilisdProcess> process_;
+  std::unique_ptr<v1::SessionService::Stub> sessions_;
+  std::unique_ptr<v1::StructureService::Stub> structures_;
+  std::unique_ptr<v1::ApplicationService::Stub> applications_;
+  std::unique_ptr<v1::ApiKeyService::Stub> api_keys_;
+  std::unique_ptr<v1::AccountService::Stub> accounts_;
+  std::unique_ptr<v1::EntitlementService::Stub> entitlements_;
+  std::unique_ptr<v1::AccessService::Stub> access_;
+};
+
+TEST_F(AccessTest, ARevocationCheckedWithItsTokenIsDenied) {
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  EXPECT_EQ(Check(granted.consistency_token()).reason(), v1::ACCOUNT_INACTIVE) << "not activated yet";
+  MakeUsable();
+  EXPECT_TRUE(Check(granted.consistency_token()).allowed());
+
+  v1::RevokeHabilitationRequest revoke;
+  revoke.set_structure(kStructure);
+  revoke.set_account(account_);
+  revoke.set_application("applications/portail");
+  v1::RevokeHabilitationResponse revoked;
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  ASSERT_FALSE(revoked.consistency_token().empty());
+  v1::CheckAccessResponse after = Check(revoked.consistency_token());
+  EXPECT_FALSE(after.allowed());
+  EXPECT_EQ(after.reason(), v1::NO_HABILITATION);
+}
+
+TEST_F(AccessTest, ATokenThisServerNeverReturnedIsRefused) {
+  grpc::Status status;
+  Check("__________8", &status);  // revision 2^64 - 1
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client::DetailsOf(status).reason, "CONSISTENCY_TOKEN_UNKNOWN");
+}
+
+TEST_F(AccessTest, AnApplicationSeesOnlyItsOwnApplication) {
+  v1::CheckAccessRequest request;
+  request.set_account(account_);
+  request.set_profile(kProfile);
+  v1::CheckAccessResponse response;
+  grpc::Status status = access_->CheckAccess(As(app_keys_["autre"]).get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(status).reason, "PROFILE_OF_ANOTHER_APPLICATION");
+}
+
+TEST_F(AccessTest, TheAccessApiIsForClientApplications) {
+  v1::CheckAccessRequest request;
+  request.set_account(account_);
+  request.set_profile(kProfile);
+  v1::CheckAccessResponse response;
+  EXPECT_EQ(access_->CheckAccess(As(operator_key_).get(), request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(access_->CheckAccess(As("").get(), request, &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(AccessTest, BatchCheckAnswersInOrder) {
+  v1::BatchCheckRequest batch;
+  v1::CheckAccessRequest* known = batch.add_checks();
+  known->set_account(account_);
+  known->set_profile(kProfile);
+  v1::CheckAccessRequest* unknown = batch.add_checks();
+  unknown->set_login_email("nobody@example.fr");
+  unknown->set_permission("factures.lire");
+  v1::BatchCheckResponse response;
+  Ok(access_->BatchCheck(As(app_keys_["portail"]).get(), batch, &response));
+  ASSERT_EQ(response.results_size(), 2);
+  EXPECT_EQ(response.results(0).reason(), v1::ACCOUNT_INACTIVE);
+  EXPECT_EQ(response.results(1).reason(), v1::ACCOUNT_UNKNOWN);
+}
+
+}  // namespace
+}  // namespace habilis
