@@ -48,8 +48,17 @@ absl::StatusOr<authz::Principal> Gate::Admit(const grpc::ServerContextBase& cont
   }
   authz::Decision decision = engine_.Decide(caller, rule->action, target);
   if (!decision.allowed) {
-    return Error(absl::StatusCode::kPermissionDenied, decision.reason,
-                 absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " here"));
+    // What the caller must do first (consent, change an expired password) is told; why the target is out of
+    // reach is not: "not a member" and "role not allowed" would tell a member of the structure apart from
+    // a stranger, and so whether the target exists.
+    if (decision.reason == "PRIVACY_CONSENT_REQUIRED" || decision.reason == "PASSWORD_CHANGE_REQUIRED") {
+      return Error(absl::StatusCode::kPermissionDenied, decision.reason,
+                   decision.reason == "PRIVACY_CONSENT_REQUIRED"
+                       ? "accept the privacy policy first (AcceptPrivacyPolicy)"
+                       : "the password has expired; change it first (ChangePassword)");
+    }
+    return Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                 absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " on this target"));
   }
   return caller;
 }
