@@ -1,0 +1,193 @@
+#include "server/tools/dataset.h"
+
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "habilis/internal/records.pb.h"
+#include "habilis/v1/applications.pb.h"
+#include "habilis/v1/entitlements.pb.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "habilis/v1/structures.pb.h"
+#include "server/common/status_macros.h"
+#include "server/domain/passwords.h"
+#include "server/domain/resource_names.h"
+#include "server/domain/support.h"
+#include "server/domain/text.h"
+#include "store/keyspace.h"
+
+namespace habilis::tools {
+namespace {
+
+// Accumulates puts and commits them in transactions of `batch` keys.
+class BatchWriter {
+ public:
+  BatchWriter(store::Store& store, int batch) : store_(store), batch_(batch) {}
+
+  absl::Status Put(std::string key, std::string value) {
+    pending_.emplace_back(std::move(key), std::move(value));
+    if (static_cast<int>(pending_.size()) >= batch_) return Flush();
+    return absl::OkStatus();
+  }
+  absl::Status Put(std::string key, const google::protobuf::Message& value) {
+    return Put(std::move(key), value.SerializeAsString());
+  }
+
+  absl::Status Flush() {
+    if (pending_.empty()) return absl::OkStatus();
+    absl::Status status = store_
+                              .Update([&](store::Transaction& txn) -> absl::Status {
+                                for (const auto& [key, value] : pending_) RETURN_IF_ERROR(txn.Put(key, value));
+                                return absl::OkStatus();
+                              })
+                              .status();
+    pending_.clear();
+    return status;
+  }
+
+ private:
+  store::Store& store_;
+  const int batch_;
+  std::vector<std::pair<std::string, std::string>> pending_;
+};
+
+std::string ProfileIdOf(int p) { return absl::StrCat("profil-", p); }
+
+// The k-th application structure s subscribes to, and its accounts hold a profile of.
+std::string AppFor(int64_t s, int k, int applications) {
+  return DatasetApplicationId(static_cast<int>((s * 7 + k * 11) % applications));
+}
+
+}  // namespace
+
+std::string DatasetSiret(int64_t i) {
+  // SIREN 9 digits + NIC 4 digits, then the digit that makes the whole Luhn-valid.
+  std::string digits = absl::StrFormat("%09d%04d", 100000000 + i, i % 10000);
+  int sum = 0;
+  for (int k = 0; k < 13; ++k) {
+    int d = digits[12 - k] - '0';
+    if (k % 2 == 0) {  // these positions are doubled once the check digit is appended
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  digits.push_back(static_cast<char>('0' + (10 - sum % 10) % 10));
+  return digits;
+}
+
+std::string DatasetAccountId(int64_t i) { return absl::StrFormat("%016x", i + 1); }
+std::string DatasetApplicationId(int a) { return absl::StrCat("app-", a); }
+
+absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params,
+                                                         int sample) {
+  BatchWriter writer(store, params.batch);
+  absl::Time now = domain::SystemClock().Now();
+  // One hash for everyone: hashing a million passwords would take hours and measure nothing.
+  const std::string password_hash = domain::HashPassword("dataset password 2026");
+
+  for (int a = 0; a < params.applications; ++a) {
+    const std::string app = DatasetApplicationId(a);
+    v1::Application application;
+    application.set_name(domain::ApplicationName(app));
+    application.set_display_name(absl::StrCat("Application ", a));
+    RETURN_IF_ERROR(writer.Put(store::ApplicationKey(app), application));
+    for (int p = 0; p < params.profiles_per_application; ++p) {
+      v1::Profile profile;
+      profile.set_name(domain::ProfileName(app, ProfileIdOf(p)));
+      profile.set_display_name(absl::StrCat("Profil ", p));
+      profile.add_permissions(absl::StrCat("perm.", p));
+      profile.add_permissions("perm.read");
+      profile.set_state(v1::Profile::ACTIVE);
+      RETURN_IF_ERROR(writer.Put(store::ProfileKey(app, ProfileIdOf(p)), profile));
+    }
+  }
+
+  const int64_t per_structure = std::max<int64_t>(1, params.accounts / params.structures);
+  for (int64_t s = 0; s < params.structures; ++s) {
+    const std::string siret = DatasetSiret(s);
+    v1::Structure structure;
+    structure.set_name(domain::StructureName(siret));
+    structure.set_siret(siret);
+    structure.set_siren(siret.substr(0, 9));
+    structure.set_nic(siret.substr(9));
+    structure.set_display_name(absl::StrCat("Structure ", s));
+    structure.set_address("1 place de la Mairie");
+    structure.set_postal_code("35000");
+    structure.set_city("Rennes");
+    structure.set_country("FR");
+    RETURN_IF_ERROR(writer.Put(store::StructureKey(siret), structure));
+    for (int k = 0; k < params.services_per_structure; ++k) {
+      const std::string id = absl::StrCat("service-", k);
+      v1::Service service;
+      service.set_name(domain::ServiceResourceName(siret, id));
+      service.set_display_name(absl::StrCat("Service ", k));
+      RETURN_IF_ERROR(writer.Put(store::ServiceKey(siret, id), service));
+      RETURN_IF_ERROR(writer.Put(store::ServiceNameKey(siret, domain::FoldName(service.display_name())), id));
+    }
+    for (int k = 0; k < params.habilitations_per_account; ++k) {
+      const std::string app = AppFor(s, k, params.applications);
+      v1::Subscription subscription;
+      subscription.set_name(domain::SubscriptionName(siret, app));
+      subscription.set_application(domain::ApplicationName(app));
+      RETURN_IF_ERROR(writer.Put(store::SubscriptionKey(siret, app), subscription));
+    }
+  }
+
+  std::vector<GrantedPair> pairs;
+  const int64_t stride = sample > 0 ? std::max<int64_t>(1, params.accounts / sample) : params.accounts + 1;
+  for (int64_t i = 0; i < params.accounts; ++i) {
+    const std::string id = DatasetAccountId(i);
+    const int64_t s = std::min(i / per_structure, params.structures - 1);
+    const std::string siret = DatasetSiret(s);
+    internal::AccountRecord record;
+    v1::Account& account = *record.mutable_account();
+    account.set_name(domain::AccountName(id));
+    account.set_login_email(absl::StrCat("user", i, "@example.fr"));
+    account.set_given_name("Prénom");
+    account.set_family_name(absl::StrCat("Nom", i));
+    account.set_address("2 rue du Port");
+    account.set_postal_code("35000");
+    account.set_city("Rennes");
+    account.set_country("FR");
+    account.set_language("fr");
+    account.set_state(v1::Account::ACTIVE);
+    domain::SetTimestamp(now, account.mutable_privacy_consent_time());
+    domain::SetTimestamp(now, account.mutable_password_change_time());
+    domain::SetTimestamp(now + absl::Hours(24 * 365), account.mutable_password_expire_time());
+    record.set_password_hash(password_hash);
+    RETURN_IF_ERROR(writer.Put(store::AccountKey(id), record));
+    RETURN_IF_ERROR(writer.Put(store::LoginKey(account.login_email()), id));
+
+    v1::Membership membership;
+    membership.set_structure(domain::StructureName(siret));
+    const bool administrator = i % per_structure == 0;
+    membership.set_role(administrator ? v1::ADMINISTRATOR : v1::COLLABORATOR);
+    const std::string service_id = administrator ? "" : absl::StrCat("service-", i % params.services_per_structure);
+    if (!service_id.empty()) membership.set_service(domain::ServiceResourceName(siret, service_id));
+    RETURN_IF_ERROR(writer.Put(store::MembershipKey(siret, id), membership));
+    RETURN_IF_ERROR(writer.Put(store::AccountMembershipKey(id, siret), ""));
+    RETURN_IF_ERROR(writer.Put(store::ServiceMemberKey(siret, service_id, id), ""));
+    if (administrator) RETURN_IF_ERROR(writer.Put(store::StructureAdminKey(siret, id), ""));
+
+    for (int k = 0; k < params.habilitations_per_account; ++k) {
+      const std::string subscribed_app = AppFor(s, k, params.applications);
+      const std::string profile_id = ProfileIdOf(static_cast<int>((i + k) % params.profiles_per_application));
+      v1::Habilitation habilitation;
+      habilitation.set_name(domain::HabilitationName(siret, id, subscribed_app));
+      habilitation.set_account(domain::AccountName(id));
+      habilitation.set_profile(domain::ProfileName(subscribed_app, profile_id));
+      domain::SetTimestamp(now, habilitation.mutable_grant_time());
+      RETURN_IF_ERROR(writer.Put(store::HabilitationKey(siret, id, subscribed_app), habilitation));
+      RETURN_IF_ERROR(writer.Put(store::AccountHabilitationKey(id, subscribed_app, siret), ""));
+      RETURN_IF_ERROR(writer.Put(store::ProfileHolderKey(subscribed_app, profile_id, id, siret), ""));
+      if (k == 0 && i % stride == 0 && static_cast<int>(pairs.size()) < sample) {
+        pairs.push_back({domain::AccountName(id), habilitation.profile()});
+      }
+    }
+  }
+  RETURN_IF_ERROR(writer.Flush());
+  return pairs;
+}
+
+}  // namespace habilis::tools
