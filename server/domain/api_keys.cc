@@ -140,6 +140,20 @@ absl::StatusOr<store::Revision> ApiKeys::Revoke(const authz::Principal& caller, 
                                                 v1::RevokeApiKeyResponse& response) {
   std::optional<std::string> id = ParseApiKeyName(request.name());
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be apiKeys/{key} with the 16-hex-digit key id");
+  absl::StatusOr<store::Revision> revision = RevokeInStore(caller, *id, request, response);
+  if (revision.ok() && !request.validate_only()) {
+    // Before the answer goes out: the next call with this key is refused.
+    absl::MutexLock lock(&cache_mu_);
+    cache_.erase(*id);
+    ++cache_generation_;
+  }
+  return revision;
+}
+
+absl::StatusOr<store::Revision> ApiKeys::RevokeInStore(const authz::Principal& caller, const std::string& key_id,
+                                                       const v1::RevokeApiKeyRequest& request,
+                                                       v1::RevokeApiKeyResponse& response) {
+  const std::string* id = &key_id;
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        internal::ApiKeyRecord record;
@@ -162,27 +176,48 @@ absl::StatusOr<store::Revision> ApiKeys::Revoke(const authz::Principal& caller, 
                      });
 }
 
+absl::StatusOr<authz::Principal> ApiKeys::Verify(const CachedKey& key, absl::string_view secret) {
+  const std::string digest = Sha256(secret);
+  if (digest.size() != key.secret_sha256.size() ||
+      CRYPTO_memcmp(digest.data(), key.secret_sha256.data(), digest.size()) != 0) {
+    return InvalidCredentials();
+  }
+  if (key.revoked) return Error(absl::StatusCode::kUnauthenticated, "API_KEY_REVOKED", "this api key was revoked");
+  return key.principal;
+}
+
 absl::StatusOr<authz::Principal> ApiKeys::Authenticate(absl::string_view bearer) const {
   std::optional<ParsedKey> key = ParseKey(bearer);
   if (!key) return InvalidCredentials();
+  const std::string id(key->id);
+  uint64_t generation;
+  {
+    absl::ReaderMutexLock lock(&cache_mu_);
+    auto it = cache_.find(id);
+    if (it != cache_.end()) return Verify(it->second, key->secret);
+    generation = cache_generation_;
+  }
   internal::ApiKeyRecord record;
   absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) {
-    return LoadRecord(reader, store::ApiKeyKey(key->id), record, "CREDENTIALS_INVALID", "");
+    return LoadRecord(reader, store::ApiKeyKey(id), record, "CREDENTIALS_INVALID", "");
   });
   if (absl::IsNotFound(read.status())) return InvalidCredentials();
   RETURN_IF_ERROR(read.status());
-  const std::string digest = Sha256(key->secret);
-  if (digest.size() != record.secret_sha256().size() ||
-      CRYPTO_memcmp(digest.data(), record.secret_sha256().data(), digest.size()) != 0) {
-    return InvalidCredentials();
+  CachedKey found;
+  found.secret_sha256 = record.secret_sha256();
+  found.revoked = record.api_key().has_revoke_time();
+  if (record.api_key().operator_()) {
+    found.principal = authz::Principal::Operator(id);
+  } else {
+    std::optional<std::string> application = ParseApplicationName(record.api_key().application());
+    if (!application) return absl::DataLossError("an api key names no holder");
+    found.principal = authz::Principal::Application(*application, id);
   }
-  if (record.api_key().has_revoke_time()) {
-    return Error(absl::StatusCode::kUnauthenticated, "API_KEY_REVOKED", "this api key was revoked");
+  {
+    absl::MutexLock lock(&cache_mu_);
+    if (cache_generation_ == generation) cache_.emplace(id, found);
   }
-  if (record.api_key().operator_()) return authz::Principal::Operator(std::string(key->id));
-  std::optional<std::string> application = ParseApplicationName(record.api_key().application());
-  if (!application) return absl::DataLossError("an api key names no holder");
-  return authz::Principal::Application(*application, std::string(key->id));
+  return Verify(found, key->secret);
 }
 
 absl::StatusOr<std::string> ApiKeys::CreateFirstOperatorKey(absl::string_view display_name) {

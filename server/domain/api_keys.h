@@ -8,7 +8,9 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 #include "authz/principal.h"
 #include "habilis/v1/api_keys.pb.h"
@@ -32,7 +34,9 @@ class ApiKeys {
                                                        v1::RevokeApiKeyResponse& response);
 
   // The principal a bearer key authenticates; UNAUTHENTICATED (CREDENTIALS_INVALID or API_KEY_REVOKED)
-  // otherwise. Says nothing about which part of a bad key was wrong.
+  // otherwise. Says nothing about which part of a bad key was wrong. Keys found once are kept in memory
+  // (client applications call many times a second); a revocation through this object takes effect on the
+  // next call.
   [[nodiscard]] absl::StatusOr<authz::Principal> Authenticate(absl::string_view bearer) const;
 
   // Creates an operator key if the store has no active one (a fresh data directory); returns the full key.
@@ -43,8 +47,23 @@ class ApiKeys {
   static bool LooksLikeApiKey(absl::string_view bearer);
 
  private:
+  struct CachedKey {
+    std::string secret_sha256;
+    authz::Principal principal;
+    bool revoked = false;
+  };
+  [[nodiscard]] absl::StatusOr<store::Revision> RevokeInStore(const authz::Principal& caller, const std::string& key_id,
+                                                              const v1::RevokeApiKeyRequest& request,
+                                                              v1::RevokeApiKeyResponse& response);
+  // Checks `secret` against a cached or stored key.
+  static absl::StatusOr<authz::Principal> Verify(const CachedKey& key, absl::string_view secret);
+
   store::Store& store_;
   const Clock& clock_;
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, CachedKey> cache_ ABSL_GUARDED_BY(cache_mu_);
+  // Bumped by every revocation, so that a lookup that read the store before it does not cache a stale key.
+  mutable uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
 };
 
 }  // namespace habilis::domain
