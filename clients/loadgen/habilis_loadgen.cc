@@ -47,10 +47,9 @@ class Recorder {
     std::lock_guard<std::mutex> lock(mu_);
     std::sort(micros_.begin(), micros_.end());
     auto at = [&](double q) { return micros_.empty() ? 0.0 : micros_[static_cast<size_t>(q * (micros_.size() - 1))]; };
-    std::cout << name << ": " << micros_.size() << " calls in " << seconds << " s, " << qps(seconds)
-              << " calls/s" << (per_call > 1 ? " (" + std::to_string(static_cast<long>(qps(seconds) * per_call)) +
-                                                   " decisions/s)"
-                                             : "")
+    std::cout << name << ": " << micros_.size() << " calls in " << seconds << " s, " << qps(seconds) << " calls/s"
+              << (per_call > 1 ? " (" + std::to_string(static_cast<long>(qps(seconds) * per_call)) + " decisions/s)"
+                               : "")
               << ", p50 " << at(0.50) << " us, p99 " << at(0.99) << " us, errors " << errors_ << std::endl;
   }
   double qps(double seconds) const { return micros_.size() / seconds; }
@@ -169,16 +168,15 @@ int main(int argc, char** argv) {
     unsigned long n = counter++;
     auto* call = new std::tuple<grpc::ClientContext, grpc::health::v1::HealthCheckRequest,
                                 grpc::health::v1::HealthCheckResponse>();
-    health[n % health.size()]->async()->Check(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
-                                               [call, done](grpc::Status s) {
-                                                 static std::atomic<bool> told = false;
-                                                 if (!s.ok() && !told.exchange(true)) {
-                                                   std::cerr << "first Health/Check error: " << s.error_code() << " "
-                                                             << s.error_message() << std::endl;
-                                                 }
-                                                 done(s.ok());
-                                                 delete call;
-                                               });
+    health[n % health.size()]->async()->Check(
+        &std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call), [call, done](grpc::Status s) {
+          static std::atomic<bool> told = false;
+          if (!s.ok() && !told.exchange(true)) {
+            std::cerr << "first Health/Check error: " << s.error_code() << " " << s.error_message() << std::endl;
+          }
+          done(s.ok());
+          delete call;
+        });
   };
   Issue check = [&](std::function<void(bool)> done) {
     unsigned long n = counter++;
@@ -196,8 +194,7 @@ int main(int argc, char** argv) {
   };
   Issue batch_check = [&](std::function<void(bool)> done) {
     unsigned long n = counter++;
-    auto* call =
-        new std::tuple<grpc::ClientContext, habilis::v1::BatchCheckRequest, habilis::v1::BatchCheckResponse>();
+    auto* call = new std::tuple<grpc::ClientContext, habilis::v1::BatchCheckRequest, habilis::v1::BatchCheckResponse>();
     habilis::client::Authorize(std::get<0>(*call), key);
     for (int i = 0; i < batch; ++i) {
       const Pair& p = pairs[(n * batch + i) % pairs.size()];
@@ -230,7 +227,7 @@ int main(int argc, char** argv) {
   double t_check = ClosedLoop(concurrency, duration, check, check_recorder);
   noop_recorder.Print("Health/Check (no-op)", t_noop);
   check_recorder.Print("CheckAccess", t_check);
-  std::cout << "CheckAccess QPS / no-op QPS = "
-            << check_recorder.QpsLocked(t_check) / noop_recorder.QpsLocked(t_noop) << std::endl;
+  std::cout << "CheckAccess QPS / no-op QPS = " << check_recorder.QpsLocked(t_check) / noop_recorder.QpsLocked(t_noop)
+            << std::endl;
   return 0;
 }

@@ -264,12 +264,10 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
                          link.set_kind(internal::LinkTokenRecord::ACTIVATION);
                          link.set_subject(target.account_id);
                          ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.activation_ttl, link));
-                         RETURN_IF_ERROR(NotifyAccount(
-                             txn, now, account, mail::MailKind::kActivation,
-                             {{"link", LinkUrl(policy_.link_base_url, "activate", token)},
-                              {"structure", StructureDisplayName(txn, target.siret)},
-                              {"expires", absl::FormatTime("%Y-%m-%d %H:%M UTC", now + policy_.activation_ttl,
-                                                           absl::UTCTimeZone())}}));
+                         RETURN_IF_ERROR(NotifyAccount(txn, now, account, mail::MailKind::kActivation,
+                                                       {{"link", LinkUrl(policy_.link_base_url, "activate", token)},
+                                                        {"structure", StructureDisplayName(txn, target.siret)},
+                                                        {"expires", FormatDeadline(now + policy_.activation_ttl)}}));
                        }
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
                        return absl::OkStatus();

@@ -153,12 +153,11 @@ absl::StatusOr<store::Revision> ApiKeys::Revoke(const authz::Principal& caller, 
 absl::StatusOr<store::Revision> ApiKeys::RevokeInStore(const authz::Principal& caller, const std::string& key_id,
                                                        const v1::RevokeApiKeyRequest& request,
                                                        v1::RevokeApiKeyResponse& response) {
-  const std::string* id = &key_id;
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        internal::ApiKeyRecord record;
-                       RETURN_IF_ERROR(LoadRecord(txn, store::ApiKeyKey(*id), record, "API_KEY_NOT_FOUND",
-                                                  absl::StrCat("api key ", *id, " does not exist")));
+                       RETURN_IF_ERROR(LoadRecord(txn, store::ApiKeyKey(key_id), record, "API_KEY_NOT_FOUND",
+                                                  absl::StrCat("api key ", key_id, " does not exist")));
                        if (ActiveOperatorKey(record.api_key())) {
                          RETURN_IF_ERROR(TouchGuard(txn, OperatorKeysGuard()));
                          ASSIGN_OR_RETURN(int active, CountActiveOperatorKeys(txn));
@@ -169,7 +168,7 @@ absl::StatusOr<store::Revision> ApiKeys::RevokeInStore(const authz::Principal& c
                        }
                        if (!record.api_key().has_revoke_time()) {
                          SetTimestamp(clock_.Now(), record.mutable_api_key()->mutable_revoke_time());
-                         RETURN_IF_ERROR(StoreRecord(txn, store::ApiKeyKey(*id), record));
+                         RETURN_IF_ERROR(StoreRecord(txn, store::ApiKeyKey(key_id), record));
                        }
                        *response.mutable_api_key() = record.api_key();
                        return absl::OkStatus();

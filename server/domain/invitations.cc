@@ -23,8 +23,6 @@ using internal::AccountRecord;
 using internal::InvitationRecord;
 using internal::LinkTokenRecord;
 
-std::string Expiry(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone()); }
-
 // Whom the invitee is to the people who decide: "Jeanne Martin <jeanne@example.fr>".
 std::string Who(const v1::Invitation& invitation) {
   return absl::StrCat(invitation.form().given_name(), " ", invitation.form().family_name(), " <", invitation.email(),
@@ -86,7 +84,7 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
                          RETURN_IF_ERROR(mail::Enqueue(txn, now, email, mail::MailKind::kInvitation, "fr",
                                                        {{"structure", structure},
                                                         {"link", LinkUrl(policy_.link_base_url, "invitation", token)},
-                                                        {"expires", Expiry(now + policy_.invitation_ttl)}}));
+                                                        {"expires", FormatDeadline(now + policy_.invitation_ttl)}}));
                          *response.add_invitations() = invitation;
                        }
                        return absl::OkStatus();

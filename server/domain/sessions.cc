@@ -56,8 +56,6 @@ absl::Status NeedsAccountSession(const authz::Principal& caller) {
                "this call is for a person logged in with a session token");
 }
 
-std::string Expiry(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone()); }
-
 }  // namespace
 
 bool Sessions::LooksLikeSessionToken(absl::string_view bearer) { return absl::StartsWith(bearer, kSessionPrefix); }
@@ -115,51 +113,51 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
   const bool password_ok = VerifyPassword(request.password(), seen.password_hash());
 
   bool failed = false;
-  RETURN_IF_ERROR(store_
-                      .Update([&](store::Transaction& txn) -> absl::Status {
-                        response.Clear();
-                        failed = true;
-                        absl::Time now = clock_.Now();
-                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
-                        if (record.password_hash() != seen.password_hash()) {
-                          return Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
-                                       "the password changed during the login; try again");
-                        }
-                        v1::Account& account = *record.mutable_account();
-                        if (account.state() != v1::Account::ACTIVE) return absl::OkStatus();
-                        if (account.has_locked_until() && FromTimestamp(account.locked_until()) > now) {
-                          return absl::OkStatus();  // refused without counting: the lock runs its course
-                        }
-                        if (!password_ok) {
-                          account.set_failed_login_attempts(account.failed_login_attempts() + 1);
-                          absl::Duration lock = LockDuration(policy_.passwords, account.failed_login_attempts());
-                          if (lock > absl::ZeroDuration()) SetTimestamp(now + lock, account.mutable_locked_until());
-                          return SaveAccount(txn, record, now);
-                        }
-                        failed = false;
-                        if (account.failed_login_attempts() != 0 || account.has_locked_until()) {
-                          account.set_failed_login_attempts(0);
-                          account.clear_locked_until();
-                          RETURN_IF_ERROR(SaveAccount(txn, record, now));
-                        }
-                        ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, *id));
-                        if (!(policy_.login_code_for_administrators && IsAdministratorAnywhere(memberships))) {
-                          return OpenSession(txn, *id, request.device_label(), response);
-                        }
-                        // LOGIN-CODE: the session opens once the e-mailed code comes back.
-                        const std::string code = RandomDigits(6);
-                        LinkTokenRecord challenge;
-                        challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
-                        challenge.set_subject(*id);
-                        challenge.set_code_sha256(Sha256(code));
-                        challenge.set_device_label(request.device_label());
-                        ASSIGN_OR_RETURN(std::string token,
-                                         IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
-                        response.set_code_challenge(token);
-                        return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
-                                             {{"code", code}, {"expires", Expiry(now + policy_.login_code_ttl)}});
-                      })
-                      .status());
+  RETURN_IF_ERROR(
+      store_
+          .Update([&](store::Transaction& txn) -> absl::Status {
+            response.Clear();
+            failed = true;
+            absl::Time now = clock_.Now();
+            ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+            if (record.password_hash() != seen.password_hash()) {
+              return Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
+                           "the password changed during the login; try again");
+            }
+            v1::Account& account = *record.mutable_account();
+            if (account.state() != v1::Account::ACTIVE) return absl::OkStatus();
+            if (account.has_locked_until() && FromTimestamp(account.locked_until()) > now) {
+              return absl::OkStatus();  // refused without counting: the lock runs its course
+            }
+            if (!password_ok) {
+              account.set_failed_login_attempts(account.failed_login_attempts() + 1);
+              absl::Duration lock = LockDuration(policy_.passwords, account.failed_login_attempts());
+              if (lock > absl::ZeroDuration()) SetTimestamp(now + lock, account.mutable_locked_until());
+              return SaveAccount(txn, record, now);
+            }
+            failed = false;
+            if (account.failed_login_attempts() != 0 || account.has_locked_until()) {
+              account.set_failed_login_attempts(0);
+              account.clear_locked_until();
+              RETURN_IF_ERROR(SaveAccount(txn, record, now));
+            }
+            ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, *id));
+            if (!(policy_.login_code_for_administrators && IsAdministratorAnywhere(memberships))) {
+              return OpenSession(txn, *id, request.device_label(), response);
+            }
+            // LOGIN-CODE: the session opens once the e-mailed code comes back.
+            const std::string code = RandomDigits(6);
+            LinkTokenRecord challenge;
+            challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
+            challenge.set_subject(*id);
+            challenge.set_code_sha256(Sha256(code));
+            challenge.set_device_label(request.device_label());
+            ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
+            response.set_code_challenge(token);
+            return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
+                                 {{"code", code}, {"expires", FormatDeadline(now + policy_.login_code_ttl)}});
+          })
+          .status());
   if (failed) {
     response.Clear();
     return LoginFailed();
@@ -332,7 +330,7 @@ absl::Status Sessions::RequestPasswordReset(const v1::RequestPasswordResetReques
         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.reset_ttl, link));
         return NotifyAccount(txn, now, record.account(), mail::MailKind::kPasswordReset,
                              {{"link", LinkUrl(policy_.link_base_url, "reset-password", token)},
-                              {"expires", Expiry(now + policy_.reset_ttl)}});
+                              {"expires", FormatDeadline(now + policy_.reset_ttl)}});
       })
       .status();
 }

@@ -27,6 +27,8 @@ class Clock {
 const Clock& SystemClock();
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out);
+// How e-mails show a deadline: "2027-01-08 14:00 UTC".
+std::string FormatDeadline(absl::Time time);
 absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp);
 
 // The SHA-256 digest of `data`, 32 raw bytes.

@@ -79,8 +79,7 @@ std::string DatasetSiret(int64_t i) {
 std::string DatasetAccountId(int64_t i) { return absl::StrFormat("%016x", i + 1); }
 std::string DatasetApplicationId(int a) { return absl::StrCat("app-", a); }
 
-absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params,
-                                                         int sample) {
+absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params, int sample) {
   BatchWriter writer(store, params.batch);
   absl::Time now = domain::SystemClock().Now();
   // One hash for everyone: hashing a million passwords would take hours and measure nothing.

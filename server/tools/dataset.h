@@ -39,8 +39,8 @@ std::string DatasetAccountId(int64_t i);
 std::string DatasetApplicationId(int a);
 
 // Writes the dataset into an empty store. Returns `sample` pairs spread over the accounts.
-[[nodiscard]] absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store,
-                                                                       const DatasetParams& params, int sample);
+[[nodiscard]] absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params,
+                                                                       int sample);
 
 }  // namespace habilis::tools
 

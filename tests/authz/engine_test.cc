@@ -104,9 +104,8 @@ TEST(EngineAccounts, ResponsablesCreateAndInviteCollaboratorsOfTheirOwnServiceOn
 
 TEST(EngineAccounts, ResponsablesActivateTheirCollaboratorsButAdministerNobody) {
   auto engine = NewRoleEngine();
-  Target collaborator{.structure = kHere,
-                      .account = "c",
-                      .account_memberships = {{kHere, Role::kCollaborator, "finances"}}};
+  Target collaborator{
+      .structure = kHere, .account = "c", .account_memberships = {{kHere, Role::kCollaborator, "finances"}}};
   EXPECT_TRUE(engine->Decide(Responsable("finances"), Action::kAccountActivate, collaborator).allowed);
   EXPECT_FALSE(engine->Decide(Responsable("rh"), Action::kAccountActivate, collaborator).allowed);
   EXPECT_FALSE(engine->Decide(Responsable("finances"), Action::kAccountAdminister, collaborator).allowed);

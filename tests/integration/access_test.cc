@@ -1,4 +1,6 @@
 // The client-application API over gRPC against the real habilisd: CheckAccess with consistency tokens.
+#include <regex>
+
 #include "absl/strings/ascii.h"
 #include "clients/cpp/client.h"
 #include "gtest/gtest.h"
@@ -7,10 +9,8 @@
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
 #include "habilis/v1/entitlements.grpc.pb.h"
-#include "habilis/v1/structures.grpc.pb.h"
-#include <regex>
-
 #include "habilis/v1/sessions.grpc.pb.h"
+#include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
 #include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"

@@ -3,7 +3,6 @@
 #include <regex>
 
 #include "absl/strings/ascii.h"
-
 #include "clients/cpp/client.h"
 #include "gtest/gtest.h"
 #include "habilis/v1/accounts.grpc.pb.h"
@@ -270,9 +269,8 @@ TEST_F(AccountFlowsTest, NEW_createActivateSetPasswordLoginConsentRequiredThenAl
   EXPECT_EQ(client::DetailsOf(before).reason, "PRIVACY_CONSENT_REQUIRED");
 
   v1::AcceptPrivacyPolicyResponse consent;
-  ASSERT_TRUE(sessions_->AcceptPrivacyPolicy(As(login.session_token()).get(), v1::AcceptPrivacyPolicyRequest(),
-                                             &consent)
-                  .ok());
+  ASSERT_TRUE(
+      sessions_->AcceptPrivacyPolicy(As(login.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent).ok());
   grpc::Status after = accounts_->GetAccount(As(login.session_token()).get(), get, &account);
   ASSERT_TRUE(after.ok()) << after.error_message();
   EXPECT_EQ(account.account().login_email(), "jeanne@example.fr");

@@ -33,10 +33,14 @@ using google::protobuf::Message;
 // The callers, in the order of the expectation strings below.
 enum Caller { kOperator, kAdmin, kAdminElsewhere, kResponsable, kResponsableElsewhere, kCollaborator, kApp, kNobody };
 constexpr int kCallers = 8;
-constexpr const char* kCallerNames[] = {"operator",          "administrator of the target structure",
-                                        "administrator of another structure", "responsable of the target service",
-                                        "responsable of another service",     "collaborator",
-                                        "client application",                 "unauthenticated"};
+constexpr const char* kCallerNames[] = {"operator",
+                                        "administrator of the target structure",
+                                        "administrator of another structure",
+                                        "responsable of the target service",
+                                        "responsable of another service",
+                                        "collaborator",
+                                        "client application",
+                                        "unauthenticated"};
 
 // Per RPC, one character per caller: Y allowed, o allowed on its own application only, - refused.
 const std::map<std::string, std::string>& Expectations() {
@@ -183,7 +187,10 @@ void Fill(const std::string& method, Message& message, const Targets& t, bool to
         value = top ? NameOf(method, n, t) : "";
         if (!top && n == "name") {
           std::string type = descriptor->name();
-          value = type == "Structure" ? t.structure : type == "Service" ? t.service : type == "Account" ? t.account : "";
+          value = type == "Structure" ? t.structure
+                  : type == "Service" ? t.service
+                  : type == "Account" ? t.account
+                                      : "";
         }
       } else if (n == "structure") {
         value = t.structure;
@@ -284,7 +291,7 @@ void AuthzMatrixTest::Shared::Setup() {
   ASSERT_EQ(key.exit_code, 0);
   bearer[kOperator] = std::string(absl::StripAsciiWhitespace(key.out));
   auto server = testing::HabilisdProcess::Start(dir.Sub("data"), {"--smtp-url", sink->url(), "--mail-poll-ms", "50",
-                                                                   "--login-codes-for-administrators", "false"});
+                                                                  "--login-codes-for-administrators", "false"});
   ASSERT_TRUE(server.ok()) << server.status();
   process = std::move(server).value();
   channel = client::Connect(process->target());
@@ -369,7 +376,8 @@ void AuthzMatrixTest::Shared::Setup() {
     a->set_postal_code("29200");
     a->set_city("Brest");
     create.mutable_membership()->set_role(p.role);
-    if (*p.service) create.mutable_membership()->set_service(absl::StrCat("structures/", p.siret, "/services/", p.service));
+    if (*p.service)
+      create.mutable_membership()->set_service(absl::StrCat("structures/", p.siret, "/services/", p.service));
     v1::CreateAccountResponse created;
     ASSERT_TRUE(accounts->CreateAccount(op().get(), create, &created).ok()) << p.login;
     v1::ActivateAccountRequest activate;
@@ -410,10 +418,18 @@ TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
   ASSERT_TRUE(shared_->ready);
   const Targets existing = Existing(shared_->target_account, shared_->api_key, shared_->session);
   const Targets missing = Missing();
-  static const std::set<std::string> kGateReasons = {
-      "CREDENTIALS_MISSING", "CREDENTIALS_INVALID", "RPC_NOT_IN_POLICY", "UNAUTHENTICATED",
-      "NOT_ALLOWED_TO_APPLICATIONS", "OPERATORS_ONLY", "NOT_A_MEMBER", "ROLE_NOT_ALLOWED",
-      "NOT_ALLOWED_ON_ACCOUNT", "NO_STRUCTURE_NAMED", "CLIENT_APPLICATIONS_ONLY", "PERMISSION_DENIED"};
+  static const std::set<std::string> kGateReasons = {"CREDENTIALS_MISSING",
+                                                     "CREDENTIALS_INVALID",
+                                                     "RPC_NOT_IN_POLICY",
+                                                     "UNAUTHENTICATED",
+                                                     "NOT_ALLOWED_TO_APPLICATIONS",
+                                                     "OPERATORS_ONLY",
+                                                     "NOT_A_MEMBER",
+                                                     "ROLE_NOT_ALLOWED",
+                                                     "NOT_ALLOWED_ON_ACCOUNT",
+                                                     "NO_STRUCTURE_NAMED",
+                                                     "CLIENT_APPLICATIONS_ONLY",
+                                                     "PERMISSION_DENIED"};
 
   // Logout last: it ends the caller's session.
   std::vector<std::string> methods;
@@ -440,8 +456,8 @@ TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
       ++calls;
       if (expected[c] == '-') {
         grpc::Status b = shared_->Call(method, *on_missing, caller);
-        grpc::StatusCode denial = caller == kNobody ? grpc::StatusCode::UNAUTHENTICATED
-                                                    : grpc::StatusCode::PERMISSION_DENIED;
+        grpc::StatusCode denial =
+            caller == kNobody ? grpc::StatusCode::UNAUTHENTICATED : grpc::StatusCode::PERMISSION_DENIED;
         EXPECT_EQ(a.error_code(), denial) << a.error_message();
         EXPECT_EQ(b.error_code(), a.error_code()) << "a missing target answers like an existing one";
         EXPECT_EQ(b.error_message(), a.error_message());
@@ -450,8 +466,8 @@ TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
         // The gate let it through; a rule of the command may still refuse (e.g. a responsable giving a
         // profile he does not hold), with its own reason.
         bool refused_by_gate = kGateReasons.contains(client::DetailsOf(a).reason);
-        EXPECT_FALSE(refused_by_gate) << grpc::StatusCode(a.error_code()) << " " << client::DetailsOf(a).reason
-                                      << ": " << a.error_message();
+        EXPECT_FALSE(refused_by_gate) << grpc::StatusCode(a.error_code()) << " " << client::DetailsOf(a).reason << ": "
+                                      << a.error_message();
       }
     }
   }
@@ -460,10 +476,9 @@ TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
 
 // Every unary habilis RPC is in the matrix: a new RPC needs its row.
 TEST_F(AuthzMatrixTest, TheMatrixCoversEveryUnaryRpc) {
-  for (const char* file : {"habilis/v1/structures.proto", "habilis/v1/org_chart.proto",
-                           "habilis/v1/applications.proto", "habilis/v1/api_keys.proto", "habilis/v1/accounts.proto",
-                           "habilis/v1/invitations.proto", "habilis/v1/sessions.proto",
-                           "habilis/v1/entitlements.proto", "habilis/v1/access.proto"}) {
+  for (const char* file : {"habilis/v1/structures.proto", "habilis/v1/org_chart.proto", "habilis/v1/applications.proto",
+                           "habilis/v1/api_keys.proto", "habilis/v1/accounts.proto", "habilis/v1/invitations.proto",
+                           "habilis/v1/sessions.proto", "habilis/v1/entitlements.proto", "habilis/v1/access.proto"}) {
     const auto* fd = google::protobuf::DescriptorPool::generated_pool()->FindFileByName(file);
     ASSERT_NE(fd, nullptr) << file;
     for (int s = 0; s < fd->service_count(); ++s) {

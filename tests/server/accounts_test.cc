@@ -32,7 +32,6 @@ class AccountsTest : public DomainTest {
     EXPECT_TRUE(accounts_->Get(request, response).ok());
     return response.account();
   }
-
 };
 
 TEST_F(AccountsTest, NEW_CREATE_theAccountExistsButIsInactive) {
@@ -139,10 +138,8 @@ TEST_F(AccountsTest, PWD_weakPasswordsAreRefused) {
   absl::StatusOr<std::string> name = CreateAccount("weak@example.fr", v1::COLLABORATOR);
   ASSERT_TRUE(Activate(*name).ok());
   EXPECT_EQ(ErrorReason(SetPasswordFromMail("weak@example.fr", "ACTIVATION", "short")), "PASSWORD_TOO_SHORT");
-  EXPECT_EQ(ErrorReason(SetPasswordFromMail("weak@example.fr", "ACTIVATION", "motdepasse123")),
-            "PASSWORD_TOO_COMMON");
-  EXPECT_EQ(ErrorReason(SetPasswordFromMail("weak@example.fr", "ACTIVATION", "weakweak-2027!")),
-            "PASSWORD_TOO_COMMON")
+  EXPECT_EQ(ErrorReason(SetPasswordFromMail("weak@example.fr", "ACTIVATION", "motdepasse123")), "PASSWORD_TOO_COMMON");
+  EXPECT_EQ(ErrorReason(SetPasswordFromMail("weak@example.fr", "ACTIVATION", "weakweak-2027!")), "PASSWORD_TOO_COMMON")
       << "built on the login";
   EXPECT_TRUE(SetPasswordFromMail("weak@example.fr", "ACTIVATION", std::string(64, 'x') + "y").ok())
       << "64 characters and more are accepted";
@@ -162,7 +159,8 @@ TEST_F(AccountsTest, PWD_failuresLockTheAccountWithGrowingDelaysAndSuccessResets
   clock_.now += policy_.passwords.first_lock;
   ASSERT_TRUE(Login("jeanne@example.fr").ok());
   absl::StatusOr<std::optional<std::string>> id;
-  ASSERT_TRUE(store_->Read([&](store::Reader& r) { return (id = AccountIdByLogin(r, "jeanne@example.fr")).status(); }).ok());
+  ASSERT_TRUE(
+      store_->Read([&](store::Reader& r) { return (id = AccountIdByLogin(r, "jeanne@example.fr")).status(); }).ok());
   EXPECT_EQ(GetAccount(AccountName(**id)).failed_login_attempts(), 0);
 }
 

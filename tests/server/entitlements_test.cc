@@ -1,6 +1,7 @@
 // Entitlements: APP-REG, SUB, HAB-GRANT, HAB-REVOKE, DLG-GRANT, DLG-REVOKE, LIST and CHECK.
-#include "server/domain/access.h"
 #include "server/domain/entitlements.h"
+
+#include "server/domain/access.h"
 #include "tests/testing/domain_fixture.h"
 
 namespace habilis::domain {
@@ -57,7 +58,8 @@ class EntitlementsTest : public DomainTest {
     request.set_account(account);
     request.set_profile(profile);
     v1::GrantHabilitationResponse response;
-    absl::StatusOr<store::Revision> r = entitlements_->GrantHabilitation(caller ? *caller : operator_, request, response);
+    absl::StatusOr<store::Revision> r =
+        entitlements_->GrantHabilitation(caller ? *caller : operator_, request, response);
     if (!r.ok()) return r.status();
     return response;
   }

@@ -111,8 +111,7 @@ TEST_F(InvitationsTest, INV_DECIDE_aRefusalNeedsACommentAndNothingChangesWithout
   ASSERT_TRUE(decided.ok()) << decided.status();
   EXPECT_EQ(decided->invitations(0).state(), v1::Invitation::ACCEPTED);
   EXPECT_EQ(decided->invitations(1).state(), v1::Invitation::REFUSED);
-  EXPECT_NE(LastMail("b@example.fr", "INVITATION_REFUSED").body().find("Vous ne faites pas partie"),
-            std::string::npos);
+  EXPECT_NE(LastMail("b@example.fr", "INVITATION_REFUSED").body().find("Vous ne faites pas partie"), std::string::npos);
   EXPECT_EQ(LastMail("a@example.fr", "INVITATION_ACCEPTED").kind(), "INVITATION_ACCEPTED");
 
   absl::StatusOr<v1::LoginResponse> session = Login("a@example.fr");

@@ -3,24 +3,23 @@
 #define HABILIS_TESTS_TESTING_DOMAIN_FIXTURE_H_
 
 #include <memory>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "server/common/errors.h"
-#include <regex>
-#include <vector>
-
 #include "habilis/internal/records.pb.h"
+#include "server/common/errors.h"
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/applications.h"
 #include "server/domain/invitations.h"
-#include "server/domain/sessions.h"
-#include "store/keyspace.h"
 #include "server/domain/org_chart.h"
 #include "server/domain/resource_names.h"
+#include "server/domain/sessions.h"
 #include "server/domain/structures.h"
+#include "store/keyspace.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/temp_dir.h"
 

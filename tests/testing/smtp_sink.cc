@@ -94,8 +94,8 @@ absl::StatusOr<ReceivedMail> SmtpSink::Next(const std::function<bool(const Recei
       mail.refused = true;
       mail.message_id = Field(line, "refused");
     } else {
-      mail = {Field(line, "to"), Field(line, "subject"), Field(line, "body"), Field(line, "message_id"),
-              Field(line, "kind"), false};
+      mail = {Field(line, "to"),         Field(line, "subject"), Field(line, "body"),
+              Field(line, "message_id"), Field(line, "kind"),    false};
     }
     if (match(mail)) return mail;
     received_.push_back(std::move(mail));
