@@ -30,7 +30,7 @@ void SaveDemoCredentials(const std::string& path, const habilis::domain::DemoCre
 
 void PrintHowToCall(const habilis::Config& config, int port, const std::string& credentials_path) {
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
-  std::cout << "\nThe demo is seeded. Its keys are in " << credentials_path << " (mode 0600).\n"
+  std::cout << "\nThe demo is seeded (structure 73282932000074, application portail-partenaires with the profile utilisateur). Its keys are in " << credentials_path << " (mode 0600).\n"
             << "Try, with buf (npm install -g @bufbuild/buf) or grpcurl:\n"
             << "  . " << credentials_path << "\n"
             << "  buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer "

@@ -4,6 +4,7 @@
 #include "server/common/status_macros.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/applications.h"
+#include "server/domain/entitlements.h"
 #include "server/domain/org_chart.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/structures.h"
@@ -58,6 +59,21 @@ absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, con
   application.mutable_application()->set_description("Demo client application of habilis");
   v1::CreateApplicationResponse app_created;
   RETURN_IF_ERROR(applications.Create(op, application, app_created).status());
+
+  v1::CreateProfileRequest profile;
+  profile.set_parent(ApplicationName(kDemoApplication));
+  profile.set_profile_id("utilisateur");
+  profile.mutable_profile()->set_display_name("Utilisateur du service");
+  profile.mutable_profile()->add_permissions("dossiers.lire");
+  profile.mutable_profile()->add_permissions("dossiers.deposer");
+  v1::CreateProfileResponse profile_created;
+  RETURN_IF_ERROR(applications.CreateProfile(op, profile, profile_created).status());
+  Entitlements entitlements(store, clock);
+  v1::CreateSubscriptionRequest subscription;
+  subscription.set_parent(StructureName(kDemoSiret));
+  subscription.set_application(ApplicationName(kDemoApplication));
+  v1::CreateSubscriptionResponse subscribed;
+  RETURN_IF_ERROR(entitlements.CreateSubscription(op, subscription, subscribed).status());
 
   v1::CreateApiKeyRequest key;
   key.mutable_api_key()->set_display_name("portail-partenaires production");

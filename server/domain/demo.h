@@ -1,5 +1,6 @@
-// The demo a newcomer gets with --seed-demo: an operator key, one structure with a few services and one
-// client application with its key, so that every call of the quick start works at once.
+// The demo a newcomer gets with --seed-demo: an operator key, one structure with a few services, and one
+// client application with a profile, a key and the structure's subscription, so that every call of the
+// quick start works at once.
 #ifndef HABILIS_SERVER_DOMAIN_DEMO_H_
 #define HABILIS_SERVER_DOMAIN_DEMO_H_
 
