@@ -1,5 +1,7 @@
 #include "authz/rpc_table.h"
 
+#include "absl/container/flat_hash_map.h"
+
 namespace habilis::authz {
 namespace {
 
@@ -83,10 +85,14 @@ constexpr RpcRule kRules[] = {
 std::span<const RpcRule> RpcRules() { return kRules; }
 
 const RpcRule* FindRpcRule(absl::string_view method) {
-  for (const RpcRule& rule : kRules) {
-    if (rule.method == method) return &rule;
-  }
-  return nullptr;
+  // Asked on every call: a hash lookup rather than a walk through the table.
+  static const auto* index = [] {
+    auto* map = new absl::flat_hash_map<absl::string_view, const RpcRule*>();
+    for (const RpcRule& rule : kRules) map->emplace(rule.method, &rule);
+    return map;
+  }();
+  auto it = index->find(method);
+  return it == index->end() ? nullptr : it->second;
 }
 
 }  // namespace habilis::authz
