@@ -19,6 +19,9 @@ absl::Status Config::Validate() const {
   if (worker_threads < 1 || worker_threads > 256) {
     return absl::InvalidArgumentError("--workers must be between 1 and 256");
   }
+  if (max_queued_calls < 1 || max_queued_calls > 1000000) {
+    return absl::InvalidArgumentError("--max-queued-calls must be between 1 and 1000000");
+  }
   if (mail_poll_ms < 10 || mail_poll_ms > 60000) {
     return absl::InvalidArgumentError("--mail-poll-ms must be between 10 and 60000");
   }

@@ -17,6 +17,8 @@ struct Config {
   int max_message_bytes = 4 << 20;
   // Threads that run handlers (they block on store commits).
   int worker_threads = 4;
+  // Calls waiting for a handler thread beyond which new calls get RESOURCE_EXHAUSTED (SERVER_BUSY).
+  int max_queued_calls = 10000;
   // Seed a small demo (operator key, structure, services, application) into an empty store.
   bool seed_demo = false;
   // SMTP relay for e-mails ("smtp://host:port"); empty keeps them in the outbox until one is configured.

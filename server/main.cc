@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", config.data_dir, "directory of the embedded store")->capture_default_str();
   app.add_option("--max-message-bytes", config.max_message_bytes, "largest request accepted")->capture_default_str();
   app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
+  app.add_option("--max-queued-calls", config.max_queued_calls, "calls waiting beyond which the server says busy")
+      ->capture_default_str();
   app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
   app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
   app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();

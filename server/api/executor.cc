@@ -2,7 +2,7 @@
 
 namespace habilis::api {
 
-Executor::Executor(int threads) {
+Executor::Executor(int threads, size_t max_queued) : max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
 }
 
@@ -14,9 +14,11 @@ Executor::~Executor() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-void Executor::Submit(std::function<void()> task) {
+bool Executor::TrySubmit(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
+  if (tasks_.size() >= max_queued_) return false;
   tasks_.push_back(std::move(task));
+  return true;
 }
 
 void Executor::Work() {

@@ -15,13 +15,16 @@ namespace habilis::api {
 
 class Executor {
  public:
-  explicit Executor(int threads);
+  // `max_queued`: tasks waiting for a thread beyond which TrySubmit refuses, so that an overload is answered
+  // at once instead of growing memory and latency without bound.
+  Executor(int threads, size_t max_queued);
   // Runs every task already submitted, then joins the threads.
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  void Submit(std::function<void()> task);
+  // Queues `task`; false (and `task` dropped) when max_queued tasks already wait.
+  [[nodiscard]] bool TrySubmit(std::function<void()> task);
 
  private:
   void Work();
@@ -29,6 +32,7 @@ class Executor {
   absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  const size_t max_queued_;
   std::vector<std::thread> threads_;
 };
 

@@ -56,7 +56,7 @@ struct Server::Parts {
         delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
                  absl::Milliseconds(config.mail_poll_ms)),
         gate(api_keys, sessions, *engine),
-        executor(config.worker_threads),
+        executor(config.worker_threads, static_cast<size_t>(config.max_queued_calls)),
         context{gate, executor},
         structure_service(context, structures),
         org_chart_service(context, org_chart),

@@ -78,10 +78,14 @@ grpc::ServerUnaryReactor* ServeUnary(const CallContext& context, grpc::CallbackS
                                      const Request* request, Response* response, TargetOrFn target, Command command) {
   (void)request;
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
-  context.executor.Submit([&context, server_context, response, reactor, target = std::move(target),
-                           command = std::move(command)]() mutable {
+  bool queued = context.executor.TrySubmit([&context, server_context, response, reactor, target = std::move(target),
+                                            command = std::move(command)]() mutable {
     reactor->Finish(RunCall<Request>(context, *server_context, *response, target, command));
   });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
+                                       "the server has too many calls waiting; retry with backoff")));
+  }
   return reactor;
 }
 
