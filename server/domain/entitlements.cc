@@ -106,6 +106,28 @@ absl::Status Notify(store::Transaction& txn, absl::Time now, absl::string_view a
                        /*notice=*/true);
 }
 
+// The profiles a delegation request names: distinct, of one application (DLG-GRANT, DLG-REVOKE).
+std::vector<ProfileNameParts> ProfilesOfOneApplication(FieldViolations& violations,
+                                                       const google::protobuf::RepeatedPtrField<std::string>& names) {
+  std::vector<ProfileNameParts> profiles;
+  std::set<std::string> seen;
+  for (int i = 0; i < names.size(); ++i) {
+    std::string field = absl::StrCat("profiles[", i, "]");
+    std::optional<ProfileNameParts> profile = ParseProfileName(names[i]);
+    if (!profile) {
+      violations.Add(field, "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
+    } else if (!profiles.empty() && profile->application_id != profiles.front().application_id) {
+      violations.Add(field, "PROFILES_OF_SEVERAL_APPLICATIONS", "name the profiles of one application at a time");
+    } else if (!seen.insert(profile->profile_id).second) {
+      violations.Add(field, "DUPLICATE", "is listed twice");
+    } else {
+      profiles.push_back(*profile);
+    }
+  }
+  if (names.empty()) violations.Add("profiles", "REQUIRED", "name at least one profile");
+  return profiles;
+}
+
 }  // namespace
 
 absl::StatusOr<store::Revision> Entitlements::CreateSubscription(const authz::Principal& caller,
@@ -271,22 +293,7 @@ absl::StatusOr<store::Revision> Entitlements::GrantDelegations(const authz::Prin
   FieldViolations violations;
   MemberTarget target;
   ParseMember(violations, request.structure(), request.account(), target);
-  std::vector<ProfileNameParts> profiles;
-  std::set<std::string> seen;
-  for (int i = 0; i < request.profiles_size(); ++i) {
-    std::string field = absl::StrCat("profiles[", i, "]");
-    std::optional<ProfileNameParts> profile = ParseProfileName(request.profiles(i));
-    if (!profile) {
-      violations.Add(field, "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
-    } else if (!profiles.empty() && profile->application_id != profiles.front().application_id) {
-      violations.Add(field, "PROFILES_OF_SEVERAL_APPLICATIONS", "delegate the profiles of one application at a time");
-    } else if (!seen.insert(profile->profile_id).second) {
-      violations.Add(field, "DUPLICATE", "is listed twice");
-    } else {
-      profiles.push_back(*profile);
-    }
-  }
-  if (request.profiles().empty()) violations.Add("profiles", "REQUIRED", "name at least one profile");
+  std::vector<ProfileNameParts> profiles = ProfilesOfOneApplication(violations, request.profiles());
   RETURN_IF_ERROR(violations.ToStatus());
   const std::string& application_id = profiles.front().application_id;
 
@@ -326,17 +333,7 @@ absl::StatusOr<store::Revision> Entitlements::RevokeDelegations(const authz::Pri
   FieldViolations violations;
   MemberTarget target;
   ParseMember(violations, request.structure(), request.account(), target);
-  std::vector<ProfileNameParts> profiles;
-  for (int i = 0; i < request.profiles_size(); ++i) {
-    std::optional<ProfileNameParts> profile = ParseProfileName(request.profiles(i));
-    if (!profile) {
-      violations.Add(absl::StrCat("profiles[", i, "]"), "NAME_FORMAT",
-                     "must be applications/{application}/profiles/{profile}");
-    } else {
-      profiles.push_back(*profile);
-    }
-  }
-  if (request.profiles().empty()) violations.Add("profiles", "REQUIRED", "name at least one profile");
+  std::vector<ProfileNameParts> profiles = ProfilesOfOneApplication(violations, request.profiles());
   RETURN_IF_ERROR(violations.ToStatus());
   return RunMutation(
       store_, caller, request, {request.request_id(), request.validate_only()}, response,
