@@ -7,12 +7,14 @@
 #define HABILIS_STORE_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace habilis::store {
 
@@ -51,6 +53,23 @@ class Transaction : public Reader {
   [[nodiscard]] virtual absl::Status Delete(absl::string_view key) = 0;
 };
 
+// One write of a commit: a Put (value set) or a Delete (no value).
+struct Change {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// Sees every commit of a store, in revision order: the change feed behind in-memory indexes.
+class CommitObserver {
+ public:
+  virtual ~CommitObserver() = default;
+  // Called once per commit, with the transaction's writes in the order they were made, after the commit is
+  // durable and BEFORE Update returns or LatestRevision() reaches `revision`: whoever holds a revision the
+  // store returned can rely on every observer having applied it. Calls are serialized (they hold the
+  // store's commit lock), so this must be quick, must not call back into the store, and cannot fail.
+  virtual void OnCommit(Revision revision, absl::Span<const Change> changes) = 0;
+};
+
 struct UpdateOptions {
   // Run the transaction and discard its writes: the dry run behind validate_only.
   bool dry_run = false;
@@ -81,6 +100,15 @@ class Store {
 
   // The revision of the latest commit.
   virtual Revision LatestRevision() const = 0;
+
+  // Runs `load` on a snapshot of the store at revision R (passed to it), then attaches `observer`, which
+  // sees every commit after R and none before: commits wait while `load` runs, so there is no gap. If
+  // `load` fails, nothing is attached and its error is returned. `observer` must outlive the store or be
+  // detached with StopObserving.
+  [[nodiscard]] virtual absl::Status Observe(CommitObserver& observer,
+                                             absl::FunctionRef<absl::Status(Reader&, Revision)> load) = 0;
+  // Detaches `observer`; once this returns, it is not called again.
+  virtual void StopObserving(CommitObserver& observer) = 0;
 };
 
 // Scans every entry whose key starts with `prefix`.

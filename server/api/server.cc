@@ -41,8 +41,10 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 }  // namespace
 
 struct Server::Parts {
-  Parts(const Config& config, store::Store& store, const domain::Clock& clock)
+  Parts(const Config& config, store::Store& store, const domain::Clock& clock,
+        std::unique_ptr<domain::AccessIndex> index)
       : policy(PolicyOf(config)),
+        access_index(std::move(index)),
         engine(authz::NewRoleEngine()),
         structures(store, clock),
         org_chart(store, clock),
@@ -52,7 +54,7 @@ struct Server::Parts {
         sessions(store, clock, policy),
         invitations(store, clock, policy),
         entitlements(store, clock),
-        access(store, clock),
+        access(store, *access_index, clock),
         delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
                  absl::Milliseconds(config.mail_poll_ms)),
         gate(api_keys, sessions, *engine),
@@ -78,6 +80,7 @@ struct Server::Parts {
   }
 
   const domain::IdentityPolicy policy;
+  std::unique_ptr<domain::AccessIndex> access_index;
   std::unique_ptr<authz::Engine> engine;
   domain::Structures structures;
   domain::OrgChart org_chart;
@@ -110,7 +113,10 @@ struct Server::Parts {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, store::Store& store,
                                                       const domain::Clock& clock) {
-  auto parts = std::make_unique<Parts>(config, store, clock);
+  // Built before anything serves: the client-application API answers from it.
+  absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
+  if (!index.ok()) return index.status();
+  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &parts->port);

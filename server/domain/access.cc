@@ -9,6 +9,7 @@
 #include "habilis/v1/entitlements.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/access_index.h"
 #include "server/domain/account_records.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
@@ -21,25 +22,35 @@ namespace {
 
 using v1::AccessReason;
 
-// What a request asks about: the profile, or a permission, of the caller's application.
+// What a request asks about: a profile, or a permission, of the caller's application.
 struct Object {
-  std::optional<ProfileNameParts> profile;
-  std::string permission;
+  bool by_profile = false;
+  std::optional<AccessIndex::ProfileId> profile;  // by_profile, and the profile is known
+  absl::string_view permission;
 };
 
-absl::StatusOr<Object> ObjectOf(absl::string_view application_id, const v1::CheckAccessRequest& request) {
+absl::StatusOr<Object> ObjectOf(const AccessIndex::View& index, std::optional<AccessIndex::ApplicationId> application,
+                                absl::string_view application_id, const v1::CheckAccessRequest& request) {
   Object object;
   switch (request.object_case()) {
-    case v1::CheckAccessRequest::kProfile:
-      object.profile = ParseProfileName(request.profile());
-      if (!object.profile) {
+    case v1::CheckAccessRequest::kProfile: {
+      object.by_profile = true;
+      // The common case first: a known profile of the caller's application, found by its name alone.
+      std::optional<AccessIndex::ProfileId> known = index.FindProfile(request.profile());
+      if (known && application && index.ProfileOf(*known).application == *application) {
+        object.profile = known;
+        return object;
+      }
+      std::optional<ProfileNameParts> parts = ParseProfileName(request.profile());
+      if (!parts) {
         return InvalidField("profile", "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
       }
-      if (object.profile->application_id != application_id) {
+      if (parts->application_id != application_id) {
         return Error(absl::StatusCode::kPermissionDenied, "PROFILE_OF_ANOTHER_APPLICATION",
                      "an application asks only about its own profiles");
       }
-      return object;
+      return object;  // a profile the catalog does not hold: nobody has it
+    }
     case v1::CheckAccessRequest::kPermission:
       if (request.permission().empty() || request.permission().size() > 100) {
         return InvalidField("permission", "PERMISSION_FORMAT", "name one permission of your application");
@@ -52,126 +63,93 @@ absl::StatusOr<Object> ObjectOf(absl::string_view application_id, const v1::Chec
   return InvalidField("profile", "REQUIRED", "ask about a profile or a permission");
 }
 
-// The account id a request names, or nullopt when no account answers to it.
+// The account a request names, or nullptr when no account answers to it.
 template <typename Request>
-absl::StatusOr<std::optional<std::string>> SubjectOf(store::Reader& reader, const Request& request) {
+absl::StatusOr<const AccessIndex::Account*> SubjectOf(const AccessIndex::View& index, const Request& request) {
   if (!request.account().empty()) {
     std::optional<std::string> id = ParseAccountName(request.account());
     if (!id) return InvalidField("account", "NAME_FORMAT", "must be accounts/{account}");
-    return id;
+    return index.FindAccount(*id);
   }
-  if (!request.login_email().empty()) return AccountIdByLogin(reader, request.login_email());
+  if (!request.login_email().empty()) return index.FindLogin(FoldEmail(request.login_email()));
   return InvalidField("account", "REQUIRED", "name the account, or give its login e-mail");
 }
 
 // Why the account itself cannot use anything now; GRANTED when it can.
-AccessReason AccountReason(const v1::Account& account, absl::Time now) {
-  if (account.state() != v1::Account::ACTIVE) return v1::ACCOUNT_INACTIVE;
-  if (account.has_locked_until() && FromTimestamp(account.locked_until()) > now) return v1::ACCOUNT_LOCKED;
-  if (account.has_password_expire_time() && FromTimestamp(account.password_expire_time()) <= now) {
+AccessReason AccountReason(const AccessIndex::Account& account, int64_t now_micros) {
+  if (account.state != v1::Account::ACTIVE) return v1::ACCOUNT_INACTIVE;
+  if (account.locked_until_micros != AccessIndex::kNoTime && account.locked_until_micros > now_micros) {
+    return v1::ACCOUNT_LOCKED;
+  }
+  if (account.password_expire_micros != AccessIndex::kNoTime && account.password_expire_micros <= now_micros) {
     return v1::PASSWORD_EXPIRED;
   }
-  if (!account.has_privacy_consent_time()) return v1::CONSENT_MISSING;
+  if (!account.privacy_consent) return v1::CONSENT_MISSING;
   return v1::GRANTED;
 }
 
-// The structures where the account holds a profile of the application.
-absl::StatusOr<std::vector<std::string>> StructuresWithProfile(store::Reader& reader, absl::string_view account_id,
-                                                               absl::string_view application_id) {
-  std::vector<std::string> sirets;
-  const std::string prefix = store::AccountHabilitationPrefix(account_id, application_id);
-  RETURN_IF_ERROR(store::ScanPrefix(reader, prefix, [&](absl::string_view key, absl::string_view) {
-    sirets.push_back(store::LastComponent(key, prefix));
-    return true;
-  }));
-  return sirets;
+// Whether a habilitation gives access now, whatever it is asked about.
+absl::StatusOr<AccessReason> Judge(const AccessIndex::View& index, const AccessIndex::Grant& grant) {
+  const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
+  if (!profile.exists) return absl::DataLossError("a habilitation names a missing profile");
+  if (!index.Subscribed(grant.siret, grant.application)) return v1::NOT_SUBSCRIBED;
+  if (profile.retired) return v1::PROFILE_RETIRED;
+  return v1::GRANTED;
 }
 
-// The habilitation of the account in `siret`, judged: GRANTED with its profile when it gives access now.
-struct Judged {
-  AccessReason reason = v1::NO_HABILITATION;
-  v1::Profile profile;
-};
-
-absl::StatusOr<Judged> Judge(store::Reader& reader, absl::string_view siret, absl::string_view account_id,
-                             absl::string_view application_id) {
-  Judged judged;
-  v1::Habilitation habilitation;
-  absl::Status loaded =
-      LoadRecord(reader, store::HabilitationKey(siret, account_id, application_id), habilitation, "", "");
-  if (absl::IsNotFound(loaded)) return judged;
-  RETURN_IF_ERROR(loaded);
-  std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
-  if (!profile) return absl::DataLossError("a habilitation names no profile");
-  RETURN_IF_ERROR(LoadRecord(reader, store::ProfileKey(profile->application_id, profile->profile_id), judged.profile,
-                             "PROFILE_NOT_FOUND", "a habilitation names a missing profile"));
-  ASSIGN_OR_RETURN(bool subscribed, Exists(reader, store::SubscriptionKey(siret, application_id)));
-  if (!subscribed) {
-    judged.reason = v1::NOT_SUBSCRIBED;
-  } else if (judged.profile.state() == v1::Profile::RETIRED) {
-    judged.reason = v1::PROFILE_RETIRED;
-  } else {
-    judged.reason = v1::GRANTED;
-  }
-  return judged;
+bool Matches(const Object& object, const AccessIndex::Grant& grant, const AccessIndex::Profile& profile) {
+  if (object.by_profile) return object.profile == grant.profile;
+  return std::binary_search(profile.permissions.begin(), profile.permissions.end(), object.permission);
 }
 
-bool Matches(const Object& object, const v1::Profile& profile) {
-  if (object.profile) return profile.name() == ProfileName(object.profile->application_id, object.profile->profile_id);
-  return std::find(profile.permissions().begin(), profile.permissions().end(), object.permission) !=
-         profile.permissions().end();
-}
-
-absl::Status CheckOne(store::Reader& reader, absl::Time now, absl::string_view application_id,
+absl::Status CheckOne(const AccessIndex::View& index, int64_t now_micros, absl::string_view application_id,
                       const v1::CheckAccessRequest& request, v1::CheckAccessResponse& response) {
-  ASSIGN_OR_RETURN(Object object, ObjectOf(application_id, request));
+  const std::optional<AccessIndex::ApplicationId> application = index.FindApplication(application_id);
+  ASSIGN_OR_RETURN(Object object, ObjectOf(index, application, application_id, request));
   std::optional<std::string> siret;
   if (!request.structure().empty()) {
     siret = ParseStructureName(request.structure());
     if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> account_id, SubjectOf(reader, request));
+  ASSIGN_OR_RETURN(const AccessIndex::Account* account, SubjectOf(index, request));
   response.set_allowed(false);
   response.set_reason(v1::ACCOUNT_UNKNOWN);
-  if (!account_id) return absl::OkStatus();
-  internal::AccountRecord account;
-  absl::Status loaded = LoadRecord(reader, store::AccountKey(*account_id), account, "", "");
-  if (absl::IsNotFound(loaded)) return absl::OkStatus();
-  RETURN_IF_ERROR(loaded);
-  AccessReason reason = AccountReason(account.account(), now);
+  if (account == nullptr) return absl::OkStatus();
+  AccessReason reason = AccountReason(*account, now_micros);
   response.set_reason(reason);
   if (reason != v1::GRANTED) return absl::OkStatus();
 
-  std::vector<std::string> candidates;
+  std::optional<AccessIndex::SiretId> only;
   if (siret) {
-    ASSIGN_OR_RETURN(bool member, Exists(reader, store::MembershipKey(*siret, *account_id)));
-    if (!member) {
+    only = index.FindSiret(*siret);
+    if (!only || std::find(account->memberships.begin(), account->memberships.end(), *only) ==
+                     account->memberships.end()) {
       response.set_reason(v1::MEMBERSHIP_ENDED);
       return absl::OkStatus();
     }
-    candidates.push_back(*siret);
-  } else {
-    ASSIGN_OR_RETURN(candidates, StructuresWithProfile(reader, *account_id, application_id));
   }
   // Among the structures, the most telling refusal: a subscription ended or a profile retired says more
   // than no habilitation at all.
   AccessReason best = v1::NO_HABILITATION;
-  for (const std::string& candidate : candidates) {
-    ASSIGN_OR_RETURN(Judged judged, Judge(reader, candidate, *account_id, application_id));
-    if (judged.reason == v1::GRANTED && Matches(object, judged.profile)) {
+  for (const AccessIndex::Grant& grant : account->grants) {
+    if (!application || grant.application != *application || (only && grant.siret != *only)) continue;
+    ASSIGN_OR_RETURN(AccessReason judged, Judge(index, grant));
+    const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
+    if (!Matches(object, grant, profile)) continue;
+    if (judged == v1::GRANTED) {
       response.set_allowed(true);
       response.set_reason(v1::GRANTED);
-      response.set_structure(StructureName(candidate));
-      response.set_profile(judged.profile.name());
+      response.set_structure(StructureName(index.Siret(grant.siret)));
+      response.set_profile(profile.name);
       return absl::OkStatus();
     }
-    if (judged.reason != v1::GRANTED && judged.reason != v1::NO_HABILITATION && Matches(object, judged.profile)) {
-      best = judged.reason;
-    }
+    best = judged;
   }
   response.set_reason(best);
   return absl::OkStatus();
 }
+
+int64_t NowMicros(const Clock& clock) { return absl::ToUnixMicros(clock.Now()); }
 
 }  // namespace
 
@@ -194,53 +172,56 @@ absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view 
 absl::Status Access::Check(absl::string_view application_id, const v1::CheckAccessRequest& request,
                            v1::CheckAccessResponse& response) const {
   RETURN_IF_ERROR(CheckConsistencyToken(store_, request.consistency_token()));
-  absl::Time now = clock_.Now();
-  return store_.Read([&](store::Reader& reader) { return CheckOne(reader, now, application_id, request, response); })
-      .status();
+  const int64_t now = NowMicros(clock_);
+  AccessIndex::View view = index_.Read();
+  RETURN_IF_ERROR(view.Healthy());
+  return CheckOne(view, now, application_id, request, response);
 }
 
 absl::Status Access::BatchCheck(absl::string_view application_id, const v1::BatchCheckRequest& request,
                                 v1::BatchCheckResponse& response) const {
   if (request.checks_size() > 1000) return InvalidField("checks", "TOO_MANY", "at most 1000 checks per call");
   RETURN_IF_ERROR(CheckConsistencyToken(store_, request.consistency_token()));
-  absl::Time now = clock_.Now();
-  return store_
-      .Read([&](store::Reader& reader) -> absl::Status {
-        for (int i = 0; i < request.checks_size(); ++i) {
-          absl::Status status = CheckOne(reader, now, application_id, request.checks(i), *response.add_results());
-          if (!status.ok()) {
-            return absl::Status(status.code(), absl::StrCat("checks[", i, "]: ", status.message()));
-          }
-        }
-        return absl::OkStatus();
-      })
-      .status();
+  const int64_t now = NowMicros(clock_);
+  response.mutable_results()->Reserve(request.checks_size());
+  AccessIndex::View view = index_.Read();
+  RETURN_IF_ERROR(view.Healthy());
+  for (int i = 0; i < request.checks_size(); ++i) {
+    absl::Status status = CheckOne(view, now, application_id, request.checks(i), *response.add_results());
+    if (!status.ok()) return absl::Status(status.code(), absl::StrCat("checks[", i, "]: ", status.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Access::ListEntitlements(absl::string_view application_id, const v1::ListEntitlementsRequest& request,
                                       v1::ListEntitlementsResponse& response) const {
   RETURN_IF_ERROR(CheckConsistencyToken(store_, request.consistency_token()));
-  absl::Time now = clock_.Now();
-  return store_
-      .Read([&](store::Reader& reader) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<std::string> account_id, SubjectOf(reader, request));
-        if (!account_id) return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND", "no such account");
-        ASSIGN_OR_RETURN(internal::AccountRecord account, LoadAccount(reader, *account_id));
-        AccessReason account_reason = AccountReason(account.account(), now);
-        ASSIGN_OR_RETURN(std::vector<std::string> sirets, StructuresWithProfile(reader, *account_id, application_id));
-        for (const std::string& siret : sirets) {
-          ASSIGN_OR_RETURN(Judged judged, Judge(reader, siret, *account_id, application_id));
-          v1::Entitlement* entitlement = response.add_entitlements();
-          entitlement->set_structure(StructureName(siret));
-          entitlement->set_profile(judged.profile.name());
-          *entitlement->mutable_permissions() = judged.profile.permissions();
-          AccessReason reason = account_reason != v1::GRANTED ? account_reason : judged.reason;
-          entitlement->set_effective(reason == v1::GRANTED);
-          entitlement->set_reason(reason);
-        }
-        return absl::OkStatus();
-      })
-      .status();
+  const int64_t now = NowMicros(clock_);
+  AccessIndex::View view = index_.Read();
+  RETURN_IF_ERROR(view.Healthy());
+  ASSIGN_OR_RETURN(const AccessIndex::Account* account, SubjectOf(view, request));
+  if (account == nullptr) return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND", "no such account");
+  const AccessReason account_reason = AccountReason(*account, now);
+  const std::optional<AccessIndex::ApplicationId> application = view.FindApplication(application_id);
+  std::vector<const AccessIndex::Grant*> grants;
+  for (const AccessIndex::Grant& grant : account->grants) {
+    if (application && grant.application == *application) grants.push_back(&grant);
+  }
+  std::sort(grants.begin(), grants.end(), [&](const AccessIndex::Grant* a, const AccessIndex::Grant* b) {
+    return view.Siret(a->siret) < view.Siret(b->siret);
+  });
+  for (const AccessIndex::Grant* grant : grants) {
+    ASSIGN_OR_RETURN(AccessReason judged, Judge(view, *grant));
+    const AccessIndex::Profile& profile = view.ProfileOf(grant->profile);
+    v1::Entitlement* entitlement = response.add_entitlements();
+    entitlement->set_structure(StructureName(view.Siret(grant->siret)));
+    entitlement->set_profile(profile.name);
+    for (const std::string& permission : profile.permissions) entitlement->add_permissions(permission);
+    AccessReason reason = account_reason != v1::GRANTED ? account_reason : judged;
+    entitlement->set_effective(reason == v1::GRANTED);
+    entitlement->set_reason(reason);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Access::LookupAccounts(absl::string_view application_id, const v1::LookupAccountsRequest& request,

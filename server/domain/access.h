@@ -1,12 +1,15 @@
 // The client-application API: CHECK and LIST. A client application asks only about its own application.
 //
-// Checks read one snapshot of the store and write nothing; they run on gRPC's threads, not the executor.
+// Checks, batches and entitlement lists read the in-memory AccessIndex (one consistent state per call) and
+// never the store; account lookups by profile read the store. Nothing here writes; it runs on gRPC's
+// threads, not the executor.
 #ifndef HABILIS_SERVER_DOMAIN_ACCESS_H_
 #define HABILIS_SERVER_DOMAIN_ACCESS_H_
 
 #include "absl/status/statusor.h"
 #include "authz/principal.h"
 #include "habilis/v1/access.pb.h"
+#include "server/domain/access_index.h"
 #include "server/domain/support.h"
 #include "store/store.h"
 
@@ -14,13 +17,15 @@ namespace habilis::domain {
 
 class Access {
  public:
-  Access(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // `index` must be attached to `store`.
+  Access(store::Store& store, const AccessIndex& index, const Clock& clock)
+      : store_(store), index_(index), clock_(clock) {}
 
   // `application_id` is the caller's. A profile of another application is PERMISSION_DENIED
   // (PROFILE_OF_ANOTHER_APPLICATION); a consistency token newer than the store is INVALID_ARGUMENT.
   [[nodiscard]] absl::Status Check(absl::string_view application_id, const v1::CheckAccessRequest& request,
                                    v1::CheckAccessResponse& response) const;
-  // Up to 1000 checks on one snapshot.
+  // Up to 1000 checks on one state of the index.
   [[nodiscard]] absl::Status BatchCheck(absl::string_view application_id, const v1::BatchCheckRequest& request,
                                         v1::BatchCheckResponse& response) const;
   [[nodiscard]] absl::Status ListEntitlements(absl::string_view application_id,
@@ -31,6 +36,7 @@ class Access {
 
  private:
   store::Store& store_;
+  const AccessIndex& index_;
   const Clock& clock_;
 };
 

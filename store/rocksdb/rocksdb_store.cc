@@ -1,5 +1,6 @@
 #include "store/rocksdb/rocksdb_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
@@ -27,6 +28,12 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.IsIOError() || s.IsCorruption()) return absl::DataLossError(message);
   return absl::InternalError(message);
 }
+
+#define RETURN_IF_ROCKS_FAILS(expr, what)                  \
+  do {                                                     \
+    const rocksdb::Status rocks_status_ = (expr);          \
+    if (!rocks_status_.ok()) return FromRocks(rocks_status_, what); \
+  } while (false)
 
 bool IsConflict(const rocksdb::Status& s) { return s.IsBusy() || s.IsTryAgain(); }
 
@@ -89,17 +96,26 @@ class RocksTransaction final : public Transaction {
   }
 
   absl::Status Put(absl::string_view key, absl::string_view value) override {
-    return FromRocks(txn_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
-                     "put");
+    RETURN_IF_ROCKS_FAILS(
+        txn_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), "put");
+    changes_.push_back(Change{std::string(key), std::string(value)});
+    return absl::OkStatus();
   }
 
   absl::Status Delete(absl::string_view key) override {
-    return FromRocks(txn_->Delete(rocksdb::Slice(key.data(), key.size())), "delete");
+    RETURN_IF_ROCKS_FAILS(txn_->Delete(rocksdb::Slice(key.data(), key.size())), "delete");
+    changes_.push_back(Change{std::string(key), std::nullopt});
+    return absl::OkStatus();
   }
+
+  // The writes made so far, in order, for the commit observers. Always kept: a transaction may begin
+  // before an observer is attached and commit after.
+  const std::vector<Change>& changes() const { return changes_; }
 
  private:
   rocksdb::Transaction* txn_;
   rocksdb::ReadOptions options_;
+  std::vector<Change> changes_;
 };
 
 }  // namespace
@@ -183,6 +199,7 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     if (IsConflict(s)) continue;
     if (!s.ok()) return FromRocks(s, "commit");
     revision_ = next;
+    for (CommitObserver* observer : observers_) observer->OnCommit(next, transaction.changes());
     absl::MutexLock publish(&revision_read_mu_);
     published_revision_ = next;
     return next;
@@ -200,6 +217,24 @@ absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reade
   db_->ReleaseSnapshot(snapshot);
   if (!status.ok()) return status;
   return revision;
+}
+
+absl::Status RocksDbStore::Observe(CommitObserver& observer,
+                                  absl::FunctionRef<absl::Status(Reader&, Revision)> load) {
+  // Holding the commit lock: no commit lands between the snapshot and the attachment.
+  absl::MutexLock lock(&commit_mu_);
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  SnapshotReader reader(db_.get(), snapshot);
+  absl::Status status = load(reader, revision_);
+  db_->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
+  observers_.push_back(&observer);
+  return absl::OkStatus();
+}
+
+void RocksDbStore::StopObserving(CommitObserver& observer) {
+  absl::MutexLock lock(&commit_mu_);
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), &observer), observers_.end());
 }
 
 Revision RocksDbStore::LatestRevision() const {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -27,6 +28,8 @@ class RocksDbStore final : public Store {
                                   const UpdateOptions& options) override;
   absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn) override;
   Revision LatestRevision() const override;
+  absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) override;
+  void StopObserving(CommitObserver& observer) override;
 
  private:
   RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision);
@@ -35,6 +38,7 @@ class RocksDbStore final : public Store {
   // Commits are serialized so that revisions are handed out in commit order.
   absl::Mutex commit_mu_;
   Revision revision_ ABSL_GUARDED_BY(commit_mu_);
+  std::vector<CommitObserver*> observers_ ABSL_GUARDED_BY(commit_mu_);
   mutable absl::Mutex revision_read_mu_;
   Revision published_revision_ ABSL_GUARDED_BY(revision_read_mu_);
 };

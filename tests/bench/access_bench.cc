@@ -22,11 +22,13 @@ struct Fixture {
     params.structures = std::max<int64_t>(1, params.accounts / 10);
     store = std::move(store::RocksDbStore::Open(dir.Sub("db"))).value();
     pairs = std::move(tools::GenerateDataset(*store, params, 10000)).value();
-    access = std::make_unique<domain::Access>(*store, domain::SystemClock());
+    index = std::move(domain::AccessIndex::Attach(*store)).value();
+    access = std::make_unique<domain::Access>(*store, *index, domain::SystemClock());
   }
   testing::TempDir dir;
   std::unique_ptr<store::Store> store;
   std::vector<tools::GrantedPair> pairs;
+  std::unique_ptr<domain::AccessIndex> index;
   std::unique_ptr<domain::Access> access;
 };
 

@@ -18,7 +18,8 @@ class EntitlementsTest : public DomainTest {
   void SetUp() override {
     DomainTest::SetUp();
     entitlements_ = std::make_unique<Entitlements>(*store_, clock_);
-    access_ = std::make_unique<Access>(*store_, clock_);
+    index_ = std::move(AccessIndex::Attach(*store_)).value();
+    access_ = std::make_unique<Access>(*store_, *index_, clock_);
     applications_ = std::make_unique<Applications>(*store_, clock_);
     ASSERT_TRUE(CreateStructure().ok());
     ASSERT_TRUE(CreateService("finances", "Finances").ok());
@@ -124,6 +125,7 @@ class EntitlementsTest : public DomainTest {
   }
 
   std::unique_ptr<Entitlements> entitlements_;
+  std::unique_ptr<AccessIndex> index_;
   std::unique_ptr<Access> access_;
   std::unique_ptr<Applications> applications_;
   std::map<std::string, authz::Principal> principals_;

@@ -1,10 +1,12 @@
 // The contract of store::Store (store/store.h), as one typed suite that every backend must pass.
 // A new backend adds a factory below and its type to BackendTypes.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "store/encoding.h"
 #include "store/rocksdb/rocksdb_store.h"
@@ -238,6 +240,129 @@ TYPED_TEST(StoreConformance, CommitsAndRevisionsSurviveReopening) {
   EXPECT_EQ(this->Get("durable").value(), "yes");
   EXPECT_EQ(this->store_->LatestRevision(), revision);
   EXPECT_GT(this->Put("after", "1").value(), revision);
+}
+
+// Records what a CommitObserver is told.
+class RecordingObserver final : public CommitObserver {
+ public:
+  struct Commit {
+    Revision revision;
+    std::vector<Change> changes;
+  };
+  void OnCommit(Revision revision, absl::Span<const Change> changes) override {
+    commits.push_back(Commit{revision, std::vector<Change>(changes.begin(), changes.end())});
+  }
+  std::vector<Commit> commits;
+};
+
+std::string Describe(const std::vector<Change>& changes) {
+  std::string out;
+  for (const Change& change : changes) {
+    out += change.key + (change.value ? "=" + *change.value : " deleted") + ";";
+  }
+  return out;
+}
+
+TYPED_TEST(StoreConformance, ObserveLoadsTheStateThenSeesEveryLaterCommitInOrder) {
+  ASSERT_TRUE(this->Put("before", "1").ok());
+  Revision loaded_at = 0;
+  std::vector<std::string> loaded;
+  RecordingObserver observer;
+  ASSERT_TRUE(this->store_
+                  ->Observe(observer,
+                            [&](Reader& reader, Revision revision) {
+                              loaded_at = revision;
+                              loaded = this->ScanKeys(reader, "", "");
+                              return absl::OkStatus();
+                            })
+                  .ok());
+  EXPECT_EQ(loaded_at, this->store_->LatestRevision());
+  EXPECT_NE(std::find(loaded.begin(), loaded.end(), "before"), loaded.end());
+  EXPECT_TRUE(observer.commits.empty());
+
+  Revision first = this->Put("a", "1").value();
+  Revision second = this->store_
+                        ->Update([](Transaction& txn) -> absl::Status {
+                          EXPECT_TRUE(txn.Put("b", "2").ok());
+                          EXPECT_TRUE(txn.Delete("a").ok());
+                          return absl::OkStatus();
+                        })
+                        .value();
+  ASSERT_EQ(observer.commits.size(), 2u);
+  EXPECT_EQ(observer.commits[0].revision, first);
+  EXPECT_EQ(Describe(observer.commits[0].changes), "a=1;");
+  EXPECT_EQ(observer.commits[1].revision, second);
+  EXPECT_EQ(Describe(observer.commits[1].changes), "b=2;a deleted;");
+}
+
+TYPED_TEST(StoreConformance, ObserversDoNotSeeFailedDryOrRetriedWrites) {
+  RecordingObserver observer;
+  ASSERT_TRUE(this->store_->Observe(observer, [](Reader&, Revision) { return absl::OkStatus(); }).ok());
+  EXPECT_FALSE(this->store_
+                   ->Update([](Transaction& txn) -> absl::Status {
+                     EXPECT_TRUE(txn.Put("x", "failed").ok());
+                     return absl::FailedPreconditionError("no");
+                   })
+                   .ok());
+  EXPECT_TRUE(this->store_->Update([](Transaction& txn) { return txn.Put("x", "dry"); }, {.dry_run = true}).ok());
+  EXPECT_TRUE(observer.commits.empty());
+
+  ASSERT_TRUE(this->Put("counter", "0").ok());
+  int runs = 0;
+  ASSERT_TRUE(this->store_
+                  ->Update([&](Transaction& txn) -> absl::Status {
+                    ++runs;
+                    EXPECT_TRUE(txn.Get("counter").ok());
+                    if (runs == 1) {
+                      EXPECT_TRUE(this->Put("counter", "5").ok());
+                    }
+                    return txn.Put("counter", absl::StrCat("run", runs));
+                  })
+                  .ok());
+  // counter=0, then the concurrent counter=5, then only the attempt that committed.
+  ASSERT_EQ(observer.commits.size(), 3u);
+  EXPECT_EQ(Describe(observer.commits[2].changes), "counter=run2;");
+  EXPECT_LT(observer.commits[1].revision, observer.commits[2].revision);
+}
+
+TYPED_TEST(StoreConformance, AFailedLoadAttachesNothingAndStopObservingDetaches) {
+  RecordingObserver failed;
+  EXPECT_EQ(this->store_->Observe(failed, [](Reader&, Revision) { return absl::DataLossError("bad"); }).code(),
+            absl::StatusCode::kDataLoss);
+  RecordingObserver detached;
+  ASSERT_TRUE(this->store_->Observe(detached, [](Reader&, Revision) { return absl::OkStatus(); }).ok());
+  ASSERT_TRUE(this->Put("seen", "1").ok());
+  this->store_->StopObserving(detached);
+  ASSERT_TRUE(this->Put("unseen", "1").ok());
+  EXPECT_TRUE(failed.commits.empty());
+  EXPECT_EQ(detached.commits.size(), 1u);
+}
+
+TYPED_TEST(StoreConformance, AnObserverHasAppliedEveryRevisionLatestRevisionReports) {
+  // A reader thread never sees LatestRevision() ahead of what the observer applied.
+  struct Tracking final : CommitObserver {
+    std::atomic<Revision> applied{0};
+    void OnCommit(Revision revision, absl::Span<const Change>) override { applied.store(revision); }
+  } observer;
+  ASSERT_TRUE(this->store_
+                  ->Observe(observer,
+                            [&](Reader&, Revision revision) {
+                              observer.applied = revision;
+                              return absl::OkStatus();
+                            })
+                  .ok());
+  std::atomic<bool> done = false;
+  std::atomic<int> ahead = 0;
+  std::thread reader([&] {
+    while (!done) {
+      Revision latest = this->store_->LatestRevision();
+      if (observer.applied.load() < latest) ++ahead;
+    }
+  });
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(this->Put("k", std::to_string(i)).ok());
+  done = true;
+  reader.join();
+  EXPECT_EQ(ahead.load(), 0);
 }
 
 }  // namespace
