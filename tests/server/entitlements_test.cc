@@ -281,6 +281,56 @@ TEST_F(EntitlementsTest, APP_REG_retiringAProfileStopsItsHabilitationsAndItsGran
   EXPECT_TRUE(Grant(a, kBuyer).ok()) << "an administrator replaces it with another profile";
 }
 
+TEST_F(EntitlementsTest, CHECK_anIndexRebuiltFromTheStoreAnswersAsTheLiveOne) {
+  // The live index followed every commit; a fresh one reads the store as a restart would. Both must agree on
+  // every question, whatever the history.
+  std::string a = Consenting("a@example.fr", v1::COLLABORATOR);
+  std::string b = Consenting("b@example.fr", v1::COLLABORATOR);
+  std::string c = Consenting("c@example.fr", v1::COLLABORATOR);
+  std::string fresh = ReadyAccount("fresh@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(Grant(a, kUser).ok());
+  ASSERT_TRUE(Grant(a, kBuyer).ok()) << "replaces the first profile";
+  ASSERT_TRUE(Grant(b, kUser).ok());
+  ASSERT_TRUE(Revoke(b).ok());
+  ASSERT_TRUE(Grant(c, kUser).ok());
+  ASSERT_TRUE(Grant(fresh, kBuyer).ok());
+  v1::RetireProfileRequest retire;
+  retire.set_name(kUser);
+  v1::RetireProfileResponse retired;
+  ASSERT_TRUE(applications_->RetireProfile(operator_, retire, retired).ok());
+
+  std::unique_ptr<AccessIndex> rebuilt = std::move(AccessIndex::Attach(*store_)).value();
+  Access from_store(*store_, *rebuilt, clock_);
+  int granted = 0;
+  for (const std::string& account : {a, b, c, fresh, std::string("accounts/0123456789abcdef")}) {
+    for (const std::string& structure : {std::string(), StructureName(kSiret), std::string("structures/44306184100047")}) {
+      for (int object = 0; object < 4; ++object) {
+        v1::CheckAccessRequest request;
+        request.set_account(account);
+        request.set_structure(structure);
+        if (object == 0) request.set_profile(kUser);
+        if (object == 1) request.set_profile(kBuyer);
+        if (object == 2) request.set_permission("factures.lire");
+        if (object == 3) request.set_permission("commandes.passer");
+        v1::CheckAccessResponse live, again;
+        ASSERT_TRUE(access_->Check(kApp, request, live).ok());
+        ASSERT_TRUE(from_store.Check(kApp, request, again).ok());
+        EXPECT_EQ(live.DebugString(), again.DebugString()) << request.DebugString();
+        granted += live.allowed() ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_EQ(granted, 6) << "a holds acheteur: by profile and both permissions, with and without the structure";
+  v1::ListEntitlementsRequest list;
+  list.set_login_email("A@example.fr");
+  v1::ListEntitlementsResponse live, again;
+  ASSERT_TRUE(access_->ListEntitlements(kApp, list, live).ok());
+  ASSERT_TRUE(from_store.ListEntitlements(kApp, list, again).ok());
+  ASSERT_EQ(live.entitlements_size(), 1);
+  EXPECT_EQ(live.entitlements(0).profile(), kBuyer);
+  EXPECT_EQ(live.DebugString(), again.DebugString());
+}
+
 TEST_F(EntitlementsTest, DEL_REQUEST_refusedWhileTheAccountHoldsAHabilitation) {
   std::string a = Consenting("a@example.fr", v1::COLLABORATOR);
   ASSERT_TRUE(Grant(a, kUser).ok());
