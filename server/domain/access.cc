@@ -67,7 +67,7 @@ absl::StatusOr<Object> ObjectOf(const AccessIndex::View& index, std::optional<Ac
 template <typename Request>
 absl::StatusOr<const AccessIndex::Account*> SubjectOf(const AccessIndex::View& index, const Request& request) {
   if (!request.account().empty()) {
-    std::optional<std::string> id = ParseAccountName(request.account());
+    std::optional<absl::string_view> id = AccountIdIn(request.account());
     if (!id) return InvalidField("account", "NAME_FORMAT", "must be accounts/{account}");
     return index.FindAccount(*id);
   }

@@ -31,6 +31,18 @@ uint64_t SubscriptionSlot(AccessIndex::SiretId siret, AccessIndex::ApplicationId
   return static_cast<uint64_t>(siret) << 32 | application;
 }
 
+// The value of a 16-hex-digit account id; nullopt for anything else.
+std::optional<uint64_t> AccountNumber(absl::string_view account_id) {
+  if (account_id.size() != 16) return std::nullopt;
+  uint64_t number = 0;
+  for (char c : account_id) {
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    number = number << 4 | static_cast<uint64_t>(digit);
+  }
+  return number;
+}
+
 absl::Status Undecodable(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("access index: a ", what, " record does not decode"));
 }
@@ -80,20 +92,20 @@ absl::Status AccessIndex::Apply(absl::string_view key, std::optional<absl::strin
   const std::vector<std::string> parts = store::ComponentsAfter(key, key.substr(0, 1));
   switch (tag) {
     case KeyTag::kAccount: {
-      if (parts.size() != 1) return Undecodable("account key");
-      Account& account = AccountFor(parts[0]);
+      Account* account = parts.size() == 1 ? AccountFor(parts[0]) : nullptr;
+      if (account == nullptr) return Undecodable("account key");
       if (!value) {
-        account.exists = false;
+        account->exists = false;
         return absl::OkStatus();
       }
       internal::AccountRecord record;
       if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("account");
       const v1::Account& a = record.account();
-      account.exists = true;
-      account.state = a.state();
-      account.privacy_consent = a.has_privacy_consent_time();
-      account.locked_until_micros = MicrosOrNone(a.has_locked_until(), a.locked_until());
-      account.password_expire_micros = MicrosOrNone(a.has_password_expire_time(), a.password_expire_time());
+      account->exists = true;
+      account->state = a.state();
+      account->privacy_consent = a.has_privacy_consent_time();
+      account->locked_until_micros = MicrosOrNone(a.has_locked_until(), a.locked_until());
+      account->password_expire_micros = MicrosOrNone(a.has_password_expire_time(), a.password_expire_time());
       return absl::OkStatus();
     }
     case KeyTag::kLogin: {
@@ -102,14 +114,17 @@ absl::Status AccessIndex::Apply(absl::string_view key, std::optional<absl::strin
         logins_.erase(parts[0]);
         return absl::OkStatus();
       }
+      std::optional<uint64_t> number = AccountNumber(*value);
+      if (!number) return Undecodable("login");
       AccountFor(*value);
-      logins_[parts[0]] = account_ids_.find(*value)->second;  // AccountFor made sure it is there
+      logins_[parts[0]] = *number;
       return absl::OkStatus();
     }
     case KeyTag::kMembership: {
-      if (parts.size() != 2) return Undecodable("membership key");
+      Account* account = parts.size() == 2 ? AccountFor(parts[1]) : nullptr;
+      if (account == nullptr) return Undecodable("membership key");
       const SiretId siret = SiretFor(parts[0]);
-      auto& memberships = AccountFor(parts[1]).memberships;
+      auto& memberships = account->memberships;
       auto found = std::find(memberships.begin(), memberships.end(), siret);
       if (!value) {
         if (found != memberships.end()) memberships.erase(found);
@@ -119,10 +134,11 @@ absl::Status AccessIndex::Apply(absl::string_view key, std::optional<absl::strin
       return absl::OkStatus();
     }
     case KeyTag::kHabilitation: {
-      if (parts.size() != 3) return Undecodable("habilitation key");
+      Account* account = parts.size() == 3 ? AccountFor(parts[1]) : nullptr;
+      if (account == nullptr) return Undecodable("habilitation key");
       const SiretId siret = SiretFor(parts[0]);
       const ApplicationId application = ApplicationFor(parts[2]);
-      auto& grants = AccountFor(parts[1]).grants;
+      auto& grants = account->grants;
       auto found = std::find_if(grants.begin(), grants.end(), [&](const Grant& grant) {
         return grant.siret == siret && grant.application == application;
       });
@@ -170,10 +186,10 @@ absl::Status AccessIndex::Apply(absl::string_view key, std::optional<absl::strin
   }
 }
 
-AccessIndex::Account& AccessIndex::AccountFor(absl::string_view account_id) {
-  auto [it, inserted] = account_ids_.try_emplace(account_id, static_cast<uint32_t>(accounts_.size()));
-  if (inserted) accounts_.emplace_back();
-  return accounts_[it->second];
+AccessIndex::Account* AccessIndex::AccountFor(absl::string_view account_id) {
+  std::optional<uint64_t> number = AccountNumber(account_id);
+  if (!number) return nullptr;
+  return &accounts_[*number];
 }
 
 AccessIndex::SiretId AccessIndex::SiretFor(absl::string_view siret) {
@@ -201,7 +217,7 @@ AccessIndex::ProfileId AccessIndex::ProfileFor(absl::string_view profile_name) {
 
 size_t AccessIndex::account_count() const {
   absl::ReaderMutexLock lock(&mu_);
-  return account_ids_.size();
+  return accounts_.size();
 }
 
 absl::Status AccessIndex::View::Healthy() const {
@@ -210,15 +226,19 @@ absl::Status AccessIndex::View::Healthy() const {
 }
 
 const AccessIndex::Account* AccessIndex::View::FindAccount(absl::string_view account_id) const {
-  auto it = index_.account_ids_.find(account_id);
-  if (it == index_.account_ids_.end() || !index_.accounts_[it->second].exists) return nullptr;
-  return &index_.accounts_[it->second];
+  std::optional<uint64_t> number = AccountNumber(account_id);
+  return number ? FindAccountNumber(*number) : nullptr;
+}
+
+const AccessIndex::Account* AccessIndex::View::FindAccountNumber(uint64_t number) const {
+  auto it = index_.accounts_.find(number);
+  if (it == index_.accounts_.end() || !it->second.exists) return nullptr;
+  return &it->second;
 }
 
 const AccessIndex::Account* AccessIndex::View::FindLogin(absl::string_view folded_login) const {
   auto it = index_.logins_.find(folded_login);
-  if (it == index_.logins_.end() || !index_.accounts_[it->second].exists) return nullptr;
-  return &index_.accounts_[it->second];
+  return it == index_.logins_.end() ? nullptr : FindAccountNumber(it->second);
 }
 
 std::optional<AccessIndex::SiretId> AccessIndex::View::FindSiret(absl::string_view siret) const {

@@ -9,7 +9,8 @@
 // token needs no waiting. Reading it is a few hash lookups under a shared lock; it never touches the store.
 //
 // The index holds facts, not rules: server/domain/access.cc decides. Entries of deleted accounts stay (empty)
-// until the next start, which is cheap because accounts are rarely deleted.
+// until the next start, which is cheap because accounts are rarely deleted. Pointers a View returns are valid
+// while the View lives.
 #ifndef HABILIS_SERVER_DOMAIN_ACCESS_INDEX_H_
 #define HABILIS_SERVER_DOMAIN_ACCESS_INDEX_H_
 
@@ -90,6 +91,7 @@ class AccessIndex final : public store::CommitObserver {
 
    private:
     friend class AccessIndex;
+    const Account* FindAccountNumber(uint64_t number) const;
     explicit View(const AccessIndex& index) : index_(index), lock_(&index.mu_) {}
     const AccessIndex& index_;
     absl::ReaderMutexLock lock_;
@@ -106,7 +108,8 @@ class AccessIndex final : public store::CommitObserver {
   // Applies one record as written (value) or deleted (nullopt); records of other tags are ignored.
   absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Account& AccountFor(absl::string_view account_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // nullptr if `account_id` is not an account id.
+  Account* AccountFor(absl::string_view account_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SiretId SiretFor(absl::string_view siret) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ApplicationId ApplicationFor(absl::string_view application_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ProfileId ProfileFor(absl::string_view profile_name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -114,9 +117,9 @@ class AccessIndex final : public store::CommitObserver {
   store::Store& store_;
   mutable absl::Mutex mu_;
   std::string broken_ ABSL_GUARDED_BY(mu_);  // why a commit could not be applied; empty when healthy
-  absl::flat_hash_map<std::string, uint32_t> account_ids_ ABSL_GUARDED_BY(mu_);
-  std::vector<Account> accounts_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint32_t> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account index
+  // Account ids are 16 hex digits: keyed by their value, so that a lookup touches no string.
+  absl::flat_hash_map<uint64_t, Account> accounts_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account id
   absl::flat_hash_map<std::string, SiretId> siret_ids_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> sirets_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ApplicationId> application_ids_ ABSL_GUARDED_BY(mu_);

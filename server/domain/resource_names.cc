@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/domain/text.h"
 
 namespace habilis::domain {
@@ -104,9 +105,14 @@ std::optional<std::string> ParseApiKeyName(absl::string_view name) {
 }
 
 std::optional<std::string> ParseAccountName(absl::string_view name) {
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 2 || parts[0] != "accounts" || !IsKeyId(parts[1])) return std::nullopt;
-  return std::string(parts[1]);
+  std::optional<absl::string_view> id = AccountIdIn(name);
+  if (!id) return std::nullopt;
+  return std::string(*id);
+}
+
+std::optional<absl::string_view> AccountIdIn(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "accounts/") || !IsKeyId(name)) return std::nullopt;
+  return name;
 }
 
 std::optional<SessionNameParts> ParseSessionName(absl::string_view name) {

@@ -53,6 +53,8 @@ std::optional<ServiceName> ParseServiceName(absl::string_view name);
 std::optional<std::string> ParseApplicationName(absl::string_view name);
 std::optional<std::string> ParseApiKeyName(absl::string_view name);
 std::optional<std::string> ParseAccountName(absl::string_view name);
+// The same, without a copy: a view into `name`.
+std::optional<absl::string_view> AccountIdIn(absl::string_view name);
 std::optional<SessionNameParts> ParseSessionName(absl::string_view name);
 std::optional<InvitationNameParts> ParseInvitationName(absl::string_view name);
 std::optional<std::string> ParseDeletionRequestName(absl::string_view name);

@@ -57,7 +57,12 @@ absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view begin, absl::
 // Reads of a snapshot, outside any transaction.
 class SnapshotReader final : public Reader {
  public:
-  SnapshotReader(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) : db_(db) { options_.snapshot = snapshot; }
+  // `fill_cache` false: a bulk read (an observer's load) that must not evict the working set from the block
+  // cache.
+  SnapshotReader(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, bool fill_cache = true) : db_(db) {
+    options_.snapshot = snapshot;
+    options_.fill_cache = fill_cache;
+  }
 
   absl::StatusOr<std::string> Get(absl::string_view key) override {
     std::string value;
@@ -224,7 +229,7 @@ absl::Status RocksDbStore::Observe(CommitObserver& observer,
   // Holding the commit lock: no commit lands between the snapshot and the attachment.
   absl::MutexLock lock(&commit_mu_);
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  SnapshotReader reader(db_.get(), snapshot);
+  SnapshotReader reader(db_.get(), snapshot, /*fill_cache=*/false);
   absl::Status status = load(reader, revision_);
   db_->ReleaseSnapshot(snapshot);
   if (!status.ok()) return status;
