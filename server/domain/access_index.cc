@@ -1,5 +1,7 @@
 #include "server/domain/access_index.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -48,6 +50,20 @@ absl::Status Undecodable(absl::string_view what) {
 }
 
 }  // namespace
+
+void* AllocateHugeAware(size_t bytes) {
+  constexpr size_t kHugePage = 2 << 20;
+  if (bytes < kHugePage) {
+    void* small = std::malloc(bytes == 0 ? 1 : bytes);
+    if (small == nullptr) std::abort();
+    return small;
+  }
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* big = std::aligned_alloc(kHugePage, rounded);
+  if (big == nullptr) std::abort();
+  madvise(big, rounded, MADV_HUGEPAGE);  // advice only: without huge pages it still works, slower
+  return big;
+}
 
 absl::StatusOr<std::unique_ptr<AccessIndex>> AccessIndex::Attach(store::Store& store) {
   std::unique_ptr<AccessIndex> index(new AccessIndex(store));
