@@ -12,6 +12,7 @@
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
+#include "server/api/arena_allocator.h"
 #include "server/api/unary.h"
 #include "server/domain/access.h"
 #include "server/domain/accounts.h"
@@ -195,7 +196,10 @@ class EntitlementService final : public v1::EntitlementService::CallbackService 
 // The client-application API, served inline (see ServeInline).
 class AccessService final : public v1::AccessService::CallbackService {
  public:
-  AccessService(const CallContext& context, const domain::Access& access) : context_(context), access_(access) {}
+  AccessService(const CallContext& context, const domain::Access& access) : context_(context), access_(access) {
+    SetMessageAllocatorFor_CheckAccess(&check_messages_);
+    SetMessageAllocatorFor_BatchCheck(&batch_messages_);
+  }
 
   HABILIS_UNARY(CheckAccess);
   HABILIS_UNARY(BatchCheck);
@@ -205,6 +209,8 @@ class AccessService final : public v1::AccessService::CallbackService {
  private:
   const CallContext& context_;
   const domain::Access& access_;
+  ArenaMessageAllocator<v1::CheckAccessRequest, v1::CheckAccessResponse> check_messages_;
+  ArenaMessageAllocator<v1::BatchCheckRequest, v1::BatchCheckResponse> batch_messages_;
 };
 
 #undef HABILIS_UNARY
