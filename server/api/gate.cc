@@ -1,6 +1,7 @@
 #include "server/api/gate.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "authz/rpc_table.h"
 #include "server/common/errors.h"
@@ -15,7 +16,7 @@ std::optional<absl::string_view> BearerOf(const grpc::ServerContextBase& context
   if (it == metadata.end()) return std::nullopt;
   absl::string_view value(it->second.data(), it->second.size());
   constexpr absl::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || absl::AsciiStrToLower(value.substr(0, kScheme.size())) != kScheme) {
+  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) {
     return absl::string_view();
   }
   return absl::StripAsciiWhitespace(value.substr(kScheme.size()));

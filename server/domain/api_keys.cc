@@ -188,14 +188,14 @@ absl::StatusOr<authz::Principal> ApiKeys::Verify(const CachedKey& key, absl::str
 absl::StatusOr<authz::Principal> ApiKeys::Authenticate(absl::string_view bearer) const {
   std::optional<ParsedKey> key = ParseKey(bearer);
   if (!key) return InvalidCredentials();
-  const std::string id(key->id);
   uint64_t generation;
   {
     absl::ReaderMutexLock lock(&cache_mu_);
-    auto it = cache_.find(id);
+    auto it = cache_.find(key->id);
     if (it != cache_.end()) return Verify(it->second, key->secret);
     generation = cache_generation_;
   }
+  const std::string id(key->id);
   internal::ApiKeyRecord record;
   absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) {
     return LoadRecord(reader, store::ApiKeyKey(id), record, "CREDENTIALS_INVALID", "");
