@@ -46,7 +46,7 @@ std::optional<uint64_t> AccountNumber(absl::string_view account_id) {
 }
 
 absl::Status Undecodable(absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("access index: a ", what, " record does not decode"));
+  return absl::DataLossError(absl::StrCat("access index: undecodable ", what, " record"));
 }
 
 }  // namespace

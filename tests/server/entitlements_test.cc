@@ -2,6 +2,8 @@
 #include "server/domain/entitlements.h"
 
 #include "server/domain/access.h"
+#include "server/domain/resource_names.h"
+#include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
 
 namespace habilis::domain {
@@ -329,6 +331,22 @@ TEST_F(EntitlementsTest, CHECK_anIndexRebuiltFromTheStoreAnswersAsTheLiveOne) {
   ASSERT_EQ(live.entitlements_size(), 1);
   EXPECT_EQ(live.entitlements(0).profile(), kBuyer);
   EXPECT_EQ(live.DebugString(), again.DebugString());
+}
+
+TEST_F(EntitlementsTest, CHECK_anIndexThatMissedAChangeRefusesToAnswerAndARestartRefusesToStart) {
+  std::string a = Consenting("a@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(Grant(a, kUser).ok());
+  ASSERT_TRUE(Check(a, kUser).allowed());
+  // A record that does not decode (a bug or a corruption): the index cannot apply it.
+  ASSERT_TRUE(store_->Update([&](store::Transaction& txn) {
+                      return txn.Put(store::AccountKey(*ParseAccountName(a)), "\xff\xff not a record");
+                    }).ok());
+  v1::CheckAccessRequest request;
+  request.set_account(a);
+  request.set_profile(kUser);
+  v1::CheckAccessResponse response;
+  EXPECT_EQ(access_->Check(kApp, request, response).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(AccessIndex::Attach(*store_).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(EntitlementsTest, DEL_REQUEST_refusedWhileTheAccountHoldsAHabilitation) {
