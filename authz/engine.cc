@@ -57,6 +57,7 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kDelegationManage, .administrator = true},
     {.action = Action::kDelegationRead, .self = true, .administrator = true},
     {.action = Action::kAccessCheck, .any_application = true},
+    {.action = Action::kAuditRead, .administrator = true},
 };
 
 const ActionPolicy* FindPolicy(Action action) {
@@ -203,6 +204,8 @@ absl::string_view ActionName(Action action) {
       return "delegations.list";
     case Action::kAccessCheck:
       return "access.check";
+    case Action::kAuditRead:
+      return "auditEntries.list";
   }
   return "unknown";
 }

@@ -48,6 +48,7 @@ enum class Action {
   kDelegationManage,  // DLG-GRANT, DLG-REVOKE
   kDelegationRead,
   kAccessCheck,  // the client-application API: CHECK, LIST
+  kAuditRead,    // AUDIT: the trail of a structure (target.structure), or all of it (operators)
 };
 
 absl::string_view ActionName(Action action);

@@ -6,6 +6,7 @@
 #define HABILIS_STORE_KEYSPACE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ enum class KeyTag : uint8_t {
   kAccountHabilitation = 0x71,
   kProfileHolder = 0x72,
   kDelegation = 0x73,
+  kAudit = 0x80,
+  kAuditByStructure = 0x81,
+  kAuditByAccount = 0x82,
+  kAuditByActor = 0x83,
 };
 
 // Version of the layout below. A store written with another version is refused at open.
@@ -144,6 +149,17 @@ std::string DeletionRequestPrefix();
 // outbox(enqueue time in microseconds, entry id) -> habilis.internal.OutboxRecord, oldest first.
 std::string OutboxKey(uint64_t enqueue_micros, absl::string_view entry_id);
 std::string OutboxPrefix();
+
+// The audit trail, written with Transaction::AppendToLog (keys end in the commit revision and a position):
+// audit(revision, 0) -> habilis.v1.AuditEntry, one per commit; and its indexes (empty values)
+// audit_by_structure(siret, revision, i), audit_by_account(account_id, revision, i),
+// audit_by_actor(actor, revision, i).
+std::string AuditLogPrefix();
+std::string AuditByStructurePrefix(absl::string_view siret);
+std::string AuditByAccountPrefix(absl::string_view account_id);
+std::string AuditByActorPrefix(absl::string_view actor);
+// The revision of a log key under `prefix`; nullopt if malformed.
+std::optional<uint64_t> LogRevision(absl::string_view key, absl::string_view prefix);
 
 // The last component of a key (an id read back from an index key); "" if malformed.
 std::string LastComponent(absl::string_view key, absl::string_view prefix);

@@ -51,6 +51,11 @@ class Transaction : public Reader {
  public:
   [[nodiscard]] virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
   [[nodiscard]] virtual absl::Status Delete(absl::string_view key) = 0;
+  // Adds an entry to a log ordered by revision: at commit it is written at key
+  //   log_prefix + AppendUint64(commit revision) + AppendUint64(position among this commit's entries)
+  // with the rest of the transaction. Its key exists only once the revision is known, so the transaction
+  // cannot read it back; commit observers see it with its final key. Never conflicts.
+  [[nodiscard]] virtual absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) = 0;
 };
 
 // One write of a commit: a Put (value set) or a Delete (no value).

@@ -152,7 +152,9 @@ HABILIS_HANDLER(SessionService, ListSessions) {
 HABILIS_HANDLER(SessionService, EndSession) {
   return ServeUnary(
       context_, ctx, request, response, AccountTarget(accounts_, AccountOfSession(request->name())),
-      [this, request](const authz::Principal&, auto& out) { return WithToken(sessions_.EndSession(*request), out); });
+      [this, request](const authz::Principal& caller, auto& out) {
+        return WithToken(sessions_.EndSession(caller, *request), out);
+      });
 }
 
 HABILIS_HANDLER(SessionService, AcceptPrivacyPolicy) {

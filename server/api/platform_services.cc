@@ -152,4 +152,16 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(grpc::Callba
   return new WatchReactor(StatusOf(req->service()).value_or(HealthCheckResponse::SERVICE_UNKNOWN));
 }
 
+grpc::ServerUnaryReactor* AuditService::ListAuditEntries(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListAuditEntriesRequest* request,
+                                                        v1::ListAuditEntriesResponse* response) {
+  // A structure's trail is its administrators'; the rest (by account, by actor, everything) is operators'.
+  authz::Target target;
+  if (request->scope_case() == v1::ListAuditEntriesRequest::kStructure) {
+    target.structure = domain::StructureSegment(request->structure());
+  }
+  return ServeUnary(context_, ctx, request, response, target,
+                    [this, request](const authz::Principal&, auto& out) { return trail_.List(*request, out); });
+}
+
 }  // namespace habilis::api

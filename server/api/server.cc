@@ -55,6 +55,7 @@ struct Server::Parts {
         invitations(store, clock, policy),
         entitlements(store, clock),
         access(store, *access_index, clock),
+        audit_trail(store),
         delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
                  absl::Milliseconds(config.mail_poll_ms)),
         gate(api_keys, sessions, *engine),
@@ -69,6 +70,7 @@ struct Server::Parts {
         invitation_service(context, invitations),
         entitlement_service(context, entitlements, accounts),
         access_service(context, access),
+        audit_service(context, audit_trail),
         health_service(gate) {}
 
   static domain::IdentityPolicy PolicyOf(const Config& config) {
@@ -91,6 +93,7 @@ struct Server::Parts {
   domain::Invitations invitations;
   domain::Entitlements entitlements;
   domain::Access access;
+  domain::AuditTrail audit_trail;
   mail::DeliveryWorker delivery;
   Gate gate;
   Executor executor;
@@ -104,6 +107,7 @@ struct Server::Parts {
   InvitationService invitation_service;
   EntitlementService entitlement_service;
   AccessService access_service;
+  AuditService audit_service;
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -130,6 +134,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->invitation_service);
   builder.RegisterService(&parts->entitlement_service);
   builder.RegisterService(&parts->access_service);
+  builder.RegisterService(&parts->audit_service);
   builder.RegisterService(&parts->health_service);
   builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
   parts->server = builder.BuildAndStart();

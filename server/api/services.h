@@ -7,6 +7,7 @@
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/audit.grpc.pb.h"
 #include "habilis/v1/entitlements.grpc.pb.h"
 #include "habilis/v1/invitations.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
@@ -18,6 +19,7 @@
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/applications.h"
+#include "server/domain/audit.h"
 #include "server/domain/entitlements.h"
 #include "server/domain/invitations.h"
 #include "server/domain/org_chart.h"
@@ -211,6 +213,18 @@ class AccessService final : public v1::AccessService::CallbackService {
   const domain::Access& access_;
   ArenaMessageAllocator<v1::CheckAccessRequest, v1::CheckAccessResponse> check_messages_;
   ArenaMessageAllocator<v1::BatchCheckRequest, v1::BatchCheckResponse> batch_messages_;
+};
+
+// AUDIT: the trail, read-only (nothing in the API edits or deletes it).
+class AuditService final : public v1::AuditService::CallbackService {
+ public:
+  AuditService(const CallContext& context, const domain::AuditTrail& trail) : context_(context), trail_(trail) {}
+
+  HABILIS_UNARY(ListAuditEntries);
+
+ private:
+  const CallContext& context_;
+  const domain::AuditTrail& trail_;
 };
 
 #undef HABILIS_UNARY

@@ -7,6 +7,7 @@
 #include "habilis/internal/records.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/audit.h"
 #include "server/domain/existence.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
@@ -225,7 +226,9 @@ absl::StatusOr<std::string> ApiKeys::CreateFirstOperatorKey(absl::string_view di
   api_key.set_operator_(true);
   internal::ApiKeyRecord record;
   const std::string secret = MintKey(api_key, clock_.Now(), record);
-  absl::StatusOr<store::Revision> revision = store_.Update([&](store::Transaction& txn) -> absl::Status {
+  // The first operator key comes from a shell on the host, not from a caller.
+  const AuditContext audit{"host", "habilisd.CreateOperatorKey", ""};
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, audit, [&](store::Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(TouchGuard(txn, OperatorKeysGuard()));
     ASSIGN_OR_RETURN(int active, CountActiveOperatorKeys(txn));
     if (active > 0) {

@@ -6,6 +6,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/account_records.h"
+#include "server/domain/audit.h"
 #include "server/domain/existence.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
@@ -130,8 +131,7 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
     password_hash = HashPassword(request.password());
   }
 
-  return store_
-      .Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {"anonymous", "habilis.v1.FillInvitation", ""}, [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         absl::Time now = clock_.Now();
         std::string token_id;

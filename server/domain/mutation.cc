@@ -1,11 +1,13 @@
 #include "server/domain/mutation.h"
 
+
 #include "absl/strings/escaping.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "habilis/internal/records.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/audit.h"
 #include "server/domain/support.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
@@ -48,7 +50,9 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
       options.request_id.empty() ? "" : store::IdempotencyKey(caller.ResourceName(), options.request_id);
   bool replayed = false;
 
-  absl::StatusOr<store::Revision> revision = store.Update(
+  const AuditContext audit{ActorOf(caller), ActionOfRequest(request), std::string(options.request_id)};
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(
+      store, audit,
       [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         replayed = false;

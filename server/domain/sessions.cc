@@ -7,6 +7,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/account_records.h"
+#include "server/domain/audit.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
@@ -114,8 +115,7 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
 
   bool failed = false;
   RETURN_IF_ERROR(
-      store_
-          .Update([&](store::Transaction& txn) -> absl::Status {
+      AuditedUpdate(store_, {AccountName(*id), "habilis.v1.Login", ""}, [&](store::Transaction& txn) -> absl::Status {
             response.Clear();
             failed = true;
             absl::Time now = clock_.Now();
@@ -170,8 +170,7 @@ absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& reque
   if (request.code().size() != 6) return InvalidField("code", "CODE_FORMAT", "is the 6-digit code sent by e-mail");
   bool wrong_code = false;
   int tries_left = 0;
-  RETURN_IF_ERROR(store_
-                      .Update([&](store::Transaction& txn) -> absl::Status {
+  RETURN_IF_ERROR(AuditedUpdate(store_, {"anonymous", "habilis.v1.ConfirmLoginCode", ""}, [&](store::Transaction& txn) -> absl::Status {
                         response.Clear();
                         wrong_code = false;
                         absl::Time now = clock_.Now();
@@ -204,7 +203,7 @@ absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& reque
 
 absl::StatusOr<store::Revision> Sessions::Logout(const authz::Principal& caller) {
   RETURN_IF_ERROR(NeedsAccountSession(caller));
-  return store_.Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.Logout", ""}, [&](store::Transaction& txn) -> absl::Status {
     RETURN_IF_ERROR(txn.Delete(store::SessionKey(caller.session_id)));
     return txn.Delete(store::AccountSessionKey(caller.id, caller.session_id));
   });
@@ -235,10 +234,11 @@ absl::Status Sessions::ListSessions(const authz::Principal& caller, const v1::Li
       .status();
 }
 
-absl::StatusOr<store::Revision> Sessions::EndSession(const v1::EndSessionRequest& request) {
+absl::StatusOr<store::Revision> Sessions::EndSession(const authz::Principal& caller,
+                                                     const v1::EndSessionRequest& request) {
   std::optional<SessionNameParts> name = ParseSessionName(request.name());
   if (!name) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}/sessions/{session}");
-  return store_.Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.EndSession", ""}, [&](store::Transaction& txn) -> absl::Status {
     SessionRecord record;
     absl::Status loaded = LoadRecord(txn, store::SessionKey(name->session_id), record, "", "");
     if (absl::IsNotFound(loaded) || (loaded.ok() && record.account_id() != name->account_id)) {
@@ -253,7 +253,7 @@ absl::StatusOr<store::Revision> Sessions::EndSession(const v1::EndSessionRequest
 absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Principal& caller,
                                                               v1::AcceptPrivacyPolicyResponse& response) {
   RETURN_IF_ERROR(NeedsAccountSession(caller));
-  return store_.Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.AcceptPrivacyPolicy", ""}, [&](store::Transaction& txn) -> absl::Status {
     response.Clear();
     ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
     absl::Time now = clock_.Now();
@@ -286,7 +286,7 @@ absl::StatusOr<store::Revision> Sessions::ChangePassword(const authz::Principal&
   RETURN_IF_ERROR(
       CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(), seen.account().login_email()));
   const std::string hash = HashPassword(request.new_password());
-  return store_.Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.ChangePassword", ""}, [&](store::Transaction& txn) -> absl::Status {
     response.Clear();
     ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
     if (record.password_hash() != seen.password_hash()) {
@@ -317,8 +317,7 @@ absl::Status Sessions::RequestPasswordReset(const v1::RequestPasswordResetReques
     return InvalidField("login_email", "EMAIL_FORMAT", "must be an e-mail address");
   }
   // Known or not, the call commits once, so that its duration tells nothing.
-  return store_
-      .Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {"anonymous", "habilis.v1.RequestPasswordReset", ""}, [&](store::Transaction& txn) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<std::string> id, AccountIdByLogin(txn, request.login_email()));
         if (!id) return absl::OkStatus();
         ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
@@ -352,8 +351,7 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
                       .status());
   RETURN_IF_ERROR(CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(), login));
   const std::string hash = HashPassword(request.new_password());
-  return store_
-      .Update([&](store::Transaction& txn) -> absl::Status {
+  return AuditedUpdate(store_, {"anonymous", "habilis.v1.SetPasswordWithLink", ""}, [&](store::Transaction& txn) -> absl::Status {
         absl::Time now = clock_.Now();
         std::string id;
         ASSIGN_OR_RETURN(

@@ -28,7 +28,7 @@ class Sessions {
   [[nodiscard]] absl::StatusOr<store::Revision> Logout(const authz::Principal& caller);
   [[nodiscard]] absl::Status ListSessions(const authz::Principal& caller, const v1::ListSessionsRequest& request,
                                           v1::ListSessionsResponse& response);
-  [[nodiscard]] absl::StatusOr<store::Revision> EndSession(const v1::EndSessionRequest& request);
+  [[nodiscard]] absl::StatusOr<store::Revision> EndSession(const authz::Principal& caller, const v1::EndSessionRequest& request);
   [[nodiscard]] absl::StatusOr<store::Revision> AcceptPrivacyPolicy(const authz::Principal& caller,
                                                                     v1::AcceptPrivacyPolicyResponse& response);
   // Ends the account's other sessions.

@@ -113,6 +113,24 @@ class RocksTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
+  absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) override {
+    log_entries_.push_back(Change{std::string(log_prefix), std::string(value)});
+    return absl::OkStatus();
+  }
+
+  // Called under the commit lock once the revision is known: adds the log entries to the transaction.
+  absl::Status WriteLogEntries(Revision revision) {
+    for (size_t i = 0; i < log_entries_.size(); ++i) {
+      std::string key = log_entries_[i].key;
+      AppendUint64(&key, revision);
+      AppendUint64(&key, i);
+      RETURN_IF_ROCKS_FAILS(txn_->PutUntracked(key, *log_entries_[i].value), "log entry");
+      changes_.push_back(Change{std::move(key), log_entries_[i].value});
+    }
+    log_entries_.clear();
+    return absl::OkStatus();
+  }
+
   // The writes made so far, in order, for the commit observers. Always kept: a transaction may begin
   // before an observer is attached and commit after.
   const std::vector<Change>& changes() const { return changes_; }
@@ -121,6 +139,7 @@ class RocksTransaction final : public Transaction {
   rocksdb::Transaction* txn_;
   rocksdb::ReadOptions options_;
   std::vector<Change> changes_;
+  std::vector<Change> log_entries_;  // key: the log's prefix
 };
 
 }  // namespace
@@ -200,6 +219,8 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     // Untracked: every commit writes the revision, and it must not make every pair of commits conflict.
     rocksdb::Status s = txn->PutUntracked(MetaKey(kMetaRevision), EncodeUint64(next));
     if (!s.ok()) return FromRocks(s, "write revision");
+    absl::Status logged = transaction.WriteLogEntries(next);
+    if (!logged.ok()) return logged;
     s = txn->Commit();
     if (IsConflict(s)) continue;
     if (!s.ok()) return FromRocks(s, "commit");

@@ -15,6 +15,7 @@
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/audit.grpc.pb.h"
 #include "habilis/v1/entitlements.grpc.pb.h"
 #include "habilis/v1/invitations.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
@@ -104,6 +105,7 @@ const std::map<std::string, std::string>& Expectations() {
       {"habilis.v1.AccessService/BatchCheck", "------Y-"},
       {"habilis.v1.AccessService/ListEntitlements", "------Y-"},
       {"habilis.v1.AccessService/LookupAccounts", "------Y-"},
+      {"habilis.v1.AuditService/ListAuditEntries", "Y-------"},
   };
   return *table;
 }
@@ -236,7 +238,7 @@ void LinkApiDescriptors() {
                         v1::CreateApplicationRequest::descriptor(), v1::CreateApiKeyRequest::descriptor(),
                         v1::CreateAccountRequest::descriptor(), v1::SendInvitationsRequest::descriptor(),
                         v1::LoginRequest::descriptor(), v1::GrantHabilitationRequest::descriptor(),
-                        v1::CheckAccessRequest::descriptor()}) {
+                        v1::CheckAccessRequest::descriptor(), v1::ListAuditEntriesRequest::descriptor()}) {
     ASSERT_NE(d, nullptr);
   }
 }

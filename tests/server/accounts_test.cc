@@ -266,7 +266,7 @@ TEST_F(AccountsTest, DEVICES_anEndedSessionFailsOnItsNextCall) {
   ASSERT_EQ(sessions.sessions_size(), 2);
   v1::EndSessionRequest end;
   end.set_name(phone->session().name());
-  ASSERT_TRUE(sessions_->EndSession(end).ok());
+  ASSERT_TRUE(sessions_->EndSession(operator_, end).ok());
   EXPECT_EQ(ErrorReason(sessions_->Authenticate(phone->session_token()).status()), "CREDENTIALS_INVALID");
   EXPECT_TRUE(sessions_->Authenticate(laptop->session_token()).ok());
   ASSERT_TRUE(sessions_->Logout(me).ok());

@@ -242,7 +242,7 @@ TYPED_TEST(StoreConformance, CommitsAndRevisionsSurviveReopening) {
   EXPECT_GT(this->Put("after", "1").value(), revision);
 }
 
-// Records what a CommitObserver is told.
+
 class RecordingObserver final : public CommitObserver {
  public:
   struct Commit {
@@ -261,6 +261,48 @@ std::string Describe(const std::vector<Change>& changes) {
     out += change.key + (change.value ? "=" + *change.value : " deleted") + ";";
   }
   return out;
+}
+
+TYPED_TEST(StoreConformance, LogEntriesAreKeyedByTheirCommitsRevisionAndWrittenOnlyWithIt) {
+  RecordingObserver observer;
+  ASSERT_TRUE(this->store_->Observe(observer, [](Reader&, Revision) { return absl::OkStatus(); }).ok());
+  EXPECT_FALSE(this->store_
+                   ->Update([](Transaction& txn) -> absl::Status {
+                     EXPECT_TRUE(txn.AppendToLog("log/", "failed").ok());
+                     return absl::AbortedError("no");
+                   })
+                   .ok());
+  EXPECT_TRUE(
+      this->store_->Update([](Transaction& txn) { return txn.AppendToLog("log/", "dry"); }, {.dry_run = true}).ok());
+  Revision first = this->store_
+                       ->Update([](Transaction& txn) -> absl::Status {
+                         EXPECT_TRUE(txn.AppendToLog("log/", "a").ok());
+                         EXPECT_TRUE(txn.AppendToLog("log/", "b").ok());
+                         return txn.Put("x", "1");
+                       })
+                       .value();
+  Revision second = this->store_->Update([](Transaction& txn) { return txn.AppendToLog("log/", "c"); }).value();
+
+  std::vector<std::string> keys, values;
+  ASSERT_TRUE(this->store_
+                  ->Read([&](Reader& reader) {
+                    return ScanPrefix(reader, "log/", [&](absl::string_view key, absl::string_view value) {
+                      keys.emplace_back(key);
+                      values.emplace_back(value);
+                      return true;
+                    });
+                  })
+                  .ok());
+  auto key = [](Revision revision, uint64_t position) {
+    std::string k = "log/";
+    AppendUint64(&k, revision);
+    AppendUint64(&k, position);
+    return k;
+  };
+  EXPECT_EQ(keys, (std::vector<std::string>{key(first, 0), key(first, 1), key(second, 0)}));
+  EXPECT_EQ(values, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(observer.commits.size(), 2u);
+  EXPECT_EQ(Describe(observer.commits[0].changes), "x=1;" + key(first, 0) + "=a;" + key(first, 1) + "=b;");
 }
 
 TYPED_TEST(StoreConformance, ObserveLoadsTheStateThenSeesEveryLaterCommitInOrder) {

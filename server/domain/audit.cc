@@ -1,0 +1,385 @@
+#include "server/domain/audit.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "habilis/internal/records.pb.h"
+#include "habilis/v1/applications.pb.h"
+#include "habilis/v1/entitlements.pb.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "habilis/v1/structures.pb.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/resource_names.h"
+#include "server/domain/support.h"
+#include "store/encoding.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+using store::KeyTag;
+
+// How the trail reads the records of one key tag.
+struct RecordType {
+  KeyTag tag;
+  const Message* prototype;
+  bool siret_first = false;    // the key's first component is the structure's SIRET
+  int account_component = -1;  // which key component is the account id, if any
+};
+
+const std::vector<RecordType>& RecordTypes() {
+  static const auto* types = new std::vector<RecordType>{
+      {KeyTag::kStructure, &v1::Structure::default_instance(), true},
+      {KeyTag::kService, &v1::Service::default_instance(), true},
+      {KeyTag::kApplication, &v1::Application::default_instance()},
+      {KeyTag::kProfile, &v1::Profile::default_instance()},
+      {KeyTag::kSubscription, &v1::Subscription::default_instance(), true},
+      {KeyTag::kApiKey, &internal::ApiKeyRecord::default_instance()},
+      {KeyTag::kAccount, &internal::AccountRecord::default_instance(), false, 0},
+      {KeyTag::kMembership, &v1::Membership::default_instance(), true, 1},
+      {KeyTag::kSession, &internal::SessionRecord::default_instance()},
+      {KeyTag::kLinkToken, &internal::LinkTokenRecord::default_instance()},
+      {KeyTag::kInvitation, &internal::InvitationRecord::default_instance(), true},
+      {KeyTag::kDeletionRequest, &v1::DeletionRequest::default_instance()},
+      {KeyTag::kHabilitation, &v1::Habilitation::default_instance(), true, 1},
+      {KeyTag::kDelegation, &v1::Delegation::default_instance(), true, 1},
+  };
+  return *types;
+}
+
+const RecordType* RecordTypeOf(absl::string_view key) {
+  if (key.empty()) return nullptr;
+  for (const RecordType& type : RecordTypes()) {
+    if (static_cast<char>(type.tag) == key[0]) return &type;
+  }
+  return nullptr;
+}
+
+// Fields whose values never enter the trail.
+bool IsSecret(const FieldDescriptor& field) {
+  const std::string& name = field.name();
+  return absl::EndsWith(name, "_sha256") || absl::EndsWith(name, "_hash");
+}
+
+bool IsTimestamp(const FieldDescriptor& field) {
+  return field.type() == FieldDescriptor::TYPE_MESSAGE &&
+         field.message_type()->full_name() == google::protobuf::Timestamp::descriptor()->full_name();
+}
+
+// The value of a leaf field in text form; "" when unset.
+std::string Render(const Message& message, const FieldDescriptor& field) {
+  const Reflection& reflection = *message.GetReflection();
+  auto one = [&](int index) {
+    std::string out;
+    if (IsTimestamp(field)) {
+      const Message& value = index < 0 ? reflection.GetMessage(message, &field)
+                                       : reflection.GetRepeatedMessage(message, &field, index);
+      google::protobuf::Timestamp timestamp;
+      timestamp.CopyFrom(value);
+      return absl::FormatTime(absl::RFC3339_full, FromTimestamp(timestamp), absl::UTCTimeZone());
+    }
+    google::protobuf::TextFormat::PrintFieldValueToString(message, &field, index, &out);
+    return out;
+  };
+  if (field.is_repeated()) {
+    std::vector<std::string> values;
+    for (int i = 0; i < reflection.FieldSize(message, &field); ++i) values.push_back(one(i));
+    return values.empty() ? "" : absl::StrCat("[", absl::StrJoin(values, ", "), "]");
+  }
+  if (field.has_presence() ? !reflection.HasField(message, &field) : false) return "";
+  std::string value = one(-1);
+  // Proto3 scalars without presence: their default is "unset".
+  if (!field.has_presence()) {
+    std::unique_ptr<Message> empty(message.New());
+    std::string default_value;
+    google::protobuf::TextFormat::PrintFieldValueToString(*empty, &field, -1, &default_value);
+    if (value == default_value) return "";
+  }
+  return value;
+}
+
+// Appends a FieldChange for every leaf field whose value differs between `before` and `after`.
+void Diff(const Message& before, const Message& after, const std::string& prefix, v1::RecordChange& out) {
+  const auto* descriptor = after.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor& field = *descriptor->field(i);
+    const std::string path = prefix.empty() ? field.name() : absl::StrCat(prefix, ".", field.name());
+    if (field.type() == FieldDescriptor::TYPE_MESSAGE && !field.is_repeated() && !IsTimestamp(field)) {
+      Diff(before.GetReflection()->GetMessage(before, &field), after.GetReflection()->GetMessage(after, &field), path,
+           out);
+      continue;
+    }
+    std::string was = Render(before, field);
+    std::string is = Render(after, field);
+    if (was == is) continue;
+    v1::FieldChange* change = out.add_fields();
+    change->set_path(path);
+    if (IsSecret(field)) {
+      change->set_redacted(true);
+    } else {
+      change->set_before(std::move(was));
+      change->set_after(std::move(is));
+    }
+  }
+}
+
+// The resource name a record carries: its own `name`, or that of its first message field that has one
+// (AccountRecord.account.name).
+std::string NameOf(const Message& message) {
+  const auto* descriptor = message.GetDescriptor();
+  const FieldDescriptor* name = descriptor->FindFieldByName("name");
+  if (name != nullptr && name->type() == FieldDescriptor::TYPE_STRING && !name->is_repeated()) {
+    return message.GetReflection()->GetString(message, name);
+  }
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor& field = *descriptor->field(i);
+    if (field.type() == FieldDescriptor::TYPE_MESSAGE && !field.is_repeated() && !IsTimestamp(field)) {
+      std::string nested = NameOf(message.GetReflection()->GetMessage(message, &field));
+      if (!nested.empty()) return nested;
+    }
+  }
+  return "";
+}
+
+// The account a record is about, when its value says so (sessions, deletion requests).
+std::string AccountIn(const Message& message) {
+  const auto* descriptor = message.GetDescriptor();
+  if (const FieldDescriptor* id = descriptor->FindFieldByName("account_id");
+      id != nullptr && id->type() == FieldDescriptor::TYPE_STRING && !id->is_repeated()) {
+    std::string value = message.GetReflection()->GetString(message, id);
+    if (ParseAccountName(AccountName(value))) return value;
+  }
+  if (const FieldDescriptor* name = descriptor->FindFieldByName("account");
+      name != nullptr && name->type() == FieldDescriptor::TYPE_STRING && !name->is_repeated()) {
+    if (std::optional<std::string> id = ParseAccountName(message.GetReflection()->GetString(message, name))) return *id;
+  }
+  return "";
+}
+
+// A transaction that remembers, for each record it writes, what the record held before.
+class RecordingTransaction final : public store::Transaction {
+ public:
+  explicit RecordingTransaction(store::Transaction& inner) : inner_(inner) {}
+
+  absl::StatusOr<std::string> Get(absl::string_view key) override { return inner_.Get(key); }
+  absl::Status Scan(absl::string_view begin, absl::string_view end, store::ScanVisitor visit) override {
+    return inner_.Scan(begin, end, visit);
+  }
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    RETURN_IF_ERROR(Remember(key));
+    RETURN_IF_ERROR(inner_.Put(key, value));
+    if (auto it = touched_.find(std::string(key)); it != touched_.end()) it->second.after = std::string(value);
+    return absl::OkStatus();
+  }
+  absl::Status Delete(absl::string_view key) override {
+    RETURN_IF_ERROR(Remember(key));
+    RETURN_IF_ERROR(inner_.Delete(key));
+    if (auto it = touched_.find(std::string(key)); it != touched_.end()) it->second.after.reset();
+    return absl::OkStatus();
+  }
+  absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) override {
+    return inner_.AppendToLog(log_prefix, value);
+  }
+
+  // Appends the entry for what was written, and its indexes; nothing if no record changed.
+  absl::Status AppendEntry(const AuditContext& context) {
+    v1::AuditEntry entry;
+    std::set<std::string> sirets, accounts;
+    for (const std::string& key : order_) {
+      const Touched& touched = touched_.at(key);
+      if (touched.before == touched.after) continue;
+      const RecordType& type = *RecordTypeOf(key);
+      std::unique_ptr<Message> before(type.prototype->New()), after(type.prototype->New());
+      if (touched.before && !before->ParseFromString(*touched.before)) return Undecodable(key);
+      if (touched.after && !after->ParseFromString(*touched.after)) return Undecodable(key);
+      v1::RecordChange* change = entry.add_changes();
+      change->set_record_type(type.prototype->GetDescriptor()->full_name());
+      change->set_kind(!touched.before ? v1::RecordChange::CREATED
+                       : !touched.after ? v1::RecordChange::DELETED
+                                        : v1::RecordChange::UPDATED);
+      change->set_record(NameOf(touched.after ? *after : *before));
+      Diff(*before, *after, "", *change);
+
+      const std::vector<std::string> parts = store::ComponentsAfter(key, key.substr(0, 1));
+      if (type.siret_first && !parts.empty()) sirets.insert(parts[0]);
+      if (type.account_component >= 0 && static_cast<int>(parts.size()) > type.account_component) {
+        accounts.insert(parts[type.account_component]);
+      }
+      if (std::string account = AccountIn(touched.after ? *after : *before); !account.empty()) {
+        accounts.insert(account);
+      }
+    }
+    if (entry.changes_size() == 0) return absl::OkStatus();
+    SetTimestamp(absl::Now(), entry.mutable_time());
+    entry.set_actor(context.actor);
+    entry.set_request_id(context.request_id);
+    entry.set_action(context.action);
+    RETURN_IF_ERROR(inner_.AppendToLog(store::AuditLogPrefix(), entry.SerializeAsString()));  // position 0
+    for (const std::string& siret : sirets) {
+      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByStructurePrefix(siret), ""));
+    }
+    for (const std::string& account : accounts) {
+      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByAccountPrefix(account), ""));
+    }
+    return inner_.AppendToLog(store::AuditByActorPrefix(context.actor), "");
+  }
+
+ private:
+  struct Touched {
+    std::optional<std::string> before;
+    std::optional<std::string> after;
+  };
+
+  static absl::Status Undecodable(absl::string_view key) {
+    return absl::DataLossError(absl::StrCat("audit: a record of tag ", static_cast<int>(key[0]), " does not decode"));
+  }
+
+  // Reads what a record held before its first write in this transaction.
+  absl::Status Remember(absl::string_view key) {
+    if (RecordTypeOf(key) == nullptr || touched_.contains(std::string(key))) return absl::OkStatus();
+    Touched touched;
+    absl::StatusOr<std::string> before = inner_.Get(key);
+    if (before.ok()) {
+      touched.before = *std::move(before);
+    } else if (!absl::IsNotFound(before.status())) {
+      return before.status();
+    }
+    touched.after = touched.before;
+    touched_.emplace(std::string(key), std::move(touched));
+    order_.emplace_back(key);
+    return absl::OkStatus();
+  }
+
+  store::Transaction& inner_;
+  std::map<std::string, Touched> touched_;
+  std::vector<std::string> order_;  // first-write order
+};
+
+absl::StatusOr<v1::AuditEntry> LoadEntry(store::Reader& reader, store::Revision revision) {
+  std::string prefix = store::AuditLogPrefix();
+  store::AppendUint64(&prefix, revision);
+  std::optional<v1::AuditEntry> found;
+  absl::Status decoded = absl::OkStatus();
+  RETURN_IF_ERROR(store::ScanPrefix(reader, prefix, [&](absl::string_view, absl::string_view value) {
+    found.emplace();
+    if (!found->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      decoded = absl::DataLossError("an audit entry does not decode");
+    }
+    return false;
+  }));
+  RETURN_IF_ERROR(decoded);
+  if (!found) return absl::DataLossError("an audit index names a missing entry");
+  found->set_name(absl::StrCat("auditEntries/", revision));
+  found->set_consistency_token(EncodeConsistencyToken(revision));
+  return *std::move(found);
+}
+
+}  // namespace
+
+std::string ActionOfRequest(const google::protobuf::Message& request) {
+  return std::string(absl::StripSuffix(request.GetDescriptor()->full_name(), "Request"));
+}
+
+std::string ActorOf(const authz::Principal& principal) { return principal.ResourceName(); }
+
+absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,
+                                              absl::FunctionRef<absl::Status(store::Transaction&)> fn,
+                                              const store::UpdateOptions& options) {
+  return store.Update(
+      [&](store::Transaction& txn) -> absl::Status {
+        RecordingTransaction recording(txn);
+        RETURN_IF_ERROR(fn(recording));
+        if (options.dry_run) return absl::OkStatus();
+        return recording.AppendEntry(context);
+      },
+      options);
+}
+
+absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
+                              v1::ListAuditEntriesResponse& response) const {
+  std::string prefix;
+  switch (request.scope_case()) {
+    case v1::ListAuditEntriesRequest::kStructure: {
+      std::optional<std::string> siret = ParseStructureName(request.structure());
+      if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+      prefix = store::AuditByStructurePrefix(*siret);
+      break;
+    }
+    case v1::ListAuditEntriesRequest::kAccount: {
+      std::optional<std::string> id = ParseAccountName(request.account());
+      if (!id) return InvalidField("account", "NAME_FORMAT", "must be accounts/{account}");
+      prefix = store::AuditByAccountPrefix(*id);
+      break;
+    }
+    case v1::ListAuditEntriesRequest::kActor:
+      if (request.actor().empty() || request.actor().size() > 200) {
+        return InvalidField("actor", "ACTOR_FORMAT", "name an actor as audit entries do, e.g. operators/{key}");
+      }
+      prefix = store::AuditByActorPrefix(request.actor());
+      break;
+    case v1::ListAuditEntriesRequest::SCOPE_NOT_SET:
+      prefix = store::AuditLogPrefix();
+      break;
+  }
+  const std::optional<absl::Time> start =
+      request.has_start_time() ? std::optional<absl::Time>(FromTimestamp(request.start_time())) : std::nullopt;
+  const std::optional<absl::Time> end =
+      request.has_end_time() ? std::optional<absl::Time>(FromTimestamp(request.end_time())) : std::nullopt;
+  if (start && end && *end <= *start) {
+    return InvalidField("end_time", "TIME_RANGE_EMPTY", "must be later than start_time");
+  }
+  ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token()));
+  store::Revision begin_revision = 0;
+  if (!after.empty() && !absl::SimpleAtoi(after, &begin_revision)) {
+    return InvalidField("page_token", "PAGE_TOKEN_INVALID", "is not a token this server returned");
+  }
+  std::string begin = prefix;
+  if (begin_revision > 0) store::AppendUint64(&begin, begin_revision + 1);
+
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        store::Revision last = 0, last_returned = 0;
+        absl::Status failed = absl::OkStatus();
+        RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
+          std::optional<uint64_t> revision = store::LogRevision(key, prefix);
+          if (!revision || *revision == last) return true;
+          last = *revision;
+          absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
+          if (!entry.ok()) {
+            failed = entry.status();
+            return false;
+          }
+          const absl::Time time = FromTimestamp(entry->time());
+          if (start && time < *start) return true;
+          if (end && time >= *end) return false;  // commits are in time order
+          if (response.audit_entries_size() == page_size) {
+            response.set_next_page_token(EncodePageToken(absl::StrCat(last_returned)));
+            return false;
+          }
+          *response.add_audit_entries() = *std::move(entry);
+          last_returned = *revision;
+          return true;
+        }));
+        return failed;
+      })
+      .status();
+}
+
+}  // namespace habilis::domain

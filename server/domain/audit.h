@@ -1,0 +1,53 @@
+// AUDIT: every change records who asked, when, with which request id, what was done, and the before and
+// after of each field that changed, in the same commit as the change.
+//
+// Recording is generic, so no command can forget it: AuditedUpdate runs a command in a transaction that
+// remembers what each key it writes held before. At the end it turns the writes into RecordChanges, by the
+// record types of store/keyspace.h, and appends one AuditEntry to the trail with the commit. Keys that are
+// not records are left out: indexes, guards, names, idempotency replies, and the outbox (e-mails carry
+// link secrets). Hashes of secrets are redacted.
+#ifndef HABILIS_SERVER_DOMAIN_AUDIT_H_
+#define HABILIS_SERVER_DOMAIN_AUDIT_H_
+
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "authz/principal.h"
+#include "habilis/v1/audit.pb.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+// Who did what, for the trail.
+struct AuditContext {
+  std::string actor;       // Principal::ResourceName(), or "anonymous"
+  std::string action;      // e.g. "habilis.v1.GrantHabilitation"
+  std::string request_id;  // AIP-155, may be empty
+};
+
+// The action of a request message: "habilis.v1.GrantHabilitationRequest" -> "habilis.v1.GrantHabilitation".
+std::string ActionOfRequest(const google::protobuf::Message& request);
+std::string ActorOf(const authz::Principal& principal);
+
+// store::Store::Update with the change recorded in the audit trail (nothing is recorded for a dry run or a
+// command that changed no record). Same contract as Update otherwise.
+[[nodiscard]] absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,
+                                                            absl::FunctionRef<absl::Status(store::Transaction&)> fn,
+                                                            const store::UpdateOptions& options = {});
+
+// The query side.
+class AuditTrail {
+ public:
+  explicit AuditTrail(store::Store& store) : store_(store) {}
+  // Validates the request (scope names, time bounds, paging) and lists the entries, newest first.
+  [[nodiscard]] absl::Status List(const v1::ListAuditEntriesRequest& request,
+                                  v1::ListAuditEntriesResponse& response) const;
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_AUDIT_H_
