@@ -40,6 +40,16 @@ TEST_F(EngineTest, SVC_CREATE_administratorOnly) {
   EXPECT_FALSE(Decide(Member(Role::kCollaborator), Action::kServiceWrite).allowed);
 }
 
+TEST_F(EngineTest, AUDIT_aStructuresTrailIsItsAdministratorsTheRestIsOperators) {
+  EXPECT_TRUE(Decide(Member(Role::kAdministrator), Action::kAuditRead).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kAuditRead, {.structure = kTheirs}).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kAuditRead, {}).allowed) << "everything, by account, by actor";
+  EXPECT_FALSE(Decide(Member(Role::kResponsable), Action::kAuditRead).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kCollaborator), Action::kAuditRead).allowed);
+  EXPECT_FALSE(Decide(Principal::Application("portail", "k"), Action::kAuditRead).allowed);
+  EXPECT_TRUE(Decide(Principal::Operator("k"), Action::kAuditRead, {}).allowed);
+}
+
 TEST_F(EngineTest, AdministratorsActOnlyInTheirOwnStructure) {
   Decision d = Decide(Member(Role::kAdministrator), Action::kServiceWrite, {.structure = kTheirs});
   EXPECT_FALSE(d.allowed);

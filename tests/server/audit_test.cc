@@ -1,0 +1,164 @@
+// AUDIT: what the trail records, what it keeps out, and how it is read.
+#include "server/domain/audit.h"
+
+#include "absl/strings/match.h"
+#include "server/domain/resource_names.h"
+#include "tests/testing/domain_fixture.h"
+
+namespace habilis::domain {
+namespace {
+
+class AuditTest : public testing::DomainTest {
+ protected:
+  void SetUp() override {
+    DomainTest::SetUp();
+    trail_ = std::make_unique<AuditTrail>(*store_);
+    ASSERT_TRUE(CreateStructure().ok());
+  }
+
+  std::vector<v1::AuditEntry> List(v1::ListAuditEntriesRequest request) {
+    std::vector<v1::AuditEntry> entries;
+    for (;;) {
+      v1::ListAuditEntriesResponse response;
+      absl::Status status = trail_->List(request, response);
+      EXPECT_TRUE(status.ok()) << status;
+      for (const auto& entry : response.audit_entries()) entries.push_back(entry);
+      if (!status.ok() || response.next_page_token().empty()) return entries;
+      request.set_page_token(response.next_page_token());
+    }
+  }
+
+  std::vector<v1::AuditEntry> OfAccount(const std::string& account) {
+    v1::ListAuditEntriesRequest request;
+    request.set_account(account);
+    return List(request);
+  }
+
+  static const v1::FieldChange* FieldIn(const v1::AuditEntry& entry, const std::string& path) {
+    for (const auto& change : entry.changes()) {
+      for (const auto& field : change.fields()) {
+        if (field.path() == path) return &field;
+      }
+    }
+    return nullptr;
+  }
+
+  static const v1::AuditEntry* Find(const std::vector<v1::AuditEntry>& entries, const std::string& action) {
+    for (const auto& entry : entries) {
+      if (entry.action() == action) return &entry;
+    }
+    return nullptr;
+  }
+
+  absl::StatusOr<store::Revision> Rename(const std::string& account, const std::string& family_name,
+                                         bool validate_only = false) {
+    v1::UpdateAccountRequest request;
+    request.mutable_account()->set_name(account);
+    request.mutable_account()->set_family_name(family_name);
+    request.mutable_update_mask()->add_paths("family_name");
+    request.set_request_id("rename-1");
+    request.set_validate_only(validate_only);
+    v1::UpdateAccountResponse response;
+    return accounts_->Update(operator_, request, response);
+  }
+
+  std::unique_ptr<AuditTrail> trail_;
+};
+
+TEST_F(AuditTest, AUDIT_aChangeRecordsActorTimeRequestIdActionAndTheFieldsThatChanged) {
+  std::string a = ReadyAccount("a@example.fr", v1::COLLABORATOR);
+  absl::StatusOr<store::Revision> revision = Rename(a, "Durand");
+  ASSERT_TRUE(revision.ok()) << revision.status();
+
+  const std::vector<v1::AuditEntry> entries = OfAccount(a);
+  const v1::AuditEntry* entry = Find(entries, "habilis.v1.UpdateAccount");
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->actor(), operator_.ResourceName());
+  EXPECT_EQ(entry->request_id(), "rename-1");
+  EXPECT_TRUE(entry->has_time());
+  EXPECT_EQ(entry->consistency_token(), EncodeConsistencyToken(*revision)) << "the entry is in the change's commit";
+  ASSERT_EQ(entry->changes_size(), 1);
+  EXPECT_EQ(entry->changes(0).record(), a);
+  EXPECT_EQ(entry->changes(0).record_type(), "habilis.internal.AccountRecord");
+  EXPECT_EQ(entry->changes(0).kind(), v1::RecordChange::UPDATED);
+  const v1::FieldChange* family = FieldIn(*entry, "account.family_name");
+  ASSERT_NE(family, nullptr);
+  EXPECT_EQ(family->before(), "\"Martin\"");
+  EXPECT_EQ(family->after(), "\"Durand\"");
+  for (const auto& field : entry->changes(0).fields()) {
+    EXPECT_TRUE(absl::StrContains(field.path(), "family_name") || absl::StrContains(field.path(), "etag") ||
+                absl::StrContains(field.path(), "update_time"))
+        << "only what changed: " << field.path();
+  }
+}
+
+TEST_F(AuditTest, AUDIT_aFailedCallOrADryRunOrAReplayRecordsNothing) {
+  std::string a = ReadyAccount("a@example.fr", v1::COLLABORATOR);
+  const size_t before = OfAccount(a).size();
+  EXPECT_TRUE(Rename(a, "Durand", /*validate_only=*/true).ok());
+  EXPECT_FALSE(Rename(a, std::string(500, 'x')).ok());
+  EXPECT_EQ(OfAccount(a).size(), before);
+  ASSERT_TRUE(Rename(a, "Durand").ok());
+  ASSERT_TRUE(Rename(a, "Durand").ok()) << "the same request_id: a replay";
+  EXPECT_EQ(OfAccount(a).size(), before + 1);
+}
+
+TEST_F(AuditTest, AUDIT_secretsNeverEnterTheTrailButTheirChangeDoes) {
+  std::string a = ReadyAccount("a@example.fr", v1::COLLABORATOR);  // sets a password from the e-mailed link
+  bool saw_password = false;
+  for (const auto& entry : OfAccount(a)) {
+    for (const auto& change : entry.changes()) {
+      for (const auto& field : change.fields()) {
+        EXPECT_FALSE(absl::StrContains(field.before() + field.after(), "$argon2")) << field.path();
+        if (absl::EndsWith(field.path(), "_hash") || absl::EndsWith(field.path(), "_sha256")) {
+          EXPECT_TRUE(field.redacted()) << field.path();
+          EXPECT_TRUE(field.before().empty() && field.after().empty());
+          saw_password |= field.path() == "password_hash";
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(saw_password) << "setting the password is in the trail, as a redacted change";
+}
+
+TEST_F(AuditTest, AUDIT_aFailedLoginOfAKnownAccountIsRecorded) {
+  std::string a = ReadyAccount("a@example.fr", v1::COLLABORATOR);
+  EXPECT_FALSE(Login("a@example.fr", "not the password at all").ok());
+  const std::vector<v1::AuditEntry> entries = OfAccount(a);
+  const v1::AuditEntry* entry = Find(entries, "habilis.v1.Login");
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->actor(), a);
+  const v1::FieldChange* attempts = FieldIn(*entry, "account.failed_login_attempts");
+  ASSERT_NE(attempts, nullptr);
+  EXPECT_EQ(attempts->after(), "1");
+}
+
+TEST_F(AuditTest, AUDIT_byStructureByActorPagedAndBoundedInTime) {
+  ReadyAccount("a@example.fr", v1::COLLABORATOR);
+  ReadyAccount("b@example.fr", v1::COLLABORATOR);
+  v1::ListAuditEntriesRequest request;
+  request.set_structure(StructureName(kSiret));
+  request.set_page_size(2);
+  std::vector<v1::AuditEntry> of_structure = List(request);
+  ASSERT_GE(of_structure.size(), 3u) << "the structure's creation and two account creations at least";
+  EXPECT_EQ(of_structure[0].action(), "habilis.v1.CreateStructure");
+  for (size_t i = 1; i < of_structure.size(); ++i) {
+    EXPECT_LT(of_structure[i - 1].name(), of_structure[i].name()) << "commit order, no repeats across pages";
+  }
+
+  v1::ListAuditEntriesRequest by_actor;
+  by_actor.set_actor(operator_.ResourceName());
+  for (const auto& entry : List(by_actor)) EXPECT_EQ(entry.actor(), operator_.ResourceName());
+
+  v1::ListAuditEntriesRequest later;
+  SetTimestamp(absl::Now() + absl::Hours(1), later.mutable_start_time());
+  EXPECT_TRUE(List(later).empty());
+  v1::ListAuditEntriesRequest empty_range;
+  SetTimestamp(absl::Now(), empty_range.mutable_start_time());
+  SetTimestamp(absl::Now() - absl::Hours(1), empty_range.mutable_end_time());
+  v1::ListAuditEntriesResponse response;
+  EXPECT_EQ(trail_->List(empty_range, response).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace habilis::domain
