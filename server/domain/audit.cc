@@ -197,10 +197,39 @@ class RecordingTransaction final : public store::Transaction {
     return inner_.AppendToLog(log_prefix, value);
   }
 
+  // What the writes so far change, record by record.
+  absl::Status Summarize(v1::ChangeSummary& summary) {
+    std::set<std::string> sirets, accounts;
+    v1::AuditEntry entry;
+    RETURN_IF_ERROR(Describe(entry, sirets, accounts));
+    *summary.mutable_changes() = std::move(*entry.mutable_changes());
+    return absl::OkStatus();
+  }
+
   // Appends the entry for what was written, and its indexes; nothing if no record changed.
   absl::Status AppendEntry(const AuditContext& context) {
     v1::AuditEntry entry;
     std::set<std::string> sirets, accounts;
+    RETURN_IF_ERROR(Describe(entry, sirets, accounts));
+    if (entry.changes_size() == 0) return absl::OkStatus();
+    SetTimestamp(absl::Now(), entry.mutable_time());
+    entry.set_actor(context.actor);
+    entry.set_request_id(context.request_id);
+    entry.set_action(context.action);
+    RETURN_IF_ERROR(inner_.AppendToLog(store::AuditLogPrefix(), entry.SerializeAsString()));  // position 0
+    for (const std::string& siret : sirets) {
+      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByStructurePrefix(siret), ""));
+    }
+    for (const std::string& account : accounts) {
+      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByAccountPrefix(account), ""));
+    }
+    return inner_.AppendToLog(store::AuditByActorPrefix(context.actor), "");
+  }
+
+ private:
+  // Adds a RecordChange to `entry` for every record whose value changed, and collects the structures and
+  // accounts they concern.
+  absl::Status Describe(v1::AuditEntry& entry, std::set<std::string>& sirets, std::set<std::string>& accounts) {
     for (const std::string& key : order_) {
       const Touched& touched = touched_.at(key);
       if (touched.before == touched.after) continue;
@@ -225,22 +254,9 @@ class RecordingTransaction final : public store::Transaction {
         accounts.insert(account);
       }
     }
-    if (entry.changes_size() == 0) return absl::OkStatus();
-    SetTimestamp(absl::Now(), entry.mutable_time());
-    entry.set_actor(context.actor);
-    entry.set_request_id(context.request_id);
-    entry.set_action(context.action);
-    RETURN_IF_ERROR(inner_.AppendToLog(store::AuditLogPrefix(), entry.SerializeAsString()));  // position 0
-    for (const std::string& siret : sirets) {
-      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByStructurePrefix(siret), ""));
-    }
-    for (const std::string& account : accounts) {
-      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByAccountPrefix(account), ""));
-    }
-    return inner_.AppendToLog(store::AuditByActorPrefix(context.actor), "");
+    return absl::OkStatus();
   }
 
- private:
   struct Touched {
     std::optional<std::string> before;
     std::optional<std::string> after;
@@ -300,13 +316,17 @@ std::string ActorOf(const authz::Principal& principal) { return principal.Resour
 
 absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,
                                               absl::FunctionRef<absl::Status(store::Transaction&)> fn,
-                                              const store::UpdateOptions& options) {
+                                              const store::UpdateOptions& options, v1::ChangeSummary* dry_run_summary) {
   return store.Update(
       [&](store::Transaction& txn) -> absl::Status {
         RecordingTransaction recording(txn);
         RETURN_IF_ERROR(fn(recording));
-        if (options.dry_run) return absl::OkStatus();
-        return recording.AppendEntry(context);
+        if (!options.dry_run) return recording.AppendEntry(context);
+        if (dry_run_summary != nullptr) {
+          dry_run_summary->Clear();
+          return recording.Summarize(*dry_run_summary);
+        }
+        return absl::OkStatus();
       },
       options);
 }

@@ -31,10 +31,12 @@ std::string ActionOfRequest(const google::protobuf::Message& request);
 std::string ActorOf(const authz::Principal& principal);
 
 // store::Store::Update with the change recorded in the audit trail (nothing is recorded for a dry run or a
-// command that changed no record). Same contract as Update otherwise.
+// command that changed no record). Same contract as Update otherwise. In a dry run, `dry_run_summary` (if
+// given) receives what the command would have changed (CONFIRM).
 [[nodiscard]] absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,
                                                             absl::FunctionRef<absl::Status(store::Transaction&)> fn,
-                                                            const store::UpdateOptions& options = {});
+                                                            const store::UpdateOptions& options = {},
+                                                            v1::ChangeSummary* dry_run_summary = nullptr);
 
 // The query side.
 class AuditTrail {

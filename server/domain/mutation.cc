@@ -50,6 +50,7 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
       options.request_id.empty() ? "" : store::IdempotencyKey(caller.ResourceName(), options.request_id);
   bool replayed = false;
 
+  v1::ChangeSummary summary;
   const AuditContext audit{ActorOf(caller), ActionOfRequest(request), std::string(options.request_id)};
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
       store, audit,
@@ -81,8 +82,15 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
         }
         return absl::OkStatus();
       },
-      store::UpdateOptions{.dry_run = options.validate_only});
+      store::UpdateOptions{.dry_run = options.validate_only}, &summary);
   if (revision.ok() && replayed) return store.LatestRevision();
+  if (revision.ok() && options.validate_only) {
+    // CONFIRM: every mutating response has a change_summary for this.
+    const google::protobuf::FieldDescriptor* field = response.GetDescriptor()->FindFieldByName("change_summary");
+    if (field != nullptr && field->message_type() == v1::ChangeSummary::descriptor()) {
+      response.GetReflection()->MutableMessage(&response, field)->CopyFrom(summary);
+    }
+  }
   return revision;
 }
 

@@ -2,6 +2,13 @@
 #include "server/domain/audit.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "habilis/v1/api_keys.pb.h"
+#include "habilis/v1/applications.pb.h"
+#include "habilis/v1/entitlements.pb.h"
+#include "habilis/v1/invitations.pb.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "habilis/v1/structures.pb.h"
 #include "server/domain/resource_names.h"
 #include "tests/testing/domain_fixture.h"
 
@@ -158,6 +165,64 @@ TEST_F(AuditTest, AUDIT_byStructureByActorPagedAndBoundedInTime) {
   SetTimestamp(absl::Now() - absl::Hours(1), empty_range.mutable_end_time());
   v1::ListAuditEntriesResponse response;
   EXPECT_EQ(trail_->List(empty_range, response).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditTest, CONFIRM_aDryRunAnswersWhatWouldChangeAndChangesNothing) {
+  std::string a = ReadyAccount("a@example.fr", v1::COLLABORATOR);
+  v1::UpdateAccountRequest request;
+  request.mutable_account()->set_name(a);
+  request.mutable_account()->set_family_name("Durand");
+  request.mutable_update_mask()->add_paths("family_name");
+  request.set_validate_only(true);
+  v1::UpdateAccountResponse response;
+  ASSERT_TRUE(accounts_->Update(operator_, request, response).ok());
+  ASSERT_EQ(response.change_summary().changes_size(), 1);
+  const v1::RecordChange& change = response.change_summary().changes(0);
+  EXPECT_EQ(change.record(), a);
+  EXPECT_EQ(change.kind(), v1::RecordChange::UPDATED);
+  bool family_name = false;
+  for (const auto& field : change.fields()) {
+    if (field.path() == "account.family_name") {
+      family_name = true;
+      EXPECT_EQ(field.after(), "\"Durand\"");
+    }
+  }
+  EXPECT_TRUE(family_name);
+
+  v1::GetAccountRequest get;
+  get.set_name(a);
+  v1::GetAccountResponse got;
+  ASSERT_TRUE(accounts_->Get(get, got).ok());
+  EXPECT_EQ(got.account().family_name(), "Martin");
+
+  request.set_validate_only(false);
+  v1::UpdateAccountResponse done;
+  ASSERT_TRUE(accounts_->Update(operator_, request, done).ok());
+  EXPECT_EQ(done.change_summary().changes_size(), 0) << "only a dry run carries a summary";
+}
+
+TEST(ConfirmTest, CONFIRM_everyRequestWithValidateOnlyHasAResponseWithAChangeSummary) {
+  // Link every API file, then walk their messages.
+  const google::protobuf::FileDescriptor* files[] = {
+      v1::CreateStructureRequest::descriptor()->file(), v1::CreateServiceRequest::descriptor()->file(),
+      v1::CreateApplicationRequest::descriptor()->file(), v1::CreateApiKeyRequest::descriptor()->file(),
+      v1::CreateAccountRequest::descriptor()->file(),     v1::SendInvitationsRequest::descriptor()->file(),
+      v1::GrantHabilitationRequest::descriptor()->file()};
+  int checked = 0;
+  for (const auto* file : files) {
+    for (int i = 0; i < file->message_type_count(); ++i) {
+      const auto* request = file->message_type(i);
+      if (!absl::EndsWith(request->name(), "Request") || request->FindFieldByName("validate_only") == nullptr) continue;
+      std::string response_name(absl::StripSuffix(request->full_name(), "Request"));
+      const auto* response = file->pool()->FindMessageTypeByName(response_name + "Response");
+      ASSERT_NE(response, nullptr) << request->full_name();
+      const auto* summary = response->FindFieldByName("change_summary");
+      ASSERT_NE(summary, nullptr) << response->full_name();
+      EXPECT_EQ(summary->message_type(), v1::ChangeSummary::descriptor()) << response->full_name();
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 26);
 }
 
 }  // namespace
