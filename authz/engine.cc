@@ -58,6 +58,7 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kDelegationRead, .self = true, .administrator = true},
     {.action = Action::kAccessCheck, .any_application = true},
     {.action = Action::kAuditRead, .administrator = true},
+    {.action = Action::kChangesWatch, .own_application = true, .administrator = true},
 };
 
 const ActionPolicy* FindPolicy(Action action) {
@@ -206,6 +207,8 @@ absl::string_view ActionName(Action action) {
       return "access.check";
     case Action::kAuditRead:
       return "auditEntries.list";
+    case Action::kChangesWatch:
+      return "changes.watch";
   }
   return "unknown";
 }

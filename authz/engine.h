@@ -49,6 +49,7 @@ enum class Action {
   kDelegationRead,
   kAccessCheck,  // the client-application API: CHECK, LIST
   kAuditRead,    // AUDIT: the trail of a structure (target.structure), or all of it (operators)
+  kChangesWatch,  // WATCH: a structure's changes (target.structure) or an application's (target.application)
 };
 
 absl::string_view ActionName(Action action);

@@ -46,6 +46,7 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.AccessService/ListEntitlements", Action::kAccessCheck},
     {"habilis.v1.AccessService/LookupAccounts", Action::kAccessCheck},
     {"habilis.v1.AuditService/ListAuditEntries", Action::kAuditRead},
+    {"habilis.v1.AuditService/WatchChanges", Action::kChangesWatch},
 
     {"habilis.v1.ApiKeyService/CreateApiKey", Action::kApiKeyManage},
     {"habilis.v1.ApiKeyService/ListApiKeys", Action::kApiKeyManage},

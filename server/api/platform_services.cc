@@ -164,4 +164,32 @@ grpc::ServerUnaryReactor* AuditService::ListAuditEntries(grpc::CallbackServerCon
                     [this, request](const authz::Principal&, auto& out) { return trail_.List(*request, out); });
 }
 
+namespace {
+
+// A stream refused before it starts.
+class RefusedStream final : public grpc::ServerWriteReactor<v1::WatchChangesResponse> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::WatchChangesResponse>* AuditService::WatchChanges(grpc::CallbackServerContext* ctx,
+                                                                               const v1::WatchChangesRequest* request) {
+  // The application filter is the application's own (or an operator's); the structure filter, its
+  // administrators' (or an operator's).
+  authz::Target target;
+  if (request->filter_case() == v1::WatchChangesRequest::kStructure) {
+    target.structure = domain::StructureSegment(request->structure());
+  } else if (request->filter_case() == v1::WatchChangesRequest::kApplication) {
+    target.application = domain::ParseApplicationName(request->application()).value_or("");
+  }
+  absl::StatusOr<authz::Principal> caller = context_.gate.Admit(*ctx, MethodOf<v1::WatchChangesRequest>(), target);
+  if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
+  auto parsed = trail_.ParseWatch(*request);
+  if (!parsed.ok()) return new RefusedStream(ToGrpcStatus(parsed.status()));
+  return StartWatch(trail_, notifier_, context_.executor, parsed->first, parsed->second);
+}
+
 }  // namespace habilis::api

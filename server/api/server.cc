@@ -42,9 +42,10 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 
 struct Server::Parts {
   Parts(const Config& config, store::Store& store, const domain::Clock& clock,
-        std::unique_ptr<domain::AccessIndex> index)
+        std::unique_ptr<domain::AccessIndex> index, std::unique_ptr<ChangeNotifier> notifier)
       : policy(PolicyOf(config)),
         access_index(std::move(index)),
+        change_notifier(std::move(notifier)),
         engine(authz::NewRoleEngine()),
         structures(store, clock),
         org_chart(store, clock),
@@ -70,7 +71,7 @@ struct Server::Parts {
         invitation_service(context, invitations),
         entitlement_service(context, entitlements, accounts),
         access_service(context, access),
-        audit_service(context, audit_trail),
+        audit_service(context, audit_trail, *change_notifier),
         health_service(gate) {}
 
   static domain::IdentityPolicy PolicyOf(const Config& config) {
@@ -83,6 +84,7 @@ struct Server::Parts {
 
   const domain::IdentityPolicy policy;
   std::unique_ptr<domain::AccessIndex> access_index;
+  std::unique_ptr<ChangeNotifier> change_notifier;
   std::unique_ptr<authz::Engine> engine;
   domain::Structures structures;
   domain::OrgChart org_chart;
@@ -120,7 +122,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   // Built before anything serves: the client-application API answers from it.
   absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
   if (!index.ok()) return index.status();
-  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index));
+  absl::StatusOr<std::unique_ptr<ChangeNotifier>> notifier = ChangeNotifier::Attach(store);
+  if (!notifier.ok()) return notifier.status();
+  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &parts->port);

@@ -15,6 +15,7 @@
 #include "habilis/v1/structures.grpc.pb.h"
 #include "server/api/arena_allocator.h"
 #include "server/api/unary.h"
+#include "server/api/watch.h"
 #include "server/domain/access.h"
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
@@ -218,13 +219,17 @@ class AccessService final : public v1::AccessService::CallbackService {
 // AUDIT: the trail, read-only (nothing in the API edits or deletes it).
 class AuditService final : public v1::AuditService::CallbackService {
  public:
-  AuditService(const CallContext& context, const domain::AuditTrail& trail) : context_(context), trail_(trail) {}
+  AuditService(const CallContext& context, const domain::AuditTrail& trail, ChangeNotifier& notifier)
+      : context_(context), trail_(trail), notifier_(notifier) {}
 
   HABILIS_UNARY(ListAuditEntries);
+  grpc::ServerWriteReactor<v1::WatchChangesResponse>* WatchChanges(grpc::CallbackServerContext* ctx,
+                                                                   const v1::WatchChangesRequest* request) override;
 
  private:
   const CallContext& context_;
   const domain::AuditTrail& trail_;
+  ChangeNotifier& notifier_;
 };
 
 #undef HABILIS_UNARY

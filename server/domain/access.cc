@@ -155,6 +155,10 @@ int64_t NowMicros(const Clock& clock) { return absl::ToUnixMicros(clock.Now()); 
 
 absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view token) {
   if (token.empty()) return absl::OkStatus();
+  return ConsistencyTokenRevision(store, token).status();
+}
+
+absl::StatusOr<store::Revision> ConsistencyTokenRevision(const store::Store& store, absl::string_view token) {
   std::string raw;
   absl::string_view in;
   if (absl::WebSafeBase64Unescape(token, &raw)) in = raw;
@@ -166,7 +170,7 @@ absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view 
     return InvalidField("consistency_token", "CONSISTENCY_TOKEN_UNKNOWN",
                         "names a state this server has not reached; it comes from another store");
   }
-  return absl::OkStatus();
+  return *revision;
 }
 
 absl::Status Access::Check(absl::string_view application_id, const v1::CheckAccessRequest& request,

@@ -42,6 +42,9 @@ class Access {
 
 // OK if `token` is empty or names a revision this store has reached; INVALID_ARGUMENT otherwise.
 [[nodiscard]] absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view token);
+// The revision a (non-empty) token names, if this store has reached it; INVALID_ARGUMENT otherwise.
+[[nodiscard]] absl::StatusOr<store::Revision> ConsistencyTokenRevision(const store::Store& store,
+                                                                      absl::string_view token);
 
 }  // namespace habilis::domain
 

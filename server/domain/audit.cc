@@ -1,5 +1,6 @@
 #include "server/domain/audit.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "habilis/v1/structures.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/access.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/support.h"
 #include "store/encoding.h"
@@ -306,6 +308,24 @@ absl::StatusOr<v1::AuditEntry> LoadEntry(store::Reader& reader, store::Revision 
   return *std::move(found);
 }
 
+// Whether an entry concerns `application`: one of its records is named under the application (profiles),
+// names it as the last segment of a subscription or habilitation, or as the head of a delegation
+// ("{application}~{profile}"); or it changes an account, whose state bears on every application.
+bool ConcernsApplication(const v1::AuditEntry& entry, absl::string_view application) {
+  for (const v1::RecordChange& change : entry.changes()) {
+    if (change.record_type() == internal::AccountRecord::descriptor()->full_name()) return true;
+    const std::string& record = change.record();
+    if (absl::StartsWith(record, absl::StrCat("applications/", application, "/")) ||
+        record == absl::StrCat("applications/", application) ||
+        absl::EndsWith(record, absl::StrCat("/subscriptions/", application)) ||
+        absl::EndsWith(record, absl::StrCat("/habilitations/", application)) ||
+        absl::StrContains(record, absl::StrCat("/delegations/", application, "~"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string ActionOfRequest(const google::protobuf::Message& request) {
@@ -400,6 +420,68 @@ absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
         return failed;
       })
       .status();
+}
+
+absl::StatusOr<std::pair<AuditTrail::ChangeFilter, store::Revision>> AuditTrail::ParseWatch(
+    const v1::WatchChangesRequest& request) const {
+  ChangeFilter filter;
+  switch (request.filter_case()) {
+    case v1::WatchChangesRequest::kStructure: {
+      std::optional<std::string> siret = ParseStructureName(request.structure());
+      if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+      filter.siret = *siret;
+      break;
+    }
+    case v1::WatchChangesRequest::kApplication: {
+      std::optional<std::string> application = ParseApplicationName(request.application());
+      if (!application) return InvalidField("application", "NAME_FORMAT", "must be applications/{application}");
+      filter.application = *application;
+      break;
+    }
+    case v1::WatchChangesRequest::FILTER_NOT_SET:
+      return InvalidField("structure", "REQUIRED", "watch a structure or an application");
+  }
+  if (request.consistency_token().empty()) return std::make_pair(filter, store_.LatestRevision());
+  ASSIGN_OR_RETURN(store::Revision after, ConsistencyTokenRevision(store_, request.consistency_token()));
+  return std::make_pair(filter, after);
+}
+
+absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filter, store::Revision after, int limit,
+                                                        v1::WatchChangesResponse& response) const {
+  const std::string prefix =
+      filter.siret.empty() ? store::AuditLogPrefix() : store::AuditByStructurePrefix(filter.siret);
+  std::string begin = prefix;
+  store::AppendUint64(&begin, after + 1);
+  store::Revision reached = after;
+  store::Revision last_sent = 0;
+  absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) -> absl::Status {
+    store::Revision last = 0;
+    bool full = false;
+    absl::Status failed = absl::OkStatus();
+    RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
+      std::optional<uint64_t> revision = store::LogRevision(key, prefix);
+      if (!revision || *revision == last) return true;
+      last = *revision;
+      absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
+      if (!entry.ok()) {
+        failed = entry.status();
+        return false;
+      }
+      if (!filter.application.empty() && !ConcernsApplication(*entry, filter.application)) return true;
+      *response.add_audit_entries() = *std::move(entry);
+      reached = last_sent = *revision;
+      full = response.audit_entries_size() >= limit;
+      return !full;
+    }));
+    RETURN_IF_ERROR(failed);
+    if (!full) reached = 0;  // everything up to the snapshot: set below from its revision
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read.status();
+  // The snapshot may hold commits past the revision Read reports: never resume before an entry already sent.
+  if (reached == 0) reached = std::max({after, *read, last_sent});
+  response.set_consistency_token(EncodeConsistencyToken(reached));
+  return reached;
 }
 
 }  // namespace habilis::domain

@@ -46,6 +46,21 @@ class AuditTrail {
   [[nodiscard]] absl::Status List(const v1::ListAuditEntriesRequest& request,
                                   v1::ListAuditEntriesResponse& response) const;
 
+  // WATCH. The filter of a stream: a structure (SIRET) or an application id, exactly one.
+  struct ChangeFilter {
+    std::string siret;
+    std::string application;
+  };
+  // Validates a WatchChangesRequest: its filter, and the revision it starts after (its token, or the
+  // latest revision when it has none).
+  [[nodiscard]] absl::StatusOr<std::pair<ChangeFilter, store::Revision>> ParseWatch(
+      const v1::WatchChangesRequest& request) const;
+  // Reads up to `limit` entries matching `filter` committed after revision `after`, in commit order, into
+  // `response`, whose consistency_token says how far the read went: the last entry's revision if it stopped
+  // at `limit`, otherwise the revision of the state read (every match up to there is in `response`).
+  [[nodiscard]] absl::StatusOr<store::Revision> ReadChanges(const ChangeFilter& filter, store::Revision after,
+                                                            int limit, v1::WatchChangesResponse& response) const;
+
  private:
   store::Store& store_;
 };
