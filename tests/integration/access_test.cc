@@ -8,6 +8,7 @@
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/audit.grpc.pb.h"
 #include "habilis/v1/entitlements.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
@@ -42,6 +43,7 @@ class AccessTest : public ::testing::Test {
     entitlements_ = v1::EntitlementService::NewStub(channel);
     access_ = v1::AccessService::NewStub(channel);
     sessions_ = v1::SessionService::NewStub(channel);
+    audit_ = v1::AuditService::NewStub(channel);
     Seed();
   }
 
@@ -103,6 +105,7 @@ class AccessTest : public ::testing::Test {
     v1::CreateAccountResponse created;
     Ok(accounts_->CreateAccount(As(operator_key_).get(), account, &created));
     account_ = created.account().name();
+    seeded_token_ = created.consistency_token();
   }
 
   // Activates the account, sets its password from the e-mailed link, logs in and consents: it can use
@@ -148,6 +151,7 @@ class AccessTest : public ::testing::Test {
   std::string operator_key_;
   std::map<std::string, std::string> app_keys_;
   std::string account_;
+  std::string seeded_token_;  // the state right after Seed()
   std::unique_ptr<testing::SmtpSink> sink_;
   std::unique_ptr<testing::HabilisdProcess> process_;
   std::unique_ptr<v1::SessionService::Stub> sessions_;
@@ -157,7 +161,23 @@ class AccessTest : public ::testing::Test {
   std::unique_ptr<v1::AccountService::Stub> accounts_;
   std::unique_ptr<v1::EntitlementService::Stub> entitlements_;
   std::unique_ptr<v1::AccessService::Stub> access_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
 };
+
+// Reads a WatchChanges stream until an entry with `action` arrives; returns the responses read.
+std::vector<v1::WatchChangesResponse> ReadUntil(grpc::ClientReader<v1::WatchChangesResponse>& stream,
+                                                const std::string& action) {
+  std::vector<v1::WatchChangesResponse> read;
+  v1::WatchChangesResponse response;
+  while (stream.Read(&response)) {
+    read.push_back(response);
+    for (const auto& entry : response.audit_entries()) {
+      if (entry.action() == action) return read;
+    }
+  }
+  ADD_FAILURE() << "the stream ended before " << action;
+  return read;
+}
 
 TEST_F(AccessTest, ARevocationCheckedWithItsTokenIsDenied) {
   v1::GrantHabilitationRequest grant;
@@ -222,6 +242,79 @@ TEST_F(AccessTest, BatchCheckAnswersInOrder) {
   ASSERT_EQ(response.results_size(), 2);
   EXPECT_EQ(response.results(0).reason(), v1::ACCOUNT_INACTIVE);
   EXPECT_EQ(response.results(1).reason(), v1::ACCOUNT_UNKNOWN);
+}
+
+TEST_F(AccessTest, WATCH_anApplicationFollowsItsChangesAndResumesFromItsLastToken) {
+  // From the seeded state, so that the grant below cannot slip in before the stream starts.
+  v1::WatchChangesRequest watch;
+  watch.set_application("applications/portail");
+  watch.set_consistency_token(seeded_token_);
+  auto context = As(app_keys_["portail"]);
+  std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>> stream = audit_->WatchChanges(context.get(), watch);
+
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  std::vector<v1::WatchChangesResponse> seen = ReadUntil(*stream, "habilis.v1.GrantHabilitation");
+  ASSERT_FALSE(seen.empty());
+  const v1::AuditEntry& entry = seen.back().audit_entries(seen.back().audit_entries_size() - 1);
+  EXPECT_EQ(entry.consistency_token(), granted.consistency_token()) << "the entry of the grant's own commit";
+  bool habilitation = false;
+  for (const auto& change : entry.changes()) habilitation |= change.record_type() == "habilis.v1.Habilitation";
+  EXPECT_TRUE(habilitation);
+  const std::string resume_from = seen.back().consistency_token();
+  context->TryCancel();
+  stream->Finish();
+
+  // While nobody watches: a revocation, and a change of another application's catalog.
+  v1::RevokeHabilitationRequest revoke;
+  revoke.set_structure(kStructure);
+  revoke.set_account(account_);
+  revoke.set_application("applications/portail");
+  v1::RevokeHabilitationResponse revoked;
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  v1::CreateProfileRequest other;
+  other.set_parent("applications/autre");
+  other.set_profile_id("lecteur");
+  other.mutable_profile()->set_display_name("Lecteur");
+  other.mutable_profile()->add_permissions("lire");
+  v1::CreateProfileResponse created;
+  Ok(applications_->CreateProfile(As(operator_key_).get(), other, &created));
+
+  watch.set_consistency_token(resume_from);
+  auto again = As(app_keys_["portail"]);
+  std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>> resumed = audit_->WatchChanges(again.get(), watch);
+  v1::WatchChangesResponse next;
+  ASSERT_TRUE(resumed->Read(&next));
+  ASSERT_GE(next.audit_entries_size(), 1);
+  EXPECT_EQ(next.audit_entries(0).action(), "habilis.v1.RevokeHabilitation") << "nothing missed, nothing repeated";
+  for (const auto& e : next.audit_entries()) {
+    EXPECT_NE(e.action(), "habilis.v1.CreateProfile") << "another application's change is filtered out";
+  }
+  again->TryCancel();
+  resumed->Finish();
+}
+
+TEST_F(AccessTest, WATCH_anApplicationWatchesOnlyItsOwnApplication) {
+  v1::WatchChangesRequest watch;
+  watch.set_application("applications/portail");
+  auto context = As(app_keys_["autre"]);
+  std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>> stream = audit_->WatchChanges(context.get(), watch);
+  v1::WatchChangesResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  watch.set_consistency_token("__________8");
+  auto mine = As(app_keys_["portail"]);
+  std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>> future = audit_->WatchChanges(mine.get(), watch);
+  EXPECT_FALSE(future->Read(&response));
+  status = future->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client::DetailsOf(status).reason, "CONSISTENCY_TOKEN_UNKNOWN");
 }
 
 }  // namespace
