@@ -308,6 +308,28 @@ absl::StatusOr<v1::AuditEntry> LoadEntry(store::Reader& reader, store::Revision 
   return *std::move(found);
 }
 
+// Visits, in commit order, the entries named by the log keys under `prefix` from revision `first` on (each
+// commit once), until `visit` returns false.
+absl::Status ForEachEntry(store::Reader& reader, absl::string_view prefix, store::Revision first,
+                          absl::FunctionRef<bool(store::Revision, v1::AuditEntry&)> visit) {
+  std::string begin(prefix);
+  store::AppendUint64(&begin, first);
+  store::Revision last = 0;
+  absl::Status failed = absl::OkStatus();
+  RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
+    std::optional<uint64_t> revision = store::LogRevision(key, prefix);
+    if (!revision || *revision == last) return true;
+    last = *revision;
+    absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
+    if (!entry.ok()) {
+      failed = entry.status();
+      return false;
+    }
+    return visit(*revision, *entry);
+  }));
+  return failed;
+}
+
 // Whether an entry concerns `application`: one of its records is named under the application (profiles),
 // names it as the last segment of a subscription or habilitation, or as the head of a delegation
 // ("{application}~{profile}"); or it changes an account, whose state bears on every application.
@@ -390,34 +412,21 @@ absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
   if (!after.empty() && !absl::SimpleAtoi(after, &begin_revision)) {
     return InvalidField("page_token", "PAGE_TOKEN_INVALID", "is not a token this server returned");
   }
-  std::string begin = prefix;
-  if (begin_revision > 0) store::AppendUint64(&begin, begin_revision + 1);
-
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
-        store::Revision last = 0, last_returned = 0;
-        absl::Status failed = absl::OkStatus();
-        RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
-          std::optional<uint64_t> revision = store::LogRevision(key, prefix);
-          if (!revision || *revision == last) return true;
-          last = *revision;
-          absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
-          if (!entry.ok()) {
-            failed = entry.status();
-            return false;
-          }
-          const absl::Time time = FromTimestamp(entry->time());
+        store::Revision last_returned = 0;
+        return ForEachEntry(reader, prefix, begin_revision + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+          const absl::Time time = FromTimestamp(entry.time());
           if (start && time < *start) return true;
           if (end && time >= *end) return false;  // commits are in time order
           if (response.audit_entries_size() == page_size) {
             response.set_next_page_token(EncodePageToken(absl::StrCat(last_returned)));
             return false;
           }
-          *response.add_audit_entries() = *std::move(entry);
-          last_returned = *revision;
+          *response.add_audit_entries() = std::move(entry);
+          last_returned = revision;
           return true;
-        }));
-        return failed;
+        });
       })
       .status();
 }
@@ -450,30 +459,17 @@ absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filt
                                                         v1::WatchChangesResponse& response) const {
   const std::string prefix =
       filter.siret.empty() ? store::AuditLogPrefix() : store::AuditByStructurePrefix(filter.siret);
-  std::string begin = prefix;
-  store::AppendUint64(&begin, after + 1);
   store::Revision reached = after;
   store::Revision last_sent = 0;
   absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) -> absl::Status {
-    store::Revision last = 0;
     bool full = false;
-    absl::Status failed = absl::OkStatus();
-    RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
-      std::optional<uint64_t> revision = store::LogRevision(key, prefix);
-      if (!revision || *revision == last) return true;
-      last = *revision;
-      absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
-      if (!entry.ok()) {
-        failed = entry.status();
-        return false;
-      }
-      if (!filter.application.empty() && !ConcernsApplication(*entry, filter.application)) return true;
-      *response.add_audit_entries() = *std::move(entry);
-      reached = last_sent = *revision;
+    RETURN_IF_ERROR(ForEachEntry(reader, prefix, after + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+      if (!filter.application.empty() && !ConcernsApplication(entry, filter.application)) return true;
+      *response.add_audit_entries() = std::move(entry);
+      reached = last_sent = revision;
       full = response.audit_entries_size() >= limit;
       return !full;
     }));
-    RETURN_IF_ERROR(failed);
     if (!full) reached = 0;  // everything up to the snapshot: set below from its revision
     return absl::OkStatus();
   });
