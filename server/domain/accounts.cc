@@ -50,6 +50,13 @@ struct AccountInStructure {
   std::string siret;
 };
 
+// Takes the structure's guard (store/keyspace.h) and checks that the account is one of its members: how every
+// change to one member's place in a structure begins.
+absl::Status GuardMembership(store::Transaction& txn, const AccountInStructure& target) {
+  RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+  return MemberOf(txn, target.siret, target.account_id).status();
+}
+
 // Parses the account name and structure name of a request about one account in one structure.
 absl::StatusOr<AccountInStructure> ParseAccountInStructure(absl::string_view name, absl::string_view structure) {
   FieldViolations violations;
@@ -248,8 +255,7 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
-                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       RETURN_IF_ERROR(GuardMembership(txn, target));
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
                        v1::Account& account = *record.mutable_account();
                        if (account.state() == v1::Account::ACTIVE && !record.password_hash().empty()) {
@@ -280,8 +286,7 @@ absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& cal
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
-                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       RETURN_IF_ERROR(GuardMembership(txn, target));
                        ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
                        if (record.account().state() == v1::Account::DEACTIVATED) {
@@ -402,8 +407,7 @@ absl::StatusOr<store::Revision> Accounts::RequestDeletion(const authz::Principal
   const std::string request_id = RandomHex(8);
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
-                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       RETURN_IF_ERROR(GuardMembership(txn, target));
                        ASSIGN_OR_RETURN(bool holds, HoldsHabilitations(txn, target.siret, target.account_id));
                        if (holds) {
                          return Error(

@@ -103,16 +103,9 @@ std::string Render(const Message& message, const FieldDescriptor& field) {
     for (int i = 0; i < reflection.FieldSize(message, &field); ++i) values.push_back(one(i));
     return values.empty() ? "" : absl::StrCat("[", absl::StrJoin(values, ", "), "]");
   }
-  if (field.has_presence() ? !reflection.HasField(message, &field) : false) return "";
-  std::string value = one(-1);
-  // Proto3 scalars without presence: their default is "unset".
-  if (!field.has_presence()) {
-    std::unique_ptr<Message> empty(message.New());
-    std::string default_value;
-    google::protobuf::TextFormat::PrintFieldValueToString(*empty, &field, -1, &default_value);
-    if (value == default_value) return "";
-  }
-  return value;
+  // For a proto3 scalar without presence, HasField is false at its default value: "unset" too.
+  if (!reflection.HasField(message, &field)) return "";
+  return one(-1);
 }
 
 // Appends a FieldChange for every leaf field whose value differs between `before` and `after`.
