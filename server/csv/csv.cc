@@ -1,0 +1,190 @@
+#include "server/csv/csv.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/domain/text.h"
+
+namespace habilis::csv {
+
+void Reader::Feed(absl::string_view bytes, Visitor visit) {
+  if (!start_checked_) {
+    // Hold the first bytes back until we know whether they are a byte order mark.
+    while (!bytes.empty() && start_.size() < kByteOrderMark.size()) {
+      start_.push_back(bytes.front());
+      bytes.remove_prefix(1);
+      if (!absl::StartsWith(kByteOrderMark, start_)) break;
+    }
+    if (start_ == kByteOrderMark) {
+      start_checked_ = true;
+    } else if (!absl::StartsWith(kByteOrderMark, start_)) {
+      start_checked_ = true;
+      for (char c : start_) Consume(c, visit);
+    } else {
+      return;  // a prefix of the mark so far: wait for more
+    }
+    start_.clear();
+  }
+  for (char c : bytes) Consume(c, visit);
+}
+
+void Reader::Finish(Visitor visit) {
+  if (!start_checked_) {
+    start_checked_ = true;
+    for (char c : start_) Consume(c, visit);
+  }
+  if (state_ == State::kQuoted) {
+    Fail("UNTERMINATED_QUOTE", "a quoted field is never closed: a quote is missing");
+  }
+  if (record_started_) {
+    EndField();
+    EndRecord(visit);
+  }
+}
+
+void Reader::Fail(absl::string_view reason, absl::string_view message) {
+  if (error_) return;
+  error_ = SyntaxError{static_cast<int>(ends_.size()) + 1, std::string(reason), std::string(message)};
+}
+
+void Reader::Append(char c) {
+  if (dropping_) return;
+  if (buffer_.size() - field_begin_ >= limits_.max_field_bytes) {
+    Fail("FIELD_TOO_LONG", absl::StrCat("a field is longer than ", limits_.max_field_bytes, " bytes"));
+    dropping_ = true;
+    return;
+  }
+  buffer_.push_back(c);
+}
+
+void Reader::EndField() {
+  if (dropping_) return;
+  if (ends_.size() >= limits_.max_fields) {
+    Fail("TOO_MANY_FIELDS", absl::StrCat("a row has more than ", limits_.max_fields, " fields"));
+    dropping_ = true;
+    return;
+  }
+  if (domain::Utf8Length(absl::string_view(buffer_).substr(field_begin_)) < 0) {
+    Fail("INVALID_UTF8", "the field is not valid UTF-8: save the file as UTF-8");
+  }
+  ends_.push_back(buffer_.size());
+  field_begin_ = buffer_.size();
+}
+
+void Reader::EndRecord(Visitor visit) {
+  const bool blank = ends_.size() == 1 && ends_[0] == 0 && !record_quoted_ && !error_;
+  if (!blank) {
+    Record record;
+    record.line = record_line_;
+    record.fields.reserve(ends_.size());
+    size_t begin = 0;
+    for (size_t end : ends_) {
+      record.fields.push_back(absl::string_view(buffer_).substr(begin, end - begin));
+      begin = end;
+    }
+    record.error = std::move(error_);
+    visit(record);
+  }
+  buffer_.clear();
+  ends_.clear();
+  field_begin_ = 0;
+  error_.reset();
+  dropping_ = false;
+  record_started_ = false;
+  record_quoted_ = false;
+  state_ = State::kFieldStart;
+}
+
+void Reader::Consume(char c, Visitor visit) {
+  // A CR that ended a record is followed by the LF of its CRLF: that LF ends nothing more.
+  const bool lf_after_cr = c == '\n' && previous_was_cr_;
+  previous_was_cr_ = c == '\r';
+  const int64_t line = line_;
+  if (c == '\r' || (c == '\n' && !lf_after_cr)) ++line_;
+
+  if (!record_started_) {
+    if (lf_after_cr) return;
+    record_started_ = true;
+    record_line_ = line;
+  }
+  const bool line_break = c == '\r' || c == '\n';
+  switch (state_) {
+    case State::kFieldStart:
+      if (c == '"') {
+        state_ = State::kQuoted;
+        record_quoted_ = true;
+        return;
+      }
+      state_ = State::kUnquoted;
+      [[fallthrough]];
+    case State::kUnquoted:
+      if (c == ',') {
+        EndField();
+        state_ = State::kFieldStart;
+      } else if (line_break) {
+        EndField();
+        EndRecord(visit);
+      } else {
+        if (c == '"') {
+          Fail("QUOTE_IN_UNQUOTED_FIELD", "a quote inside a field that does not begin with one: quote the whole "
+                                          "field and double the quote (\"a \"\"b\"\" c\")");
+        }
+        Append(c);
+      }
+      return;
+    case State::kQuoted:
+      if (c == '"') {
+        state_ = State::kQuoteInQuoted;
+      } else {
+        Append(c);
+      }
+      return;
+    case State::kQuoteInQuoted:
+      if (c == '"') {  // a doubled quote
+        Append(c);
+        state_ = State::kQuoted;
+      } else if (c == ',') {
+        EndField();
+        state_ = State::kFieldStart;
+      } else if (line_break) {
+        EndField();
+        EndRecord(visit);
+      } else {
+        Fail("TEXT_AFTER_CLOSING_QUOTE", "text follows the closing quote of a field: double the quote if it is "
+                                         "part of the field");
+        Append(c);
+        state_ = State::kUnquoted;
+      }
+      return;
+  }
+}
+
+void Writer::Field(absl::string_view value) {
+  if (!first_) out_.push_back(',');
+  first_ = false;
+  const bool guard = guard_formulas_ && !value.empty() &&
+                     (value.front() == '=' || value.front() == '+' || value.front() == '-' || value.front() == '@' ||
+                      value.front() == '\t' || value.front() == '\r');
+  const bool quote = value.find_first_of(",\"\r\n") != absl::string_view::npos;
+  if (quote) out_.push_back('"');
+  if (guard) out_.push_back('\'');
+  for (char c : value) {
+    if (c == '"') out_.push_back('"');
+    out_.push_back(c);
+  }
+  if (quote) out_.push_back('"');
+}
+
+void Writer::EndRecord() {
+  out_.append("\r\n");
+  first_ = true;
+}
+
+absl::string_view UnguardFormula(absl::string_view cell) {
+  if (cell.size() >= 2 && cell[0] == '\'' &&
+      (cell[1] == '=' || cell[1] == '+' || cell[1] == '-' || cell[1] == '@' || cell[1] == '\t' || cell[1] == '\r')) {
+    cell.remove_prefix(1);
+  }
+  return cell;
+}
+
+}  // namespace habilis::csv
