@@ -59,6 +59,8 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kAccessCheck, .any_application = true},
     {.action = Action::kAuditRead, .administrator = true},
     {.action = Action::kChangesWatch, .own_application = true, .administrator = true},
+    // The whole structure's people, personal data and profiles: its administrators'.
+    {.action = Action::kAccountsFile, .administrator = true},
 };
 
 const ActionPolicy* FindPolicy(Action action) {
@@ -209,6 +211,8 @@ absl::string_view ActionName(Action action) {
       return "auditEntries.list";
     case Action::kChangesWatch:
       return "changes.watch";
+    case Action::kAccountsFile:
+      return "accounts.file";
   }
   return "unknown";
 }

@@ -49,6 +49,7 @@ enum class Action {
   kDelegationRead,
   kAccessCheck,  // the client-application API: CHECK, LIST
   kAuditRead,    // AUDIT: the trail of a structure (target.structure), or all of it (operators)
+  kAccountsFile,  // CSV-EXPORT, CSV-IMPORT of a structure's members (target.structure)
   kChangesWatch,  // WATCH: a structure's changes (target.structure) or an application's (target.application)
 };
 

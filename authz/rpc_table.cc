@@ -47,6 +47,8 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.AccessService/LookupAccounts", Action::kAccessCheck},
     {"habilis.v1.AuditService/ListAuditEntries", Action::kAuditRead},
     {"habilis.v1.AuditService/WatchChanges", Action::kChangesWatch},
+    {"habilis.v1.AccountFileService/ExportAccounts", Action::kAccountsFile},
+    {"habilis.v1.AccountFileService/ImportAccounts", Action::kAccountsFile},
 
     {"habilis.v1.ApiKeyService/CreateApiKey", Action::kApiKeyManage},
     {"habilis.v1.ApiKeyService/ListApiKeys", Action::kApiKeyManage},

@@ -40,6 +40,9 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 
 }  // namespace
 
+// CSV exports and imports running at once (each holds a thread, and an import holds its file in memory).
+constexpr int kMaxBulkCalls = 2;
+
 struct Server::Parts {
   Parts(const Config& config, store::Store& store, const domain::Clock& clock,
         std::unique_ptr<domain::AccessIndex> index, std::unique_ptr<ChangeNotifier> notifier)
@@ -72,6 +75,8 @@ struct Server::Parts {
         entitlement_service(context, entitlements, accounts),
         access_service(context, access),
         audit_service(context, audit_trail, *change_notifier),
+        bulk_workers(kMaxBulkCalls),
+        account_file_service(context, store, clock, policy, bulk_workers),
         health_service(gate) {}
 
   static domain::IdentityPolicy PolicyOf(const Config& config) {
@@ -110,6 +115,9 @@ struct Server::Parts {
   EntitlementService entitlement_service;
   AccessService access_service;
   AuditService audit_service;
+  // Destroyed after the server below has ended their calls, before the store.
+  BulkWorkers bulk_workers;
+  AccountFileService account_file_service;
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -139,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->entitlement_service);
   builder.RegisterService(&parts->access_service);
   builder.RegisterService(&parts->audit_service);
+  builder.RegisterService(&parts->account_file_service);
   builder.RegisterService(&parts->health_service);
   builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
   parts->server = builder.BuildAndStart();

@@ -3,6 +3,7 @@
 #define HABILIS_SERVER_API_SERVICES_H_
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
@@ -14,9 +15,11 @@
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "server/api/arena_allocator.h"
+#include "server/api/bulk_calls.h"
 #include "server/api/unary.h"
 #include "server/api/watch.h"
 #include "server/domain/access.h"
+#include "server/domain/account_files.h"
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/applications.h"
@@ -230,6 +233,26 @@ class AuditService final : public v1::AuditService::CallbackService {
   const CallContext& context_;
   const domain::AuditTrail& trail_;
   ChangeNotifier& notifier_;
+};
+
+// CSV-EXPORT and CSV-IMPORT: long streams, each on a thread of its own (bulk_calls.h).
+class AccountFileService final : public v1::AccountFileService::CallbackService {
+ public:
+  AccountFileService(const CallContext& context, store::Store& store, const domain::Clock& clock,
+                     const domain::IdentityPolicy& policy, BulkWorkers& workers)
+      : context_(context), store_(store), clock_(clock), policy_(policy), workers_(workers) {}
+
+  grpc::ServerWriteReactor<v1::ExportAccountsResponse>* ExportAccounts(
+      grpc::CallbackServerContext* ctx, const v1::ExportAccountsRequest* request) override;
+  grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* ImportAccounts(
+      grpc::CallbackServerContext* ctx) override;
+
+ private:
+  const CallContext& context_;
+  store::Store& store_;
+  const domain::Clock& clock_;
+  const domain::IdentityPolicy& policy_;
+  BulkWorkers& workers_;
 };
 
 #undef HABILIS_UNARY

@@ -28,10 +28,12 @@ class FieldViolations {
   // INVALID_ARGUMENT with a BadRequest of every violation and the first one's reason; OK when empty.
   absl::Status ToStatus() const;
 
- private:
   struct Violation {
     std::string field, reason, description;
   };
+  const std::vector<Violation>& list() const { return violations_; }
+
+ private:
   std::vector<Violation> violations_;
 };
 

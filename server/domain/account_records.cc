@@ -8,6 +8,7 @@
 #include "habilis/v1/structures.pb.h"
 #include "server/common/status_macros.h"
 #include "server/domain/entitlements.h"
+#include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
@@ -163,6 +164,24 @@ absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Ac
   params.emplace("login", account.login_email());
   const std::string& to = account.notification_email().empty() ? account.login_email() : account.notification_email();
   return mail::Enqueue(txn, now, to, kind, account.language(), params);
+}
+
+absl::Status ActivateAccount(store::Transaction& txn, internal::AccountRecord& record, absl::Time now,
+                             const IdentityPolicy& policy, absl::string_view siret) {
+  v1::Account& account = *record.mutable_account();
+  account.set_state(v1::Account::ACTIVE);
+  RETURN_IF_ERROR(SaveAccount(txn, record, now));
+  if (!record.password_hash().empty()) return absl::OkStatus();
+  std::optional<std::string> id = ParseAccountName(account.name());
+  if (!id) return absl::InternalError("an account without a name");
+  internal::LinkTokenRecord link;
+  link.set_kind(internal::LinkTokenRecord::ACTIVATION);
+  link.set_subject(*id);
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.activation_ttl, link));
+  return NotifyAccount(txn, now, account, mail::MailKind::kActivation,
+                       {{"link", LinkUrl(policy.link_base_url, "activate", token)},
+                        {"structure", StructureDisplayName(txn, siret)},
+                        {"expires", FormatDeadline(now + policy.activation_ttl)}});
 }
 
 void SetPassword(internal::AccountRecord& record, std::string password_hash, absl::Time now,

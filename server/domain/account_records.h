@@ -51,6 +51,11 @@ const std::set<std::string, std::less<>>& PersonalFields();
 void SetPassword(internal::AccountRecord& record, std::string password_hash, absl::Time now,
                  const PasswordPolicy& policy);
 
+// NEW-ACTIVATE: makes the account ACTIVE and saves it; while it has no password, e-mails it a single-use
+// activation link naming `siret`'s structure.
+[[nodiscard]] absl::Status ActivateAccount(store::Transaction& txn, internal::AccountRecord& record, absl::Time now,
+                                           const IdentityPolicy& policy, absl::string_view siret);
+
 // Ends every session of the account.
 [[nodiscard]] absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_id);
 // Removes the account, its login, memberships and sessions (DEL-REQUEST). Irreversible.

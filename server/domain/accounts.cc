@@ -10,7 +10,6 @@
 #include "server/domain/account_records.h"
 #include "server/domain/entitlements.h"
 #include "server/domain/existence.h"
-#include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
@@ -262,19 +261,7 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
                          return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_ACTIVE",
                                       "the account is active and has a password; it can log in");
                        }
-                       absl::Time now = clock_.Now();
-                       account.set_state(v1::Account::ACTIVE);
-                       RETURN_IF_ERROR(SaveAccount(txn, record, now));
-                       if (record.password_hash().empty()) {
-                         internal::LinkTokenRecord link;
-                         link.set_kind(internal::LinkTokenRecord::ACTIVATION);
-                         link.set_subject(target.account_id);
-                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.activation_ttl, link));
-                         RETURN_IF_ERROR(NotifyAccount(txn, now, account, mail::MailKind::kActivation,
-                                                       {{"link", LinkUrl(policy_.link_base_url, "activate", token)},
-                                                        {"structure", StructureDisplayName(txn, target.siret)},
-                                                        {"expires", FormatDeadline(now + policy_.activation_ttl)}}));
-                       }
+                       RETURN_IF_ERROR(ActivateAccount(txn, record, clock_.Now(), policy_, target.siret));
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
                        return absl::OkStatus();
                      });

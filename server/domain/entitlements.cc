@@ -80,22 +80,6 @@ absl::Status ResponsableMayGive(store::Reader& reader, const authz::Principal& c
                "a responsable gives only the profiles he holds himself or was delegated");
 }
 
-absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
-                             const ProfileNameParts& profile, const v1::Habilitation& habilitation) {
-  RETURN_IF_ERROR(StoreRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), habilitation));
-  RETURN_IF_ERROR(txn.Put(store::AccountHabilitationKey(account_id, profile.application_id, siret), ""));
-  return txn.Put(store::ProfileHolderKey(profile.application_id, profile.profile_id, account_id, siret), "");
-}
-
-absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
-                                const v1::Habilitation& habilitation) {
-  std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
-  if (!profile) return absl::DataLossError("a habilitation names no profile");
-  RETURN_IF_ERROR(txn.Delete(store::HabilitationKey(siret, account_id, profile->application_id)));
-  RETURN_IF_ERROR(txn.Delete(store::AccountHabilitationKey(account_id, profile->application_id, siret)));
-  return txn.Delete(store::ProfileHolderKey(profile->application_id, profile->profile_id, account_id, siret));
-}
-
 absl::Status Notify(store::Transaction& txn, absl::Time now, absl::string_view account_id, absl::string_view siret,
                     mail::MailKind kind, absl::string_view application_id, const std::string& profiles) {
   ASSIGN_OR_RETURN(internal::AccountRecord account, LoadAccount(txn, account_id));
@@ -129,6 +113,22 @@ std::vector<ProfileNameParts> ProfilesOfOneApplication(FieldViolations& violatio
 }
 
 }  // namespace
+
+absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
+                             const ProfileNameParts& profile, const v1::Habilitation& habilitation) {
+  RETURN_IF_ERROR(StoreRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), habilitation));
+  RETURN_IF_ERROR(txn.Put(store::AccountHabilitationKey(account_id, profile.application_id, siret), ""));
+  return txn.Put(store::ProfileHolderKey(profile.application_id, profile.profile_id, account_id, siret), "");
+}
+
+absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
+                                const v1::Habilitation& habilitation) {
+  std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
+  if (!profile) return absl::DataLossError("a habilitation names no profile");
+  RETURN_IF_ERROR(txn.Delete(store::HabilitationKey(siret, account_id, profile->application_id)));
+  RETURN_IF_ERROR(txn.Delete(store::AccountHabilitationKey(account_id, profile->application_id, siret)));
+  return txn.Delete(store::ProfileHolderKey(profile->application_id, profile->profile_id, account_id, siret));
+}
 
 absl::StatusOr<store::Revision> Entitlements::CreateSubscription(const authz::Principal& caller,
                                                                  const v1::CreateSubscriptionRequest& request,

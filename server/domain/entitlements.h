@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "authz/principal.h"
 #include "habilis/v1/entitlements.pb.h"
+#include "server/domain/resource_names.h"
 #include "server/domain/support.h"
 #include "store/store.h"
 
@@ -53,6 +54,15 @@ class Entitlements {
   store::Store& store_;
   const Clock& clock_;
 };
+
+// Writes a habilitation of `account_id` in `siret` with its indexes (the member's previous one of that
+// application must have been deleted).
+[[nodiscard]] absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret,
+                                           absl::string_view account_id, const ProfileNameParts& profile,
+                                           const v1::Habilitation& habilitation);
+// Deletes a habilitation and its indexes.
+[[nodiscard]] absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret,
+                                              absl::string_view account_id, const v1::Habilitation& habilitation);
 
 // Removes every habilitation and delegation of `account_id` in `siret`: its membership there ends.
 [[nodiscard]] absl::Status RemoveGrants(store::Transaction& txn, absl::string_view siret, absl::string_view account_id);

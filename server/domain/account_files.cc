@@ -1,0 +1,870 @@
+#include "server/domain/account_files.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "habilis/v1/applications.pb.h"
+#include "habilis/v1/entitlements.pb.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "habilis/v1/structures.pb.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/account_records.h"
+#include "server/domain/entitlements.h"
+#include "server/domain/existence.h"
+#include "server/domain/memberships.h"
+#include "server/domain/mutation.h"
+#include "server/domain/resource_names.h"
+#include "server/domain/text.h"
+#include "store/encoding.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+// What a column of seed 003 is to habilis.
+enum class Use {
+  kAccountField,  // a field of the account: exported, and imported into it
+  kLogin,         // user_username: the login, which names the account
+  kAccountId,     // profil_id
+  kEnabled,       // profil_enabled: exported as "the account is ACTIVE"; true on import activates it
+  kService,       // organism_department_id: the member's service
+  kOutputOnly,    // exported for information, ignored on import
+  kStructure,     // organism_id, organism_siren, organism_nic: exported; on import, must name the structure
+  kNotKept,       // attributes habilis does not keep: exported empty or false; on import, must be so
+};
+
+struct ColumnSpec {
+  absl::string_view name;
+  Use use;
+  absl::string_view account_field = "";  // for kAccountField
+};
+
+constexpr absl::string_view kRolePrefix = "agent_profil_role_";
+
+// The columns of seed 003 in order; the role columns go before the organism_* ones.
+constexpr ColumnSpec kLeadingColumns[] = {
+    {"user_civility", Use::kAccountField, "civility"},
+    {"user_firstname", Use::kAccountField, "given_name"},
+    {"user_lastname", Use::kAccountField, "family_name"},
+    {"user_username", Use::kLogin},
+    {"user_connectionAttempts", Use::kOutputOnly},
+    {"user_expirationDatePassword", Use::kOutputOnly},
+    {"user_modifDatePassword", Use::kOutputOnly},
+    {"profil_id", Use::kAccountId},
+    {"profil_technicalIdentifier", Use::kAccountField, "technical_id"},
+    {"profil_canton", Use::kAccountField, "canton"},
+    {"profil_city", Use::kAccountField, "city"},
+    {"profil_country", Use::kAccountField, "country"},
+    {"profil_postalAddress", Use::kAccountField, "address"},
+    {"profil_postalCode", Use::kAccountField, "postal_code"},
+    {"profil_cellPhone", Use::kAccountField, "mobile_phone"},
+    {"profil_email", Use::kAccountField, "notification_email"},
+    {"profil_enabled", Use::kEnabled},
+    {"profil_fax", Use::kAccountField, "fax"},
+    {"profil_function", Use::kAccountField, "job_function"},
+    {"profil_grace", Use::kNotKept},
+    {"profil_phone", Use::kAccountField, "phone"},
+    {"agent_profil_elected", Use::kAccountField, "elected"},
+    {"agent_profil_executive", Use::kNotKept},
+    {"agent_profil_representative", Use::kNotKept},
+    {"agent_profil_substitute", Use::kNotKept},
+};
+constexpr ColumnSpec kTrailingColumns[] = {
+    {"organism_department_id", Use::kService},
+    {"organism_department_label", Use::kOutputOnly},
+    {"organism_id", Use::kStructure},
+    {"organism_label", Use::kOutputOnly},
+    {"organism_siren", Use::kStructure},
+    {"organism_nic", Use::kStructure},
+};
+
+const ColumnSpec* FindColumn(absl::string_view name) {
+  for (const ColumnSpec& c : kLeadingColumns) {
+    if (c.name == name) return &c;
+  }
+  for (const ColumnSpec& c : kTrailingColumns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const google::protobuf::FieldDescriptor* AccountField(absl::string_view name) {
+  return v1::Account::descriptor()->FindFieldByName(std::string(name));
+}
+
+std::string FormatDate(const google::protobuf::Timestamp& timestamp) {
+  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d", FromTimestamp(timestamp), absl::UTCTimeZone());
+}
+
+std::optional<bool> ParseBool(absl::string_view text) {
+  std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (lower.empty() || lower == "false" || lower == "0" || lower == "non" || lower == "no") return false;
+  if (lower == "true" || lower == "1" || lower == "oui" || lower == "yes") return true;
+  return std::nullopt;
+}
+
+// Reads the applications a structure subscribes to, sorted by id.
+absl::StatusOr<std::vector<std::string>> SubscribedApplications(store::Reader& reader, absl::string_view siret) {
+  std::vector<std::string> ids;
+  absl::Status status = absl::OkStatus();
+  RETURN_IF_ERROR(store::ScanPrefix(reader, store::SubscriptionPrefix(siret), [&](absl::string_view,
+                                                                                   absl::string_view value) {
+    v1::Subscription subscription;
+    std::optional<std::string> id;
+    if (subscription.ParseFromString(std::string(value))) id = ParseApplicationName(subscription.application());
+    if (!id) {
+      status = absl::DataLossError("a stored subscription does not parse");
+      return false;
+    }
+    ids.push_back(*id);
+    return true;
+  }));
+  RETURN_IF_ERROR(status);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// The display names of a structure's services, by service id.
+absl::StatusOr<std::map<std::string, std::string>> ServiceLabels(store::Reader& reader, absl::string_view siret) {
+  std::map<std::string, std::string> labels;
+  const std::string prefix = store::ServicePrefix(siret);
+  absl::Status status = absl::OkStatus();
+  RETURN_IF_ERROR(store::ScanPrefix(reader, prefix, [&](absl::string_view key, absl::string_view value) {
+    absl::string_view rest = key.substr(prefix.size());
+    std::optional<std::string> id = store::ConsumeString(&rest);
+    v1::Service service;
+    if (!id || !service.ParseFromString(std::string(value))) {
+      status = absl::DataLossError("a stored service does not parse");
+      return false;
+    }
+    labels[*id] = service.display_name();
+    return true;
+  }));
+  RETURN_IF_ERROR(status);
+  return labels;
+}
+
+// The profile id a member holds for each application in the structure.
+absl::StatusOr<std::map<std::string, std::string>> HeldProfiles(store::Reader& reader, absl::string_view siret,
+                                                                absl::string_view account_id) {
+  std::map<std::string, std::string> held;
+  absl::Status status = absl::OkStatus();
+  RETURN_IF_ERROR(store::ScanPrefix(reader, store::MemberHabilitationPrefix(siret, account_id),
+                                    [&](absl::string_view, absl::string_view value) {
+                                      v1::Habilitation habilitation;
+                                      std::optional<ProfileNameParts> profile;
+                                      if (habilitation.ParseFromString(std::string(value))) {
+                                        profile = ParseProfileName(habilitation.profile());
+                                      }
+                                      if (!profile) {
+                                        status = absl::DataLossError("a stored habilitation does not parse");
+                                        return false;
+                                      }
+                                      held[profile->application_id] = profile->profile_id;
+                                      return true;
+                                    }));
+  RETURN_IF_ERROR(status);
+  return held;
+}
+
+}  // namespace
+
+std::vector<std::string> ExportHeader(const std::vector<std::string>& application_ids) {
+  std::vector<std::string> header;
+  for (const ColumnSpec& c : kLeadingColumns) header.emplace_back(c.name);
+  for (const std::string& id : application_ids) header.push_back(absl::StrCat(kRolePrefix, id));
+  for (const ColumnSpec& c : kTrailingColumns) header.emplace_back(c.name);
+  return header;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Export
+
+absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOptions& options,
+                                            absl::FunctionRef<absl::Status(absl::string_view)> write) {
+  ExportResult result;
+  const std::string& siret = options.siret;
+  absl::StatusOr<store::Revision> revision = store.Read([&](store::Reader& reader) -> absl::Status {
+    v1::Structure structure;
+    RETURN_IF_ERROR(LoadRecord(reader, store::StructureKey(siret), structure, "STRUCTURE_NOT_FOUND",
+                               absl::StrCat("structure ", siret, " does not exist")));
+    ASSIGN_OR_RETURN(std::vector<std::string> applications, SubscribedApplications(reader, siret));
+    ASSIGN_OR_RETURN(auto service_labels, ServiceLabels(reader, siret));
+
+    std::string out;
+    if (options.byte_order_mark) absl::StrAppend(&out, csv::kByteOrderMark);
+    csv::Writer writer(out, options.guard_formulas);
+    for (const std::string& column : ExportHeader(applications)) writer.Field(column);
+    writer.EndRecord();
+
+    auto write_member = [&](absl::string_view account_id, const v1::Membership& membership) -> absl::Status {
+      ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader, account_id));
+      ASSIGN_OR_RETURN(auto held, HeldProfiles(reader, siret, account_id));
+      const v1::Account& a = record.account();
+      const auto* reflection = v1::Account::GetReflection();
+      for (const ColumnSpec& c : kLeadingColumns) {
+        switch (c.use) {
+          case Use::kAccountField: {
+            const auto* field = AccountField(c.account_field);
+            if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+              writer.Field(reflection->GetBool(a, field) ? "true" : "false");
+            } else {
+              writer.Field(reflection->GetString(a, field));
+            }
+            break;
+          }
+          case Use::kLogin:
+            writer.Field(a.login_email());
+            break;
+          case Use::kAccountId:
+            writer.Field(account_id);
+            break;
+          case Use::kEnabled:
+            writer.Field(a.state() == v1::Account::ACTIVE ? "true" : "false");
+            break;
+          case Use::kNotKept:
+            writer.Field(c.name == "profil_grace" ? "" : "false");
+            break;
+          default:
+            if (c.name == "user_connectionAttempts") writer.Field(absl::StrCat(a.failed_login_attempts()));
+            if (c.name == "user_expirationDatePassword") writer.Field(FormatDate(a.password_expire_time()));
+            if (c.name == "user_modifDatePassword") writer.Field(FormatDate(a.password_change_time()));
+            break;
+        }
+      }
+      for (const std::string& application : applications) {
+        auto it = held.find(application);
+        writer.Field(it == held.end() ? "" : it->second);
+      }
+      const std::string service_id = ServiceIdOf(membership);
+      writer.Field(service_id);
+      auto label = service_labels.find(service_id);
+      writer.Field(label == service_labels.end() ? "" : label->second);
+      writer.Field(siret);
+      writer.Field(structure.display_name());
+      writer.Field(siret.substr(0, 9));
+      writer.Field(siret.substr(9));
+      writer.EndRecord();
+      ++result.rows;
+      if (out.size() >= options.piece_bytes) {
+        RETURN_IF_ERROR(write(out));
+        out.clear();
+      }
+      return absl::OkStatus();
+    };
+
+    // Members in pages, so that no store iterator stays open while a piece is written out.
+    const std::string prefix = store::MembershipPrefix(siret);
+    const std::string end = store::PrefixEnd(prefix);
+    std::string begin = prefix;
+    constexpr size_t kPage = 256;
+    std::vector<std::pair<std::string, v1::Membership>> page;
+    while (true) {
+      page.clear();
+      std::string last_key;
+      absl::Status parsed = absl::OkStatus();
+      RETURN_IF_ERROR(reader.Scan(begin, end, [&](absl::string_view key, absl::string_view value) {
+        absl::string_view rest = key.substr(prefix.size());
+        std::optional<std::string> id = store::ConsumeString(&rest);
+        auto& [account_id, membership] = page.emplace_back();
+        if (!id || !membership.ParseFromString(std::string(value))) {
+          parsed = absl::DataLossError("a stored membership does not parse");
+          return false;
+        }
+        account_id = std::move(*id);
+        last_key = std::string(key);
+        return page.size() < kPage;
+      }));
+      RETURN_IF_ERROR(parsed);
+      for (const auto& [account_id, membership] : page) RETURN_IF_ERROR(write_member(account_id, membership));
+      if (page.size() < kPage) break;
+      begin = last_key;
+      begin.push_back('\0');
+    }
+    if (!out.empty()) RETURN_IF_ERROR(write(out));
+    return absl::OkStatus();
+  });
+  if (!revision.ok()) return revision.status();
+  result.revision = *revision;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Import
+
+struct AccountImport::Header {
+  std::vector<std::string> names;             // by column index
+  std::vector<const ColumnSpec*> specs;       // null for role columns
+  std::vector<std::string> role_application;  // application id of role columns, "" otherwise
+  std::optional<size_t> login, account_id, enabled, service;
+  bool valid = false;
+
+  std::optional<size_t> IndexOf(absl::string_view name) const {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return i;
+    }
+    return std::nullopt;
+  }
+};
+
+// A row that passed the checks that need no store: its cells, packed.
+struct AccountImport::Row {
+  int64_t line = 0;
+  std::string cells;
+  std::vector<uint32_t> ends;
+
+  absl::string_view Cell(size_t i) const {
+    size_t begin = i == 0 ? 0 : ends[i - 1];
+    return absl::string_view(cells).substr(begin, ends[i] - begin);
+  }
+};
+
+AccountImport::AccountImport(store::Store& store, const Clock& clock, const IdentityPolicy& policy,
+                             authz::Principal caller, AuditContext audit, Options options)
+    : store_(store), clock_(clock), policy_(policy), caller_(std::move(caller)), audit_(std::move(audit)),
+      options_(std::move(options)) {}
+
+AccountImport::~AccountImport() = default;
+
+void AccountImport::AddError(int64_t line, absl::string_view column, absl::string_view reason,
+                             absl::string_view message) {
+  ++error_count_;
+  if (errors_.size() >= options_.max_reported_errors) return;
+  v1::RowError& error = errors_.emplace_back();
+  error.set_line(line);
+  error.set_column(std::string(column));
+  error.set_reason(std::string(reason));
+  error.set_message(std::string(message));
+}
+
+void AccountImport::Feed(absl::string_view bytes) {
+  reader_.Feed(bytes, [this](const csv::Record& record) { OnRecord(record); });
+}
+
+void AccountImport::OnRecord(const csv::Record& record) {
+  if (header_ == nullptr) {
+    header_ = std::make_unique<Header>();
+    Header& h = *header_;
+    h.valid = !record.error.has_value();
+    if (record.error) {
+      AddError(record.line, "", record.error->reason, record.error->message);
+      return;
+    }
+    for (size_t i = 0; i < record.fields.size(); ++i) {
+      std::string name(absl::StripAsciiWhitespace(record.fields[i]));
+      const ColumnSpec* spec = FindColumn(name);
+      std::string application;
+      if (spec == nullptr && absl::StartsWith(name, kRolePrefix)) {
+        application = name.substr(kRolePrefix.size());
+        if (!IsValidResourceId(application)) {
+          AddError(record.line, name, "APPLICATION_ID_FORMAT",
+                   "a role column is agent_profil_role_<application id>, e.g. agent_profil_role_factures");
+          h.valid = false;
+        }
+      } else if (spec == nullptr) {
+        AddError(record.line, name, "UNKNOWN_COLUMN",
+                 "not a column of the export format (docs/CSV.md); check its spelling");
+        h.valid = false;
+      }
+      if (h.IndexOf(name)) {
+        AddError(record.line, name, "DUPLICATE_COLUMN", "the column appears twice");
+        h.valid = false;
+      }
+      h.names.push_back(name);
+      h.specs.push_back(spec);
+      h.role_application.push_back(application);
+    }
+    h.login = h.IndexOf("user_username");
+    h.account_id = h.IndexOf("profil_id");
+    h.enabled = h.IndexOf("profil_enabled");
+    h.service = h.IndexOf("organism_department_id");
+    if (!h.login) {
+      AddError(record.line, "user_username", "REQUIRED_COLUMN", "the file needs the user_username column");
+      h.valid = false;
+    }
+    return;
+  }
+
+  ++data_rows_;
+  const Header& h = *header_;
+  if (!h.valid) return;  // the header's errors say it all
+  if (record.error) {
+    const size_t field = static_cast<size_t>(record.error->field) - 1;
+    AddError(record.line, field < h.names.size() ? h.names[field] : "", record.error->reason, record.error->message);
+    return;
+  }
+  if (record.fields.size() != h.names.size()) {
+    AddError(record.line, "", "FIELD_COUNT",
+             absl::StrCat("the row has ", record.fields.size(), " fields where the header has ", h.names.size()));
+    return;
+  }
+  Row row;
+  row.line = record.line;
+  for (absl::string_view field : record.fields) {
+    absl::StrAppend(&row.cells, csv::UnguardFormula(field));
+    row.ends.push_back(static_cast<uint32_t>(row.cells.size()));
+  }
+  const int64_t errors_before = error_count_;
+  for (size_t i = 0; i < h.names.size(); ++i) {
+    const ColumnSpec* spec = h.specs[i];
+    if (spec == nullptr) continue;
+    absl::string_view cell = row.Cell(i);
+    switch (spec->use) {
+      case Use::kLogin: {
+        if (!IsEmail(absl::StripAsciiWhitespace(cell))) {
+          AddError(row.line, spec->name, cell.empty() ? "REQUIRED" : "EMAIL_FORMAT",
+                   "the login must be an e-mail address such as name@example.fr");
+          break;
+        }
+        auto [it, inserted] = logins_.emplace(FoldEmail(cell), row.line);
+        if (!inserted) {
+          AddError(row.line, spec->name, "DUPLICATE_LOGIN", absl::StrCat("the login is also on line ", it->second));
+        }
+        break;
+      }
+      case Use::kAccountId: {
+        if (cell.empty()) break;
+        if (!ParseAccountName(absl::StrCat("accounts/", cell))) {
+          AddError(row.line, spec->name, "ACCOUNT_ID_FORMAT", "not an account id of habilis; leave it empty");
+          break;
+        }
+        auto [it, inserted] = ids_.emplace(std::string(cell), row.line);
+        if (!inserted) AddError(row.line, spec->name, "DUPLICATE_ID", absl::StrCat("the id is also on line ", it->second));
+        break;
+      }
+      case Use::kEnabled:
+        if (!ParseBool(cell)) AddError(row.line, spec->name, "BOOLEAN_FORMAT", "must be true or false");
+        break;
+      case Use::kAccountField:
+        if (AccountField(spec->account_field)->type() == google::protobuf::FieldDescriptor::TYPE_BOOL &&
+            !ParseBool(cell)) {
+          AddError(row.line, spec->name, "BOOLEAN_FORMAT", "must be true or false");
+        }
+        break;
+      case Use::kNotKept: {
+        std::optional<bool> value = ParseBool(cell);
+        if (!value || *value) {
+          AddError(row.line, spec->name, "NOT_KEPT",
+                   "habilis does not keep this attribute: leave the cell empty (or false)");
+        }
+        break;
+      }
+      case Use::kStructure: {
+        const std::string& siret = options_.siret;
+        absl::string_view expected = spec->name == "organism_siren" ? absl::string_view(siret).substr(0, 9)
+                                     : spec->name == "organism_nic" ? absl::string_view(siret).substr(9)
+                                                                    : absl::string_view(siret);
+        if (!cell.empty() && cell != expected) {
+          AddError(row.line, spec->name, "WRONG_STRUCTURE",
+                   absl::StrCat("the row is about another structure; this import is for ", siret));
+        }
+        break;
+      }
+      case Use::kService:
+        if (!cell.empty() && !IsValidResourceId(cell)) {
+          AddError(row.line, spec->name, "SERVICE_ID_FORMAT", "not a service id; leave it empty for the root level");
+        }
+        break;
+      case Use::kOutputOnly:
+        break;
+    }
+  }
+  if (error_count_ == errors_before) rows_.push_back(std::move(row));
+}
+
+namespace {
+
+// What one batch of rows did.
+struct RowCounts {
+  int64_t created = 0, updated = 0, unchanged = 0, activated = 0, attached = 0, granted = 0, revoked = 0;
+
+  void AddTo(v1::ImportSummary& summary) const {
+    summary.set_accounts_created(summary.accounts_created() + created);
+    summary.set_accounts_updated(summary.accounts_updated() + updated);
+    summary.set_accounts_unchanged(summary.accounts_unchanged() + unchanged);
+    summary.set_accounts_activated(summary.accounts_activated() + activated);
+    summary.set_accounts_attached(summary.accounts_attached() + attached);
+    summary.set_habilitations_granted(summary.habilitations_granted() + granted);
+    summary.set_habilitations_revoked(summary.habilitations_revoked() + revoked);
+  }
+};
+
+// The profiles of an application, to read role cells by id or by display name.
+struct ApplicationProfiles {
+  bool exists = false;
+  std::map<std::string, std::string> by_id;        // id -> display name
+  std::map<std::string, std::string> by_label;     // lower-case display name -> id, "" when ambiguous
+};
+
+absl::StatusOr<ApplicationProfiles> LoadProfiles(store::Reader& reader, absl::string_view application_id) {
+  ApplicationProfiles profiles;
+  ASSIGN_OR_RETURN(profiles.exists, Exists(reader, store::ApplicationKey(application_id)));
+  absl::Status status = absl::OkStatus();
+  RETURN_IF_ERROR(store::ScanPrefix(reader, store::ProfilePrefix(application_id), [&](absl::string_view,
+                                                                                       absl::string_view value) {
+    v1::Profile profile;
+    std::optional<ProfileNameParts> name;
+    if (profile.ParseFromString(std::string(value))) name = ParseProfileName(profile.name());
+    if (!name) {
+      status = absl::DataLossError("a stored profile does not parse");
+      return false;
+    }
+    profiles.by_id[name->profile_id] = profile.display_name();
+    auto [it, inserted] = profiles.by_label.emplace(absl::AsciiStrToLower(profile.display_name()), name->profile_id);
+    if (!inserted) it->second.clear();
+    return true;
+  }));
+  RETURN_IF_ERROR(status);
+  return profiles;
+}
+
+// Applies rows to one transaction. Everything a row needs checked against the store is checked here, so that
+// the dry run over the whole file and the commits run the same code.
+class RowApplier {
+ public:
+  struct Context {
+    const Clock& clock;
+    const IdentityPolicy& policy;
+    const authz::Principal& caller;
+    const std::string& siret;
+    const AccountImport::Header& header;
+    const std::map<std::string, ApplicationProfiles>& profiles;
+  };
+  using ErrorSink = absl::FunctionRef<void(int64_t line, absl::string_view column, absl::string_view reason,
+                                           absl::string_view message)>;
+
+  RowApplier(const Context& context, store::Transaction& txn, ErrorSink error, RowCounts& counts)
+      : c_(context), txn_(txn), error_(error), counts_(counts), now_(context.clock.Now()) {}
+
+  // Checks and writes one row. A bad row is reported through the sink and returns false (its writes, if any,
+  // are left in the transaction, which the caller then discards). Store failures are returned as errors.
+  absl::StatusOr<bool> Apply(const AccountImport::Row& row);
+
+ private:
+  struct RoleChange {
+    std::string application;
+    std::string profile_id;  // "" to hold none
+  };
+
+  void Bad(const AccountImport::Row& row, absl::string_view column, absl::string_view reason,
+           absl::string_view message) {
+    bad_ = true;
+    error_(row.line, column, reason, message);
+  }
+
+  const Context& c_;
+  store::Transaction& txn_;
+  ErrorSink error_;
+  RowCounts& counts_;
+  absl::Time now_;
+  bool bad_ = false;
+};
+
+// The column an account field is read from.
+absl::string_view ColumnOfAccountField(absl::string_view path) {
+  absl::string_view field = path.substr(path.find('.') + 1);
+  for (const ColumnSpec& c : kLeadingColumns) {
+    if (c.use == Use::kAccountField && c.account_field == field) return c.name;
+  }
+  return field == "login_email" ? "user_username" : "";
+}
+
+absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
+  bad_ = false;
+  const AccountImport::Header& h = c_.header;
+  const std::string login = FoldEmail(row.Cell(*h.login));
+  const std::string id_cell = h.account_id ? std::string(row.Cell(*h.account_id)) : "";
+
+  // Which account the row is about.
+  ASSIGN_OR_RETURN(std::optional<std::string> existing_id, AccountIdByLogin(txn_, login));
+  std::optional<v1::Membership> membership;
+  internal::AccountRecord record;
+  bool attach = false;
+  if (existing_id) {
+    if (!id_cell.empty() && id_cell != *existing_id) {
+      Bad(row, "profil_id", "ACCOUNT_ID_MISMATCH",
+          absl::StrCat("this login belongs to account ", *existing_id, "; correct the id or leave it empty"));
+    }
+    ASSIGN_OR_RETURN(membership, MembershipIn(txn_, c_.siret, *existing_id));
+    if (!membership) {
+      if (c_.caller.kind != authz::PrincipalKind::kOperator) {
+        Bad(row, "user_username", "LOGIN_TAKEN",
+            "this login has an account in another structure; invite it, or ask an operator to import the row");
+        return false;
+      }
+      attach = true;
+    }
+    ASSIGN_OR_RETURN(record, LoadAccount(txn_, *existing_id));
+  } else if (!id_cell.empty()) {
+    ASSIGN_OR_RETURN(bool taken, Exists(txn_, store::AccountKey(id_cell)));
+    if (taken) {
+      Bad(row, "profil_id", "ACCOUNT_ID_TAKEN",
+          "another account has this id (with another login); leave the id empty to create a new account");
+    }
+  }
+  const bool create = !existing_id;
+  const std::string account_id = existing_id ? *existing_id : id_cell.empty() ? RandomHex(8) : id_cell;
+
+  // The account as the row wants it.
+  v1::Account wanted = record.account();
+  if (create) wanted.set_login_email(login);
+  const auto* reflection = v1::Account::GetReflection();
+  for (size_t i = 0; i < h.names.size(); ++i) {
+    if (h.specs[i] == nullptr || h.specs[i]->use != Use::kAccountField) continue;
+    const auto* field = AccountField(h.specs[i]->account_field);
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+      reflection->SetBool(&wanted, field, ParseBool(row.Cell(i)).value_or(false));
+    } else {
+      reflection->SetString(&wanted, field, std::string(row.Cell(i)));
+    }
+  }
+  NormalizeAccount(wanted);
+  FieldViolations violations;
+  CheckAccountFields(violations, "account", wanted);
+  for (const FieldViolations::Violation& v : violations.list()) {
+    Bad(row, ColumnOfAccountField(v.field), v.reason, v.description);
+  }
+
+  // Its service.
+  std::string service_id = membership ? ServiceIdOf(*membership) : "";
+  if (h.service) service_id = std::string(row.Cell(*h.service));
+  if (!service_id.empty()) {
+    ASSIGN_OR_RETURN(bool exists, Exists(txn_, store::ServiceKey(c_.siret, service_id)));
+    if (!exists) {
+      Bad(row, "organism_department_id", "SERVICE_NOT_FOUND",
+          "the structure has no service with this id (ListServices shows them); leave it empty for the root level");
+    }
+  }
+
+  // Its profiles.
+  std::vector<RoleChange> roles;
+  for (size_t i = 0; i < h.names.size(); ++i) {
+    const std::string& application = h.role_application[i];
+    if (application.empty()) continue;
+    const ApplicationProfiles& profiles = c_.profiles.at(application);
+    std::string cell(absl::StripAsciiWhitespace(row.Cell(i)));
+    ASSIGN_OR_RETURN(bool subscribed, Exists(txn_, store::SubscriptionKey(c_.siret, application)));
+    if (cell.empty()) {
+      // No profile. Habilitations kept from an ended subscription are left alone.
+      if (subscribed) roles.push_back({application, ""});
+      continue;
+    }
+    if (!profiles.exists) {
+      Bad(row, h.names[i], "APPLICATION_NOT_FOUND", absl::StrCat("there is no application ", application));
+      continue;
+    }
+    std::string profile_id = profiles.by_id.contains(cell) ? cell : "";
+    if (profile_id.empty()) {
+      auto by_label = profiles.by_label.find(absl::AsciiStrToLower(cell));
+      if (by_label != profiles.by_label.end()) profile_id = by_label->second;
+      if (by_label != profiles.by_label.end() && profile_id.empty()) {
+        Bad(row, h.names[i], "PROFILE_AMBIGUOUS", "several profiles have this name: give the profile id");
+        continue;
+      }
+    }
+    if (profile_id.empty()) {
+      Bad(row, h.names[i], "PROFILE_NOT_FOUND",
+          absl::StrCat("application ", application, " has no profile \"", cell, "\" (ListProfiles shows them)"));
+      continue;
+    }
+    if (!subscribed) {
+      Bad(row, h.names[i], "NOT_SUBSCRIBED", absl::StrCat("the structure does not subscribe to ", application));
+      continue;
+    }
+    roles.push_back({application, profile_id});
+  }
+  if (bad_) return false;
+
+  // Writes.
+  bool changed = false;
+  if (create) {
+    RETURN_IF_ERROR(txn_.Put(store::LoginKey(login), account_id));
+    *record.mutable_account() = wanted;
+    record.mutable_account()->set_name(AccountName(account_id));
+    record.mutable_account()->set_state(v1::Account::INACTIVE);
+    SetTimestamp(now_, record.mutable_account()->mutable_create_time());
+    RETURN_IF_ERROR(SaveAccount(txn_, record, now_));
+    ++counts_.created;
+  } else if (!google::protobuf::util::MessageDifferencer::Equals(wanted, record.account())) {
+    *record.mutable_account() = wanted;
+    RETURN_IF_ERROR(SaveAccount(txn_, record, now_));
+    changed = true;
+  }
+  v1::Membership placed;
+  placed.set_structure(StructureName(c_.siret));
+  placed.set_role(membership ? membership->role() : v1::COLLABORATOR);
+  if (!service_id.empty()) placed.set_service(ServiceResourceName(c_.siret, service_id));
+  if (!membership) {
+    RETURN_IF_ERROR(PutMembership(txn_, account_id, placed, nullptr));
+    if (attach) {
+      ++counts_.attached;
+      changed = true;
+    }
+  } else if (placed.service() != membership->service()) {
+    RETURN_IF_ERROR(PutMembership(txn_, account_id, placed, &*membership));
+    changed = true;
+  }
+  if (h.enabled && *ParseBool(row.Cell(*h.enabled)) && record.account().state() != v1::Account::ACTIVE) {
+    RETURN_IF_ERROR(ActivateAccount(txn_, record, now_, c_.policy, c_.siret));
+    ++counts_.activated;
+    changed = true;
+  }
+  for (const RoleChange& role : roles) {
+    v1::Habilitation current;
+    bool holds = false;
+    if (!create) {
+      absl::Status loaded =
+          LoadRecord(txn_, store::HabilitationKey(c_.siret, account_id, role.application), current, "", "");
+      if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
+      holds = loaded.ok();
+    }
+    const std::string wanted_profile = role.profile_id.empty() ? "" : ProfileName(role.application, role.profile_id);
+    if (holds && current.profile() == wanted_profile) continue;
+    if (!holds && wanted_profile.empty()) continue;
+    if (holds) {
+      RETURN_IF_ERROR(DeleteHabilitation(txn_, c_.siret, account_id, current));
+      if (wanted_profile.empty()) {
+        ++counts_.revoked;
+        std::optional<ProfileNameParts> old = ParseProfileName(current.profile());
+        const auto& labels = c_.profiles.at(role.application).by_id;
+        auto label = old ? labels.find(old->profile_id) : labels.end();
+        RETURN_IF_ERROR(NotifyAccount(txn_, now_, record.account(), mail::MailKind::kHabilitationRevoked,
+                                      {{"structure", StructureDisplayName(txn_, c_.siret)},
+                                       {"application", role.application},
+                                       {"profile", label == labels.end() ? current.profile() : label->second}},
+                                      /*notice=*/true));
+      }
+    }
+    if (!wanted_profile.empty()) {
+      v1::Profile profile;
+      RETURN_IF_ERROR(LoadRecord(txn_, store::ProfileKey(role.application, role.profile_id), profile,
+                                 "PROFILE_NOT_FOUND", "the profile does not exist"));
+      if (profile.state() == v1::Profile::RETIRED) {
+        Bad(row, absl::StrCat(kRolePrefix, role.application), "PROFILE_RETIRED",
+            "the profile is retired and can no longer be granted");
+        return false;
+      }
+      v1::Habilitation habilitation;
+      habilitation.set_name(HabilitationName(c_.siret, account_id, role.application));
+      habilitation.set_account(AccountName(account_id));
+      habilitation.set_profile(wanted_profile);
+      habilitation.set_granted_by(c_.caller.ResourceName());
+      SetTimestamp(now_, habilitation.mutable_grant_time());
+      RETURN_IF_ERROR(
+          PutHabilitation(txn_, c_.siret, account_id, {role.application, role.profile_id}, habilitation));
+      ++counts_.granted;
+      // A new account hears of its profiles with its activation; an existing one, as for HAB-GRANT.
+      if (!create) {
+        RETURN_IF_ERROR(NotifyAccount(txn_, now_, record.account(), mail::MailKind::kHabilitationGranted,
+                                      {{"structure", StructureDisplayName(txn_, c_.siret)},
+                                       {"application", role.application},
+                                       {"profile", profile.display_name()}},
+                                      /*notice=*/true));
+      }
+    }
+    changed = true;
+  }
+  if (!create) ++(changed ? counts_.updated : counts_.unchanged);
+  return true;
+}
+
+}  // namespace
+
+absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) {
+  // The profiles of the applications the file names, read once.
+  std::map<std::string, ApplicationProfiles> profiles;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        RETURN_IF_ERROR(StructureMustExist(reader, options_.siret));
+                        for (const std::string& application : header_->role_application) {
+                          if (application.empty()) continue;
+                          ASSIGN_OR_RETURN(profiles[application], LoadProfiles(reader, application));
+                        }
+                        return absl::OkStatus();
+                      })
+                      .status());
+  const RowApplier::Context context{clock_, policy_, caller_, options_.siret, *header_, profiles};
+  for (size_t begin = 0; begin < rows_.size(); begin += options_.batch_rows) {
+    const size_t end = std::min(rows_.size(), begin + options_.batch_rows);
+    RowCounts counts;
+    absl::StatusOr<store::Revision> revision = AuditedUpdate(
+        store_, audit_,
+        [&](store::Transaction& txn) -> absl::Status {
+          counts = RowCounts();
+          RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(options_.siret)));
+          auto sink = [&](int64_t line, absl::string_view column, absl::string_view reason,
+                          absl::string_view message) {
+            if (!commit) AddError(line, column, reason, message);
+          };
+          RowApplier applier(context, txn, sink, counts);
+          for (size_t i = begin; i < end; ++i) {
+            ASSIGN_OR_RETURN(bool good, applier.Apply(rows_[i]));
+            if (!good && commit) {
+              return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
+                           absl::StrCat("line ", rows_[i].line, " no longer fits the store (it changed since the "
+                                        "check); ", summary.batches_committed() * options_.batch_rows,
+                                        " rows were imported: send the file again to finish"));
+            }
+          }
+          return absl::OkStatus();
+        },
+        {.dry_run = !commit});
+    if (!revision.ok()) return revision.status();
+    counts.AddTo(summary);
+    if (commit) summary.set_batches_committed(summary.batches_committed() + 1);
+    summary.set_consistency_token(EncodeConsistencyToken(*revision));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ImportSummary> AccountImport::Finish(
+    absl::FunctionRef<void(const std::vector<v1::RowError>&)> report) {
+  reader_.Finish([this](const csv::Record& record) { OnRecord(record); });
+  if (header_ == nullptr) {
+    AddError(1, "", "EMPTY_FILE", "the file is empty: it needs at least the header line");
+  }
+  v1::ImportSummary summary;
+  summary.set_validate_only(options_.validate_only);
+  summary.set_rows(data_rows_);
+  if (header_ != nullptr && header_->valid) {
+    // The dry run over every row: what the store says about each.
+    v1::ImportSummary dry;
+    RETURN_IF_ERROR(RunBatches(/*commit=*/false, dry));
+    if (error_count_ == 0) {
+      if (options_.validate_only) {
+        dry.set_validate_only(true);
+        dry.set_rows(data_rows_);
+        if (dry.consistency_token().empty()) dry.set_consistency_token(EncodeConsistencyToken(store_.LatestRevision()));
+        return dry;
+      }
+      RETURN_IF_ERROR(RunBatches(/*commit=*/true, summary));
+      if (summary.consistency_token().empty()) {
+        summary.set_consistency_token(EncodeConsistencyToken(store_.LatestRevision()));
+      }
+      return summary;
+    }
+  }
+  std::stable_sort(errors_.begin(), errors_.end(),
+                   [](const v1::RowError& a, const v1::RowError& b) { return a.line() < b.line(); });
+  constexpr size_t kGroup = 100;
+  for (size_t i = 0; i < errors_.size(); i += kGroup) {
+    std::vector<v1::RowError> group(errors_.begin() + i, errors_.begin() + std::min(errors_.size(), i + kGroup));
+    report(group);
+  }
+  std::string message = absl::StrCat(error_count_, " problem(s) in the file; nothing was imported. Each one is "
+                                     "reported with its line and column.");
+  if (static_cast<size_t>(error_count_) > errors_.size()) {
+    absl::StrAppend(&message, " Only the first ", errors_.size(), " are reported.");
+  }
+  return Error(absl::StatusCode::kInvalidArgument, "IMPORT_ROWS_INVALID", message);
+}
+
+}  // namespace habilis::domain

@@ -1,0 +1,107 @@
+// CSV-EXPORT and CSV-IMPORT: a structure's members as a CSV file with the columns of seed 003, out and back
+// in. docs/CSV.md says what each column means in each direction.
+#ifndef HABILIS_SERVER_DOMAIN_ACCOUNT_FILES_H_
+#define HABILIS_SERVER_DOMAIN_ACCOUNT_FILES_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "authz/principal.h"
+#include "habilis/v1/account_files.pb.h"
+#include "server/csv/csv.h"
+#include "server/domain/audit.h"
+#include "server/domain/policy.h"
+#include "server/domain/support.h"
+#include "store/store.h"
+
+namespace habilis::domain {
+
+// The header of an export: the columns of seed 003 with one agent_profil_role_<application> column per
+// application the structure subscribes to, in application id order.
+std::vector<std::string> ExportHeader(const std::vector<std::string>& application_ids);
+
+struct ExportOptions {
+  std::string siret;
+  bool byte_order_mark = false;
+  bool guard_formulas = false;
+  // The file goes out in pieces of about this size.
+  size_t piece_bytes = 64 * 1024;
+};
+
+struct ExportResult {
+  int64_t rows = 0;
+  store::Revision revision = 0;
+};
+
+// CSV-EXPORT: every member of the structure, in account id order, read from one snapshot. `write` receives
+// each piece in order and may block (that is how the export keeps pace with a slow reader); an error from it
+// stops the export and is returned. Memory does not grow with the number of members.
+[[nodiscard]] absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOptions& options,
+                                                          absl::FunctionRef<absl::Status(absl::string_view)> write);
+
+// CSV-IMPORT of one file, fed in pieces.
+//
+// Finish checks every row against the store before anything is written: one dry run over all the rows, in
+// batches, running the very code that later writes. If any row is bad, nothing is written. Otherwise the
+// rows are applied in batches of `batch_rows`, each batch one atomic commit with its audit entry. If a batch
+// finds a row that the store no longer allows (someone changed it meanwhile), the import stops there with
+// ABORTED; the batches before it stay, and sending the same file again finishes the job, because a row
+// that already matches the store changes nothing.
+class AccountImport {
+ public:
+  struct Options {
+    std::string siret;
+    bool validate_only = false;
+    size_t batch_rows = 500;
+    // Errors kept for the report; past this, they are counted only.
+    size_t max_reported_errors = 100000;
+  };
+
+  AccountImport(store::Store& store, const Clock& clock, const IdentityPolicy& policy, authz::Principal caller,
+                AuditContext audit, Options options);
+  ~AccountImport();
+
+  // Parses the next piece of the file. Rows are checked on their own (format, duplicates) as they arrive;
+  // the store is not read until Finish.
+  void Feed(absl::string_view bytes);
+
+  // End of the file. `report` receives the bad rows, in line order, in groups. Returns the summary; or
+  // INVALID_ARGUMENT IMPORT_ROWS_INVALID when some row is bad (nothing written), ABORTED IMPORT_INTERRUPTED
+  // (see above), NOT_FOUND when the structure does not exist.
+  [[nodiscard]] absl::StatusOr<v1::ImportSummary> Finish(
+      absl::FunctionRef<void(const std::vector<v1::RowError>&)> report);
+
+  struct Row;
+  struct Header;
+
+ private:
+  void OnRecord(const csv::Record& record);
+  void AddError(int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message);
+  // Runs every row through `ApplyRow` in batches; with `commit`, commits each batch and stops at the first
+  // bad row.
+  [[nodiscard]] absl::Status RunBatches(bool commit, v1::ImportSummary& counts);
+
+  store::Store& store_;
+  const Clock& clock_;
+  const IdentityPolicy& policy_;
+  const authz::Principal caller_;
+  const AuditContext audit_;
+  const Options options_;
+  csv::Reader reader_;
+  std::unique_ptr<Header> header_;
+  std::vector<Row> rows_;
+  std::map<std::string, int64_t, std::less<>> logins_;  // folded login -> line, to find duplicates
+  std::map<std::string, int64_t, std::less<>> ids_;     // profil_id -> line
+  std::vector<v1::RowError> errors_;
+  int64_t error_count_ = 0;
+  int64_t data_rows_ = 0;
+};
+
+}  // namespace habilis::domain
+
+#endif  // HABILIS_SERVER_DOMAIN_ACCOUNT_FILES_H_
