@@ -25,7 +25,8 @@ using Revision = uint64_t;
 // Called for each entry of a scan; returning false stops the scan.
 using ScanVisitor = absl::FunctionRef<bool(absl::string_view key, absl::string_view value)>;
 
-// Consistent reads of one state of the store.
+// Consistent reads of one state of the store. The Reader that Store::Read passes may be used from several
+// threads at once while the call lasts (a Transaction may not).
 class Reader {
  public:
   virtual ~Reader() = default;

@@ -46,8 +46,9 @@ struct ExportResult {
 
 // CSV-IMPORT of one file, fed in pieces.
 //
-// Finish checks every row against the store before anything is written: one dry run over all the rows, in
-// batches, running the very code that later writes. If any row is bad, nothing is written. Otherwise the
+// Finish checks every row against the store before anything is written: one dry run over all the rows, on
+// one snapshot, running the very code that later writes (its writes kept in scratch memory). If any row is
+// bad, nothing is written. Otherwise the
 // rows are applied in batches of `batch_rows`, each batch one atomic commit with its audit entry. If a batch
 // finds a row that the store no longer allows (someone changed it meanwhile), the import stops there with
 // ABORTED; the batches before it stay, and sending the same file again finishes the job, because a row
@@ -57,7 +58,7 @@ class AccountImport {
   struct Options {
     std::string siret;
     bool validate_only = false;
-    size_t batch_rows = 500;
+    size_t batch_rows = 250;
     // Errors kept for the report; past this, they are counted only.
     size_t max_reported_errors = 100000;
   };
@@ -82,8 +83,8 @@ class AccountImport {
  private:
   void OnRecord(const csv::Record& record);
   void AddError(int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message);
-  // Runs every row through `ApplyRow` in batches; with `commit`, commits each batch and stops at the first
-  // bad row.
+  // Without `commit`: the dry run of every row, reporting each bad one. With it: the rows in batches, each
+  // committed, stopping at the first bad row.
   [[nodiscard]] absl::Status RunBatches(bool commit, v1::ImportSummary& counts);
 
   store::Store& store_;

@@ -95,7 +95,9 @@ std::string Render(const Message& message, const FieldDescriptor& field) {
       timestamp.CopyFrom(value);
       return absl::FormatTime(absl::RFC3339_full, FromTimestamp(timestamp), absl::UTCTimeZone());
     }
-    google::protobuf::TextFormat::PrintFieldValueToString(message, &field, index, &out);
+    // One printer per thread: building one per value cost more than the printing.
+    static thread_local const google::protobuf::TextFormat::Printer printer;
+    printer.PrintFieldValueToString(message, &field, index, &out);
     return out;
   };
   if (field.is_repeated()) {
@@ -108,22 +110,56 @@ std::string Render(const Message& message, const FieldDescriptor& field) {
   return one(-1);
 }
 
+// Whether a singular leaf field holds the same value in both messages, compared without rendering it; false
+// when unsure (repeated fields), and Diff then compares the rendered values.
+bool SameValue(const Message& before, const Message& after, const FieldDescriptor& field) {
+  if (field.is_repeated()) return false;
+  const Reflection& b = *before.GetReflection();
+  const Reflection& a = *after.GetReflection();
+  const bool has_before = b.HasField(before, &field);
+  if (has_before != a.HasField(after, &field)) return false;
+  if (!has_before) return true;
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch_before, scratch_after;
+      return b.GetStringReference(before, &field, &scratch_before) ==
+             a.GetStringReference(after, &field, &scratch_after);
+    }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return b.GetBool(before, &field) == a.GetBool(after, &field);
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return b.GetEnumValue(before, &field) == a.GetEnumValue(after, &field);
+    case FieldDescriptor::CPPTYPE_INT32:
+      return b.GetInt32(before, &field) == a.GetInt32(after, &field);
+    case FieldDescriptor::CPPTYPE_INT64:
+      return b.GetInt64(before, &field) == a.GetInt64(after, &field);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return b.GetUInt32(before, &field) == a.GetUInt32(after, &field);
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return b.GetUInt64(before, &field) == a.GetUInt64(after, &field);
+    case FieldDescriptor::CPPTYPE_MESSAGE:  // a timestamp
+      return b.GetMessage(before, &field).SerializeAsString() == a.GetMessage(after, &field).SerializeAsString();
+    default:
+      return false;
+  }
+}
+
 // Appends a FieldChange for every leaf field whose value differs between `before` and `after`.
 void Diff(const Message& before, const Message& after, const std::string& prefix, v1::RecordChange& out) {
   const auto* descriptor = after.GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor& field = *descriptor->field(i);
-    const std::string path = prefix.empty() ? field.name() : absl::StrCat(prefix, ".", field.name());
     if (field.type() == FieldDescriptor::TYPE_MESSAGE && !field.is_repeated() && !IsTimestamp(field)) {
-      Diff(before.GetReflection()->GetMessage(before, &field), after.GetReflection()->GetMessage(after, &field), path,
-           out);
+      Diff(before.GetReflection()->GetMessage(before, &field), after.GetReflection()->GetMessage(after, &field),
+           prefix.empty() ? field.name() : absl::StrCat(prefix, ".", field.name()), out);
       continue;
     }
+    if (SameValue(before, after, field)) continue;
     std::string was = Render(before, field);
     std::string is = Render(after, field);
     if (was == is) continue;
     v1::FieldChange* change = out.add_fields();
-    change->set_path(path);
+    change->set_path(prefix.empty() ? field.name() : absl::StrCat(prefix, ".", field.name()));
     if (IsSecret(field)) {
       change->set_redacted(true);
     } else {
@@ -351,6 +387,7 @@ std::string ActorOf(const authz::Principal& principal) { return principal.Resour
 absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,
                                               absl::FunctionRef<absl::Status(store::Transaction&)> fn,
                                               const store::UpdateOptions& options, v1::ChangeSummary* dry_run_summary) {
+  if (options.dry_run && dry_run_summary == nullptr) return store.Update(fn, options);  // nothing to record
   return store.Update(
       [&](store::Transaction& txn) -> absl::Status {
         RecordingTransaction recording(txn);

@@ -161,6 +161,10 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Optimistic conflict checking needs the recent write history kept in memory.
   options.max_write_buffer_size_to_maintain = 64 << 20;
+  // Writes look up many keys that are not there (a new login, the "before" of a new record, the conflict
+  // check of each key written): a Bloom filter on the memtable answers those without a skip-list search.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.05;
   options.IncreaseParallelism(2);
   rocksdb::OptimisticTransactionDB* raw = nullptr;
   rocksdb::Status s = rocksdb::OptimisticTransactionDB::Open(options, directory, &raw);

@@ -50,6 +50,16 @@ TEST_F(EngineTest, AUDIT_aStructuresTrailIsItsAdministratorsTheRestIsOperators) 
   EXPECT_TRUE(Decide(Principal::Operator("k"), Action::kAuditRead, {}).allowed);
 }
 
+// CSV-EXPORT, CSV-IMPORT: a structure's whole file is its administrators' (and operators').
+TEST_F(EngineTest, CSV_EXPORT_IMPORT_administratorsOfTheStructureOnly) {
+  EXPECT_TRUE(Decide(Member(Role::kAdministrator), Action::kAccountsFile).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kAccountsFile, {.structure = kTheirs}).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kResponsable), Action::kAccountsFile).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kCollaborator), Action::kAccountsFile).allowed);
+  EXPECT_FALSE(Decide(Principal::Application("portail", "k"), Action::kAccountsFile).allowed);
+  EXPECT_TRUE(Decide(Principal::Operator("k"), Action::kAccountsFile).allowed);
+}
+
 TEST_F(EngineTest, AdministratorsActOnlyInTheirOwnStructure) {
   Decision d = Decide(Member(Role::kAdministrator), Action::kServiceWrite, {.structure = kTheirs});
   EXPECT_FALSE(d.allowed);

@@ -1,0 +1,157 @@
+// CSV-EXPORT and CSV-IMPORT throughput, in process, on a RocksDB store (docs/PERFORMANCE.md).
+//
+//   build/tests/habilis-csv-bench --data-dir DIR [--accounts 1000000] [--import-rows 100000]
+//
+// On an empty DIR it first writes one structure with --accounts members (3 habilitations each). Then it
+//   1. exports that structure to nowhere, and prints rows/s and the process's memory before and at peak;
+//   2. imports --import-rows new members, with 2 role columns, into a new structure, and prints rows/s;
+//   3. imports the same file again (every row unchanged) and prints rows/s.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/domain/account_files.h"
+#include "server/domain/entitlements.h"
+#include "server/domain/structures.h"
+#include "server/tools/dataset.h"
+#include "store/rocksdb/rocksdb_store.h"
+
+namespace habilis {
+namespace {
+
+// Resident memory now and at its peak since the last reset, in MiB (Linux /proc).
+std::pair<double, double> MemoryMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  double rss = 0, hwm = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::stod(line.substr(6)) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) hwm = std::stod(line.substr(6)) / 1024;
+  }
+  return {rss, hwm};
+}
+
+void ResetPeakMemory() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "habilis-csv-bench: " << status << std::endl;
+  return 1;
+}
+
+int Run(int argc, char** argv) {
+  std::string dir;
+  int64_t accounts = 1000000;
+  int64_t import_rows = 100000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--data-dir") dir = argv[i + 1];
+    if (flag == "--accounts") accounts = std::atol(argv[i + 1]);
+    if (flag == "--import-rows") import_rows = std::atol(argv[i + 1]);
+  }
+  if (dir.empty()) {
+    std::cerr << "usage: habilis-csv-bench --data-dir DIR [--accounts N] [--import-rows N]" << std::endl;
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<store::RocksDbStore>> opened = store::RocksDbStore::Open(dir);
+  if (!opened.ok()) return Fail(opened.status());
+  store::Store& store = **opened;
+  const domain::Clock& clock = domain::SystemClock();
+  const authz::Principal operator_principal = authz::Principal::Operator("bench");
+
+  if (store.LatestRevision() == 0) {
+    tools::DatasetParams params;
+    params.structures = 1;
+    params.accounts = accounts;
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<tools::GrantedPair>> written = tools::GenerateDataset(store, params, 1);
+    if (!written.ok()) return Fail(written.status());
+    std::printf("dataset: 1 structure, %ld members, written in %.1f s\n", static_cast<long>(accounts),
+                SecondsSince(start));
+  }
+
+  // 1. Export.
+  {
+    auto [rss_before, ignored] = MemoryMiB();
+    ResetPeakMemory();
+    size_t bytes = 0;
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<domain::ExportResult> exported =
+        domain::ExportAccounts(store, {.siret = tools::DatasetSiret(0)}, [&](absl::string_view piece) {
+          bytes += piece.size();
+          return absl::OkStatus();
+        });
+    double seconds = SecondsSince(start);
+    if (!exported.ok()) return Fail(exported.status());
+    auto [rss_after, peak] = MemoryMiB();
+    std::printf("export: %ld rows, %.1f MiB of CSV in %.2f s = %.0f rows/s; RSS %.0f MiB before, peak %.0f MiB, "
+                "%.0f MiB after\n",
+                static_cast<long>(exported->rows), bytes / 1048576.0, seconds, exported->rows / seconds, rss_before,
+                peak, rss_after);
+  }
+
+  // 2. and 3. Import into a new structure.
+  const std::string siret = "73282932000074";
+  {
+    domain::Structures structures(store, clock);
+    v1::CreateStructureRequest request;
+    request.mutable_structure()->set_siret(siret);
+    request.mutable_structure()->set_display_name("Import");
+    request.mutable_structure()->set_address("1 place");
+    request.mutable_structure()->set_postal_code("29200");
+    request.mutable_structure()->set_city("Brest");
+    v1::CreateStructureResponse response;
+    absl::StatusOr<store::Revision> created = structures.Create(operator_principal, request, response);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) return Fail(created.status());
+    domain::Entitlements entitlements(store, clock);
+    for (const char* application : {"app-0", "app-11"}) {
+      v1::CreateSubscriptionRequest subscribe;
+      subscribe.set_parent(absl::StrCat("structures/", siret));
+      subscribe.set_application(absl::StrCat("applications/", application));
+      v1::CreateSubscriptionResponse subscribed;
+      absl::StatusOr<store::Revision> done = entitlements.CreateSubscription(operator_principal, subscribe, subscribed);
+      if (!done.ok() && !absl::IsAlreadyExists(done.status())) return Fail(done.status());
+    }
+  }
+  std::string file =
+      "user_civility,user_firstname,user_lastname,user_username,profil_postalAddress,profil_postalCode,profil_city,"
+      "profil_cellPhone,agent_profil_role_app-0,agent_profil_role_app-11\r\n";
+  const int64_t run = static_cast<int64_t>(store.LatestRevision());
+  for (int64_t i = 0; i < import_rows; ++i) {
+    absl::StrAppend(&file, i % 2 ? "M.," : "Mme,", "Prénom", i, ",Nom", i, ",import", run, "-", i,
+                    "@example.fr,\"12 rue de la Paix, bât. B\",29200,Brest,+33 6 00 00 00 00,profil-", i % 3,
+                    ",", i % 2 ? "profil-1" : "", "\r\n");
+  }
+  for (const char* pass : {"import (new rows)", "import (same file again)"}) {
+    domain::AccountImport import(store, clock, domain::IdentityPolicy(), operator_principal,
+                                 {"operators/bench", "habilis.v1.ImportAccounts", ""}, {.siret = siret});
+    auto start = std::chrono::steady_clock::now();
+    for (size_t offset = 0; offset < file.size(); offset += 64 * 1024) {
+      import.Feed(absl::string_view(file).substr(offset, 64 * 1024));
+    }
+    absl::StatusOr<v1::ImportSummary> summary = import.Finish([](const std::vector<v1::RowError>& errors) {
+      for (const v1::RowError& e : errors) std::cerr << e.ShortDebugString() << std::endl;
+    });
+    double seconds = SecondsSince(start);
+    if (!summary.ok()) return Fail(summary.status());
+    std::printf("%s: %ld rows (%ld created, %ld unchanged, %ld habilitations) in %.2f s = %.0f rows/s, "
+                "%ld commits\n",
+                pass, static_cast<long>(summary->rows()), static_cast<long>(summary->accounts_created()),
+                static_cast<long>(summary->accounts_unchanged()), static_cast<long>(summary->habilitations_granted()),
+                seconds, summary->rows() / seconds, static_cast<long>(summary->batches_committed()));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace habilis
+
+int main(int argc, char** argv) { return habilis::Run(argc, argv); }
