@@ -42,10 +42,18 @@ void PendingOp::Complete(bool ok) {
   pending_ = false;
 }
 
-bool PendingOp::Wait(absl::Duration timeout, bool* timed_out) {
+bool PendingOp::WaitOrCancel(grpc::CallbackServerContext* context) {
+  auto done = +[](bool* pending) { return !*pending; };
+  {
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(done, &pending_), kStalledClientTimeout)) return ok_;
+  }
+  // The client stopped reading or sending: cancel (without the lock, which gRPC's completion takes), and wait
+  // for gRPC to end the operation.
+  context->TryCancel();
   absl::MutexLock lock(&mu_);
-  *timed_out = !mu_.AwaitWithTimeout(absl::Condition(+[](bool* pending) { return !*pending; }, &pending_), timeout);
-  return !*timed_out && ok_;
+  mu_.Await(absl::Condition(done, &pending_));
+  return false;
 }
 
 }  // namespace habilis::api

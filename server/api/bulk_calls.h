@@ -45,8 +45,9 @@ class PendingOp {
  public:
   void Begin();
   void Complete(bool ok);
-  // The operation's outcome; false if it is still pending after `timeout`.
-  bool Wait(absl::Duration timeout, bool* timed_out);
+  // The operation's outcome. If it is still pending after kStalledClientTimeout, cancels the call, waits for
+  // gRPC to end the operation, and returns false.
+  bool WaitOrCancel(grpc::CallbackServerContext* context);
 
  private:
   absl::Mutex mu_;
@@ -66,13 +67,7 @@ class BlockingWriter final : public grpc::ServerWriteReactor<Response> {
     message_ = message;
     op_.Begin();
     this->StartWrite(&message_);
-    bool timed_out = false;
-    bool ok = op_.Wait(kStalledClientTimeout, &timed_out);
-    if (timed_out) {
-      context_->TryCancel();
-      op_.Wait(absl::InfiniteDuration(), &timed_out);
-    }
-    return ok;
+    return op_.WaitOrCancel(context_);
   }
   void OnWriteDone(bool ok) override { op_.Complete(ok); }
   void OnDone() override { delete this; }
@@ -93,27 +88,13 @@ class BlockingBidi final : public grpc::ServerBidiReactor<Request, Response> {
   bool Read(Request& message) {
     op_.Begin();
     this->StartRead(&message);
-    bool timed_out = false;
-    bool ok = op_.Wait(kStalledClientTimeout, &timed_out);
-    if (timed_out) {
-      context_->TryCancel();
-      op_.Wait(absl::InfiniteDuration(), &timed_out);
-      return false;
-    }
-    return ok;
+    return op_.WaitOrCancel(context_);
   }
   bool Write(const Response& message) {
     message_ = message;
     op_.Begin();
     this->StartWrite(&message_);
-    bool timed_out = false;
-    bool ok = op_.Wait(kStalledClientTimeout, &timed_out);
-    if (timed_out) {
-      context_->TryCancel();
-      op_.Wait(absl::InfiniteDuration(), &timed_out);
-      return false;
-    }
-    return ok;
+    return op_.WaitOrCancel(context_);
   }
   void OnReadDone(bool ok) override { op_.Complete(ok); }
   void OnWriteDone(bool ok) override { op_.Complete(ok); }
