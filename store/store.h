@@ -57,6 +57,12 @@ class Transaction : public Reader {
   // with the rest of the transaction. Its key exists only once the revision is known, so the transaction
   // cannot read it back; commit observers see it with its final key. Never conflicts.
   [[nodiscard]] virtual absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) = 0;
+  // Writes a guard key (see above) without watching it; at commit it holds the commit's revision. Every
+  // transaction that watches the guard and has not committed yet then conflicts, as with Put; but this one
+  // does not conflict when another commit changed the guard since it began. For a writer whose own decisions
+  // rest only on keys it reads (which are watched) and that must still be seen by the range's readers: many
+  // such writers of disjoint records can then commit side by side instead of one after another.
+  [[nodiscard]] virtual absl::Status BumpGuardUnwatched(absl::string_view key) = 0;
 };
 
 // One write of a commit: a Put (value set) or a Delete (no value).
@@ -83,6 +89,12 @@ struct UpdateOptions {
   int max_attempts = 10;
 };
 
+struct ReadOptions {
+  // A read of a large part of the store (an export, an import's check): what it reads is not kept in the
+  // store's cache, so that it does not push out what the access checks keep reading.
+  bool bulk = false;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -102,7 +114,8 @@ class Store {
 
   // Runs `fn` on a snapshot of the store: every read in it sees the same state, that of the revision
   // returned (or later, never earlier, than every commit finished before Read was called).
-  [[nodiscard]] virtual absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn) = 0;
+  [[nodiscard]] virtual absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn,
+                                                      const ReadOptions& options = {}) = 0;
 
   // The revision of the latest commit.
   virtual Revision LatestRevision() const = 0;

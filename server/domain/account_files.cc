@@ -1,12 +1,14 @@
 #include "server/domain/account_files.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <thread>
 #include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -155,24 +157,31 @@ absl::StatusOr<std::map<std::string, std::string>> ServiceLabels(store::Reader& 
 }
 
 // The profile id a member holds for each application in the structure.
-absl::StatusOr<std::map<std::string, std::string>> HeldProfiles(store::Reader& reader, absl::string_view siret,
-                                                                absl::string_view account_id) {
-  std::map<std::string, std::string> held;
+// The profiles held in `siret` by the members whose ids run from `first_id` to `last_id`: account id ->
+// application id -> profile id. One scan for a whole page of members, since habilitations are keyed by
+// structure then account, in the order the members are listed.
+absl::StatusOr<std::map<std::string, std::map<std::string, std::string>>> HeldProfiles(
+    store::Reader& reader, absl::string_view siret, absl::string_view first_id, absl::string_view last_id) {
+  std::map<std::string, std::map<std::string, std::string>> held;
+  const std::string prefix = store::HabilitationPrefix(siret);
   absl::Status status = absl::OkStatus();
-  RETURN_IF_ERROR(store::ScanPrefix(reader, store::MemberHabilitationPrefix(siret, account_id),
-                                    [&](absl::string_view, absl::string_view value) {
-                                      v1::Habilitation habilitation;
-                                      std::optional<ProfileNameParts> profile;
-                                      if (habilitation.ParseFromString(std::string(value))) {
-                                        profile = ParseProfileName(habilitation.profile());
-                                      }
-                                      if (!profile) {
-                                        status = absl::DataLossError("a stored habilitation does not parse");
-                                        return false;
-                                      }
-                                      held[profile->application_id] = profile->profile_id;
-                                      return true;
-                                    }));
+  RETURN_IF_ERROR(reader.Scan(store::MemberHabilitationPrefix(siret, first_id),
+                              store::PrefixEnd(store::MemberHabilitationPrefix(siret, last_id)),
+                              [&](absl::string_view key, absl::string_view value) {
+                                absl::string_view rest = key.substr(prefix.size());
+                                std::optional<std::string> account_id = store::ConsumeString(&rest);
+                                v1::Habilitation habilitation;
+                                std::optional<ProfileNameParts> profile;
+                                if (account_id && habilitation.ParseFromString(std::string(value))) {
+                                  profile = ParseProfileName(habilitation.profile());
+                                }
+                                if (!profile) {
+                                  status = absl::DataLossError("a stored habilitation does not parse");
+                                  return false;
+                                }
+                                held[*account_id][profile->application_id] = profile->profile_id;
+                                return true;
+                              }));
   RETURN_IF_ERROR(status);
   return held;
 }
@@ -194,6 +203,7 @@ absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOpt
                                             absl::FunctionRef<absl::Status(absl::string_view)> write) {
   ExportResult result;
   const std::string& siret = options.siret;
+  // A bulk read: an export of a large structure must not push the access checks' working set out of the cache.
   absl::StatusOr<store::Revision> revision = store.Read([&](store::Reader& reader) -> absl::Status {
     v1::Structure structure;
     RETURN_IF_ERROR(LoadRecord(reader, store::StructureKey(siret), structure, "STRUCTURE_NOT_FOUND",
@@ -207,9 +217,10 @@ absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOpt
     for (const std::string& column : ExportHeader(applications)) writer.Field(column);
     writer.EndRecord();
 
-    auto write_member = [&](absl::string_view account_id, const v1::Membership& membership) -> absl::Status {
+    const std::map<std::string, std::string> holds_none;
+    auto write_member = [&](const std::string& account_id, const v1::Membership& membership,
+                            const std::map<std::string, std::string>& held) -> absl::Status {
       ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader, account_id));
-      ASSIGN_OR_RETURN(auto held, HeldProfiles(reader, siret, account_id));
       const v1::Account& a = record.account();
       const auto* reflection = v1::Account::GetReflection();
       for (const ColumnSpec& c : kLeadingColumns) {
@@ -286,14 +297,19 @@ absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOpt
         return page.size() < kPage;
       }));
       RETURN_IF_ERROR(parsed);
-      for (const auto& [account_id, membership] : page) RETURN_IF_ERROR(write_member(account_id, membership));
+      if (page.empty()) break;
+      ASSIGN_OR_RETURN(auto held, HeldProfiles(reader, siret, page.front().first, page.back().first));
+      for (const auto& [account_id, membership] : page) {
+        auto it = held.find(account_id);
+        RETURN_IF_ERROR(write_member(account_id, membership, it == held.end() ? holds_none : it->second));
+      }
       if (page.size() < kPage) break;
       begin = last_key;
       begin.push_back('\0');
     }
     if (!out.empty()) RETURN_IF_ERROR(write(out));
     return absl::OkStatus();
-  });
+  }, store::ReadOptions{.bulk = true});
   if (!revision.ok()) return revision.status();
   result.revision = *revision;
   return result;
@@ -552,6 +568,7 @@ class ScratchTransaction final : public store::Transaction {
     return absl::OkStatus();
   }
   absl::Status AppendToLog(absl::string_view, absl::string_view) override { return absl::OkStatus(); }
+  absl::Status BumpGuardUnwatched(absl::string_view) override { return absl::OkStatus(); }
   // Drops the writes (between independent rows, so memory stays flat).
   void Forget() { writes_.clear(); }
 
@@ -883,30 +900,55 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
     summary.set_consistency_token(EncodeConsistencyToken(*revision));
     return absl::OkStatus();
   }
-  for (size_t begin = 0; begin < rows_.size(); begin += options_.batch_rows) {
-    const size_t end = std::min(rows_.size(), begin + options_.batch_rows);
-    RowCounts counts;
-    absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
-      counts = RowCounts();
-      RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(options_.siret)));
-      auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
-      RowApplier applier(context, txn, ignore, counts);
-      for (size_t i = begin; i < end; ++i) {
-        ASSIGN_OR_RETURN(bool good, applier.Apply(rows_[i]));
-        if (!good) {
-          return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
-                       absl::StrCat("line ", rows_[i].line, " no longer fits the store (it changed since the check); ",
-                                    begin, " rows were imported: send the file again to finish"));
-        }
+  // The commits: batches taken in turn by two workers, so that one builds its batch while the other commits.
+  // Batches of one file never conflict with each other: their rows name distinct accounts, and they bump the
+  // structure's guard without watching it. That is sound because every decision a row makes rests on keys it
+  // reads (watched), and it still makes the readers of the structure's memberships (service deletion, the
+  // last administrator) conflict with it.
+  std::atomic<size_t> next_batch{0};
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  absl::Status failed;
+  store::Revision last_revision = 0;
+  auto work = [&] {
+    while (!stop.load()) {
+      const size_t begin = next_batch.fetch_add(options_.batch_rows);
+      if (begin >= rows_.size()) return;
+      const size_t end = std::min(rows_.size(), begin + options_.batch_rows);
+      RowCounts counts;
+      absl::StatusOr<store::Revision> revision =
+          AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
+            counts = RowCounts();
+            RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
+            auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
+            RowApplier applier(context, txn, ignore, counts);
+            for (size_t i = begin; i < end; ++i) {
+              ASSIGN_OR_RETURN(bool good, applier.Apply(rows_[i]));
+              if (!good) {
+                return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
+                             absl::StrCat("line ", rows_[i].line,
+                                          " no longer fits the store (it changed since the check); the batches "
+                                          "committed so far stay: send the file again to finish"));
+              }
+            }
+            return absl::OkStatus();
+          });
+      absl::MutexLock lock(&mu);
+      if (!revision.ok()) {
+        if (failed.ok()) failed = revision.status();
+        stop = true;
+        return;
       }
-      return absl::OkStatus();
-    });
-    if (!revision.ok()) return revision.status();
-    counts.AddTo(summary);
-    summary.set_batches_committed(summary.batches_committed() + 1);
-    summary.set_consistency_token(EncodeConsistencyToken(*revision));
-  }
-  return absl::OkStatus();
+      counts.AddTo(summary);
+      summary.set_batches_committed(summary.batches_committed() + 1);
+      last_revision = std::max(last_revision, *revision);
+    }
+  };
+  std::thread second(work);
+  work();
+  second.join();
+  if (last_revision != 0) summary.set_consistency_token(EncodeConsistencyToken(last_revision));
+  return failed;
 }
 
 absl::StatusOr<v1::ImportSummary> AccountImport::Finish(
@@ -929,6 +971,7 @@ absl::StatusOr<v1::ImportSummary> AccountImport::Finish(
         if (dry.consistency_token().empty()) dry.set_consistency_token(EncodeConsistencyToken(store_.LatestRevision()));
         return dry;
       }
+      if (options_.after_check) options_.after_check();
       RETURN_IF_ERROR(RunBatches(/*commit=*/true, summary));
       if (summary.consistency_token().empty()) {
         summary.set_consistency_token(EncodeConsistencyToken(store_.LatestRevision()));

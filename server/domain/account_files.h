@@ -4,6 +4,7 @@
 #define HABILIS_SERVER_DOMAIN_ACCOUNT_FILES_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,6 +62,8 @@ class AccountImport {
     size_t batch_rows = 250;
     // Errors kept for the report; past this, they are counted only.
     size_t max_reported_errors = 100000;
+    // Runs between the check of every row and the first commit: tests change the store there.
+    std::function<void()> after_check;
   };
 
   AccountImport(store::Store& store, const Clock& clock, const IdentityPolicy& policy, authz::Principal caller,

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -83,11 +84,50 @@ bool IsTimestamp(const FieldDescriptor& field) {
          field.message_type()->full_name() == google::protobuf::Timestamp::descriptor()->full_name();
 }
 
+// One value of a scalar field in protobuf text format, written directly rather than by TextFormat::Printer,
+// since an import renders every field of every record it creates. Strings keep their UTF-8 ("Prénom", where
+// the default printer writes "Pr\303\251nom"); bytes fields and control characters are escaped.
+std::string RenderScalar(const Message& message, const FieldDescriptor& field, int index) {
+  const Reflection& r = *message.GetReflection();
+  const bool repeated = index >= 0;
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& value = repeated ? r.GetRepeatedStringReference(message, &field, index, &scratch)
+                                          : r.GetStringReference(message, &field, &scratch);
+      return absl::StrCat("\"",
+                          field.type() == FieldDescriptor::TYPE_BYTES ? absl::CEscape(value)
+                                                                      : absl::Utf8SafeCEscape(value),
+                          "\"");
+    }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return (repeated ? r.GetRepeatedBool(message, &field, index) : r.GetBool(message, &field)) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const int number = repeated ? r.GetRepeatedEnumValue(message, &field, index) : r.GetEnumValue(message, &field);
+      const auto* value = field.enum_type()->FindValueByNumber(number);
+      return value != nullptr ? value->name() : absl::StrCat(number);
+    }
+    case FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrCat(repeated ? r.GetRepeatedInt32(message, &field, index) : r.GetInt32(message, &field));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return absl::StrCat(repeated ? r.GetRepeatedInt64(message, &field, index) : r.GetInt64(message, &field));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return absl::StrCat(repeated ? r.GetRepeatedUInt32(message, &field, index) : r.GetUInt32(message, &field));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return absl::StrCat(repeated ? r.GetRepeatedUInt64(message, &field, index) : r.GetUInt64(message, &field));
+    default: {  // floating point and messages: the printer's own form
+      static thread_local const google::protobuf::TextFormat::Printer printer;
+      std::string out;
+      printer.PrintFieldValueToString(message, &field, index, &out);
+      return out;
+    }
+  }
+}
+
 // The value of a leaf field in text form; "" when unset.
 std::string Render(const Message& message, const FieldDescriptor& field) {
   const Reflection& reflection = *message.GetReflection();
   auto one = [&](int index) {
-    std::string out;
     if (IsTimestamp(field)) {
       const Message& value = index < 0 ? reflection.GetMessage(message, &field)
                                        : reflection.GetRepeatedMessage(message, &field, index);
@@ -95,10 +135,7 @@ std::string Render(const Message& message, const FieldDescriptor& field) {
       timestamp.CopyFrom(value);
       return absl::FormatTime(absl::RFC3339_full, FromTimestamp(timestamp), absl::UTCTimeZone());
     }
-    // One printer per thread: building one per value cost more than the printing.
-    static thread_local const google::protobuf::TextFormat::Printer printer;
-    printer.PrintFieldValueToString(message, &field, index, &out);
-    return out;
+    return RenderScalar(message, field, index);
   };
   if (field.is_repeated()) {
     std::vector<std::string> values;
@@ -226,6 +263,7 @@ class RecordingTransaction final : public store::Transaction {
   absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) override {
     return inner_.AppendToLog(log_prefix, value);
   }
+  absl::Status BumpGuardUnwatched(absl::string_view key) override { return inner_.BumpGuardUnwatched(key); }
 
   // What the writes so far change, record by record.
   absl::Status Summarize(v1::ChangeSummary& summary) {

@@ -57,8 +57,8 @@ absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view begin, absl::
 // Reads of a snapshot, outside any transaction.
 class SnapshotReader final : public Reader {
  public:
-  // `fill_cache` false: a bulk read (an observer's load) that must not evict the working set from the block
-  // cache.
+  // `fill_cache` false: a bulk read (an export, an observer's load) that must not evict the working set
+  // from the block cache.
   SnapshotReader(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, bool fill_cache = true) : db_(db) {
     options_.snapshot = snapshot;
     options_.fill_cache = fill_cache;
@@ -118,8 +118,19 @@ class RocksTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  // Called under the commit lock once the revision is known: adds the log entries to the transaction.
-  absl::Status WriteLogEntries(Revision revision) {
+  absl::Status BumpGuardUnwatched(absl::string_view key) override {
+    bumped_guards_.emplace_back(key);
+    return absl::OkStatus();
+  }
+
+  // Called under the commit lock once the revision is known: adds the log entries and the unwatched guard
+  // bumps to the transaction.
+  absl::Status WriteCommitEntries(Revision revision) {
+    for (std::string& guard : bumped_guards_) {
+      RETURN_IF_ROCKS_FAILS(txn_->PutUntracked(guard, EncodeUint64(revision)), "guard");
+      changes_.push_back(Change{std::move(guard), EncodeUint64(revision)});
+    }
+    bumped_guards_.clear();
     for (size_t i = 0; i < log_entries_.size(); ++i) {
       std::string key = log_entries_[i].key;
       AppendUint64(&key, revision);
@@ -140,6 +151,7 @@ class RocksTransaction final : public Transaction {
   rocksdb::ReadOptions options_;
   std::vector<Change> changes_;
   std::vector<Change> log_entries_;  // key: the log's prefix
+  std::vector<std::string> bumped_guards_;
 };
 
 }  // namespace
@@ -223,7 +235,7 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     // Untracked: every commit writes the revision, and it must not make every pair of commits conflict.
     rocksdb::Status s = txn->PutUntracked(MetaKey(kMetaRevision), EncodeUint64(next));
     if (!s.ok()) return FromRocks(s, "write revision");
-    absl::Status logged = transaction.WriteLogEntries(next);
+    absl::Status logged = transaction.WriteCommitEntries(next);
     if (!logged.ok()) return logged;
     s = txn->Commit();
     if (IsConflict(s)) continue;
@@ -238,11 +250,11 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
       absl::StrCat("the transaction conflicted with concurrent changes ", options.max_attempts, " times"));
 }
 
-absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reader&)> fn) {
+absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reader&)> fn, const ReadOptions& options) {
   // Take the revision before the snapshot: the snapshot holds at least that revision.
   Revision revision = LatestRevision();
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  SnapshotReader reader(db_.get(), snapshot);
+  SnapshotReader reader(db_.get(), snapshot, /*fill_cache=*/!options.bulk);
   absl::Status status = fn(reader);
   db_->ReleaseSnapshot(snapshot);
   if (!status.ok()) return status;

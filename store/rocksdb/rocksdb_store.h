@@ -26,7 +26,7 @@ class RocksDbStore final : public Store {
 
   absl::StatusOr<Revision> Update(absl::FunctionRef<absl::Status(Transaction&)> fn,
                                   const UpdateOptions& options) override;
-  absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn) override;
+  absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn, const ReadOptions& options = {}) override;
   Revision LatestRevision() const override;
   absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) override;
   void StopObserving(CommitObserver& observer) override;

@@ -179,6 +179,43 @@ TYPED_TEST(StoreConformance, AConflictOnAReadKeyRunsTheTransactionAgain) {
   EXPECT_EQ(this->Get("counter").value(), "5+1");
 }
 
+TYPED_TEST(StoreConformance, AnUnwatchedGuardBumpMakesTheGuardsWatchersRunAgain) {
+  ASSERT_TRUE(this->Put("guard", "0").ok());
+  int runs = 0;
+  absl::StatusOr<Revision> result = this->store_->Update([&](Transaction& txn) -> absl::Status {
+    ++runs;
+    EXPECT_TRUE(txn.Get("guard").ok());
+    if (runs == 1) {
+      // A writer that bumps the guard without watching it commits in between.
+      EXPECT_TRUE(this->store_->Update([](Transaction& other) { return other.BumpGuardUnwatched("guard"); }).ok());
+    }
+    return txn.Put("guard", "watched");
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(runs, 2);
+}
+
+TYPED_TEST(StoreConformance, AnUnwatchedGuardBumpDoesNotConflictAndHoldsItsRevision) {
+  ASSERT_TRUE(this->Put("guard", "0").ok());
+  int runs = 0;
+  absl::StatusOr<Revision> result = this->store_->Update([&](Transaction& txn) -> absl::Status {
+    ++runs;
+    if (absl::Status bumped = txn.BumpGuardUnwatched("guard"); !bumped.ok()) return bumped;
+    if (runs == 1) {
+      // Others change the guard after this transaction began, watched or not.
+      EXPECT_TRUE(this->Put("guard", "1").ok());
+      EXPECT_TRUE(this->store_->Update([](Transaction& other) { return other.BumpGuardUnwatched("guard"); }).ok());
+    }
+    return txn.Put("row", "mine");
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(runs, 1);
+  std::string expected;
+  AppendUint64(&expected, *result);
+  EXPECT_EQ(this->Get("guard").value(), expected);
+  EXPECT_EQ(this->Get("row").value(), "mine");
+}
+
 TYPED_TEST(StoreConformance, EndlessConflictsEndInAborted) {
   ASSERT_TRUE(this->Put("hot", "0").ok());
   int runs = 0;

@@ -1,0 +1,124 @@
+// CSV-IMPORT in batches, on the domain layer: files of many batches (committed by two workers), and an
+// import that meets a store changed since its check. The rest of CSV-IMPORT is tested through habilisd in
+// tests/integration/account_files_test.cc.
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/domain/account_files.h"
+#include "server/domain/audit.h"
+#include "server/domain/memberships.h"
+#include "tests/testing/domain_fixture.h"
+
+namespace habilis::domain {
+namespace {
+
+using testing::DomainTest;
+
+class AccountImportTest : public DomainTest {
+ protected:
+  void SetUp() override {
+    DomainTest::SetUp();
+    ASSERT_TRUE(CreateStructure().ok());
+    ASSERT_TRUE(CreateService("paie", "Paie").ok());
+  }
+
+  // A file of `rows` new members; the member of line `in_paie_line` goes to service "paie".
+  static std::string File(int rows, int in_paie_line) {
+    std::string file = "user_firstname,user_lastname,user_username,profil_postalAddress,profil_postalCode,profil_city,"
+        "organism_department_id\r\n";
+    for (int line = 2; line < rows + 2; ++line) {
+      absl::StrAppend(&file, "Prénom", line, ",Nom", line, ",agent", line, "@example.fr,2 rue du Port,29200,Brest,",
+                      line == in_paie_line ? "paie" : "", "\r\n");
+    }
+    return file;
+  }
+
+  absl::StatusOr<v1::ImportSummary> Import(const std::string& file, AccountImport::Options options) {
+    options.siret = kSiret;
+    AccountImport import(*store_, clock_, policy_, operator_, {"operators/test", "habilis.v1.ImportAccounts", ""},
+                         std::move(options));
+    import.Feed(file);
+    return import.Finish([](const std::vector<v1::RowError>& errors) {
+      for (const v1::RowError& error : errors) ADD_FAILURE() << error.ShortDebugString();
+    });
+  }
+
+  // The logins of the structure's members.
+  std::set<std::string> MemberLogins() {
+    std::set<std::string> logins;
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Reader& reader) -> absl::Status {
+                      return store::ScanPrefix(
+                          reader, std::string(1, static_cast<char>(store::KeyTag::kAccount)), [&](absl::string_view, absl::string_view value) {
+                            internal::AccountRecord record;
+                            EXPECT_TRUE(record.ParseFromString(std::string(value)));
+                            logins.insert(record.account().login_email());
+                            return true;
+                          });
+                    })
+                    .ok());
+    return logins;
+  }
+
+  int AuditEntriesOfImports() {
+    v1::ListAuditEntriesRequest request;
+    request.set_structure(StructureName(kSiret));
+    request.set_page_size(1000);
+    v1::ListAuditEntriesResponse response;
+    EXPECT_TRUE(AuditTrail(*store_).List(request, response).ok());
+    int count = 0;
+    for (const v1::AuditEntry& entry : response.audit_entries()) count += entry.action() == "habilis.v1.ImportAccounts";
+    return count;
+  }
+};
+
+TEST_F(AccountImportTest, CSV_IMPORT_aFileOfManyBatchesCommitsEveryRowOnceWithOneAuditEntryPerBatch) {
+  absl::StatusOr<v1::ImportSummary> summary = Import(File(1000, 500), {.batch_rows = 40});
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->accounts_created(), 1000);
+  EXPECT_EQ(summary->batches_committed(), 25);
+  std::set<std::string> logins = MemberLogins();
+  EXPECT_EQ(logins.size(), 1000u);
+  EXPECT_TRUE(logins.contains("agent2@example.fr") && logins.contains("agent1001@example.fr"));
+  EXPECT_EQ(AuditEntriesOfImports(), 25);
+  // The token covers every batch: it is the newest commit.
+  EXPECT_EQ(summary->consistency_token(), EncodeConsistencyToken(store_->LatestRevision()));
+
+  absl::StatusOr<v1::ImportSummary> again = Import(File(1000, 500), {.batch_rows = 40});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->accounts_unchanged(), 1000);
+  EXPECT_EQ(AuditEntriesOfImports(), 25);  // nothing changed, nothing recorded
+}
+
+TEST_F(AccountImportTest, CSV_IMPORT_aRowThatNoLongerFitsStopsTheImportAndSendingTheFileAgainFinishesIt) {
+  // Line 95 names service "paie", which exists at the check and is deleted before the commits.
+  const std::string file = File(100, 95);
+  AccountImport::Options options{.batch_rows = 10};
+  options.after_check = [&] {
+    v1::BatchDeleteServicesRequest request;
+    request.set_parent(StructureName(kSiret));
+    request.add_names(Service("paie"));
+    v1::BatchDeleteServicesResponse response;
+    ASSERT_TRUE(org_chart_->BatchDeleteServices(operator_, request, response).ok());
+  };
+  absl::StatusOr<v1::ImportSummary> interrupted = Import(file, options);
+  EXPECT_EQ(interrupted.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorReason(interrupted.status()), "IMPORT_INTERRUPTED");
+  EXPECT_TRUE(absl::StrContains(interrupted.status().message(), "line 95")) << interrupted.status();
+  // Line 95's batch wrote nothing; the batches committed before the failure stay.
+  std::set<std::string> logins = MemberLogins();
+  EXPECT_FALSE(logins.contains("agent95@example.fr"));
+  EXPECT_LT(logins.size(), 100u);
+
+  ASSERT_TRUE(CreateService("paie", "Paie").ok());
+  absl::StatusOr<v1::ImportSummary> resumed = Import(file, {.batch_rows = 10});
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->accounts_created() + resumed->accounts_unchanged(), 100);
+  EXPECT_EQ(resumed->accounts_created(), static_cast<int64_t>(100 - logins.size()));
+  EXPECT_EQ(MemberLogins().size(), 100u);
+}
+
+}  // namespace
+}  // namespace habilis::domain
