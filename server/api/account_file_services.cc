@@ -80,7 +80,7 @@ grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* 
       stream->Finish(ToGrpcStatus(caller.status()));
       return;
     }
-    domain::AuditContext audit{domain::ActorOf(*caller), domain::ActionOfRequest(message), ""};
+    domain::AuditContext audit = domain::AuditContextOf(*caller, message, "");
     domain::AccountImport import(store_, clock_, policy_, *caller, std::move(audit),
                                  {.siret = *siret, .validate_only = message.validate_only()});
     size_t received = 0;

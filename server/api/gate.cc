@@ -24,19 +24,20 @@ std::optional<absl::string_view> BearerOf(const grpc::ServerContextBase& context
 
 }  // namespace
 
-absl::StatusOr<authz::Principal> Gate::Admit(const grpc::ServerContextBase& context, absl::string_view method,
-                                             const authz::Target& target) const {
+Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string_view method,
+                            const authz::Target& target) const {
   const authz::RpcRule* rule = authz::FindRpcRule(method);
   if (rule == nullptr) {
-    return Error(absl::StatusCode::kPermissionDenied, "RPC_NOT_IN_POLICY",
-                 absl::StrCat(method, " has no entry in the permission table"));
+    return {Error(absl::StatusCode::kPermissionDenied, "RPC_NOT_IN_POLICY",
+                  absl::StrCat(method, " has no entry in the permission table")),
+            std::nullopt, "RPC_NOT_IN_POLICY"};
   }
   authz::Principal caller = authz::Principal::Anonymous();
   if (authz::NeedsCredentials(rule->action)) {
     std::optional<absl::string_view> bearer = BearerOf(context);
     if (!bearer) {
-      return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING",
-                   "send 'authorization: Bearer <api key or session token>'");
+      return {Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING",
+                    "send 'authorization: Bearer <api key or session token>'")};
     }
     absl::StatusOr<authz::Principal> authenticated =
         domain::Sessions::LooksLikeSessionToken(*bearer) ? sessions_.Authenticate(*bearer)
@@ -44,24 +45,28 @@ absl::StatusOr<authz::Principal> Gate::Admit(const grpc::ServerContextBase& cont
             ? api_keys_.Authenticate(*bearer)
             : Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_INVALID",
                     "the bearer credential is not valid; check the key or log in again");
-    if (!authenticated.ok()) return authenticated.status();
+    if (!authenticated.ok()) return {authenticated.status()};
     caller = *std::move(authenticated);
   }
   authz::Decision decision = engine_.Decide(caller, rule->action, target);
   if (!decision.allowed) {
+    Judgement refusal{absl::PermissionDeniedError(""), caller, decision.reason};
     // What the caller must do first (consent, change an expired password) is told; why the target is out of
     // reach is not: "not a member" and "role not allowed" would tell a member of the structure apart from
     // a stranger, and so whether the target exists.
     if (decision.reason == "PRIVACY_CONSENT_REQUIRED" || decision.reason == "PASSWORD_CHANGE_REQUIRED") {
-      return Error(absl::StatusCode::kPermissionDenied, decision.reason,
-                   decision.reason == "PRIVACY_CONSENT_REQUIRED"
-                       ? "accept the privacy policy first (AcceptPrivacyPolicy)"
-                       : "the password has expired; change it first (ChangePassword)");
+      refusal.caller = Error(absl::StatusCode::kPermissionDenied, decision.reason,
+                             decision.reason == "PRIVACY_CONSENT_REQUIRED"
+                                 ? "accept the privacy policy first (AcceptPrivacyPolicy)"
+                                 : "the password has expired; change it first (ChangePassword)");
+    } else {
+      refusal.caller =
+          Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " on this target"));
     }
-    return Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
-                 absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " on this target"));
+    return refusal;
   }
-  return caller;
+  return {std::move(caller)};
 }
 
 }  // namespace habilis::api

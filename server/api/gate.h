@@ -3,6 +3,9 @@
 #ifndef HABILIS_SERVER_API_GATE_H_
 #define HABILIS_SERVER_API_GATE_H_
 
+#include <optional>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "authz/engine.h"
@@ -24,7 +27,19 @@ class Gate {
   // - PERMISSION_DENIED with the engine's reason when the engine denies, or RPC_NOT_IN_POLICY when the RPC
   //   has no entry in the table. Whether the target exists plays no part.
   [[nodiscard]] absl::StatusOr<authz::Principal> Admit(const grpc::ServerContextBase& context, absl::string_view method,
-                                                       const authz::Target& target) const;
+                                                       const authz::Target& target) const {
+    return Judge(context, method, target).caller;
+  }
+
+  // Admit, and on a refusal, who was refused and the engine's own reason (for the audit trail: the caller
+  // is told less, see gate.cc).
+  struct Judgement {
+    absl::StatusOr<authz::Principal> caller;
+    std::optional<authz::Principal> refused;  // set when an authenticated caller is denied
+    std::string denial_reason;                // the engine's reason, or RPC_NOT_IN_POLICY
+  };
+  [[nodiscard]] Judgement Judge(const grpc::ServerContextBase& context, absl::string_view method,
+                                const authz::Target& target) const;
 
  private:
   const domain::ApiKeys& api_keys_;

@@ -64,7 +64,7 @@ struct Server::Parts {
                  absl::Milliseconds(config.mail_poll_ms)),
         gate(api_keys, sessions, *engine),
         executor(config.worker_threads, static_cast<size_t>(config.max_queued_calls)),
-        context{gate, executor},
+        context{gate, executor, &store},
         structure_service(context, structures),
         org_chart_service(context, org_chart),
         application_service(context, applications),

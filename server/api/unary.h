@@ -15,6 +15,7 @@
 #include "server/api/executor.h"
 #include "server/api/gate.h"
 #include "server/common/errors.h"
+#include "server/domain/audit.h"
 #include "server/domain/support.h"
 
 namespace habilis::api {
@@ -23,6 +24,8 @@ namespace habilis::api {
 struct CallContext {
   const Gate& gate;
   Executor& executor;
+  // Where refused grants are recorded (domain::RecordsDenialsOf); none if null.
+  store::Store* audit_store = nullptr;
 };
 
 // The full name ("package.Service/Method") of the one method that takes `Request`. Request types are
@@ -56,19 +59,32 @@ const std::string& MethodOf() {
 // Runs one call to the end: resolves the target, passes the gate, runs `command(caller, response)`.
 // `target` is an authz::Target, or a callable returning absl::StatusOr<authz::Target> when naming the target
 // needs the store.
+// A refusal of a call that grants rights (by the engine or by a rule of the command) is recorded in the
+// audit trail; if recording fails, the caller still gets the refusal, and the failure is logged.
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
-grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerContext& server_context, Response& response,
-                     TargetOrFn& target, Command& command) {
+grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerContext& server_context,
+                     const Request& request, Response& response, TargetOrFn& target, Command& command) {
   absl::StatusOr<authz::Target> resolved;
   if constexpr (std::is_invocable_v<TargetOrFn>) {
     resolved = target();
   } else {
     resolved = authz::Target(target);
   }
-  absl::StatusOr<authz::Principal> caller =
-      resolved.ok() ? context.gate.Admit(server_context, MethodOf<Request>(), *resolved) : resolved.status();
-  absl::Status status = caller.ok() ? command(*caller, response) : caller.status();
+  Gate::Judgement judgement = resolved.ok() ? context.gate.Judge(server_context, MethodOf<Request>(), *resolved)
+                                            : Gate::Judgement{resolved.status()};
+  absl::Status status = judgement.caller.ok() ? command(*judgement.caller, response) : judgement.caller.status();
   if (!status.ok()) response.Clear();
+  if (absl::IsPermissionDenied(status) && context.audit_store != nullptr && domain::RecordsDenialsOf(request)) {
+    const authz::Principal* refused = judgement.caller.ok() ? &*judgement.caller
+                                      : judgement.refused  ? &*judgement.refused
+                                                           : nullptr;
+    if (refused != nullptr) {
+      absl::Status recorded =
+          domain::RecordDenial(*context.audit_store, *refused, request,
+                               judgement.denial_reason.empty() ? ErrorReason(status) : judgement.denial_reason);
+      if (!recorded.ok()) std::cerr << "habilisd: a refusal was not recorded in the audit trail: " << recorded << std::endl;
+    }
+  }
   return ToGrpcStatus(status);
 }
 
@@ -76,11 +92,10 @@ grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerConte
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::ServerUnaryReactor* ServeUnary(const CallContext& context, grpc::CallbackServerContext* server_context,
                                      const Request* request, Response* response, TargetOrFn target, Command command) {
-  (void)request;
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
-  bool queued = context.executor.TrySubmit([&context, server_context, response, reactor, target = std::move(target),
-                                            command = std::move(command)]() mutable {
-    reactor->Finish(RunCall<Request>(context, *server_context, *response, target, command));
+  bool queued = context.executor.TrySubmit([&context, server_context, request, response, reactor,
+                                            target = std::move(target), command = std::move(command)]() mutable {
+    reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command));
   });
   if (!queued) {
     reactor->Finish(ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
@@ -94,9 +109,8 @@ grpc::ServerUnaryReactor* ServeUnary(const CallContext& context, grpc::CallbackS
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::ServerUnaryReactor* ServeInline(const CallContext& context, grpc::CallbackServerContext* server_context,
                                       const Request* request, Response* response, TargetOrFn target, Command command) {
-  (void)request;
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
-  reactor->Finish(RunCall<Request>(context, *server_context, *response, target, command));
+  reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command));
   return reactor;
 }
 

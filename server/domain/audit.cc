@@ -17,6 +17,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "habilis/internal/records.pb.h"
+#include "habilis/v1/accounts.pb.h"
 #include "habilis/v1/applications.pb.h"
 #include "habilis/v1/entitlements.pb.h"
 #include "habilis/v1/org_chart.pb.h"
@@ -239,6 +240,27 @@ std::string AccountIn(const Message& message) {
   return "";
 }
 
+// Appends `entry` to the trail, with its index entries: by each structure and account it concerns, and by
+// its actor.
+absl::Status AppendAuditEntry(store::Transaction& txn, const v1::AuditEntry& entry,
+                              const std::set<std::string>& sirets, const std::set<std::string>& accounts) {
+  RETURN_IF_ERROR(txn.AppendToLog(store::AuditLogPrefix(), entry.SerializeAsString()));  // position 0
+  for (const std::string& siret : sirets) {
+    RETURN_IF_ERROR(txn.AppendToLog(store::AuditByStructurePrefix(siret), ""));
+  }
+  for (const std::string& account : accounts) {
+    RETURN_IF_ERROR(txn.AppendToLog(store::AuditByAccountPrefix(account), ""));
+  }
+  return txn.AppendToLog(store::AuditByActorPrefix(entry.actor()), "");
+}
+
+// The value of the string field `name` of `message`, "" if it has none.
+std::string StringField(const Message& message, absl::string_view name) {
+  const FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(std::string(name));
+  if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_STRING || field->is_repeated()) return "";
+  return message.GetReflection()->GetString(message, field);
+}
+
 // A transaction that remembers, for each record it writes, what the record held before.
 class RecordingTransaction final : public store::Transaction {
  public:
@@ -284,14 +306,9 @@ class RecordingTransaction final : public store::Transaction {
     entry.set_actor(context.actor);
     entry.set_request_id(context.request_id);
     entry.set_action(context.action);
-    RETURN_IF_ERROR(inner_.AppendToLog(store::AuditLogPrefix(), entry.SerializeAsString()));  // position 0
-    for (const std::string& siret : sirets) {
-      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByStructurePrefix(siret), ""));
-    }
-    for (const std::string& account : accounts) {
-      RETURN_IF_ERROR(inner_.AppendToLog(store::AuditByAccountPrefix(account), ""));
-    }
-    return inner_.AppendToLog(store::AuditByActorPrefix(context.actor), "");
+    entry.set_target(context.target);
+    entry.set_outcome(v1::AuditEntry::APPLIED);
+    return AppendAuditEntry(inner_, entry, sirets, accounts);
   }
 
  private:
@@ -422,6 +439,57 @@ std::string ActionOfRequest(const google::protobuf::Message& request) {
 
 std::string ActorOf(const authz::Principal& principal) { return principal.ResourceName(); }
 
+std::string TargetOfRequest(const google::protobuf::Message& request) {
+  for (absl::string_view field : {"name", "account", "parent", "structure"}) {
+    std::string value = StringField(request, field);
+    if (!value.empty()) return value;
+  }
+  return "";
+}
+
+AuditContext AuditContextOf(const authz::Principal& caller, const google::protobuf::Message& request,
+                            absl::string_view request_id) {
+  return AuditContext{ActorOf(caller), ActionOfRequest(request), std::string(request_id), TargetOfRequest(request)};
+}
+
+bool RecordsDenialsOf(const google::protobuf::Message& request) {
+  static const auto* kGrants = new std::set<std::string>{
+      v1::GrantHabilitationRequest::descriptor()->full_name(), v1::RevokeHabilitationRequest::descriptor()->full_name(),
+      v1::GrantDelegationsRequest::descriptor()->full_name(),  v1::RevokeDelegationsRequest::descriptor()->full_name(),
+      v1::UpdateMembershipRequest::descriptor()->full_name(),
+  };
+  return kGrants->contains(request.GetDescriptor()->full_name());
+}
+
+absl::Status RecordDenial(store::Store& store, const authz::Principal& caller, const google::protobuf::Message& request,
+                          absl::string_view reason) {
+  const AuditContext context = AuditContextOf(caller, request, StringField(request, "request_id"));
+  v1::AuditEntry entry;
+  SetTimestamp(absl::Now(), entry.mutable_time());
+  entry.set_actor(context.actor);
+  entry.set_request_id(context.request_id);
+  entry.set_action(context.action);
+  entry.set_target(context.target);
+  entry.set_outcome(v1::AuditEntry::DENIED);
+  entry.set_denial_reason(std::string(reason));
+  // Indexed by the structure and the account the request names, so that their administrators see it.
+  std::set<std::string> sirets, accounts;
+  std::vector<std::string> structure_names = {StringField(request, "structure"), StringField(request, "parent")};
+  if (const FieldDescriptor* membership = request.GetDescriptor()->FindFieldByName("membership");
+      membership != nullptr && membership->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !membership->is_repeated()) {
+    structure_names.push_back(StringField(request.GetReflection()->GetMessage(request, membership), "structure"));
+  }
+  for (const std::string& name : structure_names) {
+    if (std::optional<std::string> siret = ParseStructureName(name)) sirets.insert(*siret);
+  }
+  for (absl::string_view field : {"account", "name"}) {
+    if (std::optional<std::string> id = ParseAccountName(StringField(request, field))) accounts.insert(*id);
+  }
+  return store
+      .Update([&](store::Transaction& txn) { return AppendAuditEntry(txn, entry, sirets, accounts); })
+      .status();
+}
+
 absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,
                                               absl::FunctionRef<absl::Status(store::Transaction&)> fn,
                                               const store::UpdateOptions& options, v1::ChangeSummary* dry_run_summary) {
@@ -531,6 +599,7 @@ absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filt
   absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) -> absl::Status {
     bool full = false;
     RETURN_IF_ERROR(ForEachEntry(reader, prefix, after + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+      if (entry.outcome() == v1::AuditEntry::DENIED) return true;  // nothing changed
       if (!filter.application.empty() && !ConcernsApplication(entry, filter.application)) return true;
       *response.add_audit_entries() = std::move(entry);
       reached = last_sent = revision;

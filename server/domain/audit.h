@@ -24,11 +24,26 @@ struct AuditContext {
   std::string actor;       // Principal::ResourceName(), or "anonymous"
   std::string action;      // e.g. "habilis.v1.GrantHabilitation"
   std::string request_id;  // AIP-155, may be empty
+  std::string target;      // the resource the request names (TargetOfRequest), may be empty
 };
 
 // The action of a request message: "habilis.v1.GrantHabilitationRequest" -> "habilis.v1.GrantHabilitation".
 std::string ActionOfRequest(const google::protobuf::Message& request);
 std::string ActorOf(const authz::Principal& principal);
+// The resource a request names: its `name`, else its `account`, else its `parent`, else its `structure`
+// (the first of these string fields it has and sets); "" if none.
+std::string TargetOfRequest(const google::protobuf::Message& request);
+// The full audit context of a request made by `caller`.
+AuditContext AuditContextOf(const authz::Principal& caller, const google::protobuf::Message& request,
+                            absl::string_view request_id);
+
+// Whether a refusal of `request` is recorded in the trail: the calls that grant or take back rights
+// (habilitations, delegations, roles).
+bool RecordsDenialsOf(const google::protobuf::Message& request);
+// Records that `caller` was refused `request` (PERMISSION_DENIED, for `reason`) in an entry of its own,
+// indexed by actor, and by the structure and account the request names.
+[[nodiscard]] absl::Status RecordDenial(store::Store& store, const authz::Principal& caller,
+                                        const google::protobuf::Message& request, absl::string_view reason);
 
 // store::Store::Update with the change recorded in the audit trail (nothing is recorded for a dry run or a
 // command that changed no record). Same contract as Update otherwise. In a dry run, `dry_run_summary` (if

@@ -51,7 +51,7 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
   bool replayed = false;
 
   v1::ChangeSummary summary;
-  const AuditContext audit{ActorOf(caller), ActionOfRequest(request), std::string(options.request_id)};
+  const AuditContext audit = AuditContextOf(caller, request, options.request_id);
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
       store, audit,
       [&](store::Transaction& txn) -> absl::Status {

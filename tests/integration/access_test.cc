@@ -1,5 +1,6 @@
 // The client-application API over gRPC against the real habilisd: CheckAccess with consistency tokens.
 #include <regex>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "clients/cpp/client.h"
@@ -109,17 +110,19 @@ class AccessTest : public ::testing::Test {
   }
 
   // Activates the account, sets its password from the e-mailed link, logs in and consents: it can use
-  // what it is granted.
-  void MakeUsable() {
+  // what it is granted. Returns its session token.
+  std::string MakeUsable() {
     v1::ActivateAccountRequest activate;
     activate.set_name(account_);
     activate.set_structure(kStructure);
     v1::ActivateAccountResponse activated;
     Ok(accounts_->ActivateAccount(As(operator_key_).get(), activate, &activated));
     absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
-    ASSERT_TRUE(mail.ok()) << mail.status();
     std::smatch match;
-    ASSERT_TRUE(std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)")));
+    if (!mail.ok() || !std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)"))) {
+      ADD_FAILURE() << "no activation link: " << mail.status();
+      return "";
+    }
     v1::SetPasswordWithLinkRequest set;
     set.set_link_token(match[1].str());
     set.set_new_password("correct horse battery staple");
@@ -132,7 +135,22 @@ class AccessTest : public ::testing::Test {
     v1::LoginResponse session;
     Ok(sessions_->Login(As("").get(), login, &session));
     v1::AcceptPrivacyPolicyResponse consent;
-    Ok(sessions_->AcceptPrivacyPolicy(As(session.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent));
+    EXPECT_TRUE(
+        sessions_->AcceptPrivacyPolicy(As(session.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent)
+            .ok());
+    return session.session_token();
+  }
+
+  // The trail's entries about `scope` ("accounts/..." or "structures/..."), as an operator lists them.
+  std::vector<v1::AuditEntry> Trail(const std::string& scope) {
+    v1::ListAuditEntriesRequest request;
+    if (scope.rfind("accounts/", 0) == 0) request.set_account(scope);
+    if (scope.rfind("structures/", 0) == 0) request.set_structure(scope);
+    request.set_page_size(100);
+    v1::ListAuditEntriesResponse response;
+    grpc::Status status = audit_->ListAuditEntries(As(operator_key_).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.audit_entries().begin(), response.audit_entries().end()};
   }
 
   v1::CheckAccessResponse Check(const std::string& token, grpc::Status* status_out = nullptr) {
@@ -315,6 +333,95 @@ TEST_F(AccessTest, WATCH_anApplicationWatchesOnlyItsOwnApplication) {
   status = future->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(client::DetailsOf(status).reason, "CONSISTENCY_TOKEN_UNKNOWN");
+}
+
+TEST_F(AccessTest, AUDIT_aRefusedGrantIsRecordedWithItsReasonChangesNothingAndIsNotAChangeToWatch) {
+  const std::string session = MakeUsable();
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  grant.set_request_id("self-grant-1");
+  v1::GrantHabilitationResponse granted;
+  // A collaborator may not grant, not even to himself.
+  EXPECT_EQ(entitlements_->GrantHabilitation(As(session).get(), grant, &granted).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Check("").reason(), v1::NO_HABILITATION);
+
+  std::vector<v1::AuditEntry> trail = Trail(account_);
+  auto refused = std::find_if(trail.begin(), trail.end(), [](const v1::AuditEntry& e) {
+    return e.action() == "habilis.v1.GrantHabilitation";
+  });
+  ASSERT_NE(refused, trail.end());
+  EXPECT_EQ(refused->outcome(), v1::AuditEntry::DENIED);
+  EXPECT_EQ(refused->actor(), account_);
+  EXPECT_EQ(refused->target(), account_);
+  EXPECT_EQ(refused->request_id(), "self-grant-1");
+  EXPECT_FALSE(refused->denial_reason().empty());
+  EXPECT_EQ(refused->changes_size(), 0);
+  // The structure's administrators see it too.
+  std::vector<v1::AuditEntry> of_structure = Trail(kStructure);
+  EXPECT_TRUE(std::any_of(of_structure.begin(), of_structure.end(), [](const v1::AuditEntry& e) {
+    return e.outcome() == v1::AuditEntry::DENIED && e.action() == "habilis.v1.GrantHabilitation";
+  }));
+
+  // The same grant by an operator is applied, and is the only one a Watch of the structure sees.
+  grant.clear_request_id();
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  trail = Trail(account_);
+  EXPECT_EQ(trail.back().outcome(), v1::AuditEntry::APPLIED);
+  EXPECT_EQ(trail.back().target(), account_);
+  v1::WatchChangesRequest watch;
+  watch.set_structure(kStructure);
+  watch.set_consistency_token(seeded_token_);
+  auto context = As(operator_key_);
+  auto stream = audit_->WatchChanges(context.get(), watch);
+  for (const v1::WatchChangesResponse& response : ReadUntil(*stream, "habilis.v1.GrantHabilitation")) {
+    for (const v1::AuditEntry& entry : response.audit_entries()) {
+      EXPECT_NE(entry.outcome(), v1::AuditEntry::DENIED) << entry.ShortDebugString();
+    }
+  }
+  context->TryCancel();
+}
+
+TEST_F(AccessTest, AUDIT_theTrailOfAnAccountOutlivesItsDeletion) {
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  // DEL-REQUEST: the account holds no habilitation of the structure any more.
+  v1::RevokeHabilitationRequest revoke;
+  revoke.set_structure(kStructure);
+  revoke.set_account(account_);
+  revoke.set_application("applications/portail");
+  v1::RevokeHabilitationResponse revoked;
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  const size_t before = Trail(account_).size();
+
+  v1::RequestAccountDeletionRequest request;
+  request.set_name(account_);
+  request.set_structure(kStructure);
+  v1::RequestAccountDeletionResponse requested;
+  Ok(accounts_->RequestAccountDeletion(As(operator_key_).get(), request, &requested));
+  // A member of this structure only: the deletion is immediate.
+  EXPECT_EQ(requested.deletion_request().state(), v1::DeletionRequest::DONE);
+  v1::GetAccountRequest get;
+  get.set_name(account_);
+  v1::GetAccountResponse got;
+  ASSERT_EQ(accounts_->GetAccount(As(operator_key_).get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Every entry is still there, and the deletion is the last one, with the records it removed.
+  std::vector<v1::AuditEntry> trail = Trail(account_);
+  ASSERT_GT(trail.size(), before);
+  EXPECT_EQ(trail.back().action(), "habilis.v1.RequestAccountDeletion");
+  EXPECT_TRUE(std::any_of(trail.back().changes().begin(), trail.back().changes().end(), [&](const v1::RecordChange& c) {
+    return c.kind() == v1::RecordChange::DELETED && c.record() == account_;
+  })) << trail.back().ShortDebugString();
+  EXPECT_TRUE(std::any_of(trail.begin(), trail.end(), [](const v1::AuditEntry& e) {
+    return e.action() == "habilis.v1.GrantHabilitation";
+  }));
 }
 
 }  // namespace
