@@ -139,7 +139,9 @@ HABILIS_HANDLER(SessionService, ConfirmLoginCode) {
 
 HABILIS_HANDLER(SessionService, Logout) {
   return ServeUnary(context_, ctx, request, response, authz::Target{},
-                    [this](const authz::Principal& caller, auto&) { return sessions_.Logout(caller).status(); });
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return sessions_.Logout(caller, *request, out).status();
+                    });
 }
 
 HABILIS_HANDLER(SessionService, ListSessions) {
@@ -153,14 +155,14 @@ HABILIS_HANDLER(SessionService, EndSession) {
   return ServeUnary(
       context_, ctx, request, response, AccountTarget(accounts_, AccountOfSession(request->name())),
       [this, request](const authz::Principal& caller, auto& out) {
-        return WithToken(sessions_.EndSession(caller, *request), out);
+        return WithToken(sessions_.EndSession(caller, *request, out), out);
       });
 }
 
 HABILIS_HANDLER(SessionService, AcceptPrivacyPolicy) {
   return ServeUnary(context_, ctx, request, response, authz::Target{},
-                    [this](const authz::Principal& caller, auto& out) {
-                      return WithToken(sessions_.AcceptPrivacyPolicy(caller, out), out);
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(sessions_.AcceptPrivacyPolicy(caller, *request, out), out);
                     });
 }
 

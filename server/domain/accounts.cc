@@ -293,7 +293,7 @@ absl::StatusOr<store::Revision> Accounts::ResendIdentifier(const authz::Principa
                                                            const v1::ResendIdentifierRequest& request,
                                                            v1::ResendIdentifierResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  return RunMutation(store_, caller, request, {request.request_id(), false}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
@@ -448,7 +448,8 @@ absl::StatusOr<store::Revision> Accounts::DecideDeletionRequest(const authz::Pri
   CheckText(violations, "comment", request.comment(), 2000, false);
   RETURN_IF_ERROR(violations.ToStatus());
   return RunMutation(
-      store_, caller, request, {request.request_id(), false}, response, [&](store::Transaction& txn) -> absl::Status {
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
         v1::DeletionRequest deletion;
         RETURN_IF_ERROR(LoadRecord(txn, store::DeletionRequestKey(*id), deletion, "DELETION_REQUEST_NOT_FOUND",
                                    absl::StrCat("deletion request ", *id, " does not exist")));

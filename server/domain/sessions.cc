@@ -201,12 +201,16 @@ absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& reque
   return absl::OkStatus();
 }
 
-absl::StatusOr<store::Revision> Sessions::Logout(const authz::Principal& caller) {
+absl::StatusOr<store::Revision> Sessions::Logout(const authz::Principal& caller, const v1::LogoutRequest& request,
+                                                 v1::LogoutResponse& response) {
   RETURN_IF_ERROR(NeedsAccountSession(caller));
-  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.Logout", ""}, [&](store::Transaction& txn) -> absl::Status {
-    RETURN_IF_ERROR(txn.Delete(store::SessionKey(caller.session_id)));
-    return txn.Delete(store::AccountSessionKey(caller.id, caller.session_id));
-  });
+  return AuditedUpdate(
+      store_, AuditContextOf(caller, request, ""),
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(txn.Delete(store::SessionKey(caller.session_id)));
+        return txn.Delete(store::AccountSessionKey(caller.id, caller.session_id));
+      },
+      {.dry_run = request.validate_only()}, request.validate_only() ? response.mutable_change_summary() : nullptr);
 }
 
 absl::Status Sessions::ListSessions(const authz::Principal& caller, const v1::ListSessionsRequest& request,
@@ -235,10 +239,13 @@ absl::Status Sessions::ListSessions(const authz::Principal& caller, const v1::Li
 }
 
 absl::StatusOr<store::Revision> Sessions::EndSession(const authz::Principal& caller,
-                                                     const v1::EndSessionRequest& request) {
+                                                     const v1::EndSessionRequest& request,
+                                                     v1::EndSessionResponse& response) {
   std::optional<SessionNameParts> name = ParseSessionName(request.name());
   if (!name) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}/sessions/{session}");
-  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.EndSession", ""}, [&](store::Transaction& txn) -> absl::Status {
+  const store::UpdateOptions options{.dry_run = request.validate_only()};
+  v1::ChangeSummary* summary = request.validate_only() ? response.mutable_change_summary() : nullptr;
+  return AuditedUpdate(store_, AuditContextOf(caller, request, ""), [&](store::Transaction& txn) -> absl::Status {
     SessionRecord record;
     absl::Status loaded = LoadRecord(txn, store::SessionKey(name->session_id), record, "", "");
     if (absl::IsNotFound(loaded) || (loaded.ok() && record.account_id() != name->account_id)) {
@@ -247,13 +254,15 @@ absl::StatusOr<store::Revision> Sessions::EndSession(const authz::Principal& cal
     RETURN_IF_ERROR(loaded);
     RETURN_IF_ERROR(txn.Delete(store::SessionKey(name->session_id)));
     return txn.Delete(store::AccountSessionKey(name->account_id, name->session_id));
-  });
+  }, options, summary);
 }
 
 absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Principal& caller,
+                                                              const v1::AcceptPrivacyPolicyRequest& request,
                                                               v1::AcceptPrivacyPolicyResponse& response) {
   RETURN_IF_ERROR(NeedsAccountSession(caller));
-  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.AcceptPrivacyPolicy", ""}, [&](store::Transaction& txn) -> absl::Status {
+  v1::ChangeSummary summary;
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, AuditContextOf(caller, request, ""), [&](store::Transaction& txn) -> absl::Status {
     response.Clear();
     ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
     absl::Time now = clock_.Now();
@@ -263,7 +272,9 @@ absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Princ
     }
     ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
     return absl::OkStatus();
-  });
+  }, {.dry_run = request.validate_only()}, &summary);
+  if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
+  return revision;
 }
 
 absl::StatusOr<store::Revision> Sessions::ChangePassword(const authz::Principal& caller,
@@ -351,7 +362,8 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
                       .status());
   RETURN_IF_ERROR(CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(), login));
   const std::string hash = HashPassword(request.new_password());
-  return AuditedUpdate(store_, {"anonymous", "habilis.v1.SetPasswordWithLink", ""}, [&](store::Transaction& txn) -> absl::Status {
+  v1::ChangeSummary summary;
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, {"anonymous", "habilis.v1.SetPasswordWithLink", ""}, [&](store::Transaction& txn) -> absl::Status {
         absl::Time now = clock_.Now();
         std::string id;
         ASSIGN_OR_RETURN(
@@ -369,8 +381,9 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
         RETURN_IF_ERROR(EndAllSessions(txn, link.subject()));
         response.set_login_email(record.account().login_email());
         return absl::OkStatus();
-      })
-      .status();
+      }, {.dry_run = request.validate_only()}, &summary);
+  if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
+  return revision.status();
 }
 
 absl::StatusOr<authz::Principal> Sessions::Authenticate(absl::string_view bearer) const {

@@ -25,11 +25,14 @@ class Sessions {
   [[nodiscard]] absl::Status Login(const v1::LoginRequest& request, v1::LoginResponse& response);
   [[nodiscard]] absl::Status ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& request,
                                               v1::ConfirmLoginCodeResponse& response);
-  [[nodiscard]] absl::StatusOr<store::Revision> Logout(const authz::Principal& caller);
+  [[nodiscard]] absl::StatusOr<store::Revision> Logout(const authz::Principal& caller, const v1::LogoutRequest& request,
+                                                       v1::LogoutResponse& response);
   [[nodiscard]] absl::Status ListSessions(const authz::Principal& caller, const v1::ListSessionsRequest& request,
                                           v1::ListSessionsResponse& response);
-  [[nodiscard]] absl::StatusOr<store::Revision> EndSession(const authz::Principal& caller, const v1::EndSessionRequest& request);
+  [[nodiscard]] absl::StatusOr<store::Revision> EndSession(const authz::Principal& caller, const v1::EndSessionRequest& request,
+                                                           v1::EndSessionResponse& response);
   [[nodiscard]] absl::StatusOr<store::Revision> AcceptPrivacyPolicy(const authz::Principal& caller,
+                                                                    const v1::AcceptPrivacyPolicyRequest& request,
                                                                     v1::AcceptPrivacyPolicyResponse& response);
   // Ends the account's other sessions.
   [[nodiscard]] absl::StatusOr<store::Revision> ChangePassword(const authz::Principal& caller,

@@ -92,6 +92,19 @@ TEST_F(AccountsTest, NEW_ACTIVATE_sendsASingleUseLinkInTheAccountsLanguage) {
   EXPECT_EQ(mail.subject(), "Activate your account");
   ASSERT_FALSE(TokenIn(mail.body()).empty());
 
+  // CONFIRM: a form checks its password with validate_only; the link stays usable.
+  v1::SetPasswordWithLinkRequest check;
+  check.set_link_token(TokenIn(mail.body()));
+  check.set_new_password("short");
+  check.set_validate_only(true);
+  v1::SetPasswordWithLinkResponse checked;
+  EXPECT_EQ(ErrorReason(sessions_->SetPasswordWithLink(check, checked)), "PASSWORD_TOO_SHORT");
+  check.set_new_password(kPassword);
+  ASSERT_TRUE(sessions_->SetPasswordWithLink(check, checked).ok());
+  EXPECT_EQ(checked.login_email(), "john@example.com");
+  EXPECT_GE(checked.change_summary().changes_size(), 1);
+  EXPECT_FALSE(Login("john@example.com").ok()) << "no password was set";
+
   ASSERT_TRUE(SetPasswordFromMail("john@example.com", "ACTIVATION", kPassword).ok());
   absl::Status again = SetPasswordFromMail("john@example.com", "ACTIVATION", "another long password 42");
   EXPECT_EQ(ErrorReason(again), "LINK_ALREADY_USED");
@@ -129,7 +142,7 @@ TEST_F(AccountsTest, FIRST_LOGIN_nothingButConsentBeforeConsent) {
   EXPECT_EQ(principal->restriction, authz::Restriction::kConsentRequired);
 
   v1::AcceptPrivacyPolicyResponse consent;
-  ASSERT_TRUE(sessions_->AcceptPrivacyPolicy(*principal, consent).ok());
+  ASSERT_TRUE(sessions_->AcceptPrivacyPolicy(*principal, {}, consent).ok());
   EXPECT_TRUE(consent.account().has_privacy_consent_time());
   EXPECT_EQ(PrincipalOf(*session)->restriction, authz::Restriction::kNone);
 }
@@ -177,7 +190,7 @@ TEST_F(AccountsTest, PWD_anExpiredPasswordMustBeChangedFirst) {
   ReadyAccount("jeanne@example.fr", v1::COLLABORATOR);
   absl::StatusOr<v1::LoginResponse> older = Login("jeanne@example.fr");
   v1::AcceptPrivacyPolicyResponse consent;
-  ASSERT_TRUE(sessions_->AcceptPrivacyPolicy(*PrincipalOf(*older), consent).ok());
+  ASSERT_TRUE(sessions_->AcceptPrivacyPolicy(*PrincipalOf(*older), {}, consent).ok());
   clock_.now += policy_.passwords.max_age + absl::Hours(1);
   absl::StatusOr<v1::LoginResponse> session = Login("jeanne@example.fr");
   ASSERT_TRUE(session.ok());
@@ -250,7 +263,13 @@ TEST_F(AccountsTest, RESEND_ID_mailsTheLogin) {
   request.set_name(name);
   request.set_structure(StructureName(kSiret));
   v1::ResendIdentifierResponse response;
+  const size_t mails = Outbox().size();
+  request.set_validate_only(true);
   ASSERT_TRUE(accounts_->ResendIdentifier(operator_, request, response).ok());
+  EXPECT_EQ(Outbox().size(), mails) << "a dry run mails nothing";
+  request.set_validate_only(false);
+  ASSERT_TRUE(accounts_->ResendIdentifier(operator_, request, response).ok());
+  EXPECT_EQ(Outbox().size(), mails + 1);
   EXPECT_NE(LastMail("jeanne@example.fr", "IDENTIFIER").body().find("jeanne@example.fr"), std::string::npos);
 }
 
@@ -266,10 +285,26 @@ TEST_F(AccountsTest, DEVICES_anEndedSessionFailsOnItsNextCall) {
   ASSERT_EQ(sessions.sessions_size(), 2);
   v1::EndSessionRequest end;
   end.set_name(phone->session().name());
-  ASSERT_TRUE(sessions_->EndSession(operator_, end).ok());
+  // CONFIRM: validate_only answers what would end and ends nothing.
+  end.set_validate_only(true);
+  v1::EndSessionResponse ended;
+  ASSERT_TRUE(sessions_->EndSession(operator_, end, ended).ok());
+  ASSERT_EQ(ended.change_summary().changes_size(), 1);
+  EXPECT_EQ(ended.change_summary().changes(0).kind(), v1::RecordChange::DELETED);
+  EXPECT_TRUE(sessions_->Authenticate(phone->session_token()).ok());
+  end.set_validate_only(false);
+  ended.Clear();
+  ASSERT_TRUE(sessions_->EndSession(operator_, end, ended).ok());
+  EXPECT_EQ(ended.change_summary().changes_size(), 0);
   EXPECT_EQ(ErrorReason(sessions_->Authenticate(phone->session_token()).status()), "CREDENTIALS_INVALID");
   EXPECT_TRUE(sessions_->Authenticate(laptop->session_token()).ok());
-  ASSERT_TRUE(sessions_->Logout(me).ok());
+  v1::LogoutRequest logout;
+  logout.set_validate_only(true);
+  v1::LogoutResponse logged_out;
+  ASSERT_TRUE(sessions_->Logout(me, logout, logged_out).ok());
+  EXPECT_EQ(logged_out.change_summary().changes_size(), 1);
+  EXPECT_TRUE(sessions_->Authenticate(laptop->session_token()).ok());
+  ASSERT_TRUE(sessions_->Logout(me, {}, logged_out).ok());
   EXPECT_FALSE(sessions_->Authenticate(laptop->session_token()).ok());
 }
 
@@ -453,6 +488,14 @@ TEST_F(AccountsTest, DEL_REQUEST_waitsForAnOperatorWhenTheAccountHasOtherStructu
             "COMMENT_REQUIRED_TO_REFUSE");
   v1::DecideDeletionRequestRequest approve = refuse;
   approve.set_approve(true);
+  // CONFIRM: the dry run shows the account's records going, and deletes nothing.
+  approve.set_validate_only(true);
+  ASSERT_TRUE(accounts_->DecideDeletionRequest(operator_, approve, decided).ok());
+  EXPECT_EQ(decided.deletion_request().state(), v1::DeletionRequest::DONE) << "what it would become";
+  EXPECT_TRUE(std::any_of(decided.change_summary().changes().begin(), decided.change_summary().changes().end(),
+                          [](const v1::RecordChange& c) { return c.kind() == v1::RecordChange::DELETED; }));
+  EXPECT_TRUE(Login("jeanne@example.fr").ok());
+  approve.set_validate_only(false);
   ASSERT_TRUE(accounts_->DecideDeletionRequest(operator_, approve, decided).ok());
   EXPECT_EQ(decided.deletion_request().state(), v1::DeletionRequest::DONE);
   EXPECT_FALSE(Login("jeanne@example.fr").ok());

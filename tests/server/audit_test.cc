@@ -1,13 +1,18 @@
 // AUDIT: what the trail records, what it keeps out, and how it is read.
 #include "server/domain/audit.h"
 
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "habilis/v1/access.pb.h"
+#include "habilis/v1/account_files.pb.h"
 #include "habilis/v1/api_keys.pb.h"
 #include "habilis/v1/applications.pb.h"
 #include "habilis/v1/entitlements.pb.h"
 #include "habilis/v1/invitations.pb.h"
 #include "habilis/v1/org_chart.pb.h"
+#include "habilis/v1/sessions.pb.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/domain/resource_names.h"
 #include "tests/testing/domain_fixture.h"
@@ -207,7 +212,7 @@ TEST(ConfirmTest, CONFIRM_everyRequestWithValidateOnlyHasAResponseWithAChangeSum
       v1::CreateStructureRequest::descriptor()->file(), v1::CreateServiceRequest::descriptor()->file(),
       v1::CreateApplicationRequest::descriptor()->file(), v1::CreateApiKeyRequest::descriptor()->file(),
       v1::CreateAccountRequest::descriptor()->file(),     v1::SendInvitationsRequest::descriptor()->file(),
-      v1::GrantHabilitationRequest::descriptor()->file()};
+      v1::GrantHabilitationRequest::descriptor()->file(), v1::LoginRequest::descriptor()->file()};
   int checked = 0;
   for (const auto* file : files) {
     for (int i = 0; i < file->message_type_count(); ++i) {
@@ -222,7 +227,38 @@ TEST(ConfirmTest, CONFIRM_everyRequestWithValidateOnlyHasAResponseWithAChangeSum
       ++checked;
     }
   }
-  EXPECT_GE(checked, 26);
+  EXPECT_GE(checked, 33);
+}
+
+TEST(ConfirmTest, CONFIRM_everyMutatingRpcTakesValidateOnlyButThoseWhoseRequestProvesASecret) {
+  // A dry run of these would be a free guess at a password or a code (or, for a reset, at whether a login
+  // exists), and counting it as an attempt would make it a write: docs/DECISIONS.md.
+  const std::set<std::string> proving = {"Login", "ConfirmLoginCode", "ChangePassword", "RequestPasswordReset"};
+  const google::protobuf::FileDescriptor* files[] = {
+      v1::CreateStructureRequest::descriptor()->file(), v1::CreateServiceRequest::descriptor()->file(),
+      v1::CreateApplicationRequest::descriptor()->file(), v1::CreateApiKeyRequest::descriptor()->file(),
+      v1::CreateAccountRequest::descriptor()->file(),     v1::SendInvitationsRequest::descriptor()->file(),
+      v1::GrantHabilitationRequest::descriptor()->file(), v1::LoginRequest::descriptor()->file(),
+      v1::CheckAccessRequest::descriptor()->file(),       v1::ImportAccountsRequest::descriptor()->file(),
+      v1::ListAuditEntriesRequest::descriptor()->file()};
+  int mutating = 0;
+  for (const auto* file : files) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      for (int m = 0; m < file->service(s)->method_count(); ++m) {
+        const auto* method = file->service(s)->method(m);
+        const std::string& name = method->name();
+        bool reads = false;
+        for (const char* verb : {"List", "Get", "Check", "BatchCheck", "Lookup", "Watch", "Export", "Suggest"}) {
+          reads = reads || absl::StartsWith(name, verb);
+        }
+        if (reads) continue;
+        ++mutating;
+        const bool has = method->input_type()->FindFieldByName("validate_only") != nullptr;
+        EXPECT_EQ(has, !proving.contains(name)) << method->full_name();
+      }
+    }
+  }
+  EXPECT_GE(mutating, 38);
 }
 
 }  // namespace

@@ -121,7 +121,7 @@ class EntitlementsTest : public DomainTest {
     }
     absl::StatusOr<authz::Principal> me = sessions_->Authenticate(session->session_token());
     v1::AcceptPrivacyPolicyResponse consent;
-    EXPECT_TRUE(sessions_->AcceptPrivacyPolicy(*me, consent).ok());
+    EXPECT_TRUE(sessions_->AcceptPrivacyPolicy(*me, {}, consent).ok());
     principals_[name] = *sessions_->Authenticate(session->session_token());
     return name;
   }

@@ -34,14 +34,17 @@ class InvitationsTest : public DomainTest {
     return response;
   }
 
-  absl::StatusOr<v1::Invitation> Fill(const std::string& email, const std::string& password = kPassword) {
+  absl::StatusOr<v1::Invitation> Fill(const std::string& email, const std::string& password = kPassword,
+                                      v1::FillInvitationResponse* dry_run = nullptr) {
     v1::FillInvitationRequest request;
     request.set_link_token(TokenIn(LastMail(email, "INVITATION").body()));
     *request.mutable_account() = Person("ignored@example.fr");
     request.set_password(password);
+    request.set_validate_only(dry_run != nullptr);
     v1::FillInvitationResponse response;
     absl::Status status = invitations_->Fill(request, response);
     if (!status.ok()) return status;
+    if (dry_run != nullptr) *dry_run = response;
     return response.invitation();
   }
 
@@ -90,6 +93,21 @@ TEST_F(InvitationsTest, INV_FILL_makesTheRequestPendingAndNotifiesTheAdministrat
   EXPECT_EQ(filled->form().login_email(), "new@example.fr") << "the login is the invited address";
   EXPECT_NE(LastMail("admin@example.fr", "INVITATION_PENDING").body().find("new@example.fr"), std::string::npos);
   EXPECT_EQ(ErrorReason(Fill("new@example.fr").status()), "LINK_ALREADY_USED");
+}
+
+TEST_F(InvitationsTest, CONFIRM_aFormCheckedWithValidateOnlyLeavesTheLinkToBeUsed) {
+  ASSERT_TRUE(Send({"new@example.fr"}).ok());
+  const size_t mails = Outbox().size();
+  v1::FillInvitationResponse dry;
+  EXPECT_EQ(ErrorReason(Fill("new@example.fr", "court", &dry).status()), "PASSWORD_TOO_SHORT");
+  absl::StatusOr<v1::Invitation> checked = Fill("new@example.fr", kPassword, &dry);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->state(), v1::Invitation::PENDING) << "what the invitation would become";
+  EXPECT_GE(dry.change_summary().changes_size(), 1);
+  EXPECT_EQ(Outbox().size(), mails) << "no administrator is notified of a dry run";
+  absl::StatusOr<v1::Invitation> filled = Fill("new@example.fr");
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  EXPECT_EQ(filled->state(), v1::Invitation::PENDING);
 }
 
 TEST_F(InvitationsTest, INV_FILL_anExpiredLinkIsRefused) {
