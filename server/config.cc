@@ -31,6 +31,9 @@ absl::Status Config::Validate() const {
   if (password_max_age_days < 0 || password_max_age_days > 3650) {
     return absl::InvalidArgumentError("--password-max-age-days must be between 0 and 3650");
   }
+  if (!(audit_retention_days >= 0 && audit_retention_days <= 36500)) {
+    return absl::InvalidArgumentError("--audit-retention-days must be between 0 (keep forever) and 36500");
+  }
   return absl::OkStatus();
 }
 

@@ -33,6 +33,8 @@ struct Config {
   bool login_codes_for_administrators = true;
   // Password validity in days; 0 = passwords never expire.
   int password_max_age_days = 365;
+  // How long the audit trail keeps an entry, in days (fractions allowed); 0 = forever.
+  double audit_retention_days = 0;
 
   // INVALID_ARGUMENT naming the first bad setting.
   [[nodiscard]] absl::Status Validate() const;

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--password-max-age-days", config.password_max_age_days, "password validity; 0 = never expires")
       ->capture_default_str();
+  app.add_option("--audit-retention-days", config.audit_retention_days,
+                 "how long the audit trail keeps an entry (fractions allowed); 0 = forever")
+      ->capture_default_str();
   app.add_option("--create-operator-key", operator_key_name,
                  "create the first operator key of an empty store, print it once, and exit");
   CLI11_PARSE(app, argc, argv);

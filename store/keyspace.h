@@ -54,6 +54,8 @@ inline constexpr uint64_t kFormatVersion = 1;
 std::string MetaKey(absl::string_view name);
 inline constexpr absl::string_view kMetaFormatVersion = "format_version";
 inline constexpr absl::string_view kMetaRevision = "revision";
+// The first revision whose audit entries are kept: older ones were pruned (retention). Absent: all kept.
+inline constexpr absl::string_view kMetaAuditRetainedFrom = "audit_retained_from";
 
 // structure(siret) -> habilis.v1.Structure
 std::string StructureKey(absl::string_view siret);

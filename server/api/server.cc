@@ -6,6 +6,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_initializer.h"
 #include "server/api/services.h"
+#include "server/domain/audit_retention.h"
 #include "server/mail/delivery.h"
 
 namespace habilis::api {
@@ -60,6 +61,7 @@ struct Server::Parts {
         entitlements(store, clock),
         access(store, *access_index, clock),
         audit_trail(store),
+        audit_retention(audit_trail, clock, absl::Hours(24) * config.audit_retention_days),
         delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
                  absl::Milliseconds(config.mail_poll_ms)),
         gate(api_keys, sessions, *engine),
@@ -101,6 +103,7 @@ struct Server::Parts {
   domain::Entitlements entitlements;
   domain::Access access;
   domain::AuditTrail audit_trail;
+  domain::AuditRetention audit_retention;
   mail::DeliveryWorker delivery;
   Gate gate;
   Executor executor;

@@ -391,10 +391,30 @@ absl::StatusOr<v1::AuditEntry> LoadEntry(store::Reader& reader, store::Revision 
   return *std::move(found);
 }
 
+// The first revision whose entries are kept (retention); 0 when none was ever pruned.
+absl::StatusOr<store::Revision> RetainedFrom(store::Reader& reader) {
+  absl::StatusOr<std::string> value = reader.Get(store::MetaKey(store::kMetaAuditRetainedFrom));
+  if (absl::IsNotFound(value.status())) return 0;
+  if (!value.ok()) return value.status();
+  absl::string_view in(*value);
+  std::optional<uint64_t> revision = store::ConsumeUint64(&in);
+  if (!revision) return absl::DataLossError("the audit retention mark does not decode");
+  return *revision;
+}
+
+absl::Status TokenExpired(store::Revision retained_from) {
+  return Error(absl::StatusCode::kFailedPrecondition, "CONSISTENCY_TOKEN_EXPIRED",
+               absl::StrCat("the changes after this token are no longer kept (the trail starts at revision ",
+                            retained_from, "): resynchronise (read the current state, e.g. ListEntitlements) and "
+                            "watch again from the token that read returns"));
+}
+
 // Visits, in commit order, the entries named by the log keys under `prefix` from revision `first` on (each
-// commit once), until `visit` returns false.
+// commit once), until `visit` returns false. Pruned entries (before the retention mark) are skipped.
 absl::Status ForEachEntry(store::Reader& reader, absl::string_view prefix, store::Revision first,
                           absl::FunctionRef<bool(store::Revision, v1::AuditEntry&)> visit) {
+  ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
+  first = std::max(first, retained_from);
   std::string begin(prefix);
   store::AppendUint64(&begin, first);
   store::Revision last = 0;
@@ -587,6 +607,13 @@ absl::StatusOr<std::pair<AuditTrail::ChangeFilter, store::Revision>> AuditTrail:
   }
   if (request.consistency_token().empty()) return std::make_pair(filter, store_.LatestRevision());
   ASSIGN_OR_RETURN(store::Revision after, ConsistencyTokenRevision(store_, request.consistency_token()));
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
+                        if (after + 1 < retained_from) return TokenExpired(retained_from);
+                        return absl::OkStatus();
+                      })
+                      .status());
   return std::make_pair(filter, after);
 }
 
@@ -597,6 +624,9 @@ absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filt
   store::Revision reached = after;
   store::Revision last_sent = 0;
   absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) -> absl::Status {
+    // A stream that fell behind the retention mark has missed entries: it must resynchronise.
+    ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
+    if (after + 1 < retained_from) return TokenExpired(retained_from);
     bool full = false;
     RETURN_IF_ERROR(ForEachEntry(reader, prefix, after + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
       if (entry.outcome() == v1::AuditEntry::DENIED) return true;  // nothing changed
@@ -614,6 +644,102 @@ absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filt
   if (reached == 0) reached = std::max({after, *read, last_sent});
   response.set_consistency_token(EncodeConsistencyToken(reached));
   return reached;
+}
+
+absl::StatusOr<int64_t> AuditTrail::Prune(absl::Time cutoff, int batch) {
+  int64_t removed = 0;
+  store::Revision retained_from = 0;
+  // 1. The entries, oldest first: each commit moves the mark past the entries it deletes.
+  while (true) {
+    std::vector<std::string> keys;
+    store::Revision next_from = 0;
+    RETURN_IF_ERROR(store_
+                        .Read([&](store::Reader& reader) -> absl::Status {
+                          ASSIGN_OR_RETURN(retained_from, RetainedFrom(reader));
+                          const std::string prefix = store::AuditLogPrefix();
+                          std::string begin = prefix;
+                          store::AppendUint64(&begin, retained_from);
+                          absl::Status decoded = absl::OkStatus();
+                          RETURN_IF_ERROR(reader.Scan(
+                              begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view value) {
+                                v1::AuditEntry entry;
+                                std::optional<uint64_t> revision = store::LogRevision(key, prefix);
+                                if (!revision || !entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                                  decoded = absl::DataLossError("an audit entry does not decode");
+                                  return false;
+                                }
+                                // Commit order is time order: the first entry young enough ends the pass.
+                                if (FromTimestamp(entry.time()) >= cutoff) return false;
+                                keys.emplace_back(key);
+                                next_from = *revision + 1;
+                                return static_cast<int>(keys.size()) < batch;
+                              }));
+                          return decoded;
+                        })
+                        .status());
+    if (keys.empty()) break;
+    RETURN_IF_ERROR(store_
+                        .Update([&](store::Transaction& txn) -> absl::Status {
+                          std::string mark;
+                          store::AppendUint64(&mark, next_from);
+                          RETURN_IF_ERROR(txn.Put(store::MetaKey(store::kMetaAuditRetainedFrom), mark));
+                          for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
+                          return absl::OkStatus();
+                        })
+                        .status());
+    removed += static_cast<int64_t>(keys.size());
+    retained_from = next_from;
+  }
+  if (retained_from == 0) return removed;
+
+  // 2. Their index entries. Under each structure, account or actor, the keys run by revision, so those before
+  // the mark come first: one short scan per prefix.
+  for (store::KeyTag tag : {store::KeyTag::kAuditByStructure, store::KeyTag::kAuditByAccount,
+                            store::KeyTag::kAuditByActor}) {
+    const std::string family(1, static_cast<char>(tag));
+    std::string cursor = family;
+    bool family_done = false;
+    while (!family_done) {
+      std::vector<std::string> keys;
+      RETURN_IF_ERROR(store_
+                          .Read([&](store::Reader& reader) -> absl::Status {
+                            while (static_cast<int>(keys.size()) < batch) {
+                              std::string first;
+                              RETURN_IF_ERROR(reader.Scan(cursor, store::PrefixEnd(family),
+                                                          [&](absl::string_view key, absl::string_view) {
+                                                            first = std::string(key);
+                                                            return false;
+                                                          }));
+                              // An index key is its prefix, then the revision and the position (8 bytes each).
+                              if (first.size() < family.size() + 16) {
+                                family_done = true;
+                                return absl::OkStatus();
+                              }
+                              const std::string prefix = first.substr(0, first.size() - 16);
+                              std::string stop = prefix;
+                              store::AppendUint64(&stop, retained_from);
+                              cursor = store::PrefixEnd(prefix);  // the next prefix, unless the batch fills
+                              RETURN_IF_ERROR(reader.Scan(first, stop, [&](absl::string_view key, absl::string_view) {
+                                keys.emplace_back(key);
+                                if (static_cast<int>(keys.size()) < batch) return true;
+                                cursor = std::string(key);
+                                cursor.push_back('\0');
+                                return false;
+                              }));
+                            }
+                            return absl::OkStatus();
+                          })
+                          .status());
+      if (keys.empty()) continue;
+      RETURN_IF_ERROR(store_
+                          .Update([&](store::Transaction& txn) -> absl::Status {
+                            for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
+                            return absl::OkStatus();
+                          })
+                          .status());
+    }
+  }
+  return removed;
 }
 
 }  // namespace habilis::domain

@@ -76,6 +76,12 @@ class AuditTrail {
   [[nodiscard]] absl::StatusOr<store::Revision> ReadChanges(const ChangeFilter& filter, store::Revision after,
                                                             int limit, v1::WatchChangesResponse& response) const;
 
+  // Retention: removes the entries committed before `cutoff` (server time), oldest first, with their index
+  // entries, in commits of at most `batch` entries. The trail's start moves first, so a reader never meets
+  // half an entry, and a Watch from a token before it is refused (CONSISTENCY_TOKEN_EXPIRED). Returns how
+  // many entries were removed.
+  [[nodiscard]] absl::StatusOr<int64_t> Prune(absl::Time cutoff, int batch = 1000);
+
  private:
   store::Store& store_;
 };

@@ -1,8 +1,10 @@
 // The client-application API over gRPC against the real habilisd: CheckAccess with consistency tokens.
 #include <regex>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "clients/cpp/client.h"
 #include "gtest/gtest.h"
 #include "habilis/v1/access.grpc.pb.h"
@@ -32,8 +34,16 @@ class AccessTest : public ::testing::Test {
     auto sink = testing::SmtpSink::Start();
     ASSERT_TRUE(sink.ok()) << sink.status();
     sink_ = std::move(sink).value();
-    auto process =
-        testing::HabilisdProcess::Start(dir_.Sub("data"), {"--smtp-url", sink_->url(), "--mail-poll-ms", "50"});
+    StartHabilisd({});
+    Seed();
+  }
+
+  // Starts habilisd on the test's data directory (stopping the one running, if any) and connects to it.
+  void StartHabilisd(const std::vector<std::string>& extra_args) {
+    process_.reset();
+    std::vector<std::string> args = {"--smtp-url", sink_->url(), "--mail-poll-ms", "50"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    auto process = testing::HabilisdProcess::Start(dir_.Sub("data"), args);
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(process).value();
     auto channel = client::Connect(process_->target());
@@ -45,7 +55,6 @@ class AccessTest : public ::testing::Test {
     access_ = v1::AccessService::NewStub(channel);
     sessions_ = v1::SessionService::NewStub(channel);
     audit_ = v1::AuditService::NewStub(channel);
-    Seed();
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
@@ -68,6 +77,7 @@ class AccessTest : public ::testing::Test {
     structure.mutable_structure()->set_city("Brest");
     v1::CreateStructureResponse s;
     Ok(structures_->CreateStructure(As(operator_key_).get(), structure, &s));
+    first_token_ = s.consistency_token();
     for (const char* id : {"portail", "autre"}) {
       v1::CreateApplicationRequest app;
       app.set_application_id(id);
@@ -169,6 +179,7 @@ class AccessTest : public ::testing::Test {
   std::string operator_key_;
   std::map<std::string, std::string> app_keys_;
   std::string account_;
+  std::string first_token_;   // the state right after the structure was created
   std::string seeded_token_;  // the state right after Seed()
   std::unique_ptr<testing::SmtpSink> sink_;
   std::unique_ptr<testing::HabilisdProcess> process_;
@@ -422,6 +433,44 @@ TEST_F(AccessTest, AUDIT_theTrailOfAnAccountOutlivesItsDeletion) {
   EXPECT_TRUE(std::any_of(trail.begin(), trail.end(), [](const v1::AuditEntry& e) {
     return e.action() == "habilis.v1.GrantHabilitation";
   }));
+}
+
+TEST_F(AccessTest, WATCH_aTokenOlderThanTheRetainedTrailIsRefusedWithAResynchroniseError) {
+  // The seed's entries age past a retention of a few hundred milliseconds; habilisd prunes them as it starts.
+  process_.reset();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  StartHabilisd({"--audit-retention-days", "0.000005"});
+  std::vector<v1::AuditEntry> left = Trail(kStructure);
+  for (int i = 0; i < 300 && !left.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    left = Trail(kStructure);
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " entries were not pruned";
+
+  v1::WatchChangesRequest watch;
+  watch.set_structure(kStructure);
+  watch.set_consistency_token(first_token_);
+  auto context = As(operator_key_);
+  auto stream = audit_->WatchChanges(context.get(), watch);
+  v1::WatchChangesResponse response;
+  while (stream->Read(&response)) {
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "resynchronise")) << status.error_message();
+
+  // A client that had seen everything resumes as usual.
+  watch.set_consistency_token(seeded_token_);
+  auto again = As(operator_key_);
+  auto resumed = audit_->WatchChanges(again.get(), watch);
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  EXPECT_FALSE(ReadUntil(*resumed, "habilis.v1.GrantHabilitation").empty());
+  again->TryCancel();
 }
 
 }  // namespace

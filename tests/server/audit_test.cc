@@ -15,6 +15,9 @@
 #include "habilis/v1/sessions.pb.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/domain/resource_names.h"
+#include "server/common/status_macros.h"
+#include "store/encoding.h"
+#include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
 
 namespace habilis::domain {
@@ -204,6 +207,72 @@ TEST_F(AuditTest, CONFIRM_aDryRunAnswersWhatWouldChangeAndChangesNothing) {
   v1::UpdateAccountResponse done;
   ASSERT_TRUE(accounts_->Update(operator_, request, done).ok());
   EXPECT_EQ(done.change_summary().changes_size(), 0) << "only a dry run carries a summary";
+}
+
+// The index keys of the trail (by structure, account and actor) whose revision is before `revision`.
+int IndexKeysBefore(store::Store& store, store::Revision revision) {
+  int count = 0;
+  EXPECT_TRUE(store
+                  .Read([&](store::Reader& reader) -> absl::Status {
+                    for (store::KeyTag tag : {store::KeyTag::kAuditByStructure, store::KeyTag::kAuditByAccount,
+                                              store::KeyTag::kAuditByActor}) {
+                      const std::string family(1, static_cast<char>(tag));
+                      RETURN_IF_ERROR(store::ScanPrefix(reader, family, [&](absl::string_view key, absl::string_view) {
+                        absl::string_view tail = key.substr(key.size() - 16);
+                        count += store::ConsumeUint64(&tail).value_or(0) < revision;
+                        return true;
+                      }));
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  return count;
+}
+
+TEST_F(AuditTest, WATCH_entriesPastTheRetentionArePrunedWithTheirIndexesAndTheirTokensAreRefused) {
+  absl::StatusOr<std::string> jeanne = CreateAccount("jeanne@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(jeanne.ok()) << jeanne.status();
+  const store::Revision old_revision = store_->LatestRevision();
+  for (const char* name : {"Durand", "Dupont", "Morel"}) {
+    v1::UpdateAccountRequest request;
+    request.mutable_account()->set_name(*jeanne);
+    request.mutable_account()->set_family_name(name);
+    request.mutable_update_mask()->add_paths("family_name");
+    v1::UpdateAccountResponse response;
+    ASSERT_TRUE(accounts_->Update(operator_, request, response).ok());
+  }
+  const store::Revision pruned_up_to = store_->LatestRevision();
+  ASSERT_GT(IndexKeysBefore(*store_, pruned_up_to + 1), 0);
+
+  // Everything so far is past the retention; batches of 2 entries, so that the mark moves several times.
+  absl::StatusOr<int64_t> removed = trail_->Prune(absl::Now() + absl::Seconds(1), /*batch=*/2);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_GE(*removed, 5);  // the structure, the account, three renames
+  EXPECT_EQ(IndexKeysBefore(*store_, pruned_up_to + 1), 0);
+  EXPECT_TRUE(List(v1::ListAuditEntriesRequest()).empty());
+  EXPECT_TRUE(OfAccount(*jeanne).empty());
+
+  // A watcher that stopped before the mark must resynchronise; one that has seen everything goes on.
+  v1::WatchChangesRequest watch;
+  watch.set_structure(StructureName(kSiret));
+  watch.set_consistency_token(EncodeConsistencyToken(old_revision));
+  absl::Status expired = trail_->ParseWatch(watch).status();
+  EXPECT_EQ(expired.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(expired), "CONSISTENCY_TOKEN_EXPIRED");
+  v1::WatchChangesResponse changes;
+  EXPECT_EQ(ErrorReason(trail_->ReadChanges({.siret = kSiret}, old_revision, 100, changes).status()),
+            "CONSISTENCY_TOKEN_EXPIRED");
+  watch.set_consistency_token(EncodeConsistencyToken(pruned_up_to));
+  ASSERT_TRUE(trail_->ParseWatch(watch).ok());
+
+  // Later changes are kept and listed as before; pruning again with the same cutoff removes nothing.
+  ASSERT_TRUE(Rename(*jeanne, "Martin").ok());
+  EXPECT_EQ(OfAccount(*jeanne).size(), 1u);
+  ASSERT_TRUE(CreateService("rh", "RH").ok());
+  changes.Clear();
+  ASSERT_TRUE(trail_->ReadChanges({.siret = kSiret}, pruned_up_to, 100, changes).ok());
+  EXPECT_EQ(changes.audit_entries_size(), 1);
+  EXPECT_EQ(trail_->Prune(absl::Now() - absl::Hours(1)).value_or(-1), 0);
 }
 
 TEST(ConfirmTest, CONFIRM_everyRequestWithValidateOnlyHasAResponseWithAChangeSummary) {
