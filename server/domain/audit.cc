@@ -240,6 +240,16 @@ std::string AccountIn(const Message& message) {
   return "";
 }
 
+// Fills what every entry says about its call: when, who, which request, what, on what, and how it ended.
+void SetEntryContext(const AuditContext& context, v1::AuditEntry::Outcome outcome, v1::AuditEntry& entry) {
+  SetTimestamp(absl::Now(), entry.mutable_time());
+  entry.set_actor(context.actor);
+  entry.set_request_id(context.request_id);
+  entry.set_action(context.action);
+  entry.set_target(context.target);
+  entry.set_outcome(outcome);
+}
+
 // Appends `entry` to the trail, with its index entries: by each structure and account it concerns, and by
 // its actor.
 absl::Status AppendAuditEntry(store::Transaction& txn, const v1::AuditEntry& entry,
@@ -302,12 +312,7 @@ class RecordingTransaction final : public store::Transaction {
     std::set<std::string> sirets, accounts;
     RETURN_IF_ERROR(Describe(entry, sirets, accounts));
     if (entry.changes_size() == 0) return absl::OkStatus();
-    SetTimestamp(absl::Now(), entry.mutable_time());
-    entry.set_actor(context.actor);
-    entry.set_request_id(context.request_id);
-    entry.set_action(context.action);
-    entry.set_target(context.target);
-    entry.set_outcome(v1::AuditEntry::APPLIED);
+    SetEntryContext(context, v1::AuditEntry::APPLIED, entry);
     return AppendAuditEntry(inner_, entry, sirets, accounts);
   }
 
@@ -485,12 +490,7 @@ absl::Status RecordDenial(store::Store& store, const authz::Principal& caller, c
                           absl::string_view reason) {
   const AuditContext context = AuditContextOf(caller, request, StringField(request, "request_id"));
   v1::AuditEntry entry;
-  SetTimestamp(absl::Now(), entry.mutable_time());
-  entry.set_actor(context.actor);
-  entry.set_request_id(context.request_id);
-  entry.set_action(context.action);
-  entry.set_target(context.target);
-  entry.set_outcome(v1::AuditEntry::DENIED);
+  SetEntryContext(context, v1::AuditEntry::DENIED, entry);
   entry.set_denial_reason(std::string(reason));
   // Indexed by the structure and the account the request names, so that their administrators see it.
   std::set<std::string> sirets, accounts;

@@ -163,6 +163,15 @@ class AccessTest : public ::testing::Test {
     return {response.audit_entries().begin(), response.audit_entries().end()};
   }
 
+  // HAB-GRANT of the seeded profile to the seeded account.
+  v1::GrantHabilitationRequest GrantOfProfile() const {
+    v1::GrantHabilitationRequest grant;
+    grant.set_structure(kStructure);
+    grant.set_account(account_);
+    grant.set_profile(kProfile);
+    return grant;
+  }
+
   v1::CheckAccessResponse Check(const std::string& token, grpc::Status* status_out = nullptr) {
     v1::CheckAccessRequest request;
     request.set_account(account_);
@@ -209,12 +218,8 @@ std::vector<v1::WatchChangesResponse> ReadUntil(grpc::ClientReader<v1::WatchChan
 }
 
 TEST_F(AccessTest, ARevocationCheckedWithItsTokenIsDenied) {
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
   v1::GrantHabilitationResponse granted;
-  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
   EXPECT_EQ(Check(granted.consistency_token()).reason(), v1::ACCOUNT_INACTIVE) << "not activated yet";
   MakeUsable();
   EXPECT_TRUE(Check(granted.consistency_token()).allowed());
@@ -281,12 +286,8 @@ TEST_F(AccessTest, WATCH_anApplicationFollowsItsChangesAndResumesFromItsLastToke
   auto context = As(app_keys_["portail"]);
   std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>> stream = audit_->WatchChanges(context.get(), watch);
 
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
   v1::GrantHabilitationResponse granted;
-  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
   std::vector<v1::WatchChangesResponse> seen = ReadUntil(*stream, "habilis.v1.GrantHabilitation");
   ASSERT_FALSE(seen.empty());
   const v1::AuditEntry& entry = seen.back().audit_entries(seen.back().audit_entries_size() - 1);
@@ -348,10 +349,7 @@ TEST_F(AccessTest, WATCH_anApplicationWatchesOnlyItsOwnApplication) {
 
 TEST_F(AccessTest, AUDIT_aRefusedGrantIsRecordedWithItsReasonChangesNothingAndIsNotAChangeToWatch) {
   const std::string session = MakeUsable();
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
+  v1::GrantHabilitationRequest grant = GrantOfProfile();
   grant.set_request_id("self-grant-1");
   v1::GrantHabilitationResponse granted;
   // A collaborator may not grant, not even to himself.
@@ -396,12 +394,8 @@ TEST_F(AccessTest, AUDIT_aRefusedGrantIsRecordedWithItsReasonChangesNothingAndIs
 }
 
 TEST_F(AccessTest, AUDIT_theTrailOfAnAccountOutlivesItsDeletion) {
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
   v1::GrantHabilitationResponse granted;
-  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
   // DEL-REQUEST: the account holds no habilitation of the structure any more.
   v1::RevokeHabilitationRequest revoke;
   revoke.set_structure(kStructure);
@@ -463,12 +457,8 @@ TEST_F(AccessTest, WATCH_aTokenOlderThanTheRetainedTrailIsRefusedWithAResynchron
   watch.set_consistency_token(seeded_token_);
   auto again = As(operator_key_);
   auto resumed = audit_->WatchChanges(again.get(), watch);
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
   v1::GrantHabilitationResponse granted;
-  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
   EXPECT_FALSE(ReadUntil(*resumed, "habilis.v1.GrantHabilitation").empty());
   again->TryCancel();
 }
