@@ -74,9 +74,12 @@ grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* 
       stream->Finish(ToGrpcStatus(InvalidField("parent", "NAME_FORMAT", "the first message names structures/{siret}")));
       return;
     }
-    absl::StatusOr<authz::Principal> caller =
-        context_.gate.Admit(*ctx, MethodOf<v1::ImportAccountsRequest>(), authz::Target{.structure = *siret});
+    Gate::Judgement judgement =
+        context_.gate.Judge(*ctx, MethodOf<v1::ImportAccountsRequest>(), authz::Target{.structure = *siret});
+    const absl::StatusOr<authz::Principal>& caller = judgement.caller;
     if (!caller.ok()) {
+      message.clear_data();
+      RecordRefusal(context_, judgement, caller.status(), message);  // an import grants profiles
       stream->Finish(ToGrpcStatus(caller.status()));
       return;
     }

@@ -59,8 +59,25 @@ const std::string& MethodOf() {
 // Runs one call to the end: resolves the target, passes the gate, runs `command(caller, response)`.
 // `target` is an authz::Target, or a callable returning absl::StatusOr<authz::Target> when naming the target
 // needs the store.
-// A refusal of a call that grants rights (by the engine or by a rule of the command) is recorded in the
-// audit trail; if recording fails, the caller still gets the refusal, and the failure is logged.
+// Records in the audit trail that the call `request` ended in `status` PERMISSION_DENIED, if it grants rights
+// (domain::RecordsDenialsOf) and its caller was authenticated. The refusal may come from the engine
+// (`judgement`) or from a rule of the command. If recording fails, the caller still gets the refusal, and the
+// failure is logged.
+inline void RecordRefusal(const CallContext& context, const Gate::Judgement& judgement, const absl::Status& status,
+                          const google::protobuf::Message& request) {
+  if (!absl::IsPermissionDenied(status) || context.audit_store == nullptr || !domain::RecordsDenialsOf(request)) {
+    return;
+  }
+  const authz::Principal* refused = judgement.caller.ok() ? &*judgement.caller
+                                    : judgement.refused  ? &*judgement.refused
+                                                         : nullptr;
+  if (refused == nullptr) return;
+  absl::Status recorded =
+      domain::RecordDenial(*context.audit_store, *refused, request,
+                           judgement.denial_reason.empty() ? ErrorReason(status) : judgement.denial_reason);
+  if (!recorded.ok()) std::cerr << "habilisd: a refusal was not recorded in the audit trail: " << recorded << std::endl;
+}
+
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerContext& server_context,
                      const Request& request, Response& response, TargetOrFn& target, Command& command) {
@@ -74,17 +91,7 @@ grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerConte
                                             : Gate::Judgement{resolved.status()};
   absl::Status status = judgement.caller.ok() ? command(*judgement.caller, response) : judgement.caller.status();
   if (!status.ok()) response.Clear();
-  if (absl::IsPermissionDenied(status) && context.audit_store != nullptr && domain::RecordsDenialsOf(request)) {
-    const authz::Principal* refused = judgement.caller.ok() ? &*judgement.caller
-                                      : judgement.refused  ? &*judgement.refused
-                                                           : nullptr;
-    if (refused != nullptr) {
-      absl::Status recorded =
-          domain::RecordDenial(*context.audit_store, *refused, request,
-                               judgement.denial_reason.empty() ? ErrorReason(status) : judgement.denial_reason);
-      if (!recorded.ok()) std::cerr << "habilisd: a refusal was not recorded in the audit trail: " << recorded << std::endl;
-    }
-  }
+  RecordRefusal(context, judgement, status, request);
   return ToGrpcStatus(status);
 }
 

@@ -17,6 +17,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "habilis/internal/records.pb.h"
+#include "habilis/v1/account_files.pb.h"
 #include "habilis/v1/accounts.pb.h"
 #include "habilis/v1/applications.pb.h"
 #include "habilis/v1/entitlements.pb.h"
@@ -481,7 +482,7 @@ bool RecordsDenialsOf(const google::protobuf::Message& request) {
   static const auto* kGrants = new std::set<std::string>{
       v1::GrantHabilitationRequest::descriptor()->full_name(), v1::RevokeHabilitationRequest::descriptor()->full_name(),
       v1::GrantDelegationsRequest::descriptor()->full_name(),  v1::RevokeDelegationsRequest::descriptor()->full_name(),
-      v1::UpdateMembershipRequest::descriptor()->full_name(),
+      v1::UpdateMembershipRequest::descriptor()->full_name(),  v1::ImportAccountsRequest::descriptor()->full_name(),
   };
   return kGrants->contains(request.GetDescriptor()->full_name());
 }

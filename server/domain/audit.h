@@ -38,7 +38,7 @@ AuditContext AuditContextOf(const authz::Principal& caller, const google::protob
                             absl::string_view request_id);
 
 // Whether a refusal of `request` is recorded in the trail: the calls that grant or take back rights
-// (habilitations, delegations, roles).
+// (habilitations, delegations, roles, and CSV imports, which grant profiles).
 bool RecordsDenialsOf(const google::protobuf::Message& request);
 // Records that `caller` was refused `request` (PERMISSION_DENIED, for `reason`) in an entry of its own,
 // indexed by actor, and by the structure and account the request names.

@@ -457,6 +457,17 @@ TEST_F(AccountFilesTest, CsvFilesAreForAdministratorsAndOperatorsOnly) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   ImportResult refused = source_.Import("user_username\nx@example.fr\n", false, 64, k.secret());
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // An import grants profiles: its refusal is in the trail, under the application that tried.
+  v1::ListAuditEntriesRequest list;
+  list.set_structure(kStructure);
+  v1::ListAuditEntriesResponse entries;
+  ASSERT_RPC_OK(source_.audit->ListAuditEntries(As(source_.operator_key).get(), list, &entries));
+  ASSERT_GT(entries.audit_entries_size(), 0);
+  const v1::AuditEntry& last = entries.audit_entries(entries.audit_entries_size() - 1);
+  EXPECT_EQ(last.action(), "habilis.v1.ImportAccounts");
+  EXPECT_EQ(last.outcome(), v1::AuditEntry::DENIED);
+  EXPECT_EQ(last.actor(), "applications/portail");
+  EXPECT_EQ(last.target(), kStructure);
   source_.Export(false, false, "not-a-key", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(source_.MemberCount(), 0);
