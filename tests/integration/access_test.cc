@@ -172,6 +172,15 @@ class AccessTest : public ::testing::Test {
     return grant;
   }
 
+  // HAB-REVOKE of the seeded account's portail profile.
+  v1::RevokeHabilitationRequest RevokeOfProfile() const {
+    v1::RevokeHabilitationRequest revoke;
+    revoke.set_structure(kStructure);
+    revoke.set_account(account_);
+    revoke.set_application("applications/portail");
+    return revoke;
+  }
+
   v1::CheckAccessResponse Check(const std::string& token, grpc::Status* status_out = nullptr) {
     v1::CheckAccessRequest request;
     request.set_account(account_);
@@ -224,12 +233,8 @@ TEST_F(AccessTest, ARevocationCheckedWithItsTokenIsDenied) {
   MakeUsable();
   EXPECT_TRUE(Check(granted.consistency_token()).allowed());
 
-  v1::RevokeHabilitationRequest revoke;
-  revoke.set_structure(kStructure);
-  revoke.set_account(account_);
-  revoke.set_application("applications/portail");
   v1::RevokeHabilitationResponse revoked;
-  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
   ASSERT_FALSE(revoked.consistency_token().empty());
   v1::CheckAccessResponse after = Check(revoked.consistency_token());
   EXPECT_FALSE(after.allowed());
@@ -300,12 +305,8 @@ TEST_F(AccessTest, WATCH_anApplicationFollowsItsChangesAndResumesFromItsLastToke
   stream->Finish();
 
   // While nobody watches: a revocation, and a change of another application's catalog.
-  v1::RevokeHabilitationRequest revoke;
-  revoke.set_structure(kStructure);
-  revoke.set_account(account_);
-  revoke.set_application("applications/portail");
   v1::RevokeHabilitationResponse revoked;
-  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
   v1::CreateProfileRequest other;
   other.set_parent("applications/autre");
   other.set_profile_id("lecteur");
@@ -397,12 +398,8 @@ TEST_F(AccessTest, AUDIT_theTrailOfAnAccountOutlivesItsDeletion) {
   v1::GrantHabilitationResponse granted;
   Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
   // DEL-REQUEST: the account holds no habilitation of the structure any more.
-  v1::RevokeHabilitationRequest revoke;
-  revoke.set_structure(kStructure);
-  revoke.set_account(account_);
-  revoke.set_application("applications/portail");
   v1::RevokeHabilitationResponse revoked;
-  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
   const size_t before = Trail(account_).size();
 
   v1::RequestAccountDeletionRequest request;
