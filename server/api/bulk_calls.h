@@ -55,6 +55,17 @@ class PendingOp {
   bool ok_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// Sends `message` on `reactor` (kept in `slot` until sent) and waits for the write to end; false once the
+// client has gone. For the reactors below, whose worker runs one operation at a time.
+template <typename Reactor, typename Response>
+bool WriteAndWait(Reactor& reactor, grpc::CallbackServerContext* context, PendingOp& op, Response& slot,
+                  const Response& message) {
+  slot = message;
+  op.Begin();
+  reactor.StartWrite(&slot);
+  return op.WaitOrCancel(context);
+}
+
 // A server stream written by a worker. The worker calls Write any number of times, then Finish once, and
 // must not touch the reactor afterwards (gRPC deletes it).
 template <typename Response>
@@ -63,12 +74,7 @@ class BlockingWriter final : public grpc::ServerWriteReactor<Response> {
   explicit BlockingWriter(grpc::CallbackServerContext* context) : context_(context) {}
 
   // Sends `message`; false once the client has gone (then stop and Finish).
-  bool Write(const Response& message) {
-    message_ = message;
-    op_.Begin();
-    this->StartWrite(&message_);
-    return op_.WaitOrCancel(context_);
-  }
+  bool Write(const Response& message) { return WriteAndWait(*this, context_, op_, message_, message); }
   void OnWriteDone(bool ok) override { op_.Complete(ok); }
   void OnDone() override { delete this; }
 
@@ -90,12 +96,7 @@ class BlockingBidi final : public grpc::ServerBidiReactor<Request, Response> {
     this->StartRead(&message);
     return op_.WaitOrCancel(context_);
   }
-  bool Write(const Response& message) {
-    message_ = message;
-    op_.Begin();
-    this->StartWrite(&message_);
-    return op_.WaitOrCancel(context_);
-  }
+  bool Write(const Response& message) { return WriteAndWait(*this, context_, op_, message_, message); }
   void OnReadDone(bool ok) override { op_.Complete(ok); }
   void OnWriteDone(bool ok) override { op_.Complete(ok); }
   void OnDone() override { delete this; }

@@ -70,6 +70,20 @@ void Reader::EndField() {
   field_begin_ = buffer_.size();
 }
 
+bool Reader::Delimits(char c, bool line_break, Visitor visit) {
+  if (c == ',') {
+    EndField();
+    state_ = State::kFieldStart;
+    return true;
+  }
+  if (line_break) {
+    EndField();
+    EndRecord(visit);
+    return true;
+  }
+  return false;
+}
+
 void Reader::EndRecord(Visitor visit) {
   const bool blank = ends_.size() == 1 && ends_[0] == 0 && !record_quoted_ && !error_;
   if (!blank) {
@@ -117,19 +131,12 @@ void Reader::Consume(char c, Visitor visit) {
       state_ = State::kUnquoted;
       [[fallthrough]];
     case State::kUnquoted:
-      if (c == ',') {
-        EndField();
-        state_ = State::kFieldStart;
-      } else if (line_break) {
-        EndField();
-        EndRecord(visit);
-      } else {
-        if (c == '"') {
-          Fail("QUOTE_IN_UNQUOTED_FIELD", "a quote inside a field that does not begin with one: quote the whole "
-                                          "field and double the quote (\"a \"\"b\"\" c\")");
-        }
-        Append(c);
+      if (Delimits(c, line_break, visit)) return;
+      if (c == '"') {
+        Fail("QUOTE_IN_UNQUOTED_FIELD", "a quote inside a field that does not begin with one: quote the whole "
+                                        "field and double the quote (\"a \"\"b\"\" c\")");
       }
+      Append(c);
       return;
     case State::kQuoted:
       if (c == '"') {
@@ -142,13 +149,7 @@ void Reader::Consume(char c, Visitor visit) {
       if (c == '"') {  // a doubled quote
         Append(c);
         state_ = State::kQuoted;
-      } else if (c == ',') {
-        EndField();
-        state_ = State::kFieldStart;
-      } else if (line_break) {
-        EndField();
-        EndRecord(visit);
-      } else {
+      } else if (!Delimits(c, line_break, visit)) {
         Fail("TEXT_AFTER_CLOSING_QUOTE", "text follows the closing quote of a field: double the quote if it is "
                                          "part of the field");
         Append(c);

@@ -66,6 +66,9 @@ class Reader {
   void Append(char c);
   void EndField();
   void EndRecord(Visitor visit);
+  // Outside quotes, a comma ends the field and a line break ends the field and the record: true if `c` was
+  // one of them (and was handled).
+  bool Delimits(char c, bool line_break, Visitor visit);
   void Fail(absl::string_view reason, absl::string_view message);
 
   ReaderLimits limits_;

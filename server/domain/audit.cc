@@ -226,19 +226,17 @@ std::string NameOf(const Message& message) {
   return "";
 }
 
+// The value of the string field `name` of `message`, "" if it has none.
+std::string StringField(const Message& message, absl::string_view name) {
+  const FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(std::string(name));
+  if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_STRING || field->is_repeated()) return "";
+  return message.GetReflection()->GetString(message, field);
+}
+
 // The account a record is about, when its value says so (sessions, deletion requests).
 std::string AccountIn(const Message& message) {
-  const auto* descriptor = message.GetDescriptor();
-  if (const FieldDescriptor* id = descriptor->FindFieldByName("account_id");
-      id != nullptr && id->type() == FieldDescriptor::TYPE_STRING && !id->is_repeated()) {
-    std::string value = message.GetReflection()->GetString(message, id);
-    if (ParseAccountName(AccountName(value))) return value;
-  }
-  if (const FieldDescriptor* name = descriptor->FindFieldByName("account");
-      name != nullptr && name->type() == FieldDescriptor::TYPE_STRING && !name->is_repeated()) {
-    if (std::optional<std::string> id = ParseAccountName(message.GetReflection()->GetString(message, name))) return *id;
-  }
-  return "";
+  if (std::string value = StringField(message, "account_id"); ParseAccountName(AccountName(value))) return value;
+  return ParseAccountName(StringField(message, "account")).value_or("");
 }
 
 // Fills what every entry says about its call: when, who, which request, what, on what, and how it ended.
@@ -263,13 +261,6 @@ absl::Status AppendAuditEntry(store::Transaction& txn, const v1::AuditEntry& ent
     RETURN_IF_ERROR(txn.AppendToLog(store::AuditByAccountPrefix(account), ""));
   }
   return txn.AppendToLog(store::AuditByActorPrefix(entry.actor()), "");
-}
-
-// The value of the string field `name` of `message`, "" if it has none.
-std::string StringField(const Message& message, absl::string_view name) {
-  const FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(std::string(name));
-  if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_STRING || field->is_repeated()) return "";
-  return message.GetReflection()->GetString(message, field);
 }
 
 // A transaction that remembers, for each record it writes, what the record held before.
@@ -455,6 +446,55 @@ bool ConcernsApplication(const v1::AuditEntry& entry, absl::string_view applicat
     }
   }
   return false;
+}
+
+// Deletes the index entries of family `tag` (by structure, account or actor) whose revision is before
+// `retained_from`, in commits of at most `batch` keys. Under each structure, account or actor the keys run
+// by revision, so the old ones come first: one short scan per prefix.
+absl::Status PruneIndex(store::Store& store, store::KeyTag tag, store::Revision retained_from, int batch) {
+  const std::string family(1, static_cast<char>(tag));
+  std::string cursor = family;
+  bool done = false;
+  while (!done) {
+    std::vector<std::string> keys;
+    RETURN_IF_ERROR(store
+                        .Read([&](store::Reader& reader) -> absl::Status {
+                          while (static_cast<int>(keys.size()) < batch) {
+                            std::string first;
+                            RETURN_IF_ERROR(reader.Scan(cursor, store::PrefixEnd(family),
+                                                        [&](absl::string_view key, absl::string_view) {
+                                                          first = std::string(key);
+                                                          return false;
+                                                        }));
+                            // An index key is its prefix, then the revision and the position (8 bytes each).
+                            if (first.size() < family.size() + 16) {
+                              done = true;
+                              return absl::OkStatus();
+                            }
+                            const std::string prefix = first.substr(0, first.size() - 16);
+                            std::string stop = prefix;
+                            store::AppendUint64(&stop, retained_from);
+                            cursor = store::PrefixEnd(prefix);  // the next prefix, unless the batch fills
+                            RETURN_IF_ERROR(reader.Scan(first, stop, [&](absl::string_view key, absl::string_view) {
+                              keys.emplace_back(key);
+                              if (static_cast<int>(keys.size()) < batch) return true;
+                              cursor = std::string(key);
+                              cursor.push_back('\0');
+                              return false;
+                            }));
+                          }
+                          return absl::OkStatus();
+                        })
+                        .status());
+    if (keys.empty()) continue;
+    RETURN_IF_ERROR(store
+                        .Update([&](store::Transaction& txn) -> absl::Status {
+                          for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
+                          return absl::OkStatus();
+                        })
+                        .status());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -693,52 +733,10 @@ absl::StatusOr<int64_t> AuditTrail::Prune(absl::Time cutoff, int batch) {
   }
   if (retained_from == 0) return removed;
 
-  // 2. Their index entries. Under each structure, account or actor, the keys run by revision, so those before
-  // the mark come first: one short scan per prefix.
+  // 2. Their index entries.
   for (store::KeyTag tag : {store::KeyTag::kAuditByStructure, store::KeyTag::kAuditByAccount,
                             store::KeyTag::kAuditByActor}) {
-    const std::string family(1, static_cast<char>(tag));
-    std::string cursor = family;
-    bool family_done = false;
-    while (!family_done) {
-      std::vector<std::string> keys;
-      RETURN_IF_ERROR(store_
-                          .Read([&](store::Reader& reader) -> absl::Status {
-                            while (static_cast<int>(keys.size()) < batch) {
-                              std::string first;
-                              RETURN_IF_ERROR(reader.Scan(cursor, store::PrefixEnd(family),
-                                                          [&](absl::string_view key, absl::string_view) {
-                                                            first = std::string(key);
-                                                            return false;
-                                                          }));
-                              // An index key is its prefix, then the revision and the position (8 bytes each).
-                              if (first.size() < family.size() + 16) {
-                                family_done = true;
-                                return absl::OkStatus();
-                              }
-                              const std::string prefix = first.substr(0, first.size() - 16);
-                              std::string stop = prefix;
-                              store::AppendUint64(&stop, retained_from);
-                              cursor = store::PrefixEnd(prefix);  // the next prefix, unless the batch fills
-                              RETURN_IF_ERROR(reader.Scan(first, stop, [&](absl::string_view key, absl::string_view) {
-                                keys.emplace_back(key);
-                                if (static_cast<int>(keys.size()) < batch) return true;
-                                cursor = std::string(key);
-                                cursor.push_back('\0');
-                                return false;
-                              }));
-                            }
-                            return absl::OkStatus();
-                          })
-                          .status());
-      if (keys.empty()) continue;
-      RETURN_IF_ERROR(store_
-                          .Update([&](store::Transaction& txn) -> absl::Status {
-                            for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
-                            return absl::OkStatus();
-                          })
-                          .status());
-    }
+    RETURN_IF_ERROR(PruneIndex(store_, tag, retained_from, batch));
   }
   return removed;
 }
