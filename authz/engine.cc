@@ -77,13 +77,11 @@ std::optional<absl::string_view> GrantIn(const ActionPolicy& policy, const Membe
   if (policy.responsable) return "RESPONSABLE_IN_STRUCTURE";
   if (!policy.responsable_for_collaborators) return std::nullopt;
   if (target.role.has_value()) {
-    if (*target.role == Role::kCollaborator && target.service == caller.service) return "RESPONSABLE_OF_SERVICE";
+    if (ResponsableReaches(caller, {caller.structure, *target.role, target.service})) return "RESPONSABLE_OF_SERVICE";
     return std::nullopt;
   }
   for (const Membership& m : target.account_memberships) {
-    if (m.structure == caller.structure && m.role == Role::kCollaborator && m.service == caller.service) {
-      return "RESPONSABLE_OF_SERVICE";
-    }
+    if (ResponsableReaches(caller, m)) return "RESPONSABLE_OF_SERVICE";
   }
   return std::nullopt;
 }
@@ -140,6 +138,11 @@ class RoleEngine final : public Engine {
 };
 
 }  // namespace
+
+bool ResponsableReaches(const Membership& responsable, const Membership& member) {
+  return responsable.role == Role::kResponsable && member.structure == responsable.structure &&
+         member.role == Role::kCollaborator && member.service == responsable.service;
+}
 
 absl::string_view ActionName(Action action) {
   switch (action) {

@@ -78,6 +78,10 @@ struct Decision {
   std::string reason;
 };
 
+// HAB-GRANT's reach of a responsable: the collaborators of his own service. The engine decides with it, and
+// commands that act for a responsable check it again on what their transaction reads.
+bool ResponsableReaches(const Membership& responsable, const Membership& member);
+
 class Engine {
  public:
   virtual ~Engine() = default;

@@ -110,6 +110,7 @@ std::string IdempotencyKey(absl::string_view principal, absl::string_view reques
 }
 
 std::string AccountKey(absl::string_view account_id) { return Key1(KeyTag::kAccount, account_id); }
+std::string AccountGuardKey(absl::string_view account_id) { return Key1(KeyTag::kAccountGuard, account_id); }
 std::string LoginKey(absl::string_view folded_email) { return Key1(KeyTag::kLogin, folded_email); }
 
 std::string MembershipKey(absl::string_view siret, absl::string_view account_id) {

@@ -36,6 +36,7 @@ enum class KeyTag : uint8_t {
   kLinkToken = 0x58,
   kInvitation = 0x59,
   kDeletionRequest = 0x5A,
+  kAccountGuard = 0x5B,
   kOutbox = 0x60,
   kHabilitation = 0x70,
   kAccountHabilitation = 0x71,
@@ -117,6 +118,12 @@ std::string IdempotencyKey(absl::string_view principal, absl::string_view reques
 
 // account(account_id) -> habilis.internal.AccountRecord
 std::string AccountKey(absl::string_view account_id);
+
+// account_guard(account_id) -> big-endian change marker. Guards what an account holds in every structure: its
+// memberships, habilitations and delegations. Their writers bump it (memberships.cc, entitlements.cc), so a
+// transaction that decides on the whole set ("holds no habilitation", "belongs to no other structure") and
+// touches it conflicts with any concurrent change to that set. KEYSPACE.md lists the rules it protects.
+std::string AccountGuardKey(absl::string_view account_id);
 // login(folded login e-mail) -> account_id: makes login identifiers unique ignoring case.
 std::string LoginKey(absl::string_view folded_email);
 

@@ -189,7 +189,12 @@ grpc::ServerWriteReactor<v1::WatchChangesResponse>* AuditService::WatchChanges(g
   if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
   auto parsed = trail_.ParseWatch(*request);
   if (!parsed.ok()) return new RefusedStream(ToGrpcStatus(parsed.status()));
-  return StartWatch(trail_, notifier_, context_.executor, parsed->first, parsed->second);
+  // The gate again, before every delivery: the CallbackServerContext (and its credentials) lives as long as
+  // the stream.
+  StillAllowed still_allowed = [gate = &context_.gate, ctx, target] {
+    return gate->Admit(*ctx, MethodOf<v1::WatchChangesRequest>(), target).status();
+  };
+  return StartWatch(trail_, notifier_, context_.executor, parsed->first, parsed->second, std::move(still_allowed));
 }
 
 }  // namespace habilis::api

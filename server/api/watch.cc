@@ -61,9 +61,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
   };
 
   WatchReactor(const domain::AuditTrail& trail, ChangeNotifier& notifier, Executor& executor,
-               domain::AuditTrail::ChangeFilter filter, store::Revision after)
+               domain::AuditTrail::ChangeFilter filter, store::Revision after, StillAllowed still_allowed)
       : trail_(trail), notifier_(notifier), executor_(executor), filter_(std::move(filter)),
-        cursor_(std::make_shared<Cursor>()) {
+        still_allowed_(std::move(still_allowed)), cursor_(std::make_shared<Cursor>()) {
     absl::MutexLock lock(&cursor_->mu);
     cursor_->reactor = this;
     cursor_->after = after;
@@ -81,8 +81,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
       after = cursor->after;
     }
     self->response_.Clear();
+    // Asked before the read: a right taken away by revision R ends the stream before anything at or past R
+    // is read for it.
+    absl::Status allowed = self->still_allowed_();
     absl::StatusOr<store::Revision> reached =
-        self->trail_.ReadChanges(self->filter_, after, kEntriesPerMessage, self->response_);
+        allowed.ok() ? self->trail_.ReadChanges(self->filter_, after, kEntriesPerMessage, self->response_) : allowed;
     absl::ReleasableMutexLock lock(&cursor->mu);
     if (cursor->cancelled || !reached.ok()) {
       cursor->busy = false;
@@ -167,6 +170,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
   ChangeNotifier& notifier_;
   Executor& executor_;
   const domain::AuditTrail::ChangeFilter filter_;
+  const StillAllowed still_allowed_;
   std::shared_ptr<Cursor> cursor_;
   v1::WatchChangesResponse response_;
 };
@@ -176,8 +180,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* StartWatch(const domain::AuditTrail& trail,
                                                               ChangeNotifier& notifier, Executor& executor,
                                                               domain::AuditTrail::ChangeFilter filter,
-                                                              store::Revision after) {
-  auto* reactor = new WatchReactor(trail, notifier, executor, std::move(filter), after);
+                                                              store::Revision after, StillAllowed still_allowed) {
+  auto* reactor = new WatchReactor(trail, notifier, executor, std::move(filter), after, std::move(still_allowed));
   reactor->Start();
   return reactor;
 }

@@ -42,11 +42,18 @@ class ChangeNotifier final : public store::CommitObserver {
   std::vector<std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
 };
 
-// Starts serving one WatchChanges stream; the reactor owns itself until gRPC is done with it.
+// Whether the stream's caller may still watch: the gate's decision taken again, on the credential, session,
+// account state and role of now. A stream lives for hours; what admitted it at the start proves nothing later.
+using StillAllowed = std::function<absl::Status()>;
+
+// Starts serving one WatchChanges stream; the reactor owns itself until gRPC is done with it. Before each
+// read of the trail (so before each delivery) `still_allowed` is asked again; when it refuses, the stream ends
+// with its status (UNAUTHENTICATED or PERMISSION_DENIED, with the reason). Every commit wakes a waiting
+// stream, so the commit that takes the right away ends the stream without delivering anything after it.
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* StartWatch(const domain::AuditTrail& trail,
                                                               ChangeNotifier& notifier, Executor& executor,
                                                               domain::AuditTrail::ChangeFilter filter,
-                                                              store::Revision after);
+                                                              store::Revision after, StillAllowed still_allowed);
 
 }  // namespace habilis::api
 

@@ -199,6 +199,7 @@ void SetPassword(internal::AccountRecord& record, std::string password_hash, abs
 }
 
 absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_id) {
+  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
   std::vector<std::string> sessions;
   const std::string prefix = store::AccountSessionPrefix(account_id);
   RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view key, absl::string_view) {
@@ -214,6 +215,7 @@ absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_i
 
 absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view account_id,
                                      const internal::AccountRecord& record) {
+  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
   ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
   for (const v1::Membership& m : memberships) {
     RETURN_IF_ERROR(RemoveGrants(txn, SiretOf(m), account_id));

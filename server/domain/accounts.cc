@@ -70,6 +70,7 @@ absl::StatusOr<AccountInStructure> ParseAccountInStructure(absl::string_view nam
 // Active administrators of every structure where `account_id` is an administrator, before a change to it.
 absl::StatusOr<std::map<std::string, int>> AdministratorsAround(store::Transaction& txn, absl::string_view account_id) {
   std::map<std::string, int> counts;
+  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
   ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
   for (const v1::Membership& m : memberships) {
     if (m.role() != v1::ADMINISTRATOR) continue;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "authz/engine.h"
 #include "habilis/v1/applications.pb.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
@@ -60,12 +61,19 @@ absl::Status MustBeSubscribed(store::Reader& reader, absl::string_view siret, ab
                absl::StrCat("the structure does not subscribe to application ", application_id));
 }
 
-// A responsable grants or revokes only a profile he holds or was delegated in the structure (HAB-GRANT).
+// A responsable grants or revokes only for a collaborator of his own service, and only a profile he holds or
+// was delegated in the structure (HAB-GRANT). The gate decided on facts read before the transaction; they are
+// read again here, so a transfer of the member or a revoked delegation that commits meanwhile is seen (and
+// the caller's own role is confirmed by RunMutation).
 absl::Status ResponsableMayGive(store::Reader& reader, const authz::Principal& caller, absl::string_view siret,
-                                const ProfileNameParts& profile) {
+                                const v1::Membership& member, const ProfileNameParts& profile) {
   if (caller.kind != authz::PrincipalKind::kAccount) return absl::OkStatus();
   const authz::Membership* membership = caller.MembershipIn(std::string(siret));
   if (membership == nullptr || membership->role != authz::Role::kResponsable) return absl::OkStatus();
+  if (!authz::ResponsableReaches(*membership, ToAuthz(member))) {
+    return Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                 "a responsable gives profiles only to the collaborators of his own service");
+  }
   v1::Habilitation held;
   absl::Status loaded =
       LoadRecord(reader, store::HabilitationKey(siret, caller.id, profile.application_id), held, "", "");
@@ -116,6 +124,7 @@ std::vector<ProfileNameParts> ProfilesOfOneApplication(FieldViolations& violatio
 
 absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
                              const ProfileNameParts& profile, const v1::Habilitation& habilitation) {
+  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(StoreRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), habilitation));
   RETURN_IF_ERROR(txn.Put(store::AccountHabilitationKey(account_id, profile.application_id, siret), ""));
   return txn.Put(store::ProfileHolderKey(profile.application_id, profile.profile_id, account_id, siret), "");
@@ -125,9 +134,23 @@ absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret
                                 const v1::Habilitation& habilitation) {
   std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
   if (!profile) return absl::DataLossError("a habilitation names no profile");
+  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(txn.Delete(store::HabilitationKey(siret, account_id, profile->application_id)));
   RETURN_IF_ERROR(txn.Delete(store::AccountHabilitationKey(account_id, profile->application_id, siret)));
   return txn.Delete(store::ProfileHolderKey(profile->application_id, profile->profile_id, account_id, siret));
+}
+
+absl::Status PutDelegation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
+                           const ProfileNameParts& profile, const v1::Delegation& delegation) {
+  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  return StoreRecord(txn, store::DelegationKey(siret, account_id, profile.application_id, profile.profile_id),
+                     delegation);
+}
+
+absl::Status DeleteDelegation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
+                              const ProfileNameParts& profile) {
+  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  return txn.Delete(store::DelegationKey(siret, account_id, profile.application_id, profile.profile_id));
 }
 
 absl::StatusOr<store::Revision> Entitlements::CreateSubscription(const authz::Principal& caller,
@@ -207,10 +230,10 @@ absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Pri
       store_, caller, request, {request.request_id(), request.validate_only()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
-        RETURN_IF_ERROR(MemberOf(txn, target).status());
+        ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
         ASSIGN_OR_RETURN(v1::Profile granted, ActiveProfile(txn, *profile));
         RETURN_IF_ERROR(MustBeSubscribed(txn, target.siret, profile->application_id));
-        RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, *profile));
+        RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, member, *profile));
         absl::Time now = clock_.Now();
         v1::Habilitation existing;
         absl::Status loaded = LoadRecord(
@@ -220,6 +243,10 @@ absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Pri
             *response.mutable_habilitation() = existing;
             return absl::OkStatus();
           }
+          // Replacing is revoking the profile held: the caller must be able to revoke it too.
+          std::optional<ProfileNameParts> replaced = ParseProfileName(existing.profile());
+          if (!replaced) return absl::DataLossError("a habilitation names no profile");
+          RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, member, *replaced));
           response.set_replaced_profile(existing.profile());
           RETURN_IF_ERROR(DeleteHabilitation(txn, target.siret, target.account_id, existing));
         } else if (!absl::IsNotFound(loaded)) {
@@ -251,13 +278,14 @@ absl::StatusOr<store::Revision> Entitlements::RevokeHabilitation(const authz::Pr
   return RunMutation(
       store_, caller, request, {request.request_id(), request.validate_only()}, response,
       [&](store::Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
         v1::Habilitation habilitation;
         RETURN_IF_ERROR(LoadRecord(txn, store::HabilitationKey(target.siret, target.account_id, *application),
                                    habilitation, "HABILITATION_NOT_FOUND",
                                    "the account holds no profile of this application in this structure"));
         std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
         if (!profile) return absl::DataLossError("a habilitation names no profile");
-        RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, *profile));
+        RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, member, *profile));
         RETURN_IF_ERROR(DeleteHabilitation(txn, target.siret, target.account_id, habilitation));
         v1::Profile revoked;
         RETURN_IF_ERROR(LoadRecord(txn, store::ProfileKey(profile->application_id, profile->profile_id), revoked,
@@ -317,9 +345,7 @@ absl::StatusOr<store::Revision> Entitlements::GrantDelegations(const authz::Prin
           delegation.set_account(AccountName(target.account_id));
           delegation.set_profile(delegated.name());
           SetTimestamp(now, delegation.mutable_grant_time());
-          RETURN_IF_ERROR(StoreRecord(
-              txn, store::DelegationKey(target.siret, target.account_id, application_id, profile.profile_id),
-              delegation));
+          RETURN_IF_ERROR(PutDelegation(txn, target.siret, target.account_id, profile, delegation));
           *response.add_delegations() = delegation;
         }
         return Notify(txn, now, target.account_id, target.siret, mail::MailKind::kDelegationGranted, application_id,
@@ -348,7 +374,7 @@ absl::StatusOr<store::Revision> Entitlements::RevokeDelegations(const authz::Pri
                          absl::StrCat("profile ", ProfileName(profile.application_id, profile.profile_id),
                                       " is not delegated to this account"));
           }
-          RETURN_IF_ERROR(txn.Delete(key));
+          RETURN_IF_ERROR(DeleteDelegation(txn, target.siret, target.account_id, profile));
           names.push_back(profile.profile_id);
         }
         return Notify(txn, clock_.Now(), target.account_id, target.siret, mail::MailKind::kDelegationRevoked,
@@ -379,28 +405,36 @@ absl::Status Entitlements::ListDelegations(const v1::ListDelegationsRequest& req
 }
 
 absl::Status RemoveGrants(store::Transaction& txn, absl::string_view siret, absl::string_view account_id) {
+  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
   std::vector<v1::Habilitation> habilitations;
-  std::vector<std::string> delegations;
+  std::vector<ProfileNameParts> delegations;
   RETURN_IF_ERROR(store::ScanPrefix(txn, store::MemberHabilitationPrefix(siret, account_id),
                                     [&](absl::string_view, absl::string_view value) {
                                       habilitations.emplace_back().ParseFromString(std::string(value));
                                       return true;
                                     }));
   RETURN_IF_ERROR(store::ScanPrefix(txn, store::MemberDelegationPrefix(siret, account_id),
-                                    [&](absl::string_view key, absl::string_view) {
-                                      delegations.emplace_back(key);
+                                    [&](absl::string_view, absl::string_view value) {
+                                      v1::Delegation delegation;
+                                      delegation.ParseFromString(std::string(value));
+                                      std::optional<ProfileNameParts> profile = ParseProfileName(delegation.profile());
+                                      if (profile) delegations.push_back(*profile);
                                       return true;
                                     }));
   for (const v1::Habilitation& habilitation : habilitations) {
     RETURN_IF_ERROR(DeleteHabilitation(txn, siret, account_id, habilitation));
   }
-  for (const std::string& key : delegations) RETURN_IF_ERROR(txn.Delete(key));
+  for (const ProfileNameParts& profile : delegations) {
+    RETURN_IF_ERROR(DeleteDelegation(txn, siret, account_id, profile));
+  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> HoldsHabilitations(store::Reader& reader, absl::string_view siret, absl::string_view account_id) {
+absl::StatusOr<bool> HoldsHabilitations(store::Transaction& txn, absl::string_view siret,
+                                        absl::string_view account_id) {
+  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
   bool found = false;
-  RETURN_IF_ERROR(store::ScanPrefix(reader, store::MemberHabilitationPrefix(siret, account_id),
+  RETURN_IF_ERROR(store::ScanPrefix(txn, store::MemberHabilitationPrefix(siret, account_id),
                                     [&](absl::string_view, absl::string_view) {
                                       found = true;
                                       return false;

@@ -56,7 +56,8 @@ class Entitlements {
 };
 
 // Writes a habilitation of `account_id` in `siret` with its indexes (the member's previous one of that
-// application must have been deleted).
+// application must have been deleted). Like every writer of what an account holds, it bumps the account's
+// guard (store/keyspace.h).
 [[nodiscard]] absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret,
                                            absl::string_view account_id, const ProfileNameParts& profile,
                                            const v1::Habilitation& habilitation);
@@ -64,10 +65,18 @@ class Entitlements {
 [[nodiscard]] absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret,
                                               absl::string_view account_id, const v1::Habilitation& habilitation);
 
-// Removes every habilitation and delegation of `account_id` in `siret`: its membership there ends.
+// Writes or deletes a delegation, bumping the account's guard.
+[[nodiscard]] absl::Status PutDelegation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
+                                         const ProfileNameParts& profile, const v1::Delegation& delegation);
+[[nodiscard]] absl::Status DeleteDelegation(store::Transaction& txn, absl::string_view siret,
+                                            absl::string_view account_id, const ProfileNameParts& profile);
+
+// Removes every habilitation and delegation of `account_id` in `siret`: its membership there ends. Touches
+// the account's guard, so a grant committed meanwhile makes it run again instead of being left behind.
 [[nodiscard]] absl::Status RemoveGrants(store::Transaction& txn, absl::string_view siret, absl::string_view account_id);
-// Whether `account_id` holds a habilitation in `siret` (DEL-REQUEST is refused then).
-[[nodiscard]] absl::StatusOr<bool> HoldsHabilitations(store::Reader& reader, absl::string_view siret,
+// Whether `account_id` holds a habilitation in `siret` (DEL-REQUEST is refused then). Touches the account's
+// guard: a grant that commits before this transaction does makes it run again.
+[[nodiscard]] absl::StatusOr<bool> HoldsHabilitations(store::Transaction& txn, absl::string_view siret,
                                                       absl::string_view account_id);
 
 }  // namespace habilis::domain

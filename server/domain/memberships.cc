@@ -19,10 +19,24 @@ std::string SiretOf(const v1::Membership& membership) {
   return ParseStructureName(membership.structure()).value_or("");
 }
 
+namespace {
+
+// A membership is in two ranges that rules decide on: the structure's members (nothing attached to a deleted
+// service, the last administrator) and the account's structures (deletion). Every writer of a membership
+// bumps both guards, so no caller can forget; unwatched, since the writer's own decision rests on the keys it
+// reads. Whoever decides on one of the ranges touches its guard (store/KEYSPACE.md, "Rules on ranges").
+absl::Status BumpMembershipGuards(store::Transaction& txn, absl::string_view siret, absl::string_view account_id) {
+  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(siret)));
+  return txn.BumpGuardUnwatched(store::AccountGuardKey(account_id));
+}
+
+}  // namespace
+
 absl::Status PutMembership(store::Transaction& txn, absl::string_view account_id, const v1::Membership& membership,
                            const v1::Membership* previous) {
   const std::string siret = SiretOf(membership);
   if (previous != nullptr) RETURN_IF_ERROR(DeleteMembership(txn, account_id, *previous));
+  RETURN_IF_ERROR(BumpMembershipGuards(txn, siret, account_id));
   RETURN_IF_ERROR(StoreRecord(txn, store::MembershipKey(siret, account_id), membership));
   RETURN_IF_ERROR(txn.Put(store::AccountMembershipKey(account_id, siret), ""));
   RETURN_IF_ERROR(txn.Put(store::ServiceMemberKey(siret, ServiceIdOf(membership), account_id), ""));
@@ -32,6 +46,7 @@ absl::Status PutMembership(store::Transaction& txn, absl::string_view account_id
 
 absl::Status DeleteMembership(store::Transaction& txn, absl::string_view account_id, const v1::Membership& membership) {
   const std::string siret = SiretOf(membership);
+  RETURN_IF_ERROR(BumpMembershipGuards(txn, siret, account_id));
   RETURN_IF_ERROR(txn.Delete(store::MembershipKey(siret, account_id)));
   RETURN_IF_ERROR(txn.Delete(store::AccountMembershipKey(account_id, siret)));
   RETURN_IF_ERROR(txn.Delete(store::ServiceMemberKey(siret, ServiceIdOf(membership), account_id)));

@@ -8,6 +8,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/audit.h"
+#include "server/domain/caller_facts.h"
 #include "server/domain/support.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
@@ -57,6 +58,7 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
       [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         replayed = false;
+        RETURN_IF_ERROR(CallerStillHolds(txn, caller));
         if (!idempotency_key.empty()) {
           absl::StatusOr<std::string> previous = txn.Get(idempotency_key);
           if (previous.ok()) {

@@ -21,6 +21,8 @@ struct MutationOptions {
 };
 
 // Runs `apply` (which fills `response`) in one store transaction on behalf of `caller`.
+// - First, the facts that admitted `caller` are read again in the transaction (CallerStillHolds): a call
+//   whose session, account, role or key changed since the gate let it in fails instead of running.
 // - If `caller` already sent `request_id` with an identical request, `response` is the first answer and
 //   nothing is written; with a different request, the call fails with ALREADY_EXISTS (REQUEST_ID_REUSED).
 // - `apply` may run several times (conflict retries): `response` is cleared before each run.

@@ -73,6 +73,9 @@ absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view ac
   SetTimestamp(now, record.mutable_session()->mutable_create_time());
   record.set_secret_sha256(Sha256(secret));
   SetTimestamp(now + policy_.session_lifetime, record.mutable_expire_time());
+  // The account's guard: a deactivation or a password change that ends the account's sessions meanwhile
+  // runs again and ends this one too.
+  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(StoreRecord(txn, store::SessionKey(session_id), record));
   RETURN_IF_ERROR(txn.Put(store::AccountSessionKey(account_id, session_id), ""));
 
@@ -308,6 +311,7 @@ absl::StatusOr<store::Revision> Sessions::ChangePassword(const authz::Principal&
     RETURN_IF_ERROR(SaveAccount(txn, record, now));
     // The other devices log in again with the new password.
     std::vector<std::string> others;
+    RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(caller.id)));
     const std::string prefix = store::AccountSessionPrefix(caller.id);
     RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view key, absl::string_view) {
       std::string session = store::LastComponent(key, prefix);

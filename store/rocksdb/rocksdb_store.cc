@@ -1,9 +1,9 @@
 #include "store/rocksdb/rocksdb_store.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -119,16 +119,18 @@ class RocksTransaction final : public Transaction {
   }
 
   absl::Status BumpGuardUnwatched(absl::string_view key) override {
-    bumped_guards_.emplace_back(key);
+    // Writers bump the guards of every range they touch, often the same one many times in one transaction
+    // (an import's batch): the guard is written once.
+    bumped_guards_.emplace(key);
     return absl::OkStatus();
   }
 
   // Called under the commit lock once the revision is known: adds the log entries and the unwatched guard
   // bumps to the transaction.
   absl::Status WriteCommitEntries(Revision revision) {
-    for (std::string& guard : bumped_guards_) {
+    for (const std::string& guard : bumped_guards_) {
       RETURN_IF_ROCKS_FAILS(txn_->PutUntracked(guard, EncodeUint64(revision)), "guard");
-      changes_.push_back(Change{std::move(guard), EncodeUint64(revision)});
+      changes_.push_back(Change{guard, EncodeUint64(revision)});
     }
     bumped_guards_.clear();
     for (size_t i = 0; i < log_entries_.size(); ++i) {
@@ -151,7 +153,7 @@ class RocksTransaction final : public Transaction {
   rocksdb::ReadOptions options_;
   std::vector<Change> changes_;
   std::vector<Change> log_entries_;  // key: the log's prefix
-  std::vector<std::string> bumped_guards_;
+  absl::flat_hash_set<std::string> bumped_guards_;
 };
 
 }  // namespace

@@ -15,14 +15,42 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "habilis/internal/records.pb.h"
 #include "server/domain/account_files.h"
+#include "server/domain/api_keys.h"
 #include "server/domain/entitlements.h"
+#include "server/domain/resource_names.h"
 #include "server/domain/structures.h"
 #include "server/tools/dataset.h"
+#include "store/keyspace.h"
 #include "store/rocksdb/rocksdb_store.h"
 
 namespace habilis {
 namespace {
+
+// The operator the benchmark acts as: the store's operator key, made on a fresh store. Commands check in their
+// transaction that their caller's key exists, so a made-up principal would be refused.
+absl::StatusOr<authz::Principal> BenchOperator(store::Store& store, const domain::Clock& clock) {
+  domain::ApiKeys keys(store, clock);
+  absl::StatusOr<std::string> created = keys.CreateFirstOperatorKey("habilis-csv-bench");
+  if (created.ok()) return keys.Authenticate(*created);
+  std::string key_id;
+  absl::StatusOr<store::Revision> read = store.Read([&](store::Reader& reader) {
+    return store::ScanPrefix(reader, store::ApiKeyPrefix(), [&](absl::string_view, absl::string_view value) {
+      internal::ApiKeyRecord record;
+      if (record.ParseFromString(std::string(value)) && record.api_key().operator_() &&
+          !record.api_key().has_revoke_time()) {
+        key_id = domain::ParseApiKeyName(record.api_key().name()).value_or("");
+        return false;
+      }
+      return true;
+    });
+  });
+  if (!read.ok()) return read.status();
+  if (key_id.empty()) return absl::FailedPreconditionError("the store has no active operator key");
+  return authz::Principal::Operator(key_id);
+}
+
 
 // Resident memory now and at its peak since the last reset, in MiB (Linux /proc).
 std::pair<double, double> MemoryMiB() {
@@ -65,7 +93,9 @@ int Run(int argc, char** argv) {
   if (!opened.ok()) return Fail(opened.status());
   store::Store& store = **opened;
   const domain::Clock& clock = domain::SystemClock();
-  const authz::Principal operator_principal = authz::Principal::Operator("bench");
+  absl::StatusOr<authz::Principal> bench_operator = BenchOperator(store, clock);
+  if (!bench_operator.ok()) return Fail(bench_operator.status());
+  const authz::Principal operator_principal = *bench_operator;
 
   if (store.LatestRevision() == 0) {
     tools::DatasetParams params;

@@ -460,5 +460,109 @@ TEST_F(AccessTest, WATCH_aTokenOlderThanTheRetainedTrailIsRefusedWithAResynchron
   again->TryCancel();
 }
 
+// Reads what a stream still sends until it ends; fails the test if `action` is among it. Returns how it ended.
+grpc::Status DrainWithout(grpc::ClientReader<v1::WatchChangesResponse>& stream, const std::string& action) {
+  v1::WatchChangesResponse response;
+  while (stream.Read(&response)) {
+    for (const auto& entry : response.audit_entries()) {
+      EXPECT_NE(entry.action(), action) << "delivered after the caller lost his right";
+    }
+  }
+  return stream.Finish();
+}
+
+TEST_F(AccessTest, WATCH_aStreamOpenedWithAnOperatorKeyEndsWhenTheKeyIsRevoked) {
+  v1::CreateApiKeyRequest create;
+  create.mutable_api_key()->set_display_name("watcher");
+  create.mutable_api_key()->set_operator_(true);
+  v1::CreateApiKeyResponse key;
+  Ok(api_keys_->CreateApiKey(As(operator_key_).get(), create, &key));
+  v1::WatchChangesRequest watch;
+  watch.set_structure(kStructure);
+  watch.set_consistency_token(seeded_token_);
+  auto context = As(key.secret());
+  auto stream = audit_->WatchChanges(context.get(), watch);
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
+  ASSERT_FALSE(ReadUntil(*stream, "habilis.v1.GrantHabilitation").empty());
+
+  v1::RevokeApiKeyRequest revoke;
+  revoke.set_name(key.api_key().name());
+  v1::RevokeApiKeyResponse revoked;
+  Ok(api_keys_->RevokeApiKey(As(operator_key_).get(), revoke, &revoked));
+  v1::RevokeHabilitationResponse later;
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &later));
+  grpc::Status ended = DrainWithout(*stream, "habilis.v1.RevokeHabilitation");
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+  EXPECT_EQ(client::DetailsOf(ended).reason, "API_KEY_REVOKED");
+}
+
+TEST_F(AccessTest, WATCH_anAdministratorsStreamEndsWhenHeIsDemotedOrDeactivated) {
+  StartHabilisd({"--login-codes-for-administrators", "false"});
+  // A second administrator keeps the structure administered (LAST_ADMINISTRATOR).
+  v1::CreateAccountRequest other;
+  other.set_parent(kStructure);
+  other.mutable_account()->set_login_email("autre-admin@example.fr");
+  other.mutable_account()->set_given_name("Paul");
+  other.mutable_account()->set_family_name("Durand");
+  other.mutable_account()->set_address("1 place");
+  other.mutable_account()->set_postal_code("29200");
+  other.mutable_account()->set_city("Brest");
+  other.mutable_membership()->set_role(v1::ADMINISTRATOR);
+  v1::CreateAccountResponse other_created;
+  Ok(accounts_->CreateAccount(As(operator_key_).get(), other, &other_created));
+  v1::ActivateAccountRequest activate;
+  activate.set_name(other_created.account().name());
+  activate.set_structure(kStructure);
+  v1::ActivateAccountResponse activated;
+  Ok(accounts_->ActivateAccount(As(operator_key_).get(), activate, &activated));
+
+  auto set_role = [&](v1::Role role) {
+    v1::UpdateMembershipRequest update;
+    update.set_account(account_);
+    update.mutable_membership()->set_structure(kStructure);
+    update.mutable_membership()->set_role(role);
+    v1::UpdateMembershipResponse updated;
+    Ok(accounts_->UpdateMembership(As(operator_key_).get(), update, &updated));
+    return updated.consistency_token();
+  };
+  auto open_stream = [&](const std::string& session, const std::string& token, grpc::ClientContext& context) {
+    v1::WatchChangesRequest watch;
+    watch.set_structure(kStructure);
+    watch.set_consistency_token(token);
+    client::Authorize(context, session);
+    return audit_->WatchChanges(&context, watch);
+  };
+  std::string token = set_role(v1::ADMINISTRATOR);
+  const std::string session = MakeUsable();
+
+  // Demoted: PERMISSION_DENIED, and the grant made after is not delivered.
+  grpc::ClientContext first;
+  auto demoted_stream = open_stream(session, token, first);
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
+  ASSERT_FALSE(ReadUntil(*demoted_stream, "habilis.v1.GrantHabilitation").empty());
+  set_role(v1::COLLABORATOR);
+  v1::RevokeHabilitationResponse revoked;
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
+  grpc::Status ended = DrainWithout(*demoted_stream, "habilis.v1.RevokeHabilitation");
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::PERMISSION_DENIED) << ended.error_message();
+
+  // Deactivated: UNAUTHENTICATED (his sessions end with it).
+  token = set_role(v1::ADMINISTRATOR);
+  grpc::ClientContext second;
+  auto deactivated_stream = open_stream(session, token, second);
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
+  ASSERT_FALSE(ReadUntil(*deactivated_stream, "habilis.v1.GrantHabilitation").empty());
+  v1::DeactivateAccountRequest deactivate;
+  deactivate.set_name(account_);
+  deactivate.set_structure(kStructure);
+  v1::DeactivateAccountResponse deactivated;
+  Ok(accounts_->DeactivateAccount(As(operator_key_).get(), deactivate, &deactivated));
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
+  ended = DrainWithout(*deactivated_stream, "habilis.v1.RevokeHabilitation");
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+}
+
 }  // namespace
 }  // namespace habilis

@@ -60,9 +60,13 @@ TEST_F(AccountsTest, NEW_CREATE_requiredFieldsAreChecked) {
 }
 
 TEST_F(AccountsTest, NEW_CREATE_loginIsUniqueIgnoringCase) {
-  authz::Principal admin = authz::Principal::Account("a", {{kSiret, authz::Role::kAdministrator, ""}});
+  ReadyAccount("paul@example.fr", v1::COLLABORATOR);
+  absl::StatusOr<v1::LoginResponse> session = Login("paul@example.fr");
+  ASSERT_TRUE(session.ok()) << session.status();
+  absl::StatusOr<authz::Principal> member = PrincipalOf(*session);
+  ASSERT_TRUE(member.ok()) << member.status();
   ASSERT_TRUE(CreateAccount("jeanne@example.fr", v1::COLLABORATOR).ok());
-  EXPECT_EQ(ErrorReason(CreateAccount("JEANNE@Example.fr", v1::COLLABORATOR, "", &admin).status()), "LOGIN_TAKEN");
+  EXPECT_EQ(ErrorReason(CreateAccount("JEANNE@Example.fr", v1::COLLABORATOR, "", &*member).status()), "LOGIN_TAKEN");
 }
 
 TEST_F(AccountsTest, AnAccountMayBelongToSeveralStructures) {

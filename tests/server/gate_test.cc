@@ -41,12 +41,17 @@ TEST_F(GateTest, AnyOtherRpcNeedsCredentialsFirst) {
 }
 
 TEST_F(GateTest, FirstOperatorKeyOnlyOnAStoreWithoutOne) {
-  absl::StatusOr<std::string> key = api_keys_->CreateFirstOperatorKey("first");
+  auto fresh = store::RocksDbStore::Open(dir_.Sub("fresh"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  domain::ApiKeys keys(**fresh, clock_);
+  absl::StatusOr<std::string> key = keys.CreateFirstOperatorKey("first");
   ASSERT_TRUE(key.ok());
-  absl::StatusOr<authz::Principal> op = api_keys_->Authenticate(*key);
+  absl::StatusOr<authz::Principal> op = keys.Authenticate(*key);
   ASSERT_TRUE(op.ok());
   EXPECT_EQ(op->kind, authz::PrincipalKind::kOperator);
-  EXPECT_EQ(ErrorReason(api_keys_->CreateFirstOperatorKey("second").status()), "OPERATOR_KEY_EXISTS");
+  EXPECT_EQ(ErrorReason(keys.CreateFirstOperatorKey("second").status()), "OPERATOR_KEY_EXISTS");
+  // The fixture's store got its first key in SetUp.
+  EXPECT_EQ(ErrorReason(api_keys_->CreateFirstOperatorKey("another").status()), "OPERATOR_KEY_EXISTS");
 }
 
 }  // namespace

@@ -44,6 +44,13 @@ class DomainTest : public ::testing::Test {
     accounts_ = std::make_unique<domain::Accounts>(*store_, clock_, policy_);
     sessions_ = std::make_unique<domain::Sessions>(*store_, clock_, policy_);
     invitations_ = std::make_unique<domain::Invitations>(*store_, clock_, policy_);
+    // A real operator key: commands check again in their transaction that the caller's key still holds.
+    domain::ApiKeys keys(*store_, clock_);
+    absl::StatusOr<std::string> key = keys.CreateFirstOperatorKey("tests");
+    ASSERT_TRUE(key.ok()) << key.status();
+    absl::StatusOr<authz::Principal> op = keys.Authenticate(*key);
+    ASSERT_TRUE(op.ok()) << op.status();
+    operator_ = *op;
   }
 
   // Every e-mail waiting in the outbox, oldest first.
@@ -205,7 +212,7 @@ class DomainTest : public ::testing::Test {
   std::unique_ptr<domain::Accounts> accounts_;
   std::unique_ptr<domain::Sessions> sessions_;
   std::unique_ptr<domain::Invitations> invitations_;
-  authz::Principal operator_ = authz::Principal::Operator("0123456789abcdef");
+  authz::Principal operator_;
 };
 
 }  // namespace habilis::testing
