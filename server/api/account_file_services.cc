@@ -37,7 +37,7 @@ grpc::ServerWriteReactor<v1::ExportAccountsResponse>* AccountFileService::Export
   if (!caller.ok()) return new Refused<Reactor>(ToGrpcStatus(caller.status()));
 
   auto* stream = new BlockingWriter<v1::ExportAccountsResponse>(ctx);
-  domain::ExportOptions options{*siret, request->byte_order_mark(), request->guard_formulas()};
+  domain::ExportOptions options{*siret, request->byte_order_mark(), !request->allow_formulas()};
   bool started = workers_.TryRun([this, stream, options = std::move(options)] {
     v1::ExportAccountsResponse piece;
     absl::StatusOr<domain::ExportResult> result =

@@ -56,7 +56,9 @@ HABILIS_HANDLER(AccountService, CreateAccount) {
 
 HABILIS_HANDLER(AccountService, GetAccount) {
   return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name()),
-                    [this, request](const authz::Principal&, auto& out) { return accounts_.Get(*request, out); });
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return accounts_.Get(caller, *request, out);
+                    });
 }
 
 HABILIS_HANDLER(AccountService, ListAccounts) {
@@ -68,6 +70,13 @@ HABILIS_HANDLER(AccountService, UpdateAccount) {
   return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->account().name()),
                     [this, request](const authz::Principal& caller, auto& out) {
                       return WithToken(accounts_.Update(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(AccountService, ConfirmNotificationEmail) {
+  return ServeUnary(context_, ctx, request, response, authz::Target{},
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(accounts_.ConfirmNotificationEmail(caller, *request, out), out);
                     });
 }
 

@@ -135,6 +135,7 @@ class AccountService final : public v1::AccountService::CallbackService {
   HABILIS_UNARY(RequestAccountDeletion);
   HABILIS_UNARY(ListDeletionRequests);
   HABILIS_UNARY(DecideDeletionRequest);
+  HABILIS_UNARY(ConfirmNotificationEmail);
 
  private:
   const CallContext& context_;

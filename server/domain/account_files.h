@@ -29,7 +29,7 @@ std::vector<std::string> ExportHeader(const std::vector<std::string>& applicatio
 struct ExportOptions {
   std::string siret;
   bool byte_order_mark = false;
-  bool guard_formulas = false;
+  bool guard_formulas = true;  // CSV-EXPORT: safe by default
   // The file goes out in pieces of about this size.
   size_t piece_bytes = 64 * 1024;
 };

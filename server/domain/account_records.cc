@@ -150,6 +150,7 @@ absl::StatusOr<std::optional<std::string>> AccountIdByLogin(store::Reader& reade
 
 absl::StatusOr<v1::Account> AccountView(store::Reader& reader, const internal::AccountRecord& record) {
   v1::Account account = record.account();
+  account.set_pending_notification_email(record.pending_notification_email());
   std::optional<std::string> id = ParseAccountName(account.name());
   if (!id) return absl::InternalError("an account without a name");
   ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(reader, *id));
@@ -162,7 +163,9 @@ absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Ac
   if (notice && account.mute_notifications()) return absl::OkStatus();
   params.emplace("name", absl::StrCat(account.given_name(), " ", account.family_name()));
   params.emplace("login", account.login_email());
-  const std::string& to = account.notification_email().empty() ? account.login_email() : account.notification_email();
+  const std::string& to = mail::ProvesIdentity(kind) || account.notification_email().empty()
+                              ? account.login_email()
+                              : account.notification_email();
   return mail::Enqueue(txn, now, to, kind, account.language(), params);
 }
 

@@ -1,5 +1,6 @@
 #include "server/domain/accounts.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -10,16 +11,25 @@
 #include "server/domain/account_records.h"
 #include "server/domain/entitlements.h"
 #include "server/domain/existence.h"
+#include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
+#include "server/mail/outbox.h"
 #include "store/keyspace.h"
 
 namespace habilis::domain {
 namespace {
 
 using internal::AccountRecord;
+
+// SVC-LIST: an account's detail as others see it omits phone numbers.
+void ClearPhones(v1::Account& account) {
+  account.clear_mobile_phone();
+  account.clear_phone();
+  account.clear_fax();
+}
 
 bool IsRole(v1::Role role) { return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR; }
 
@@ -96,6 +106,33 @@ void CopyField(absl::string_view field, const v1::Account& from, v1::Account& to
   }
 }
 
+// SECRETS: `requested` replaces the notification e-mail of `record` only once confirmed from that address. A
+// link goes to the new address; the address used until now is told at once, so that its owner can react.
+// Clearing it, or giving the login e-mail itself (proven by the login), takes effect at once.
+absl::Status ChangeNotificationEmail(store::Transaction& txn, internal::AccountRecord& record,
+                                     const std::string& requested, absl::Time now, const IdentityPolicy& policy) {
+  v1::Account& account = *record.mutable_account();
+  RETURN_IF_ERROR(NotifyAccount(txn, now, account, mail::MailKind::kNotificationEmailChanged,
+                                {{"email", requested.empty() ? account.login_email() : requested}},
+                                /*notice=*/false));
+  if (requested.empty() || FoldEmail(requested) == FoldEmail(account.login_email())) {
+    account.set_notification_email(requested);
+    record.clear_pending_notification_email();
+    return absl::OkStatus();
+  }
+  record.set_pending_notification_email(requested);
+  internal::LinkTokenRecord link;
+  link.set_kind(internal::LinkTokenRecord::NOTIFICATION_EMAIL);
+  link.set_subject(ParseAccountName(account.name()).value_or(""));
+  link.set_email(requested);
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
+  return mail::Enqueue(txn, now, requested, mail::MailKind::kNotificationEmailConfirmation, account.language(),
+                       {{"name", absl::StrCat(account.given_name(), " ", account.family_name())},
+                        {"login", account.login_email()},
+                        {"link", LinkUrl(policy.link_base_url, "confirm-email", token)},
+                        {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
+}
+
 bool FieldIsSet(absl::string_view field, const v1::Account& account) {
   const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
   const auto* reflection = v1::Account::GetReflection();
@@ -167,16 +204,27 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
       });
 }
 
-absl::Status Accounts::Get(const v1::GetAccountRequest& request, v1::GetAccountResponse& response) {
+absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountRequest& request,
+                           v1::GetAccountResponse& response) {
   std::optional<std::string> id = ParseAccountName(request.name());
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}");
-  return store_
-      .Read([&](store::Reader& reader) -> absl::Status {
-        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, *id));
-        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(reader, record));
-        return absl::OkStatus();
-      })
-      .status();
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, *id));
+                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(reader, record));
+                        return absl::OkStatus();
+                      })
+                      .status());
+  const bool sees_all = caller.kind == authz::PrincipalKind::kOperator ||
+                        (caller.kind == authz::PrincipalKind::kAccount && caller.id == *id);
+  if (sees_all) return absl::OkStatus();
+  v1::Account& account = *response.mutable_account();
+  ClearPhones(account);
+  auto* memberships = account.mutable_memberships();
+  memberships->erase(std::remove_if(memberships->begin(), memberships->end(),
+                                    [&](const v1::Membership& m) { return caller.MembershipIn(SiretOf(m)) == nullptr; }),
+                     memberships->end());
+  return absl::OkStatus();
 }
 
 absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response) {
@@ -195,9 +243,7 @@ absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAcco
           v1::Account* account = response.add_accounts();
           *account = record.account();
           // SVC-LIST shows no phone numbers, and only this structure's membership.
-          account->clear_mobile_phone();
-          account->clear_phone();
-          account->clear_fax();
+          ClearPhones(*account);
           *account->add_memberships() = std::move(membership);
         }
         return absl::OkStatus();
@@ -238,13 +284,45 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
                          return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
                                       "the account changed since it was read; read it again and retry");
                        }
+                       const std::string notification_email = account.notification_email();
                        for (const std::string& path : paths) CopyField(path, in, account);
                        FieldViolations violations;
                        CheckAccountFields(violations, "account", account);
                        RETURN_IF_ERROR(violations.ToStatus());
                        NormalizeAccount(account);
-                       RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
+                       const absl::Time now = clock_.Now();
+                       if (account.notification_email() != notification_email) {
+                         const std::string requested = account.notification_email();
+                         account.set_notification_email(notification_email);
+                         RETURN_IF_ERROR(ChangeNotificationEmail(txn, record, requested, now, policy_));
+                       }
+                       RETURN_IF_ERROR(SaveAccount(txn, record, now));
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(
+    const authz::Principal& caller, const v1::ConfirmNotificationEmailRequest& request,
+    v1::ConfirmNotificationEmailResponse& response) {
+  return RunMutation(store_, caller, request, {"", request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       const absl::Time now = clock_.Now();
+                       std::string link_id;
+                       ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
+                                        ReadLinkToken(txn, now, request.link_token(),
+                                                      {internal::LinkTokenRecord::NOTIFICATION_EMAIL}, "link_token",
+                                                      &link_id));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
+                       if (record.pending_notification_email() != link.email()) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
+                                      "another notification e-mail was asked for since; follow the latest link");
+                       }
+                       record.mutable_account()->set_notification_email(link.email());
+                       record.clear_pending_notification_email();
+                       RETURN_IF_ERROR(SaveAccount(txn, record, now));
+                       RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
+                       response.set_notification_email(link.email());
                        return absl::OkStatus();
                      });
 }

@@ -24,10 +24,20 @@ class Accounts {
   [[nodiscard]] absl::StatusOr<store::Revision> Create(const authz::Principal& caller,
                                                        const v1::CreateAccountRequest& request,
                                                        v1::CreateAccountResponse& response);
-  [[nodiscard]] absl::Status Get(const v1::GetAccountRequest& request, v1::GetAccountResponse& response);
+  // The account as `caller` may see it: the account himself and operators see all of it; anyone else (an
+  // administrator or a responsable the gate let in) sees the memberships of the structures he belongs to
+  // only, and no phone numbers (SVC-LIST, seed 000 «détail du compte (hors numéro de téléphone)»): one
+  // client company of an accounting firm does not learn the firm's other clients.
+  [[nodiscard]] absl::Status Get(const authz::Principal& caller, const v1::GetAccountRequest& request,
+                                 v1::GetAccountResponse& response);
   // SVC-LIST: the members of a structure, by account id, without phone numbers.
   [[nodiscard]] absl::Status List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response);
   // SELF, or an administrator: the personal fields.
+  // SECRETS: follows the link e-mailed to a new notification e-mail; the address takes effect. LINK_* errors as
+  // for every link; FAILED_PRECONDITION LINK_SUPERSEDED when a newer address was asked for since.
+  [[nodiscard]] absl::StatusOr<store::Revision> ConfirmNotificationEmail(
+      const authz::Principal& caller, const v1::ConfirmNotificationEmailRequest& request,
+      v1::ConfirmNotificationEmailResponse& response);
   [[nodiscard]] absl::StatusOr<store::Revision> Update(const authz::Principal& caller,
                                                        const v1::UpdateAccountRequest& request,
                                                        v1::UpdateAccountResponse& response);

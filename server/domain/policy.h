@@ -21,6 +21,8 @@ struct IdentityPolicy {
   absl::Duration invitation_ttl = absl::Hours(24 * 7);
   absl::Duration activation_ttl = absl::Hours(24 * 7);
   absl::Duration reset_ttl = absl::Hours(1);
+  // SECRETS: the link that confirms a new notification e-mail.
+  absl::Duration notification_email_ttl = absl::Hours(24);
   // The portal page that opens links: e-mailed links read "<base>/<action>?token=<token>".
   std::string link_base_url = "http://127.0.0.1:8080";
 };

@@ -92,6 +92,23 @@ Template TemplateOf(MailKind kind) {
       return {"Votre code de connexion",
               "Bonjour {name},\n\nVotre code de connexion : {code}\nIl est valable jusqu'au {expires}.\n",
               "Your login code", "Hello {name},\n\nYour login code: {code}\nIt is valid until {expires}.\n"};
+    case MailKind::kNotificationEmailConfirmation:
+      return {"Confirmez votre adresse de notification",
+              "Bonjour {name},\n\nCette adresse a été indiquée pour recevoir les notifications du compte {login}.\n"
+              "Pour la confirmer, suivez ce lien, valable jusqu'au {expires} :\n\n{link}\n\n"
+              "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.\n",
+              "Confirm your notification address",
+              "Hello {name},\n\nThis address was given to receive the notifications of the account {login}.\n"
+              "To confirm it, follow this link, valid until {expires}:\n\n{link}\n\n"
+              "If you did not ask for this, ignore this message: nothing changes.\n"};
+    case MailKind::kNotificationEmailChanged:
+      return {"Changement de votre adresse de notification",
+              "Bonjour {name},\n\nL'adresse de notification du compte {login} change pour : {email}\n"
+              "Si vous n'êtes pas à l'origine de ce changement, changez votre mot de passe et prévenez votre "
+              "administrateur.\n",
+              "Your notification address changes",
+              "Hello {name},\n\nThe notification address of the account {login} changes to: {email}\n"
+              "If you did not ask for this, change your password and tell your administrator.\n"};
   }
   return {};
 }
@@ -126,8 +143,16 @@ absl::string_view MailKindName(MailKind kind) {
       return "DELEGATION_GRANTED";
     case MailKind::kDelegationRevoked:
       return "DELEGATION_REVOKED";
+    case MailKind::kNotificationEmailConfirmation:
+      return "NOTIFICATION_EMAIL_CONFIRMATION";
+    case MailKind::kNotificationEmailChanged:
+      return "NOTIFICATION_EMAIL_CHANGED";
   }
   return "MAIL";
+}
+
+bool ProvesIdentity(MailKind kind) {
+  return kind == MailKind::kActivation || kind == MailKind::kPasswordReset || kind == MailKind::kLoginCode;
 }
 
 RenderedMail Render(MailKind kind, absl::string_view language, const std::map<std::string, std::string>& params) {

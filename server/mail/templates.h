@@ -23,9 +23,16 @@ enum class MailKind {
   kHabilitationRevoked,
   kDelegationGranted,
   kDelegationRevoked,
+  kNotificationEmailConfirmation,  // SECRETS: link to the new notification e-mail, to confirm it
+  kNotificationEmailChanged,       // SECRETS: notice to the address used until now
 };
 
 absl::string_view MailKindName(MailKind kind);
+
+// SECRETS: whether a message of `kind` carries something that proves identity (a link that sets a password,
+// a login code). Such a message goes to the login e-mail only, never to the notification e-mail, which
+// anyone holding a session may change.
+bool ProvesIdentity(MailKind kind);
 
 struct RenderedMail {
   std::string subject;

@@ -140,12 +140,12 @@ class Instance {
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 
-  std::string Export(bool byte_order_mark = false, bool guard_formulas = false, const std::string& bearer = "",
+  std::string Export(bool byte_order_mark = false, bool allow_formulas = false, const std::string& bearer = "",
                      grpc::Status* status_out = nullptr) {
     v1::ExportAccountsRequest request;
     request.set_parent(kStructure);
     request.set_byte_order_mark(byte_order_mark);
-    request.set_guard_formulas(guard_formulas);
+    request.set_allow_formulas(allow_formulas);
     auto context = As(bearer.empty() ? operator_key : bearer);
     auto reader = files->ExportAccounts(context.get(), request);
     std::string file;
@@ -280,10 +280,12 @@ TEST_F(AccountFilesTest, CsvExportHasTheColumnsOfSeed003) {
   EXPECT_EQ(source_.last_row_count, 3);
   EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 4) << "the header and 3 rows, each ending with CRLF";
 
-  std::string for_spreadsheets = source_.Export(/*byte_order_mark=*/true, /*guard_formulas=*/true);
+  EXPECT_NE(file.find(",'=AGENT-7,"), std::string::npos) << "by default a formula is shown, not run";
+  EXPECT_NE(file.find(",'+33 6 12 34 56 78,"), std::string::npos);
+  std::string for_spreadsheets = source_.Export(/*byte_order_mark=*/true);
   EXPECT_EQ(for_spreadsheets.rfind("\xEF\xBB\xBF" "user_civility,", 0), 0u);
-  EXPECT_NE(for_spreadsheets.find(",'=AGENT-7,"), std::string::npos) << "a formula is shown, not run";
-  EXPECT_NE(for_spreadsheets.find(",'+33 6 12 34 56 78,"), std::string::npos);
+  std::string for_programs = source_.Export(/*byte_order_mark=*/false, /*allow_formulas=*/true);
+  EXPECT_NE(for_programs.find(",=AGENT-7,"), std::string::npos) << "asked for as it is";
 }
 
 // CSV-EXPORT then CSV-IMPORT into the same, empty, structure of another habilisd gives the same file back:
@@ -304,8 +306,9 @@ TEST_F(AccountFilesTest, CsvRoundTripIntoAnEmptyStructureGivesTheSameExport) {
   EXPECT_EQ(imported.summary.accounts_activated(), 1);
   EXPECT_EQ(target.Export(), exported);
 
-  // The same again with the spreadsheet options: the BOM and the formula guard come off on import.
-  std::string for_spreadsheets = source_.Export(true, true);
+  // The default export guards formulas, and the guard came off on import (the exports are equal). The same
+  // again with a BOM and formulas left as they are: the BOM comes off, the values stay.
+  std::string for_spreadsheets = source_.Export(/*byte_order_mark=*/true, /*allow_formulas=*/true);
   ImportResult again = target.Import(for_spreadsheets);
   ASSERT_TRUE(again.status.ok()) << again.status.error_message();
   EXPECT_EQ(again.summary.accounts_unchanged(), 3);
@@ -393,7 +396,7 @@ TEST_F(AccountFilesTest, CsvImportUpdatesWhatTheFileChangesAndIsAudited) {
   EXPECT_EQ(result.summary.habilitations_revoked(), 1);
   std::string after = source_.Export();
   EXPECT_NE(after.find(",,admin,,,73282932000074,"), std::string::npos) << after;
-  EXPECT_NE(after.find(",29200,+33 2 98 00 00 00,"), std::string::npos) << after;
+  EXPECT_NE(after.find(",29200,'+33 2 98 00 00 00,"), std::string::npos) << after;
 
   // Only the login column and one role column: the rest of each account is left as it is.
   ImportResult narrow = source_.Import("user_username,agent_profil_role_portail\nanne@example.fr,utilisateur\n");

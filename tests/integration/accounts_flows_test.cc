@@ -292,6 +292,50 @@ TEST_F(AccountFlowsTest, PWD_lockoutAfterRepeatedFailures) {
   EXPECT_EQ(unknown.error_message(), locked.error_message()) << "nothing tells an unknown login apart";
 }
 
+// The takeover seed 002 warns against: a session held for a minute sets the notification e-mail to the
+// attacker's address, then asks for a password reset. The link must go to the login e-mail, and the new
+// address must not take effect before its owner follows the link sent to it.
+TEST_F(AccountFlowsTest, SECRETS_aSessionCannotRouteResetLinksToAnAddressItChose) {
+  std::string name = CreateAndActivate("jeanne@example.fr", v1::COLLABORATOR);
+  absl::StatusOr<ReceivedMail> activation = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
+  ASSERT_TRUE(activation.ok()) << activation.status();
+  ASSERT_TRUE(SetPassword(LinkToken(*activation)).ok());
+  std::string session = Session("jeanne@example.fr");
+
+  v1::UpdateAccountRequest update;
+  update.mutable_account()->set_name(name);
+  update.mutable_account()->set_notification_email("attaquant@evil.example");
+  update.mutable_update_mask()->add_paths("notification_email");
+  v1::UpdateAccountResponse updated;
+  ASSERT_TRUE(accounts_->UpdateAccount(As(session).get(), update, &updated).ok());
+  EXPECT_EQ(updated.account().notification_email(), "") << "not in effect before confirmation";
+  EXPECT_EQ(updated.account().pending_notification_email(), "attaquant@evil.example");
+  absl::StatusOr<ReceivedMail> notice = sink_->NextTo("jeanne@example.fr", "NOTIFICATION_EMAIL_CHANGED");
+  ASSERT_TRUE(notice.ok()) << "the address used until now is told: " << notice.status();
+
+  v1::RequestPasswordResetRequest reset;
+  reset.set_login_email("jeanne@example.fr");
+  v1::RequestPasswordResetResponse reset_response;
+  ASSERT_TRUE(sessions_->RequestPasswordReset(As("").get(), reset, &reset_response).ok());
+  absl::StatusOr<ReceivedMail> link = sink_->NextTo("jeanne@example.fr", "PASSWORD_RESET");
+  ASSERT_TRUE(link.ok()) << "the reset link goes to the login e-mail: " << link.status();
+
+  // Once the new address's owner follows the link, notices go there; links still go to the login e-mail.
+  absl::StatusOr<ReceivedMail> confirmation =
+      sink_->NextTo("attaquant@evil.example", "NOTIFICATION_EMAIL_CONFIRMATION");
+  ASSERT_TRUE(confirmation.ok()) << confirmation.status();
+  v1::ConfirmNotificationEmailRequest confirm;
+  confirm.set_link_token(LinkToken(*confirmation));
+  v1::ConfirmNotificationEmailResponse confirmed;
+  ASSERT_TRUE(accounts_->ConfirmNotificationEmail(As("").get(), confirm, &confirmed).ok());
+  EXPECT_EQ(confirmed.notification_email(), "attaquant@evil.example");
+  grpc::Status again = accounts_->ConfirmNotificationEmail(As("").get(), confirm, &confirmed);
+  EXPECT_EQ(client::DetailsOf(again).reason, "LINK_ALREADY_USED");
+  ASSERT_TRUE(sessions_->RequestPasswordReset(As("").get(), reset, &reset_response).ok());
+  link = sink_->NextTo("jeanne@example.fr", "PASSWORD_RESET");
+  EXPECT_TRUE(link.ok()) << "links never follow the notification e-mail: " << link.status();
+}
+
 TEST_F(AccountFlowsTest, DEVICES_forcedLogoutOfADevice) {
   std::string name = CreateAndActivate("jeanne@example.fr", v1::COLLABORATOR);
   absl::StatusOr<ReceivedMail> activation = sink_->NextTo("jeanne@example.fr", "ACTIVATION");

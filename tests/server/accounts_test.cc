@@ -29,7 +29,7 @@ class AccountsTest : public DomainTest {
     v1::GetAccountRequest request;
     request.set_name(name);
     v1::GetAccountResponse response;
-    EXPECT_TRUE(accounts_->Get(request, response).ok());
+    EXPECT_TRUE(accounts_->Get(operator_, request, response).ok());
     return response.account();
   }
 };
@@ -83,6 +83,39 @@ TEST_F(AccountsTest, AnAccountMayBelongToSeveralStructures) {
   EXPECT_EQ(GetAccount(*name).memberships_size(), 2);
 }
 
+// Seed 001: an accounting firm's person in several client companies. The administrator of one client sees
+// the person as his structure knows him: not the firm's other clients, not his phone numbers.
+TEST_F(AccountsTest, SVC_LIST_anAdministratorSeesOnlyHisOwnStructuresPartOfASharedAccount) {
+  ASSERT_TRUE(CreateStructure("44306184100047").ok());
+  v1::CreateAccountRequest request;
+  request.set_parent(StructureName(kSiret));
+  *request.mutable_account() = Person("comptable@example.fr");
+  request.mutable_account()->set_mobile_phone("+33600000000");
+  request.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse created;
+  ASSERT_TRUE(accounts_->Create(operator_, request, created).ok());
+  request.set_parent("structures/44306184100047");
+  ASSERT_TRUE(accounts_->Create(operator_, request, created).ok());
+  const std::string name = created.account().name();
+
+  v1::GetAccountRequest get;
+  get.set_name(name);
+  v1::GetAccountResponse seen;
+  const authz::Principal admin =
+      authz::Principal::Account("0000000000000001", {{kSiret, authz::Role::kAdministrator, ""}});
+  ASSERT_TRUE(accounts_->Get(admin, get, seen).ok());
+  ASSERT_EQ(seen.account().memberships_size(), 1);
+  EXPECT_EQ(seen.account().memberships(0).structure(), StructureName(kSiret));
+  EXPECT_EQ(seen.account().mobile_phone(), "");
+
+  const std::string id = name.substr(std::string("accounts/").size());
+  const authz::Principal self = authz::Principal::Account(
+      id, {{kSiret, authz::Role::kCollaborator, ""}, {"44306184100047", authz::Role::kCollaborator, ""}});
+  ASSERT_TRUE(accounts_->Get(self, get, seen).ok());
+  EXPECT_EQ(seen.account().memberships_size(), 2) << "the account himself sees all of his";
+  EXPECT_EQ(seen.account().mobile_phone(), "+33600000000");
+}
+
 TEST_F(AccountsTest, NEW_ACTIVATE_sendsASingleUseLinkInTheAccountsLanguage) {
   absl::StatusOr<std::string> name = CreateAccount("john@example.com", v1::COLLABORATOR);
   v1::UpdateAccountRequest update;
@@ -124,7 +157,7 @@ TEST_F(AccountsTest, NEW_ACTIVATE_anExpiredLinkIsRefused) {
   EXPECT_TRUE(SetPasswordFromMail("late@example.fr", "ACTIVATION", kPassword).ok());
 }
 
-TEST_F(AccountsTest, NOTIFY_goesToTheNotificationAddressWhenSet) {
+TEST_F(AccountsTest, SECRETS_linksGoToTheLoginEmailAndNoticesToTheNotificationEmail) {
   v1::CreateAccountRequest request;
   request.set_parent(StructureName(kSiret));
   *request.mutable_account() = Person("chef@example.fr");
@@ -133,7 +166,45 @@ TEST_F(AccountsTest, NOTIFY_goesToTheNotificationAddressWhenSet) {
   v1::CreateAccountResponse response;
   ASSERT_TRUE(accounts_->Create(operator_, request, response).ok());
   ASSERT_TRUE(Activate(response.account().name()).ok());
-  EXPECT_EQ(LastMail("secretariat@example.fr", "ACTIVATION").subject(), "Activez votre compte");
+  EXPECT_EQ(LastMail("chef@example.fr", "ACTIVATION").subject(), "Activez votre compte");
+  for (const auto& mail : Outbox()) EXPECT_NE(mail.to(), "secretariat@example.fr") << mail.kind();
+  v1::ResendIdentifierRequest resend;
+  resend.set_name(response.account().name());
+  resend.set_structure(StructureName(kSiret));
+  v1::ResendIdentifierResponse resent;
+  ASSERT_TRUE(accounts_->ResendIdentifier(operator_, resend, resent).ok());
+  EXPECT_EQ(LastMail("secretariat@example.fr", "IDENTIFIER").kind(), "IDENTIFIER") << "a notice, not a secret";
+}
+
+TEST_F(AccountsTest, SECRETS_aNewNotificationEmailWaitsForItsLinkAndALaterRequestSupersedesIt) {
+  std::string name = ReadyAccount("jeanne@example.fr", v1::COLLABORATOR);
+  auto ask = [&](const std::string& address) {
+    v1::UpdateAccountRequest update;
+    update.mutable_account()->set_name(name);
+    update.mutable_account()->set_notification_email(address);
+    update.mutable_update_mask()->add_paths("notification_email");
+    v1::UpdateAccountResponse updated;
+    EXPECT_TRUE(accounts_->Update(operator_, update, updated).ok());
+    return updated.account();
+  };
+  auto confirm = [&](const std::string& address) {
+    v1::ConfirmNotificationEmailRequest request;
+    request.set_link_token(TokenIn(LastMail(address, "NOTIFICATION_EMAIL_CONFIRMATION").body()));
+    v1::ConfirmNotificationEmailResponse response;
+    return accounts_->ConfirmNotificationEmail(authz::Principal::Anonymous(), request, response).status();
+  };
+  v1::Account asked = ask("premier@example.fr");
+  EXPECT_EQ(asked.notification_email(), "");
+  EXPECT_EQ(asked.pending_notification_email(), "premier@example.fr");
+  EXPECT_EQ(LastMail("jeanne@example.fr", "NOTIFICATION_EMAIL_CHANGED").kind(), "NOTIFICATION_EMAIL_CHANGED");
+  ask("second@example.fr");
+  EXPECT_EQ(ErrorReason(confirm("premier@example.fr")), "LINK_SUPERSEDED");
+  ASSERT_TRUE(confirm("second@example.fr").ok());
+  EXPECT_EQ(GetAccount(name).notification_email(), "second@example.fr");
+  EXPECT_EQ(GetAccount(name).pending_notification_email(), "");
+  // Clearing it is not a new address to prove: at once, with a notice to the address it leaves.
+  EXPECT_EQ(ask("").notification_email(), "");
+  EXPECT_EQ(LastMail("second@example.fr", "NOTIFICATION_EMAIL_CHANGED").kind(), "NOTIFICATION_EMAIL_CHANGED");
 }
 
 TEST_F(AccountsTest, FIRST_LOGIN_nothingButConsentBeforeConsent) {
@@ -462,7 +533,7 @@ TEST_F(AccountsTest, DEL_REQUEST_isImmediateForAnAccountOfOneStructure) {
   v1::GetAccountRequest get;
   get.set_name(name);
   v1::GetAccountResponse got;
-  EXPECT_EQ(accounts_->Get(get, got).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(accounts_->Get(operator_, get, got).code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(Login("jeanne@example.fr").ok());
   EXPECT_TRUE(CreateAccount("jeanne@example.fr", v1::COLLABORATOR).ok()) << "the login is free again";
 }

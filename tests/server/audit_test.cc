@@ -200,7 +200,7 @@ TEST_F(AuditTest, CONFIRM_aDryRunAnswersWhatWouldChangeAndChangesNothing) {
   v1::GetAccountRequest get;
   get.set_name(a);
   v1::GetAccountResponse got;
-  ASSERT_TRUE(accounts_->Get(get, got).ok());
+  ASSERT_TRUE(accounts_->Get(operator_, get, got).ok());
   EXPECT_EQ(got.account().family_name(), "Martin");
 
   request.set_validate_only(false);

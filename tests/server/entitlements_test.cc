@@ -217,6 +217,19 @@ TEST_F(EntitlementsTest, HAB_REVOKE_aResponsableRevokesOnlyWhatHeCouldGive) {
   EXPECT_EQ(ErrorReason(Revoke(collaborator)), "HABILITATION_NOT_FOUND");
 }
 
+// Replacing a profile is revoking it: a responsable cannot swap away a profile he could not have revoked.
+TEST_F(EntitlementsTest, HAB_GRANT_aResponsableReplacesOnlyAProfileHeCouldRevoke) {
+  std::string responsable = Consenting("resp@example.fr", v1::RESPONSABLE, "finances");
+  std::string collaborator = Consenting("collab@example.fr", v1::COLLABORATOR, "finances");
+  ASSERT_TRUE(Delegate(responsable, {kUser}).ok());
+  ASSERT_TRUE(Grant(collaborator, kBuyer).ok());
+  const authz::Principal& r = principals_[responsable];
+  EXPECT_EQ(ErrorReason(Grant(collaborator, kUser, &r).status()), "PROFILE_NOT_HELD_OR_DELEGATED");
+  EXPECT_EQ(Check(collaborator, kBuyer).reason(), v1::GRANTED) << "the profile he could not revoke stays";
+  ASSERT_TRUE(Revoke(collaborator).ok());
+  EXPECT_TRUE(Grant(collaborator, kUser, &r).ok()) << "without a profile to replace, he gives his delegated one";
+}
+
 TEST_F(EntitlementsTest, CHECK_grantedByProfileOrByPermission) {
   std::string a = Consenting("a@example.fr", v1::COLLABORATOR);
   ASSERT_TRUE(Grant(a, kBuyer).ok());

@@ -162,7 +162,7 @@ TEST_F(InvitationsTest, INV_FILL_anExistingAccountProvesItselfAndIsAttached) {
   v1::GetAccountRequest get;
   get.set_name(admin_);
   v1::GetAccountResponse account;
-  ASSERT_TRUE(accounts_->Get(get, account).ok());
+  ASSERT_TRUE(accounts_->Get(operator_, get, account).ok());
   EXPECT_EQ(account.account().memberships_size(), 2);
 }
 
