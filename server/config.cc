@@ -34,6 +34,13 @@ absl::Status Config::Validate() const {
   if (!(audit_retention_days >= 0 && audit_retention_days <= 36500)) {
     return absl::InvalidArgumentError("--audit-retention-days must be between 0 (keep forever) and 36500");
   }
+  if (attempts_per_peer_burst < 1 || attempts_global_burst < 1) {
+    return absl::InvalidArgumentError("--attempts-per-peer-burst and --attempts-global-burst must be at least 1");
+  }
+  if (!(attempts_per_peer_per_minute > 0) || !(attempts_global_per_second > 0)) {
+    return absl::InvalidArgumentError(
+        "--attempts-per-peer-per-minute and --attempts-global-per-second must be greater than 0");
+  }
   return absl::OkStatus();
 }
 

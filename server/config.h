@@ -35,6 +35,12 @@ struct Config {
   int password_max_age_days = 365;
   // How long the audit trail keeps an entry, in days (fractions allowed); 0 = forever.
   double audit_retention_days = 0;
+  // Attempts at the self-proving RPCs (login, codes, links, reset requests): per client address a burst and
+  // a rate per minute; over all addresses a burst and a rate per second (docs/SECURITY.md).
+  int attempts_per_peer_burst = 20;
+  double attempts_per_peer_per_minute = 10;
+  int attempts_global_burst = 100;
+  double attempts_global_per_second = 30;
 
   // INVALID_ARGUMENT naming the first bad setting.
   [[nodiscard]] absl::Status Validate() const;

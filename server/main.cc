@@ -70,6 +70,18 @@ int main(int argc, char** argv) {
   app.add_option("--audit-retention-days", config.audit_retention_days,
                  "how long the audit trail keeps an entry (fractions allowed); 0 = forever")
       ->capture_default_str();
+  app.add_option("--attempts-per-peer-burst", config.attempts_per_peer_burst,
+                 "logins, codes, links and reset requests one client address may try at once")
+      ->capture_default_str();
+  app.add_option("--attempts-per-peer-per-minute", config.attempts_per_peer_per_minute,
+                 "then this many a minute per client address")
+      ->capture_default_str();
+  app.add_option("--attempts-global-burst", config.attempts_global_burst,
+                 "logins, codes, links and reset requests all addresses together may try at once")
+      ->capture_default_str();
+  app.add_option("--attempts-global-per-second", config.attempts_global_per_second,
+                 "then this many a second over all addresses")
+      ->capture_default_str();
   app.add_option("--create-operator-key", operator_key_name,
                  "create the first operator key of an empty store, print it once, and exit");
   CLI11_PARSE(app, argc, argv);

@@ -80,6 +80,13 @@ HABILIS_HANDLER(AccountService, ConfirmNotificationEmail) {
                     });
 }
 
+HABILIS_HANDLER(AccountService, UnlockAccount) {
+  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(accounts_.Unlock(caller, *request, out), out);
+                    });
+}
+
 HABILIS_HANDLER(AccountService, ActivateAccount) {
   return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
                     [this, request](const authz::Principal& caller, auto& out) {
@@ -192,6 +199,12 @@ HABILIS_HANDLER(SessionService, SetPasswordWithLink) {
   return ServeUnary(
       context_, ctx, request, response, authz::Target{},
       [this, request](const authz::Principal&, auto& out) { return sessions_.SetPasswordWithLink(*request, out); });
+}
+
+HABILIS_HANDLER(SessionService, UnlockWithLink) {
+  return ServeUnary(
+      context_, ctx, request, response, authz::Target{},
+      [this, request](const authz::Principal&, auto& out) { return sessions_.UnlockWithLink(*request, out); });
 }
 
 HABILIS_HANDLER(SessionService, SuggestPassword) {

@@ -32,6 +32,10 @@ Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string
                   absl::StrCat(method, " has no entry in the permission table")),
             std::nullopt, "RPC_NOT_IN_POLICY"};
   }
+  if (rule->action == authz::Action::kSelfProving && attempts_ != nullptr) {
+    absl::Status admitted = attempts_->Take(context.peer());
+    if (!admitted.ok()) return {admitted};
+  }
   authz::Principal caller = authz::Principal::Anonymous();
   if (authz::NeedsCredentials(rule->action)) {
     std::optional<absl::string_view> bearer = BearerOf(context);

@@ -11,6 +11,7 @@
 #include "authz/engine.h"
 #include "authz/principal.h"
 #include "grpcpp/server_context.h"
+#include "server/api/attempt_limiter.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/sessions.h"
 
@@ -18,14 +19,17 @@ namespace habilis::api {
 
 class Gate {
  public:
-  Gate(const domain::ApiKeys& api_keys, const domain::Sessions& sessions, const authz::Engine& engine)
-      : api_keys_(api_keys), sessions_(sessions), engine_(engine) {}
+  // `attempts`, if given, bounds how fast each peer and all peers together call the self-proving RPCs.
+  Gate(const domain::ApiKeys& api_keys, const domain::Sessions& sessions, const authz::Engine& engine,
+       AttemptLimiter* attempts = nullptr)
+      : api_keys_(api_keys), sessions_(sessions), engine_(engine), attempts_(attempts) {}
 
   // The caller of `method` ("package.Service/Method"), if allowed to act on `target`:
   // - UNAUTHENTICATED (CREDENTIALS_MISSING / CREDENTIALS_INVALID / API_KEY_REVOKED) when the action is not
   //   public and the credentials are absent or wrong;
   // - PERMISSION_DENIED with the engine's reason when the engine denies, or RPC_NOT_IN_POLICY when the RPC
-  //   has no entry in the table. Whether the target exists plays no part.
+  //   has no entry in the table. Whether the target exists plays no part;
+  // - RESOURCE_EXHAUSTED TOO_MANY_ATTEMPTS for a self-proving RPC past the attempt limits.
   [[nodiscard]] absl::StatusOr<authz::Principal> Admit(const grpc::ServerContextBase& context, absl::string_view method,
                                                        const authz::Target& target) const {
     return Judge(context, method, target).caller;
@@ -45,6 +49,7 @@ class Gate {
   const domain::ApiKeys& api_keys_;
   const domain::Sessions& sessions_;
   const authz::Engine& engine_;
+  AttemptLimiter* attempts_;
 };
 
 }  // namespace habilis::api

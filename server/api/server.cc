@@ -6,6 +6,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_initializer.h"
 #include "server/api/services.h"
+#include "server/api/undecodable_requests.h"
 #include "server/domain/audit_retention.h"
 #include "server/mail/delivery.h"
 
@@ -64,7 +65,10 @@ struct Server::Parts {
         audit_retention(audit_trail, clock, absl::Hours(24) * config.audit_retention_days),
         delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
                  absl::Milliseconds(config.mail_poll_ms)),
-        gate(api_keys, sessions, *engine),
+        attempts(AttemptLimits{config.attempts_per_peer_burst, config.attempts_per_peer_per_minute,
+                               config.attempts_global_burst, config.attempts_global_per_second},
+                 clock),
+        gate(api_keys, sessions, *engine, &attempts),
         executor(config.worker_threads, static_cast<size_t>(config.max_queued_calls)),
         context{gate, executor, &store},
         structure_service(context, structures),
@@ -105,6 +109,7 @@ struct Server::Parts {
   domain::AuditTrail audit_trail;
   domain::AuditRetention audit_retention;
   mail::DeliveryWorker delivery;
+  AttemptLimiter attempts;
   Gate gate;
   Executor executor;
   CallContext context;
@@ -130,6 +135,8 @@ struct Server::Parts {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, store::Store& store,
                                                       const domain::Clock& clock) {
+  absl::Status key = domain::UsePageTokenKeyOf(store);
+  if (!key.ok()) return key;
   // Built before anything serves: the client-application API answers from it.
   absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
   if (!index.ok()) return index.status();
@@ -153,6 +160,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->account_file_service);
   builder.RegisterService(&parts->health_service);
   builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewUndecodableRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  LimitProtobufLogging();
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || parts->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));

@@ -136,6 +136,7 @@ class AccountService final : public v1::AccountService::CallbackService {
   HABILIS_UNARY(ListDeletionRequests);
   HABILIS_UNARY(DecideDeletionRequest);
   HABILIS_UNARY(ConfirmNotificationEmail);
+  HABILIS_UNARY(UnlockAccount);
 
  private:
   const CallContext& context_;
@@ -156,6 +157,7 @@ class SessionService final : public v1::SessionService::CallbackService {
   HABILIS_UNARY(ChangePassword);
   HABILIS_UNARY(RequestPasswordReset);
   HABILIS_UNARY(SetPasswordWithLink);
+  HABILIS_UNARY(UnlockWithLink);
   HABILIS_UNARY(SuggestPassword);
 
  private:

@@ -78,6 +78,24 @@ inline void RecordRefusal(const CallContext& context, const Gate::Judgement& jud
   if (!recorded.ok()) std::cerr << "habilisd: a refusal was not recorded in the audit trail: " << recorded << std::endl;
 }
 
+// Every request, before its command: no enum field holds a value its enum does not define. Requests
+// without enum fields (the access checks) pay nothing.
+template <typename Request>
+absl::Status CheckEnumsOf(const Request& request) {
+  static const bool has_enums = [] {
+    std::vector<const google::protobuf::Descriptor*> pending = {Request::descriptor()};
+    for (size_t i = 0; i < pending.size() && i < 64; ++i) {
+      for (int f = 0; f < pending[i]->field_count(); ++f) {
+        const google::protobuf::FieldDescriptor* field = pending[i]->field(f);
+        if (field->enum_type() != nullptr) return true;
+        if (field->message_type() != nullptr) pending.push_back(field->message_type());
+      }
+    }
+    return false;
+  }();
+  return has_enums ? CheckEnumValues(request) : absl::OkStatus();
+}
+
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerContext& server_context,
                      const Request& request, Response& response, TargetOrFn& target, Command& command) {
@@ -89,7 +107,8 @@ grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerConte
   }
   Gate::Judgement judgement = resolved.ok() ? context.gate.Judge(server_context, MethodOf<Request>(), *resolved)
                                             : Gate::Judgement{resolved.status()};
-  absl::Status status = judgement.caller.ok() ? command(*judgement.caller, response) : judgement.caller.status();
+  absl::Status status = judgement.caller.ok() ? CheckEnumsOf(request) : judgement.caller.status();
+  if (status.ok()) status = command(*judgement.caller, response);
   if (!status.ok()) response.Clear();
   RecordRefusal(context, judgement, status, request);
   return ToGrpcStatus(status);

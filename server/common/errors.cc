@@ -12,6 +12,7 @@ namespace {
 
 constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
+constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
 
 absl::string_view DefaultReason(absl::StatusCode code) {
   switch (code) {
@@ -75,6 +76,71 @@ absl::Status InvalidField(absl::string_view field, absl::string_view reason, abs
   return violations.ToStatus();
 }
 
+absl::Status InElement(const absl::Status& status, absl::string_view path) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), absl::StrCat(path, ": ", status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    if (url != kBadRequestUrl) {
+      out.SetPayload(url, payload);
+      return;
+    }
+    google::rpc::BadRequest bad_request;
+    if (!bad_request.ParseFromString(std::string(payload))) return;
+    for (auto& violation : *bad_request.mutable_field_violations()) {
+      violation.set_field(absl::StrCat(path, ".", violation.field()));
+    }
+    out.SetPayload(url, absl::Cord(bad_request.SerializeAsString()));
+  });
+  return out;
+}
+
+namespace {
+
+void CollectUnknownEnums(const google::protobuf::Message& message, const std::string& path,
+                         FieldViolations& violations) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string name = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const std::string element = field->is_repeated() ? absl::StrCat(name, "[", i, "]") : name;
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+        const int value = field->is_repeated() ? reflection.GetRepeatedEnumValue(message, field, i)
+                                               : reflection.GetEnumValue(message, field);
+        if (field->enum_type()->FindValueByNumber(value) == nullptr) {
+          violations.Add(element, "ENUM_VALUE_UNKNOWN",
+                         absl::StrCat(value, " is not a value of ", field->enum_type()->full_name()));
+        }
+      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_map()) {
+        CollectUnknownEnums(field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
+                                                 : reflection.GetMessage(message, field),
+                            element, violations);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status CheckEnumValues(const google::protobuf::Message& request) {
+  FieldViolations violations;
+  CollectUnknownEnums(request, "", violations);
+  return violations.ToStatus();
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  google::rpc::RetryInfo info;
+  const absl::Duration rounded = absl::Ceil(delay, absl::Milliseconds(1));
+  info.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(rounded));
+  info.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(rounded - absl::Seconds(absl::ToInt64Seconds(rounded)))));
+  status.SetPayload(kRetryInfoUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
 std::string ErrorReason(const absl::Status& status) {
   auto payload = status.GetPayload(kErrorInfoUrl);
   if (!payload) return "";
@@ -103,10 +169,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   } else {
     info_any->PackFrom(MakeErrorInfo(DefaultReason(status.code())));
   }
-  if (auto bad_request = status.GetPayload(kBadRequestUrl)) {
-    auto* any = rpc_status.add_details();
-    any->set_type_url(std::string(kBadRequestUrl));
-    any->set_value(std::string(*bad_request));
+  for (absl::string_view url : {kBadRequestUrl, kRetryInfoUrl}) {
+    if (auto detail = status.GetPayload(url)) {
+      auto* any = rpc_status.add_details();
+      any->set_type_url(std::string(url));
+      any->set_value(std::string(*detail));
+    }
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message, rpc_status.SerializeAsString());
 }

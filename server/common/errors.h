@@ -10,6 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/support/status.h"
 
 namespace habilis {
@@ -39,6 +41,18 @@ class FieldViolations {
 
 // A single invalid field.
 absl::Status InvalidField(absl::string_view field, absl::string_view reason, absl::string_view description);
+
+// The error of one element of a request, told about the whole request: the message starts with `path`
+// ("checks[3]: ..."), the BadRequest fields are put under it ("checks[3].profile"), the ErrorInfo reason is
+// kept. One rule for a batch and its single call: they give the same reason.
+absl::Status InElement(const absl::Status& status, absl::string_view path);
+
+// `status` with a google.rpc.RetryInfo saying when to try again.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+
+// INVALID_ARGUMENT ENUM_VALUE_UNKNOWN naming every enum field of `request` (nested ones too) whose value its
+// enum does not define: proto3 keeps such values, and a filter on one would quietly match nothing.
+absl::Status CheckEnumValues(const google::protobuf::Message& request);
 
 // The ErrorInfo reason of a status built by the functions above; "" for a status without one.
 std::string ErrorReason(const absl::Status& status);

@@ -192,7 +192,7 @@ absl::Status Access::BatchCheck(absl::string_view application_id, const v1::Batc
   RETURN_IF_ERROR(view.Healthy());
   for (int i = 0; i < request.checks_size(); ++i) {
     absl::Status status = CheckOne(view, now, application_id, request.checks(i), *response.add_results());
-    if (!status.ok()) return absl::Status(status.code(), absl::StrCat("checks[", i, "]: ", status.message()));
+    if (!status.ok()) return InElement(status, absl::StrCat("checks[", i, "]"));
   }
   return absl::OkStatus();
 }

@@ -197,6 +197,10 @@ void SetPassword(internal::AccountRecord& record, std::string password_hash, abs
   } else {
     account.clear_password_expire_time();
   }
+  ClearLock(account);
+}
+
+void ClearLock(v1::Account& account) {
   account.set_failed_login_attempts(0);
   account.clear_locked_until();
 }

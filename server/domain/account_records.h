@@ -57,6 +57,9 @@ void SetPassword(internal::AccountRecord& record, std::string password_hash, abs
                                            const IdentityPolicy& policy, absl::string_view siret);
 
 // Ends every session of the account.
+// PWD: forgets the failed attempts and lifts the lock (a success, a new password, an unlock).
+void ClearLock(v1::Account& account);
+
 [[nodiscard]] absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_id);
 // Removes the account, its login, memberships and sessions (DEL-REQUEST). Irreversible.
 [[nodiscard]] absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view account_id,

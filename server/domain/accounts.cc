@@ -346,6 +346,21 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
                      });
 }
 
+absl::StatusOr<store::Revision> Accounts::Unlock(const authz::Principal& caller,
+                                                 const v1::UnlockAccountRequest& request,
+                                                 v1::UnlockAccountResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       ClearLock(*record.mutable_account());
+                       RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
 absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& caller,
                                                      const v1::DeactivateAccountRequest& request,
                                                      v1::DeactivateAccountResponse& response) {

@@ -46,6 +46,10 @@ class Accounts {
                                                          const v1::ActivateAccountRequest& request,
                                                          v1::ActivateAccountResponse& response);
   // DEACTIVATED: its sessions end at once.
+  // PWD: an administrator lifts the lock of a member of his structure (failed attempts forgotten).
+  [[nodiscard]] absl::StatusOr<store::Revision> Unlock(const authz::Principal& caller,
+                                                       const v1::UnlockAccountRequest& request,
+                                                       v1::UnlockAccountResponse& response);
   [[nodiscard]] absl::StatusOr<store::Revision> Deactivate(const authz::Principal& caller,
                                                            const v1::DeactivateAccountRequest& request,
                                                            v1::DeactivateAccountResponse& response);

@@ -23,6 +23,8 @@ struct IdentityPolicy {
   absl::Duration reset_ttl = absl::Hours(1);
   // SECRETS: the link that confirms a new notification e-mail.
   absl::Duration notification_email_ttl = absl::Hours(24);
+  // PWD: the link e-mailed when an account gets locked.
+  absl::Duration unlock_ttl = absl::Hours(24);
   // The portal page that opens links: e-mailed links read "<base>/<action>?token=<token>".
   std::string link_base_url = "http://127.0.0.1:8080";
 };

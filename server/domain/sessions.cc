@@ -132,16 +132,10 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
             if (account.has_locked_until() && FromTimestamp(account.locked_until()) > now) {
               return absl::OkStatus();  // refused without counting: the lock runs its course
             }
-            if (!password_ok) {
-              account.set_failed_login_attempts(account.failed_login_attempts() + 1);
-              absl::Duration lock = LockDuration(policy_.passwords, account.failed_login_attempts());
-              if (lock > absl::ZeroDuration()) SetTimestamp(now + lock, account.mutable_locked_until());
-              return SaveAccount(txn, record, now);
-            }
+            if (!password_ok) return CountFailure(txn, *id, record, now);
             failed = false;
             if (account.failed_login_attempts() != 0 || account.has_locked_until()) {
-              account.set_failed_login_attempts(0);
-              account.clear_locked_until();
+              ClearLock(account);
               RETURN_IF_ERROR(SaveAccount(txn, record, now));
             }
             ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, *id));
@@ -166,6 +160,48 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
     return LoginFailed();
   }
   return absl::OkStatus();
+}
+
+absl::Status Sessions::CountFailure(store::Transaction& txn, absl::string_view account_id, AccountRecord& record,
+                                    absl::Time now) {
+  v1::Account& account = *record.mutable_account();
+  account.set_failed_login_attempts(account.failed_login_attempts() + 1);
+  absl::Duration lock = LockDuration(policy_.passwords, account.failed_login_attempts());
+  if (lock <= absl::ZeroDuration()) return SaveAccount(txn, record, now);
+  SetTimestamp(now + lock, account.mutable_locked_until());
+  RETURN_IF_ERROR(SaveAccount(txn, record, now));
+  // Anyone who knows a login can lock it with a few guesses: its owner lifts the lock at once with the link
+  // sent to the login e-mail. One per lock, since attempts during a lock are not counted.
+  LinkTokenRecord link;
+  link.set_kind(LinkTokenRecord::UNLOCK);
+  link.set_subject(std::string(account_id));
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.unlock_ttl, link));
+  return NotifyAccount(txn, now, account, mail::MailKind::kUnlock,
+                       {{"link", LinkUrl(policy_.link_base_url, "unlock", token)},
+                        {"until", FormatDeadline(now + lock)},
+                        {"expires", FormatDeadline(now + policy_.unlock_ttl)}});
+}
+
+absl::Status Sessions::UnlockWithLink(const v1::UnlockWithLinkRequest& request, v1::UnlockWithLinkResponse& response) {
+  v1::ChangeSummary summary;
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(
+      store_, {"anonymous", "habilis.v1.UnlockWithLink", ""},
+      [&](store::Transaction& txn) -> absl::Status {
+        response.Clear();
+        absl::Time now = clock_.Now();
+        std::string id;
+        ASSIGN_OR_RETURN(LinkTokenRecord link,
+                         ReadLinkToken(txn, now, request.link_token(), {LinkTokenRecord::UNLOCK}, "link_token", &id));
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
+        ClearLock(*record.mutable_account());
+        RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, id, link));
+        response.set_login_email(record.account().login_email());
+        return absl::OkStatus();
+      },
+      {.dry_run = request.validate_only()}, &summary);
+  if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
+  return revision.status();
 }
 
 absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& request,

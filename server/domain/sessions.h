@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "authz/principal.h"
+#include "habilis/internal/records.pb.h"
 #include "habilis/v1/sessions.pb.h"
 #include "server/domain/policy.h"
 #include "server/domain/support.h"
@@ -41,6 +42,9 @@ class Sessions {
   // Always answers OK; e-mails a reset link when the login belongs to an active account.
   [[nodiscard]] absl::Status RequestPasswordReset(const v1::RequestPasswordResetRequest& request);
   // Activation and reset links: sets the password, spends the link, ends the account's sessions.
+  // PWD: lifts the lock of the account whose UNLOCK link this is (e-mailed to its login when the lock began).
+  [[nodiscard]] absl::Status UnlockWithLink(const v1::UnlockWithLinkRequest& request,
+                                            v1::UnlockWithLinkResponse& response);
   [[nodiscard]] absl::Status SetPasswordWithLink(const v1::SetPasswordWithLinkRequest& request,
                                                  v1::SetPasswordWithLinkResponse& response);
 
@@ -53,6 +57,9 @@ class Sessions {
   // Creates a session for `account_id` and fills `response`.
   [[nodiscard]] absl::Status OpenSession(store::Transaction& txn, absl::string_view account_id,
                                          absl::string_view device_label, v1::LoginResponse& response);
+  // PWD: counts a wrong password; past the threshold locks the account and mails its login an UNLOCK link.
+  [[nodiscard]] absl::Status CountFailure(store::Transaction& txn, absl::string_view account_id,
+                                          internal::AccountRecord& record, absl::Time now);
 
   store::Store& store_;
   const Clock& clock_;

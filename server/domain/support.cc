@@ -1,6 +1,8 @@
 #include "server/domain/support.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -9,8 +11,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/common/errors.h"
+#include "server/common/status_macros.h"
 #include "store/encoding.h"
+#include "store/keyspace.h"
 
 namespace habilis::domain {
 namespace {
@@ -29,7 +34,28 @@ std::string RandomBytes(size_t count) {
   return bytes;
 }
 
-constexpr absl::string_view kPageTokenPrefix = "p1:";
+// A page token is "p2:" + the first 16 bytes of HMAC-SHA256(key, position) + the position, base64url: a list
+// refuses a token it did not make (docs/API.md), instead of starting wherever a forged position points.
+constexpr absl::string_view kPageTokenPrefix = "p2:";
+constexpr size_t kPageTokenMacBytes = 16;
+
+absl::Mutex page_token_key_mu(absl::kConstInit);
+std::string* page_token_key ABSL_GUARDED_BY(page_token_key_mu) = nullptr;
+
+std::string PageTokenKey() {
+  absl::MutexLock lock(&page_token_key_mu);
+  if (page_token_key == nullptr) page_token_key = new std::string(RandomBytes(32));
+  return *page_token_key;
+}
+
+std::string PageTokenMac(absl::string_view position) {
+  const std::string key = PageTokenKey();
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(position.data()),
+       position.size(), mac, &length);
+  return std::string(reinterpret_cast<const char*>(mac), kPageTokenMacBytes);
+}
 
 }  // namespace
 
@@ -86,18 +112,46 @@ absl::StatusOr<int> PageSize(int32_t requested) {
   return requested == 0 ? 100 : requested;
 }
 
+void SetPageTokenKey(absl::string_view key) {
+  absl::MutexLock lock(&page_token_key_mu);
+  delete page_token_key;
+  page_token_key = new std::string(key);
+}
+
+absl::Status UsePageTokenKeyOf(store::Store& store) {
+  const std::string meta = store::MetaKey("page_token_key");
+  std::string key;
+  RETURN_IF_ERROR(store
+                      .Update([&](store::Transaction& txn) -> absl::Status {
+                        absl::StatusOr<std::string> stored = txn.Get(meta);
+                        if (stored.ok()) {
+                          key = *stored;
+                          return absl::OkStatus();
+                        }
+                        if (!absl::IsNotFound(stored.status())) return stored.status();
+                        key = RandomBytes(32);
+                        return txn.Put(meta, key);
+                      })
+                      .status());
+  SetPageTokenKey(key);
+  return absl::OkStatus();
+}
+
 std::string EncodePageToken(absl::string_view last_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_id));
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, PageTokenMac(last_id), last_id));
 }
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
   if (token.empty()) return std::string();
   std::string decoded;
-  if (!absl::WebSafeBase64Unescape(token, &decoded) || !absl::StartsWith(decoded, kPageTokenPrefix)) {
-    return InvalidField("page_token", "PAGE_TOKEN_INVALID",
-                        "is not a token returned by this list; start again without page_token");
+  if (absl::WebSafeBase64Unescape(token, &decoded) && absl::StartsWith(decoded, kPageTokenPrefix) &&
+      decoded.size() >= kPageTokenPrefix.size() + kPageTokenMacBytes) {
+    absl::string_view mac = absl::string_view(decoded).substr(kPageTokenPrefix.size(), kPageTokenMacBytes);
+    std::string position = decoded.substr(kPageTokenPrefix.size() + kPageTokenMacBytes);
+    if (CRYPTO_memcmp(mac.data(), PageTokenMac(position).data(), kPageTokenMacBytes) == 0) return position;
   }
-  return decoded.substr(kPageTokenPrefix.size());
+  return InvalidField("page_token", "PAGE_TOKEN_INVALID",
+                      "is not a token returned by this list; start again without page_token");
 }
 
 absl::Status ReadPage(store::Reader& reader, absl::string_view prefix, int32_t page_size, absl::string_view page_token,

@@ -46,6 +46,11 @@ absl::StatusOr<int> PageSize(int32_t requested);
 
 // Page tokens are opaque to clients: they carry the last id of the previous page.
 std::string EncodePageToken(absl::string_view last_id);
+// The key that signs page tokens. Each process makes one at random unless told the store's
+// (UsePageTokenKeyOf), which every node of a store shares and which survives restarts.
+void SetPageTokenKey(absl::string_view key);
+// Reads the store's page-token key (meta "page_token_key"), making it on first use, and uses it.
+[[nodiscard]] absl::Status UsePageTokenKeyOf(store::Store& store);
 // "" for an empty token; INVALID_ARGUMENT for a token this server did not make.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 

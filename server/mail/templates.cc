@@ -101,6 +101,17 @@ Template TemplateOf(MailKind kind) {
               "Hello {name},\n\nThis address was given to receive the notifications of the account {login}.\n"
               "To confirm it, follow this link, valid until {expires}:\n\n{link}\n\n"
               "If you did not ask for this, ignore this message: nothing changes.\n"};
+    case MailKind::kUnlock:
+      return {"Votre compte est verrouillé",
+              "Bonjour {name},\n\nTrop d'essais de mot de passe ont échoué : le compte {login} est verrouillé "
+              "jusqu'au {until}.\nSi c'était vous, débloquez-le tout de suite en suivant ce lien, valable jusqu'au "
+              "{expires} :\n\n{link}\n\nSi ce n'était pas vous, quelqu'un essaie votre mot de passe : "
+              "choisissez-en un long, et prévenez votre administrateur.\n",
+              "Your account is locked",
+              "Hello {name},\n\nToo many password attempts failed: the account {login} is locked until "
+              "{until}.\nIf it was you, unlock it at once with this link, valid until {expires}:\n\n{link}\n\n"
+              "If it was not you, someone is trying your password: choose a long one, and tell your "
+              "administrator.\n"};
     case MailKind::kNotificationEmailChanged:
       return {"Changement de votre adresse de notification",
               "Bonjour {name},\n\nL'adresse de notification du compte {login} change pour : {email}\n"
@@ -147,12 +158,15 @@ absl::string_view MailKindName(MailKind kind) {
       return "NOTIFICATION_EMAIL_CONFIRMATION";
     case MailKind::kNotificationEmailChanged:
       return "NOTIFICATION_EMAIL_CHANGED";
+    case MailKind::kUnlock:
+      return "UNLOCK";
   }
   return "MAIL";
 }
 
 bool ProvesIdentity(MailKind kind) {
-  return kind == MailKind::kActivation || kind == MailKind::kPasswordReset || kind == MailKind::kLoginCode;
+  return kind == MailKind::kActivation || kind == MailKind::kPasswordReset || kind == MailKind::kLoginCode ||
+         kind == MailKind::kUnlock;
 }
 
 RenderedMail Render(MailKind kind, absl::string_view language, const std::map<std::string, std::string>& params) {

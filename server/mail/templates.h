@@ -25,6 +25,7 @@ enum class MailKind {
   kDelegationRevoked,
   kNotificationEmailConfirmation,  // SECRETS: link to the new notification e-mail, to confirm it
   kNotificationEmailChanged,       // SECRETS: notice to the address used until now
+  kUnlock,                         // PWD: the account is locked; a link lifts the lock at once
 };
 
 absl::string_view MailKindName(MailKind kind);

@@ -256,6 +256,19 @@ TEST_F(AccessTest, AnApplicationSeesOnlyItsOwnApplication) {
   grpc::Status status = access_->CheckAccess(As(app_keys_["autre"]).get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(client::DetailsOf(status).reason, "PROFILE_OF_ANOTHER_APPLICATION");
+
+  // The batch follows the same rule, and says which check it is about.
+  v1::BatchCheckRequest batch;
+  *batch.add_checks() = request;
+  v1::BatchCheckResponse batched;
+  grpc::Status in_batch = access_->BatchCheck(As(app_keys_["autre"]).get(), batch, &batched);
+  EXPECT_EQ(in_batch.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(in_batch).reason, "PROFILE_OF_ANOTHER_APPLICATION");
+  EXPECT_EQ(in_batch.error_message().rfind("checks[0]: ", 0), 0u) << in_batch.error_message();
+  batch.mutable_checks(0)->set_profile("pas un nom");
+  grpc::Status malformed = access_->BatchCheck(As(app_keys_["autre"]).get(), batch, &batched);
+  ASSERT_EQ(client::DetailsOf(malformed).field_violations.size(), 1u);
+  EXPECT_EQ(client::DetailsOf(malformed).field_violations[0].field, "checks[0].profile");
 }
 
 TEST_F(AccessTest, TheAccessApiIsForClientApplications) {

@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "clients/cpp/client.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
@@ -63,9 +65,11 @@ class AccountFlowsTest : public ::testing::Test {
     SeedStructure();
   }
 
-  void Start(const std::string& smtp_url) {
+  void Start(const std::string& smtp_url, const std::vector<std::string>& extra_args = {}) {
+    process_.reset();
     std::vector<std::string> args = {"--mail-poll-ms", "50"};
     if (!smtp_url.empty()) args.insert(args.end(), {"--smtp-url", smtp_url});
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     auto process = HabilisdProcess::Start(dir_.Sub("data"), args);
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(process).value();
@@ -334,6 +338,71 @@ TEST_F(AccountFlowsTest, SECRETS_aSessionCannotRouteResetLinksToAnAddressItChose
   ASSERT_TRUE(sessions_->RequestPasswordReset(As("").get(), reset, &reset_response).ok());
   link = sink_->NextTo("jeanne@example.fr", "PASSWORD_RESET");
   EXPECT_TRUE(link.ok()) << "links never follow the notification e-mail: " << link.status();
+}
+
+// Anyone who knows a login can lock it with five guesses: its owner lifts the lock at once with the link
+// mailed to the login e-mail when the lock began, and an administrator can lift it too.
+TEST_F(AccountFlowsTest, PWD_aLockedAccountIsUnlockedByItsOwnersLinkOrByAnAdministrator) {
+  std::string name = CreateAndActivate("jeanne@example.fr", v1::COLLABORATOR);
+  absl::StatusOr<ReceivedMail> activation = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
+  ASSERT_TRUE(SetPassword(LinkToken(*activation)).ok());
+  v1::LoginResponse login;
+  auto lock = [&] {
+    for (int i = 0; i < 5; ++i) EXPECT_FALSE(Login("jeanne@example.fr", &login, "not the password!").ok());
+    EXPECT_EQ(client::DetailsOf(Login("jeanne@example.fr", &login)).reason, "LOGIN_FAILED") << "locked";
+  };
+  lock();
+  absl::StatusOr<ReceivedMail> unlock = sink_->NextTo("jeanne@example.fr", "UNLOCK");
+  ASSERT_TRUE(unlock.ok()) << unlock.status();
+  v1::UnlockWithLinkRequest request;
+  request.set_link_token(LinkToken(*unlock));
+  v1::UnlockWithLinkResponse response;
+  ASSERT_TRUE(sessions_->UnlockWithLink(As("").get(), request, &response).ok());
+  EXPECT_TRUE(Login("jeanne@example.fr", &login).ok()) << "unlocked at once";
+  EXPECT_EQ(client::DetailsOf(sessions_->UnlockWithLink(As("").get(), request, &response)).reason,
+            "LINK_ALREADY_USED");
+
+  lock();
+  v1::UnlockAccountRequest by_admin;
+  by_admin.set_name(name);
+  by_admin.set_structure(kStructure);
+  v1::UnlockAccountResponse unlocked;
+  ASSERT_TRUE(accounts_->UnlockAccount(As(operator_key_).get(), by_admin, &unlocked).ok());
+  EXPECT_EQ(unlocked.account().failed_login_attempts(), 0);
+  EXPECT_TRUE(Login("jeanne@example.fr", &login).ok());
+}
+
+// One address may try only so many proofs: past the burst it is told when to come back, alike for a known
+// login, an unknown one and a reset request, so the limit tells nothing about which logins exist.
+TEST_F(AccountFlowsTest, PWD_oneAddressIsLimitedAlikeForKnownAndUnknownLogins) {
+  CreateAndActivate("jeanne@example.fr", v1::COLLABORATOR);
+  absl::StatusOr<ReceivedMail> activation = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
+  ASSERT_TRUE(SetPassword(LinkToken(*activation)).ok());
+  Start(sink_->url(), {"--attempts-per-peer-burst", "4", "--attempts-per-peer-per-minute", "1"});
+  v1::LoginResponse login;
+  EXPECT_EQ(client::DetailsOf(Login("jeanne@example.fr", &login, "wrong password!")).reason, "LOGIN_FAILED");
+  EXPECT_EQ(client::DetailsOf(Login("nobody@example.fr", &login, "wrong password!")).reason, "LOGIN_FAILED");
+  v1::RequestPasswordResetRequest reset;
+  reset.set_login_email("nobody@example.fr");
+  v1::RequestPasswordResetResponse reset_response;
+  EXPECT_TRUE(sessions_->RequestPasswordReset(As("").get(), reset, &reset_response).ok());
+  EXPECT_EQ(client::DetailsOf(Login("jeanne@example.fr", &login, "wrong password!")).reason, "LOGIN_FAILED");
+  grpc::Status known = Login("jeanne@example.fr", &login);
+  grpc::Status unknown = Login("nobody@example.fr", &login);
+  grpc::Status reset_refused = sessions_->RequestPasswordReset(As("").get(), reset, &reset_response);
+  for (const grpc::Status* refused : {&known, &unknown, &reset_refused}) {
+    EXPECT_EQ(refused->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused->error_message();
+    EXPECT_EQ(client::DetailsOf(*refused).reason, "TOO_MANY_ATTEMPTS");
+    google::rpc::Status details;
+    ASSERT_TRUE(details.ParseFromString(refused->error_details()));
+    bool retry = false;
+    for (const auto& any : details.details()) {
+      google::rpc::RetryInfo info;
+      if (any.UnpackTo(&info)) retry = info.retry_delay().seconds() > 0 || info.retry_delay().nanos() > 0;
+    }
+    EXPECT_TRUE(retry) << "says when to come back";
+  }
+  EXPECT_EQ(known.error_message(), unknown.error_message());
 }
 
 TEST_F(AccountFlowsTest, DEVICES_forcedLogoutOfADevice) {

@@ -37,8 +37,9 @@ class HabilisdTest : public ::testing::Test {
 
   std::string data_dir() const { return dir_.Sub("data"); }
 
-  void StartServer(const std::vector<std::string>& extra_args = {}) {
-    auto process = HabilisdProcess::Start(data_dir(), extra_args);
+  void StartServer(const std::vector<std::string>& extra_args = {}, const std::string& stderr_file = "") {
+    process_.reset();
+    auto process = HabilisdProcess::Start(data_dir(), extra_args, stderr_file);
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(process).value();
     channel_ = client::Connect(process_->target());
@@ -237,6 +238,52 @@ TEST_F(HabilisdTest, ErrorsCarryOneErrorInfoAndTheInvalidFields) {
   grpc::Status duplicate = CreateStructure(kSiret, operator_key_);
   EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(client::DetailsOf(duplicate).error_info_count, 1);
+}
+
+// Sends `bytes` as the request of `method` without credentials, as a hostile peer would.
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& bytes) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  auto call = stub.PrepareUnaryCall(&context, method, request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer reply;
+  grpc::Status status;
+  call->Finish(&reply, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  EXPECT_TRUE(cq.Next(&tag, &ok));
+  return status;
+}
+
+// A request that does not even parse gets the error contract, before authentication, and no peer can make
+// the server write a log line per request.
+TEST_F(HabilisdTest, ERRORS_anUndecodableRequestIsInvalidArgumentWithAReasonAndWritesNoLogLineEach) {
+  const std::string log = dir_.Sub("stderr.log");
+  StartServer({}, log);
+  const std::string invalid_utf8("\x0a\x02\xc3\x28", 4);   // GetStructureRequest.name = 0xC3 0x28
+  const std::string truncated("\x0a\x10structures/", 13);  // a length past the end
+  for (int i = 0; i < 20; ++i) {
+    for (const std::string* bytes : {&invalid_utf8, &truncated}) {
+      grpc::Status status = RawUnaryCall(channel_, "/habilis.v1.StructureService/GetStructure", *bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+      client::ErrorDetails details = client::DetailsOf(status);
+      EXPECT_EQ(details.reason, "REQUEST_UNDECODABLE");
+      EXPECT_EQ(details.error_info_count, 1);
+    }
+  }
+  grpc::Status health = RawUnaryCall(channel_, "/habilis.v1.AccessService/CheckAccess", invalid_utf8);
+  EXPECT_EQ(health.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "the hot path too";
+  process_->Terminate();
+  std::ifstream in(log);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) lines += line.find("protobuf") != std::string::npos;
+  EXPECT_LE(lines, 2) << "at most one line a minute for each place in protobuf that logs";
 }
 
 TEST_F(HabilisdTest, OversizeMessagesAreRefusedAndWriteNothing) {

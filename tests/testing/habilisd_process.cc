@@ -1,5 +1,6 @@
 #include "tests/testing/habilisd_process.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,14 +14,19 @@
 namespace habilis::testing {
 namespace {
 
-// Forks and execs habilisd with `args`, its stdout on a pipe; returns the pid and the read end.
-std::pair<pid_t, int> Spawn(const std::vector<std::string>& args) {
+// Forks and execs habilisd with `args`, its stdout on a pipe (and its stderr in `stderr_file`, if given);
+// returns the pid and the read end.
+std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::string& stderr_file = "") {
   int fds[2];
   if (pipe(fds) != 0) std::abort();
   pid_t pid = fork();
   if (pid < 0) std::abort();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    if (!stderr_file.empty()) {
+      int err = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (err >= 0) dup2(err, STDERR_FILENO);
+    }
     close(fds[0]);
     close(fds[1]);
     std::string path = HabilisdPath();
@@ -54,10 +60,11 @@ RunResult RunHabilisd(const std::vector<std::string>& args) {
 }
 
 absl::StatusOr<std::unique_ptr<HabilisdProcess>> HabilisdProcess::Start(const std::string& data_dir,
-                                                                        const std::vector<std::string>& extra_args) {
+                                                                        const std::vector<std::string>& extra_args,
+                                                                        const std::string& stderr_file) {
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto [pid, fd] = Spawn(args);
+  auto [pid, fd] = Spawn(args, stderr_file);
   std::unique_ptr<HabilisdProcess> process(new HabilisdProcess(pid, fd));
 
   static const std::regex kListening("listening on (127\\.0\\.0\\.1:[0-9]+)");

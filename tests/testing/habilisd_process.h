@@ -26,9 +26,10 @@ RunResult RunHabilisd(const std::vector<std::string>& args);
 class HabilisdProcess {
  public:
   // Starts `habilisd --listen 127.0.0.1:0 --data-dir <data_dir> <extra_args>` and returns once it
-  // reports the port it listens on (or fails after 30 s).
+  // reports the port it listens on (or fails after 30 s). With `stderr_file`, its log goes there.
   static absl::StatusOr<std::unique_ptr<HabilisdProcess>> Start(const std::string& data_dir,
-                                                                const std::vector<std::string>& extra_args = {});
+                                                                const std::vector<std::string>& extra_args = {},
+                                                                const std::string& stderr_file = "");
   // Stops the process (SIGTERM) if it still runs.
   ~HabilisdProcess();
   HabilisdProcess(const HabilisdProcess&) = delete;

@@ -1,0 +1,85 @@
+#include "server/api/undecodable_requests.h"
+
+#include <iostream>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/stubs/logging.h"
+#include "server/common/errors.h"
+
+namespace habilis::api {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+class UndecodableRequestInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit UndecodableRequestInterceptor(std::string method) : method_(std::move(method)) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      undecodable_ = true;
+    }
+    if (undecodable_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      methods->ModifySendStatus(ToGrpcStatus(Error(
+          absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
+          absl::StrCat("the request is not a valid message for ", method_,
+                       ": every string field must be UTF-8 and every field well formed"))));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string method_;
+  bool undecodable_ = false;
+};
+
+class Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+    using Type = grpc::experimental::ServerRpcInfo::Type;
+    if (info->type() != Type::UNARY && info->type() != Type::SERVER_STREAMING) return nullptr;
+    return new UndecodableRequestInterceptor(info->method());
+  }
+};
+
+struct LogPlace {
+  absl::Time last_written = absl::InfinitePast();
+  int left_out = 0;
+};
+
+absl::Mutex log_mu(absl::kConstInit);
+std::map<std::pair<std::string, int>, LogPlace>* log_places ABSL_GUARDED_BY(log_mu) = nullptr;
+
+void LimitedLog(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  static constexpr const char* kLevels[] = {"INFO", "WARNING", "ERROR", "FATAL"};
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&log_mu);
+  if (log_places == nullptr) log_places = new std::map<std::pair<std::string, int>, LogPlace>();
+  LogPlace& place = (*log_places)[{file, line}];
+  if (level < google::protobuf::LOGLEVEL_FATAL && now - place.last_written < absl::Minutes(1)) {
+    ++place.left_out;
+    return;
+  }
+  std::cerr << "habilisd: protobuf " << kLevels[std::min<int>(level, 3)] << " " << file << ":" << line << ": "
+            << message;
+  if (place.left_out > 0) std::cerr << " (and " << place.left_out << " more like it in the last minute)";
+  std::cerr << std::endl;
+  place.last_written = now;
+  place.left_out = 0;
+}
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewUndecodableRequestInterceptorFactory() {
+  return std::make_unique<Factory>();
+}
+
+void LimitProtobufLogging() { google::protobuf::SetLogHandler(&LimitedLog); }
+
+}  // namespace habilis::api
