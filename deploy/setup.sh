@@ -9,6 +9,7 @@ packages=(
   libabsl-dev librocksdb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libargon2-dev libcurl4-openssl-dev python3-aiosmtpd
+  clang libclang-rt-14-dev libicu-dev
   python3
 )
 

@@ -5,3 +5,12 @@ cd "$(dirname "$0")/.."
 
 bash deploy/build.sh
 ctest --test-dir build --output-on-failure -j "${HABILIS_TEST_JOBS:-2}"
+
+# The same suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and each libFuzzer
+# target of tests/fuzz for a bounded time (docs/SECURITY.md).
+CC=clang CXX=clang++ cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHABILIS_SANITIZE=ON \
+  -DHABILIS_WERROR=OFF >/dev/null
+cmake --build build-sanitize -j "${HABILIS_BUILD_JOBS:-2}"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir build-sanitize --output-on-failure -j "${HABILIS_TEST_JOBS:-2}"

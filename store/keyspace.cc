@@ -112,6 +112,8 @@ std::string IdempotencyKey(absl::string_view principal, absl::string_view reques
 std::string AccountKey(absl::string_view account_id) { return Key1(KeyTag::kAccount, account_id); }
 std::string AccountGuardKey(absl::string_view account_id) { return Key1(KeyTag::kAccountGuard, account_id); }
 std::string LoginKey(absl::string_view folded_email) { return Key1(KeyTag::kLogin, folded_email); }
+std::string LoginLookalikeKey(absl::string_view skeleton) { return Key1(KeyTag::kLoginLookalike, skeleton); }
+std::string LoginPrefix() { return std::string(1, static_cast<char>(KeyTag::kLogin)); }
 
 std::string MembershipKey(absl::string_view siret, absl::string_view account_id) {
   return Key2(KeyTag::kMembership, siret, account_id);

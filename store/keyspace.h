@@ -37,6 +37,7 @@ enum class KeyTag : uint8_t {
   kInvitation = 0x59,
   kDeletionRequest = 0x5A,
   kAccountGuard = 0x5B,
+  kLoginLookalike = 0x5C,
   kOutbox = 0x60,
   kHabilitation = 0x70,
   kAccountHabilitation = 0x71,
@@ -126,6 +127,9 @@ std::string AccountKey(absl::string_view account_id);
 std::string AccountGuardKey(absl::string_view account_id);
 // login(folded login e-mail) -> account_id: makes login identifiers unique ignoring case.
 std::string LoginKey(absl::string_view folded_email);
+// login_lookalike(confusable skeleton of the login) -> account id: makes logins unique among look-alikes.
+std::string LoginLookalikeKey(absl::string_view skeleton);
+std::string LoginPrefix();
 
 // membership(siret, account_id) -> habilis.v1.Membership, and its three indexes (empty values):
 // account_membership(account_id, siret), service_member(siret, service_id or "" for the root, account_id),

@@ -7,6 +7,7 @@
 #include "grpcpp/impl/server_initializer.h"
 #include "server/api/services.h"
 #include "server/api/undecodable_requests.h"
+#include "server/domain/account_records.h"
 #include "server/domain/audit_retention.h"
 #include "server/mail/delivery.h"
 
@@ -137,6 +138,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
                                                       const domain::Clock& clock) {
   absl::Status key = domain::UsePageTokenKeyOf(store);
   if (!key.ok()) return key;
+  absl::Status lookalikes = domain::IndexLoginLookalikes(store);
+  if (!lookalikes.ok()) return lookalikes;
   // Built before anything serves: the client-application API answers from it.
   absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
   if (!index.ok()) return index.status();

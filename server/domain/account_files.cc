@@ -760,7 +760,7 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
   // Writes.
   bool changed = false;
   if (create) {
-    RETURN_IF_ERROR(txn_.Put(store::LoginKey(login), account_id));
+    RETURN_IF_ERROR(PutLogin(txn_, login, account_id));
     *record.mutable_account() = wanted;
     record.mutable_account()->set_name(AccountName(account_id));
     record.mutable_account()->set_state(v1::Account::INACTIVE);

@@ -1,5 +1,7 @@
 #include "server/domain/account_records.h"
 
+#include <algorithm>
+
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -10,6 +12,7 @@
 #include "server/domain/entitlements.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
+#include "server/domain/identifiers.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/support.h"
@@ -37,6 +40,14 @@ void CheckEmail(FieldViolations& violations, const std::string& field, absl::str
     return;
   }
   if (!IsEmail(email)) violations.Add(field, "EMAIL_FORMAT", "must be an e-mail address such as name@example.fr");
+  absl::StatusOr<std::string> normalized = NormalizeIdentifier(email, field);
+  if (!normalized.ok()) violations.Add(field, ErrorReason(normalized.status()), normalized.status().message());
+}
+
+// An e-mail as stored: NFKC (fullwidth letters become plain ones), then folded.
+std::string StoredEmail(absl::string_view email) {
+  absl::StatusOr<std::string> normalized = NormalizeIdentifier(email, "");
+  return FoldEmail(normalized.ok() ? *normalized : email);
 }
 
 }  // namespace
@@ -113,8 +124,8 @@ void CheckAccountFields(FieldViolations& violations, absl::string_view prefix, c
 }
 
 void NormalizeAccount(v1::Account& a) {
-  a.set_login_email(FoldEmail(a.login_email()));
-  a.set_notification_email(FoldEmail(a.notification_email()));
+  a.set_login_email(StoredEmail(a.login_email()));
+  a.set_notification_email(StoredEmail(a.notification_email()));
   for (std::string* text :
        {a.mutable_given_name(), a.mutable_family_name(), a.mutable_job_function(), a.mutable_quality(),
         a.mutable_address(), a.mutable_city(), a.mutable_canton(), a.mutable_postal_code(), a.mutable_technical_id()}) {
@@ -139,6 +150,61 @@ absl::Status SaveAccount(store::Transaction& txn, internal::AccountRecord& recor
   std::optional<std::string> id = ParseAccountName(account.name());
   if (!id) return absl::InternalError("an account without a name");
   return StoreRecord(txn, store::AccountKey(*id), record);
+}
+
+absl::Status PutLogin(store::Transaction& txn, absl::string_view login_email, absl::string_view account_id) {
+  const std::string lookalike = store::LoginLookalikeKey(ConfusableSkeleton(FoldEmail(login_email)));
+  absl::StatusOr<std::string> other = txn.Get(lookalike);
+  if (other.ok() && *other != account_id) {
+    return Error(absl::StatusCode::kAlreadyExists, "LOGIN_CONFUSABLE",
+                 "this login looks like another account's login; check it, or use another address");
+  }
+  if (!other.ok() && !absl::IsNotFound(other.status())) return other.status();
+  RETURN_IF_ERROR(txn.Put(lookalike, account_id));
+  return txn.Put(store::LoginKey(FoldEmail(login_email)), account_id);
+}
+
+absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email) {
+  RETURN_IF_ERROR(txn.Delete(store::LoginLookalikeKey(ConfusableSkeleton(FoldEmail(login_email)))));
+  return txn.Delete(store::LoginKey(FoldEmail(login_email)));
+}
+
+absl::Status IndexLoginLookalikes(store::Store& store) {
+  const std::string done = store::MetaKey("login_lookalikes_indexed");
+  bool indexed = false;
+  RETURN_IF_ERROR(store.Read([&](store::Reader& reader) -> absl::Status {
+                        indexed = reader.Get(done).ok();
+                        return absl::OkStatus();
+                      })
+                      .status());
+  if (indexed) return absl::OkStatus();
+  // Stores written before look-alike keys existed: one pass, in batches, then never again.
+  std::vector<std::pair<std::string, std::string>> logins;
+  RETURN_IF_ERROR(store.Read([&](store::Reader& reader) {
+                        return store::ScanPrefix(reader, store::LoginPrefix(),
+                                                 [&](absl::string_view key, absl::string_view value) {
+                                                   logins.emplace_back(store::LastComponent(key, store::LoginPrefix()),
+                                                                       std::string(value));
+                                                   return true;
+                                                 });
+                      })
+                      .status());
+  constexpr size_t kBatch = 10000;
+  for (size_t begin = 0; begin <= logins.size(); begin += kBatch) {
+    RETURN_IF_ERROR(store
+                        .Update([&](store::Transaction& txn) -> absl::Status {
+                          for (size_t i = begin; i < std::min(logins.size(), begin + kBatch); ++i) {
+                            const std::string key = store::LoginLookalikeKey(ConfusableSkeleton(logins[i].first));
+                            absl::StatusOr<std::string> held = txn.Get(key);
+                            if (held.ok()) continue;  // two old logins alike: the first keeps the key
+                            RETURN_IF_ERROR(txn.Put(key, logins[i].second));
+                          }
+                          if (begin + kBatch > logins.size()) RETURN_IF_ERROR(txn.Put(done, "1"));
+                          return absl::OkStatus();
+                        })
+                        .status());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::string>> AccountIdByLogin(store::Reader& reader, absl::string_view login_email) {
@@ -229,7 +295,7 @@ absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view 
     RETURN_IF_ERROR(DeleteMembership(txn, account_id, m));
   }
   RETURN_IF_ERROR(EndAllSessions(txn, account_id));
-  RETURN_IF_ERROR(txn.Delete(store::LoginKey(FoldEmail(record.account().login_email()))));
+  RETURN_IF_ERROR(DeleteLogin(txn, record.account().login_email()));
   return txn.Delete(store::AccountKey(account_id));
 }
 

@@ -36,6 +36,15 @@ const std::set<std::string, std::less<>>& PersonalFields();
 // Writes the record with a new update time and etag (memberships are not stored in it).
 [[nodiscard]] absl::Status SaveAccount(store::Transaction& txn, internal::AccountRecord& record, absl::Time now);
 // The account id owning `login_email`, or nullopt.
+// Writes the login of an account: the login key (unique ignoring case) and its look-alike key (unique on the
+// confusable skeleton, identifiers.h). ALREADY_EXISTS LOGIN_CONFUSABLE when another account's login looks like
+// it. Every path that creates an account writes its login here.
+[[nodiscard]] absl::Status PutLogin(store::Transaction& txn, absl::string_view login_email,
+                                    absl::string_view account_id);
+[[nodiscard]] absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email);
+// Writes the look-alike keys of logins stored before they existed (once per store; a meta entry remembers).
+[[nodiscard]] absl::Status IndexLoginLookalikes(store::Store& store);
+
 [[nodiscard]] absl::StatusOr<std::optional<std::string>> AccountIdByLogin(store::Reader& reader,
                                                                           absl::string_view login_email);
 // The account as the API shows it: with its memberships, its password expiry computed.

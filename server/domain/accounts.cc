@@ -195,7 +195,7 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
           ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, stored));
           return absl::OkStatus();
         }
-        RETURN_IF_ERROR(txn.Put(store::LoginKey(account.login_email()), id));
+        RETURN_IF_ERROR(PutLogin(txn, account.login_email(), id));
         AccountRecord saved = record;
         RETURN_IF_ERROR(SaveAccount(txn, saved, now));
         RETURN_IF_ERROR(PutMembership(txn, id, membership, nullptr));

@@ -263,7 +263,7 @@ absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& call
               account.mutable_account()->set_state(v1::Account::ACTIVE);
               SetTimestamp(now, account.mutable_account()->mutable_create_time());
               SetPassword(account, record.password_hash(), now, policy_.passwords);
-              RETURN_IF_ERROR(txn.Put(store::LoginKey(invitee.login_email()), account_id));
+              RETURN_IF_ERROR(PutLogin(txn, invitee.login_email(), account_id));
               RETURN_IF_ERROR(SaveAccount(txn, account, now));
             }
             RETURN_IF_ERROR(PutMembership(txn, account_id, membership, nullptr));

@@ -10,6 +10,7 @@
 #include "server/common/status_macros.h"
 #include "server/domain/existence.h"
 #include "server/domain/memberships.h"
+#include "server/domain/identifiers.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
@@ -75,6 +76,27 @@ class Chart {
 
 absl::Status ServiceNotFound(absl::string_view name) {
   return Error(absl::StatusCode::kNotFound, "SERVICE_NOT_FOUND", absl::StrCat("service ", name, " does not exist"));
+}
+
+// Identifiers that look alike are one identifier (identifiers.h): a name that looks like another service's
+// is taken, as the same name is. The chart is read under the structure's guard, so two look-alikes created
+// at once conflict.
+absl::Status NoLookalike(const Chart& chart, absl::string_view display_name, absl::string_view except_id) {
+  const std::string skeleton = ConfusableSkeleton(display_name);
+  for (const auto& [id, service] : chart.services()) {
+    if (id != except_id && ConfusableSkeleton(service.display_name()) == skeleton) {
+      return Error(absl::StatusCode::kAlreadyExists, "SERVICE_NAME_CONFUSABLE",
+                   absl::StrCat("'", display_name, "' looks like the existing service '", service.display_name(),
+                                "'; choose a name that reads differently"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A service name as stored: NFKC without invisible characters (identifiers.h), spaces normalised.
+absl::StatusOr<std::string> ServiceDisplayName(absl::string_view input, absl::string_view field) {
+  ASSIGN_OR_RETURN(std::string normalized, NormalizeIdentifier(input, field));
+  return NormalizeSpaces(normalized);
 }
 
 absl::Status NameTaken(absl::string_view display_name) {
@@ -169,11 +191,13 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
     violations.Add("service_id", "ID_FORMAT", "must be 1 to 63 of [a-z0-9-], starting with a letter");
   }
   RETURN_IF_ERROR(violations.ToStatus());
+  ASSIGN_OR_RETURN(std::string display_name,
+                   ServiceDisplayName(request.service().display_name(), "service.display_name"));
 
   const std::string id = request.service_id().empty() ? absl::StrCat("s", RandomHex(6)) : request.service_id();
   v1::Service service;
   service.set_name(ServiceResourceName(*siret, id));
-  service.set_display_name(NormalizeSpaces(request.service().display_name()));
+  service.set_display_name(display_name);
   service.set_service_type(NormalizeSpaces(request.service().service_type()));
   if (parent_id) service.set_parent(ServiceResourceName(*siret, *parent_id));
   absl::Time now = clock_.Now();
@@ -195,6 +219,8 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
                        const std::string name_key = store::ServiceNameKey(*siret, FoldName(service.display_name()));
                        ASSIGN_OR_RETURN(bool name_taken, Exists(txn, name_key));
                        if (name_taken) return NameTaken(service.display_name());
+                       ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
+                       RETURN_IF_ERROR(NoLookalike(chart, service.display_name(), id));
                        RETURN_IF_ERROR(txn.Put(name_key, id));
                        v1::Service saved = service;
                        RETURN_IF_ERROR(Save(txn, *siret, id, saved, now));
@@ -269,6 +295,10 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
   RETURN_IF_ERROR(violations.ToStatus());
   const std::string& siret = name->siret;
   const std::string& id = name->service_id;
+  std::string display_name;
+  if (set_name) {
+    ASSIGN_OR_RETURN(display_name, ServiceDisplayName(in.display_name(), "service.display_name"));
+  }
 
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
@@ -283,12 +313,12 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
                        }
                        v1::Service service = *current;
                        if (set_name) {
-                         std::string display_name = NormalizeSpaces(in.display_name());
                          std::string old_key = store::ServiceNameKey(siret, FoldName(service.display_name()));
                          std::string new_key = store::ServiceNameKey(siret, FoldName(display_name));
                          if (new_key != old_key) {
                            ASSIGN_OR_RETURN(bool taken, Exists(txn, new_key));
                            if (taken) return NameTaken(display_name);
+                           RETURN_IF_ERROR(NoLookalike(chart, display_name, id));
                            RETURN_IF_ERROR(txn.Delete(old_key));
                            RETURN_IF_ERROR(txn.Put(new_key, id));
                          }

@@ -242,11 +242,12 @@ TEST_F(HabilisdTest, ErrorsCarryOneErrorInfoAndTheInvalidFields) {
 
 // Sends `bytes` as the request of `method` without credentials, as a hostile peer would.
 grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                          const std::string& bytes) {
+                          const std::string& bytes, const std::string& bearer = "") {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!bearer.empty()) client::Authorize(context, bearer);
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1);
   auto call = stub.PrepareUnaryCall(&context, method, request, &cq);
@@ -284,6 +285,72 @@ TEST_F(HabilisdTest, ERRORS_anUndecodableRequestIsInvalidArgumentWithAReasonAndW
   int lines = 0;
   while (std::getline(in, line)) lines += line.find("protobuf") != std::string::npos;
   EXPECT_LE(lines, 2) << "at most one line a minute for each place in protobuf that logs";
+}
+
+// One rule for every list: an enum value the API does not define is refused, not matched against nothing,
+// and a page token the server did not make is refused, whatever list it is sent to.
+TEST_F(HabilisdTest, ERRORS_unknownEnumValuesAndForeignPageTokensAreRefusedByEveryList) {
+  ASSERT_TRUE(CreateStructure(kSiret, operator_key_).ok());
+  // ListInvitationsRequest{parent: "structures/...", state: 99}
+  std::string parent = Structure();
+  std::string bytes = absl::StrCat("\x0a", std::string(1, static_cast<char>(parent.size())), parent, "\x10\x63");
+  grpc::Status status = RawUnaryCall(channel_, "/habilis.v1.InvitationService/ListInvitations", bytes, operator_key_);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(client::DetailsOf(status).reason, "ENUM_VALUE_UNKNOWN");
+
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(CreateService(id, std::string("Service ") + id).ok());
+  v1::ListServicesRequest services;
+  services.set_parent(Structure());
+  services.set_page_size(1);
+  v1::ListServicesResponse page;
+  ASSERT_TRUE(org_chart_->ListServices(AsOperator().get(), services, &page).ok());
+  ASSERT_FALSE(page.next_page_token().empty());
+  services.set_page_token(page.next_page_token());
+  ASSERT_TRUE(org_chart_->ListServices(AsOperator().get(), services, &page).ok()) << "its own token pages on";
+
+  for (const std::string& forged : {absl::WebSafeBase64Escape("p1:a"), absl::WebSafeBase64Escape("p2:0123456789abcdefa"),
+                                    std::string("not base64!")}) {
+    services.set_page_token(forged);
+    grpc::Status listed = org_chart_->ListServices(AsOperator().get(), services, &page);
+    EXPECT_EQ(client::DetailsOf(listed).reason, "PAGE_TOKEN_INVALID") << forged;
+    v1::ListStructuresRequest structures;
+    structures.set_page_token(forged);
+    v1::ListStructuresResponse structures_page;
+    EXPECT_EQ(client::DetailsOf(structures_->ListStructures(AsOperator().get(), structures, &structures_page)).reason,
+              "PAGE_TOKEN_INVALID");
+    v1::ListApplicationsRequest applications;
+    applications.set_page_token(forged);
+    v1::ListApplicationsResponse applications_page;
+    EXPECT_EQ(
+        client::DetailsOf(applications_->ListApplications(AsOperator().get(), applications, &applications_page)).reason,
+        "PAGE_TOKEN_INVALID");
+    v1::ListApiKeysRequest keys;
+    keys.set_page_token(forged);
+    v1::ListApiKeysResponse keys_page;
+    EXPECT_EQ(client::DetailsOf(api_keys_->ListApiKeys(AsOperator().get(), keys, &keys_page)).reason,
+              "PAGE_TOKEN_INVALID");
+  }
+}
+
+// Identifiers that look alike are one identifier: a Cyrillic letter, a zero-width space, a right-to-left
+// override, a no-break space or fullwidth letters beside an existing name do not make a new name.
+TEST_F(HabilisdTest, SVC_CREATE_aNameThatLooksLikeAnExistingOneIsRefused) {
+  ASSERT_TRUE(CreateStructure(kSiret, operator_key_).ok());
+  ASSERT_TRUE(CreateService("finances", "Finances publiques").ok());
+  const std::pair<const char*, const char*> attempts[] = {
+      {"Fin\xd0\xb0nces publiques", "SERVICE_NAME_CONFUSABLE"},        // Cyrillic a
+      {"Finances\xe2\x80\x8b publiques", "INVISIBLE_CHARACTER"},       // zero-width space
+      {"\xe2\x80\xae" "Finances publiques", "INVISIBLE_CHARACTER"},    // right-to-left override
+      {"Finances\xc2\xa0publiques", "SERVICE_NAME_TAKEN"},              // no-break space
+      {"\xef\xbc\xa6inances publiques", "SERVICE_NAME_TAKEN"},          // fullwidth F
+      {"FINANCES PUBLIQUES", "SERVICE_NAME_TAKEN"},
+  };
+  int n = 0;
+  for (const auto& [name, reason] : attempts) {
+    grpc::Status status = CreateService(absl::StrCat("autre", n++), name);
+    EXPECT_EQ(client::DetailsOf(status).reason, reason) << name << ": " << status.error_message();
+  }
+  EXPECT_TRUE(CreateService("budget", "Budget").ok()) << "a name that reads differently is fine";
 }
 
 TEST_F(HabilisdTest, OversizeMessagesAreRefusedAndWriteNothing) {

@@ -69,6 +69,18 @@ TEST_F(AccountsTest, NEW_CREATE_loginIsUniqueIgnoringCase) {
   EXPECT_EQ(ErrorReason(CreateAccount("JEANNE@Example.fr", v1::COLLABORATOR, "", &*member).status()), "LOGIN_TAKEN");
 }
 
+// Identifiers that look alike are one identifier: logins too.
+TEST_F(AccountsTest, NEW_CREATE_aLoginThatLooksLikeAnExistingOneIsRefused) {
+  ASSERT_TRUE(CreateAccount("jeanne@example.fr", v1::COLLABORATOR).ok());
+  EXPECT_EQ(ErrorReason(CreateAccount("je\xd0\xb0nne@example.fr", v1::COLLABORATOR).status()), "LOGIN_CONFUSABLE")
+      << "a Cyrillic a";
+  EXPECT_EQ(ErrorReason(CreateAccount("\xef\xbd\x8a" "eanne@example.fr", v1::COLLABORATOR).status()), "ACCOUNT_ALREADY_MEMBER")
+      << "a fullwidth j is the same login (an operator attaches it: here it is already a member)";
+  EXPECT_EQ(ErrorReason(CreateAccount("jeanne\xe2\x80\x8b@example.fr", v1::COLLABORATOR).status()),
+            "INVISIBLE_CHARACTER");
+  EXPECT_TRUE(CreateAccount("jean@example.fr", v1::COLLABORATOR).ok());
+}
+
 TEST_F(AccountsTest, AnAccountMayBelongToSeveralStructures) {
   ASSERT_TRUE(CreateStructure("44306184100047").ok());
   absl::StatusOr<std::string> name = CreateAccount("comptable@example.fr", v1::ADMINISTRATOR);
