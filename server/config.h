@@ -19,6 +19,9 @@ struct Config {
   int worker_threads = 4;
   // Calls waiting for a handler thread beyond which new calls get RESOURCE_EXHAUSTED (SERVER_BUSY).
   int max_queued_calls = 10000;
+  // The key that seals e-mail bodies waiting in the outbox (links, codes), kept outside the store so that a
+  // copy of the data directory alone reveals none; created on first start. Empty: "<data_dir>.outbox-key".
+  std::string outbox_key_file;
   // Seed a small demo (operator key, structure, services, application) into an empty store.
   bool seed_demo = false;
   // SMTP relay for e-mails ("smtp://host:port"); empty keeps them in the outbox until one is configured.

@@ -10,11 +10,13 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
 #include "server/config.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/demo.h"
+#include "server/mail/sealing.h"
 #include "store/rocksdb/rocksdb_store.h"
 
 namespace {
@@ -82,6 +84,9 @@ int main(int argc, char** argv) {
   app.add_option("--attempts-global-per-second", config.attempts_global_per_second,
                  "then this many a second over all addresses")
       ->capture_default_str();
+  app.add_option("--outbox-key-file", config.outbox_key_file,
+                 "key sealing e-mails waiting in the outbox; keep it apart from backups of the data directory "
+                 "(default: <data-dir>.outbox-key, created on first start)");
   app.add_option("--create-operator-key", operator_key_name,
                  "create the first operator key of an empty store, print it once, and exit");
   CLI11_PARSE(app, argc, argv);
@@ -114,6 +119,14 @@ int main(int argc, char** argv) {
     std::cout << *key << std::endl;
     std::cerr << "habilisd: this operator key is shown once; keep it in a secret store." << std::endl;
     return 0;
+  }
+
+  const std::string outbox_key_file =
+      config.outbox_key_file.empty() ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".outbox-key"
+                                     : config.outbox_key_file;
+  if (absl::Status key = habilis::mail::UseOutboxKeyFile(outbox_key_file); !key.ok()) {
+    std::cerr << "habilisd: " << key.message() << std::endl;
+    return 1;
   }
 
   const std::string credentials_path = config.data_dir + "/demo-credentials.env";

@@ -1,5 +1,7 @@
 #include "server/mail/delivery.h"
 
+#include "server/mail/sealing.h"
+
 #include <iostream>
 #include <vector>
 
@@ -60,12 +62,20 @@ void DeliveryWorker::DeliverDue() {
                           .status();
   if (!read.ok()) std::cerr << "habilisd: outbox scan failed: " << read << std::endl;
 
-  for (auto& [key, record] : due) {
+  for (auto& entry : due) {
+    // Named references, not structured bindings: clang 14 cannot capture those in the lambda below.
+    const std::string& key = entry.first;
+    internal::OutboxRecord& record = entry.second;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
-    absl::Status sent = SendSmtp(config_, record);
+    // Opened only here, in memory, for the relay.
+    absl::StatusOr<std::string> body = OpenBody(record);
+    internal::OutboxRecord clear = record;
+    clear.clear_sealed_body();
+    if (body.ok()) clear.set_body(*body);
+    absl::Status sent = body.ok() ? SendSmtp(config_, clear) : body.status();
     absl::Status written =
         store_
             .Update([&](store::Transaction& txn) -> absl::Status {

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
 #include "server/domain/support.h"
+#include "server/mail/sealing.h"
 #include "store/keyspace.h"
 
 namespace habilis::mail {
@@ -15,7 +16,7 @@ absl::Status Enqueue(store::Transaction& txn, absl::Time now, absl::string_view 
   record.set_message_id(absl::StrCat("<", id, "@habilis>"));
   record.set_to(std::string(to));
   record.set_subject(mail.subject);
-  record.set_body(mail.body);
+  record.set_sealed_body(SealBody(mail.body));
   record.set_kind(std::string(MailKindName(kind)));
   domain::SetTimestamp(now, record.mutable_create_time());
   domain::SetTimestamp(now, record.mutable_next_attempt_time());

@@ -1,5 +1,7 @@
 // The account flows of issue 3 over gRPC, against the real habilisd and a real SMTP server: every link and
 // code comes out of a delivered e-mail.
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "absl/strings/ascii.h"
@@ -403,6 +405,35 @@ TEST_F(AccountFlowsTest, PWD_oneAddressIsLimitedAlikeForKnownAndUnknownLogins) {
     EXPECT_TRUE(retry) << "says when to come back";
   }
   EXPECT_EQ(known.error_message(), unknown.error_message());
+}
+
+// A copy of the data directory alone (a backup) reveals no usable link: e-mail bodies are sealed at rest
+// with a key kept outside it, so neither the outbox nor the write-ahead log holds a link in clear.
+TEST_F(AccountFlowsTest, SECRETS_aCopyOfTheDataDirectoryHoldsNoLinkInClear) {
+  CreateAndActivate("jeanne@example.fr", v1::COLLABORATOR);
+  absl::StatusOr<ReceivedMail> activation = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
+  ASSERT_TRUE(activation.ok()) << activation.status();
+  ASSERT_TRUE(SetPassword(LinkToken(*activation)).ok());
+  v1::RequestPasswordResetRequest reset;
+  reset.set_login_email("jeanne@example.fr");
+  v1::RequestPasswordResetResponse reset_response;
+  ASSERT_TRUE(sessions_->RequestPasswordReset(As("").get(), reset, &reset_response).ok());
+  absl::StatusOr<ReceivedMail> link = sink_->NextTo("jeanne@example.fr", "PASSWORD_RESET");
+  ASSERT_TRUE(link.ok()) << link.status();
+  const std::string token = LinkToken(*link);
+  const std::string secret = token.substr(token.rfind('_') + 1);
+  ASSERT_GE(secret.size(), 16u);
+  process_.reset();  // stopped: every file is as a backup would copy it
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.Sub("data"))) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << entry.path() << " holds the reset link";
+    ++files;
+  }
+  EXPECT_GT(files, 3);
+  EXPECT_TRUE(std::filesystem::exists(dir_.Sub("data") + ".outbox-key")) << "the key lives beside, not inside";
 }
 
 TEST_F(AccountFlowsTest, DEVICES_forcedLogoutOfADevice) {

@@ -19,6 +19,7 @@
 #include "server/domain/resource_names.h"
 #include "server/domain/sessions.h"
 #include "server/domain/structures.h"
+#include "server/mail/sealing.h"
 #include "store/keyspace.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/temp_dir.h"
@@ -60,7 +61,11 @@ class DomainTest : public ::testing::Test {
                     ->Read([&](store::Reader& reader) {
                       return store::ScanPrefix(reader, store::OutboxPrefix(),
                                                [&](absl::string_view, absl::string_view value) {
-                                                 mails.emplace_back().ParseFromString(std::string(value));
+                                                 internal::OutboxRecord& mail = mails.emplace_back();
+                                                 mail.ParseFromString(std::string(value));
+                                                 // Bodies are sealed at rest: the test reads them opened.
+                                                 EXPECT_NE(mail.sealed_body(), "");
+                                                 mail.set_body(mail::OpenBody(mail).value_or(""));
                                                  return true;
                                                });
                     })
