@@ -355,6 +355,7 @@ AccountImport::~AccountImport() = default;
 void AccountImport::AddError(int64_t line, absl::string_view column, absl::string_view reason,
                              absl::string_view message) {
   ++error_count_;
+  if (static_cast<size_t>(error_count_) == options_.max_reported_errors) std::vector<Row>().swap(rows_);
   if (errors_.size() >= options_.max_reported_errors) return;
   v1::RowError& error = errors_.emplace_back();
   error.set_line(line);
@@ -495,7 +496,8 @@ void AccountImport::OnRecord(const csv::Record& record) {
         break;
     }
   }
-  if (error_count_ == errors_before) rows_.push_back(std::move(row));
+  const bool reporting = static_cast<size_t>(error_count_) < options_.max_reported_errors;
+  if (error_count_ == errors_before && reporting) rows_.push_back(std::move(row));
 }
 
 namespace {

@@ -60,8 +60,10 @@ class AccountImport {
     std::string siret;
     bool validate_only = false;
     size_t batch_rows = 250;
-    // Errors kept for the report; past this, they are counted only.
-    size_t max_reported_errors = 100000;
+    // Errors kept for the report; past this, they are counted only, and the rows read so far are let go
+    // (nothing will be written, and no further error would be reported), so a file full of errors costs no
+    // more memory than the errors reported.
+    size_t max_reported_errors = 1000;
     // Runs between the check of every row and the first commit: tests change the store there.
     std::function<void()> after_check;
   };

@@ -74,6 +74,31 @@ class AccountImportTest : public DomainTest {
   }
 };
 
+// A file full of errors reports the first 1,000, in line order, and counts them all; nothing is written.
+TEST_F(AccountImportTest, CSV_IMPORT_aFileFullOfErrorsReportsTheFirstThousandAndCountsTheRest) {
+  std::string file = File(3000, 0);
+  for (size_t at = 0; (at = file.find(",29200,", at)) != std::string::npos; ++at) file.replace(at, 7, ",2920x,");
+  AccountImport::Options options;
+  options.siret = kSiret;
+  AccountImport import(*store_, clock_, policy_, operator_, {"operators/test", "habilis.v1.ImportAccounts", ""},
+                       std::move(options));
+  import.Feed(file);
+  size_t reported = 0;
+  int64_t last_line = 0;
+  absl::StatusOr<v1::ImportSummary> summary = import.Finish([&](const std::vector<v1::RowError>& errors) {
+    for (const v1::RowError& error : errors) {
+      EXPECT_GT(error.line(), last_line);
+      last_line = error.line();
+      ++reported;
+    }
+  });
+  EXPECT_EQ(ErrorReason(summary.status()), "IMPORT_ROWS_INVALID");
+  EXPECT_TRUE(absl::StrContains(summary.status().message(), "3000 problem(s)")) << summary.status();
+  EXPECT_EQ(reported, 1000u);
+  EXPECT_EQ(last_line, 1001) << "the first ones";
+  EXPECT_TRUE(MemberLogins().empty());
+}
+
 TEST_F(AccountImportTest, CSV_IMPORT_aFileOfManyBatchesCommitsEveryRowOnceWithOneAuditEntryPerBatch) {
   absl::StatusOr<v1::ImportSummary> summary = Import(File(1000, 500), {.batch_rows = 40});
   ASSERT_TRUE(summary.ok()) << summary.status();
