@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "server/csv/csv.h"
 
 namespace {
@@ -18,7 +19,7 @@ struct Seen {
   bool operator==(const Seen&) const = default;
 };
 
-std::vector<Seen> ReadAll(std::string_view bytes, size_t piece) {
+std::vector<Seen> ReadAll(absl::string_view bytes, size_t piece) {
   habilis::csv::Reader reader(habilis::csv::ReaderLimits{.max_field_bytes = 256, .max_fields = 16});
   std::vector<Seen> seen;
   auto visit = [&](const habilis::csv::Record& record) {
@@ -37,7 +38,7 @@ std::vector<Seen> ReadAll(std::string_view bytes, size_t piece) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const size_t piece = 1 + data[0] % 17;
-  std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  absl::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (ReadAll(bytes, piece) != ReadAll(bytes, bytes.size() + 1)) std::abort();  // cuts change nothing
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "server/domain/account_records.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/support.h"
@@ -21,7 +22,7 @@ void Require(bool condition) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view input(reinterpret_cast<const char*>(data), size);
+  absl::string_view input(reinterpret_cast<const char*>(data), size);
   if (auto siret = ParseStructureName(input)) Require(StructureName(*siret) == input);
   if (auto service = ParseServiceName(input)) Require(ServiceResourceName(service->siret, service->service_id) == input);
   if (auto application = ParseApplicationName(input)) Require(ApplicationName(*application) == input);

@@ -421,7 +421,7 @@ TEST_F(AccountFlowsTest, SECRETS_aCopyOfTheDataDirectoryHoldsNoLinkInClear) {
   absl::StatusOr<ReceivedMail> link = sink_->NextTo("jeanne@example.fr", "PASSWORD_RESET");
   ASSERT_TRUE(link.ok()) << link.status();
   const std::string token = LinkToken(*link);
-  const std::string secret = token.substr(token.rfind('_') + 1);
+  const std::string secret = token.substr(std::string("hbl_0123456789abcdef_").size());  // hbl_<id>_<secret>
   ASSERT_GE(secret.size(), 16u);
   process_.reset();  // stopped: every file is as a backup would copy it
   int files = 0;
