@@ -1,6 +1,9 @@
 #include "clients/cpp/client.h"
 
+#include <chrono>
+
 #include "google/rpc/error_details.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "google/rpc/status.pb.h"
 
 namespace habilis::client {
@@ -11,6 +14,26 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
 
 void Authorize(grpc::ClientContext& context, absl::string_view bearer) {
   context.AddMetadata("authorization", "Bearer " + std::string(bearer));
+}
+
+grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& bytes, absl::string_view bearer) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!bearer.empty()) Authorize(context, bearer);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  auto call = stub.PrepareUnaryCall(&context, method, request, &queue);
+  call->StartCall();
+  grpc::ByteBuffer reply;
+  grpc::Status status;
+  call->Finish(&reply, &status, &context);
+  void* tag = nullptr;
+  bool ok = false;
+  if (!queue.Next(&tag, &ok)) return grpc::Status(grpc::StatusCode::UNKNOWN, "the completion queue shut down");
+  return status;
 }
 
 ErrorDetails DetailsOf(const grpc::Status& status) {

@@ -19,7 +19,6 @@
 #include "clients/cpp/client.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "habilis/v1/access.pb.h"
 #include "habilis/v1/account_files.pb.h"
@@ -43,7 +42,6 @@ struct World {
   std::unique_ptr<habilis::store::Store> store;
   std::unique_ptr<habilis::api::Server> server;
   std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<grpc::GenericStub> stub;
   std::vector<const google::protobuf::MethodDescriptor*> methods;
   std::string keys[2];
 };
@@ -74,7 +72,6 @@ World& TheWorld() {
     if (!server.ok()) std::abort();
     w->server = std::move(server).value();
     w->channel = habilis::client::Connect("127.0.0.1:" + std::to_string(w->server->port()));
-    w->stub = std::make_unique<grpc::GenericStub>(w->channel);
     const google::protobuf::FileDescriptor* files[] = {
         habilis::v1::CheckAccessRequest::descriptor()->file(),     habilis::v1::ExportAccountsRequest::descriptor()->file(),
         habilis::v1::CreateAccountRequest::descriptor()->file(),   habilis::v1::CreateApiKeyRequest::descriptor()->file(),
@@ -93,24 +90,6 @@ World& TheWorld() {
     return w;
   }();
   return *world;
-}
-
-grpc::Status Call(World& world, const std::string& method, const std::string& bytes, const std::string& key) {
-  grpc::CompletionQueue cq;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  habilis::client::Authorize(context, key);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  auto call = world.stub->PrepareUnaryCall(&context, method, request, &cq);
-  call->StartCall();
-  grpc::ByteBuffer reply;
-  grpc::Status status;
-  call->Finish(&reply, &status, reinterpret_cast<void*>(1));
-  void* tag;
-  bool ok;
-  if (!cq.Next(&tag, &ok)) std::abort();
-  return status;
 }
 
 }  // namespace
@@ -136,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bytes = request->SerializeAsString();
   }
   const std::string full_name = "/" + method->service()->full_name() + "/" + method->name();
-  grpc::Status status = Call(world, full_name, bytes, key);
+  grpc::Status status = habilis::client::CallRaw(world.channel, full_name, bytes, key);
   if (status.ok()) return 0;
   const grpc::StatusCode code = status.error_code();
   if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||

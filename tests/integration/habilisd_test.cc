@@ -240,27 +240,6 @@ TEST_F(HabilisdTest, ErrorsCarryOneErrorInfoAndTheInvalidFields) {
   EXPECT_EQ(client::DetailsOf(duplicate).error_info_count, 1);
 }
 
-// Sends `bytes` as the request of `method` without credentials, as a hostile peer would.
-grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                          const std::string& bytes, const std::string& bearer = "") {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (!bearer.empty()) client::Authorize(context, bearer);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  auto call = stub.PrepareUnaryCall(&context, method, request, &cq);
-  call->StartCall();
-  grpc::ByteBuffer reply;
-  grpc::Status status;
-  call->Finish(&reply, &status, reinterpret_cast<void*>(1));
-  void* tag;
-  bool ok;
-  EXPECT_TRUE(cq.Next(&tag, &ok));
-  return status;
-}
-
 // A request that does not even parse gets the error contract, before authentication, and no peer can make
 // the server write a log line per request.
 TEST_F(HabilisdTest, ERRORS_anUndecodableRequestIsInvalidArgumentWithAReasonAndWritesNoLogLineEach) {
@@ -270,14 +249,14 @@ TEST_F(HabilisdTest, ERRORS_anUndecodableRequestIsInvalidArgumentWithAReasonAndW
   const std::string truncated("\x0a\x10structures/", 13);  // a length past the end
   for (int i = 0; i < 20; ++i) {
     for (const std::string* bytes : {&invalid_utf8, &truncated}) {
-      grpc::Status status = RawUnaryCall(channel_, "/habilis.v1.StructureService/GetStructure", *bytes);
+      grpc::Status status = client::CallRaw(channel_, "/habilis.v1.StructureService/GetStructure", *bytes);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
       client::ErrorDetails details = client::DetailsOf(status);
       EXPECT_EQ(details.reason, "REQUEST_UNDECODABLE");
       EXPECT_EQ(details.error_info_count, 1);
     }
   }
-  grpc::Status health = RawUnaryCall(channel_, "/habilis.v1.AccessService/CheckAccess", invalid_utf8);
+  grpc::Status health = client::CallRaw(channel_, "/habilis.v1.AccessService/CheckAccess", invalid_utf8);
   EXPECT_EQ(health.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "the hot path too";
   process_->Terminate();
   std::ifstream in(log);
@@ -294,7 +273,7 @@ TEST_F(HabilisdTest, ERRORS_unknownEnumValuesAndForeignPageTokensAreRefusedByEve
   // ListInvitationsRequest{parent: "structures/...", state: 99}
   std::string parent = Structure();
   std::string bytes = absl::StrCat("\x0a", std::string(1, static_cast<char>(parent.size())), parent, "\x10\x63");
-  grpc::Status status = RawUnaryCall(channel_, "/habilis.v1.InvitationService/ListInvitations", bytes, operator_key_);
+  grpc::Status status = client::CallRaw(channel_, "/habilis.v1.InvitationService/ListInvitations", bytes, operator_key_);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_EQ(client::DetailsOf(status).reason, "ENUM_VALUE_UNKNOWN");
 
