@@ -2,6 +2,8 @@
 # Builds habilis and runs every test (unit, store conformance, integration against the real habilisd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Checkouts in other folders (CI clones) share ccache's entries: paths are hashed relative to here.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 bash deploy/build.sh
 ctest --test-dir build --output-on-failure -j "${HABILIS_TEST_JOBS:-2}"
