@@ -10,6 +10,7 @@
 #include "habilis/v1/org_chart.pb.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/common/status_macros.h"
+#include "server/domain/identifiers.h"
 #include "server/domain/passwords.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/support.h"
@@ -157,6 +158,7 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
     record.set_password_hash(password_hash);
     RETURN_IF_ERROR(writer.Put(store::AccountKey(id), record));
     RETURN_IF_ERROR(writer.Put(store::LoginKey(account.login_email()), id));
+    RETURN_IF_ERROR(writer.Put(store::LoginLookalikeKey(domain::ConfusableSkeleton(account.login_email())), id));
 
     v1::Membership membership;
     membership.set_structure(domain::StructureName(siret));
@@ -185,6 +187,8 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
       }
     }
   }
+  // Every login has its look-alike key already: habilisd need not index them at its first start.
+  RETURN_IF_ERROR(writer.Put(store::MetaKey("login_lookalikes_indexed"), "1"));
   RETURN_IF_ERROR(writer.Flush());
   return pairs;
 }
