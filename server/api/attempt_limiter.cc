@@ -51,10 +51,10 @@ absl::Status AttemptLimiter::Take(absl::string_view peer) {
   absl::Duration wait = std::max(Refill(it->second, now, limits_.per_peer_burst, limits_.per_peer_per_minute / 60),
                                  Refill(global_, now, limits_.global_burst, limits_.global_per_second));
   if (wait > absl::ZeroDuration()) {
-    return WithRetryDelay(Error(absl::StatusCode::kResourceExhausted, "TOO_MANY_ATTEMPTS",
-                                absl::StrCat("too many attempts; retry in ", absl::FormatDuration(absl::Ceil(
-                                                                                 wait, absl::Seconds(1))))),
-                          wait);
+    return WithRetryDelay(
+        Error(absl::StatusCode::kResourceExhausted, "TOO_MANY_ATTEMPTS",
+              absl::StrCat("too many attempts; retry in ", absl::FormatDuration(absl::Ceil(wait, absl::Seconds(1))))),
+        wait);
   }
   it->second.tokens -= 1;
   global_.tokens -= 1;

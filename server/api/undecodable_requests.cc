@@ -26,10 +26,10 @@ class UndecodableRequestInterceptor final : public grpc::experimental::Intercept
       undecodable_ = true;
     }
     if (undecodable_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      methods->ModifySendStatus(ToGrpcStatus(Error(
-          absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
-          absl::StrCat("the request is not a valid message for ", method_,
-                       ": every string field must be UTF-8 and every field well formed"))));
+      methods->ModifySendStatus(
+          ToGrpcStatus(Error(absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
+                             absl::StrCat("the request is not a valid message for ", method_,
+                                          ": every string field must be UTF-8 and every field well formed"))));
     }
     methods->Proceed();
   }

@@ -41,7 +41,8 @@ absl::StatusOr<std::string> NormalizeIdentifier(absl::string_view text, absl::st
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(status);
   if (U_FAILURE(status)) return absl::InternalError("ICU has no NFKC normalizer");
-  icu::UnicodeString input = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  icu::UnicodeString input =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
   if (input.indexOf(static_cast<UChar>(0xFFFD)) >= 0 && text.find("\xEF\xBF\xBD") == absl::string_view::npos) {
     return InvalidField(field, "INVALID_UTF8", "must be UTF-8 text");
   }
@@ -50,9 +51,9 @@ absl::StatusOr<std::string> NormalizeIdentifier(absl::string_view text, absl::st
     if (Invisible(c)) {
       char code[16];
       std::snprintf(code, sizeof(code), "U+%04X", static_cast<unsigned>(c));
-      return InvalidField(field, "INVISIBLE_CHARACTER",
-                          absl::StrCat("contains ", code,
-                                       ", an invisible or direction-changing character; type the name again"));
+      return InvalidField(
+          field, "INVISIBLE_CHARACTER",
+          absl::StrCat("contains ", code, ", an invisible or direction-changing character; type the name again"));
     }
     i += U16_LENGTH(c);
   }

@@ -122,17 +122,27 @@ absl::Status UsePageTokenKeyOf(store::Store& store) {
   const std::string meta = store::MetaKey("page_token_key");
   std::string key;
   RETURN_IF_ERROR(store
-                      .Update([&](store::Transaction& txn) -> absl::Status {
-                        absl::StatusOr<std::string> stored = txn.Get(meta);
-                        if (stored.ok()) {
-                          key = *stored;
-                          return absl::OkStatus();
-                        }
-                        if (!absl::IsNotFound(stored.status())) return stored.status();
-                        key = RandomBytes(32);
-                        return txn.Put(meta, key);
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        absl::StatusOr<std::string> stored = reader.Get(meta);
+                        if (stored.ok()) key = *stored;
+                        return absl::IsNotFound(stored.status()) ? absl::OkStatus() : stored.status();
                       })
                       .status());
+  if (key.empty()) {
+    // First start of this store: one commit makes the key (or finds the one a concurrent start made).
+    RETURN_IF_ERROR(store
+                        .Update([&](store::Transaction& txn) -> absl::Status {
+                          absl::StatusOr<std::string> stored = txn.Get(meta);
+                          if (stored.ok()) {
+                            key = *stored;
+                            return absl::OkStatus();
+                          }
+                          if (!absl::IsNotFound(stored.status())) return stored.status();
+                          key = RandomBytes(32);
+                          return txn.Put(meta, key);
+                        })
+                        .status());
+  }
   SetPageTokenKey(key);
   return absl::OkStatus();
 }

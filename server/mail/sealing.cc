@@ -102,8 +102,9 @@ absl::StatusOr<std::string> OpenBody(const internal::OutboxRecord& record) {
             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
             EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(body.data()) + length, &length) == 1;
   if (!ok) {
-    return Error(absl::StatusCode::kFailedPrecondition, "OUTBOX_KEY_MISMATCH",
-                 "this e-mail was sealed under another outbox key; start habilisd with the key file it was written with");
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "OUTBOX_KEY_MISMATCH",
+        "this e-mail was sealed under another outbox key; start habilisd with the key file it was written with");
   }
   return body;
 }

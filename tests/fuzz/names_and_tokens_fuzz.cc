@@ -24,7 +24,8 @@ void Require(bool condition) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
   if (auto siret = ParseStructureName(input)) Require(StructureName(*siret) == input);
-  if (auto service = ParseServiceName(input)) Require(ServiceResourceName(service->siret, service->service_id) == input);
+  if (auto service = ParseServiceName(input))
+    Require(ServiceResourceName(service->siret, service->service_id) == input);
   if (auto application = ParseApplicationName(input)) Require(ApplicationName(*application) == input);
   if (auto key = ParseApiKeyName(input)) Require(ApiKeyName(*key) == input);
   if (auto account = ParseAccountName(input)) Require(AccountName(*account) == input);
@@ -33,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Require(InvitationName(invitation->siret, invitation->invitation_id) == input);
   }
   if (auto request = ParseDeletionRequestName(input)) Require(DeletionRequestName(*request) == input);
-  if (auto profile = ParseProfileName(input)) Require(ProfileName(profile->application_id, profile->profile_id) == input);
+  if (auto profile = ParseProfileName(input))
+    Require(ProfileName(profile->application_id, profile->profile_id) == input);
   if (auto subscription = ParseSubscriptionName(input)) {
     Require(SubscriptionName(subscription->siret, subscription->application_id) == input);
   }

@@ -49,9 +49,8 @@ struct World {
 World& TheWorld() {
   static World* world = [] {
     auto* w = new World();
-    const std::string dir = (std::filesystem::temp_directory_path() /
-                             ("habilis-requests-fuzz-" + std::to_string(getpid())))
-                                .string();
+    const std::string dir =
+        (std::filesystem::temp_directory_path() / ("habilis-requests-fuzz-" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(dir);
     auto store = habilis::store::RocksDbStore::Open(dir);
     if (!store.ok()) std::abort();
@@ -72,13 +71,17 @@ World& TheWorld() {
     if (!server.ok()) std::abort();
     w->server = std::move(server).value();
     w->channel = habilis::client::Connect("127.0.0.1:" + std::to_string(w->server->port()));
-    const google::protobuf::FileDescriptor* files[] = {
-        habilis::v1::CheckAccessRequest::descriptor()->file(),     habilis::v1::ExportAccountsRequest::descriptor()->file(),
-        habilis::v1::CreateAccountRequest::descriptor()->file(),   habilis::v1::CreateApiKeyRequest::descriptor()->file(),
-        habilis::v1::CreateApplicationRequest::descriptor()->file(), habilis::v1::ListAuditEntriesRequest::descriptor()->file(),
-        habilis::v1::GrantHabilitationRequest::descriptor()->file(), habilis::v1::SendInvitationsRequest::descriptor()->file(),
-        habilis::v1::CreateServiceRequest::descriptor()->file(),   habilis::v1::LoginRequest::descriptor()->file(),
-        habilis::v1::CreateStructureRequest::descriptor()->file()};
+    const google::protobuf::FileDescriptor* files[] = {habilis::v1::CheckAccessRequest::descriptor()->file(),
+                                                       habilis::v1::ExportAccountsRequest::descriptor()->file(),
+                                                       habilis::v1::CreateAccountRequest::descriptor()->file(),
+                                                       habilis::v1::CreateApiKeyRequest::descriptor()->file(),
+                                                       habilis::v1::CreateApplicationRequest::descriptor()->file(),
+                                                       habilis::v1::ListAuditEntriesRequest::descriptor()->file(),
+                                                       habilis::v1::GrantHabilitationRequest::descriptor()->file(),
+                                                       habilis::v1::SendInvitationsRequest::descriptor()->file(),
+                                                       habilis::v1::CreateServiceRequest::descriptor()->file(),
+                                                       habilis::v1::LoginRequest::descriptor()->file(),
+                                                       habilis::v1::CreateStructureRequest::descriptor()->file()};
     for (const auto* file : files) {
       for (int s = 0; s < file->service_count(); ++s) {
         for (int m = 0; m < file->service(s)->method_count(); ++m) {
@@ -118,8 +121,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::Status status = habilis::client::CallRaw(world.channel, full_name, bytes, key);
   if (status.ok()) return 0;
   const grpc::StatusCode code = status.error_code();
-  if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
-      code == grpc::StatusCode::DATA_LOSS || code == grpc::StatusCode::UNIMPLEMENTED) {
+  if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN || code == grpc::StatusCode::DATA_LOSS ||
+      code == grpc::StatusCode::UNIMPLEMENTED) {
     std::cerr << full_name << " answered " << code << ": " << status.error_message() << std::endl;
     std::abort();
   }
