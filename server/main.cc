@@ -121,9 +121,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const std::string outbox_key_file =
-      config.outbox_key_file.empty() ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".outbox-key"
-                                     : config.outbox_key_file;
+  const std::string outbox_key_file = config.outbox_key_file.empty()
+                                          ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".outbox-key"
+                                          : config.outbox_key_file;
   if (absl::Status key = habilis::mail::UseOutboxKeyFile(outbox_key_file); !key.ok()) {
     std::cerr << "habilisd: " << key.message() << std::endl;
     return 1;

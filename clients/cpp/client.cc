@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "google/rpc/error_details.pb.h"
-#include "grpcpp/generic/generic_stub.h"
 #include "google/rpc/status.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 
 namespace habilis::client {
 
@@ -16,8 +16,8 @@ void Authorize(grpc::ClientContext& context, absl::string_view bearer) {
   context.AddMetadata("authorization", "Bearer " + std::string(bearer));
 }
 
-grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& bytes, absl::string_view bearer) {
+grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method, const std::string& bytes,
+                     absl::string_view bearer) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue queue;
   grpc::ClientContext context;

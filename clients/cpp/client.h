@@ -38,8 +38,8 @@ ErrorDetails DetailsOf(const grpc::Status& status);
 // Calls the unary `method` ("/package.Service/Method") with `bytes` as its request, unchecked, as a generic
 // tool does (or a test of what the server makes of bytes that are not a valid request); with `bearer`
 // unless it is empty. Waits at most 30 s; returns the call's status.
-grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& bytes, absl::string_view bearer = "");
+grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method, const std::string& bytes,
+                     absl::string_view bearer = "");
 
 }  // namespace habilis::client
 

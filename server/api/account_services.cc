@@ -55,10 +55,9 @@ HABILIS_HANDLER(AccountService, CreateAccount) {
 }
 
 HABILIS_HANDLER(AccountService, GetAccount) {
-  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return accounts_.Get(caller, *request, out);
-                    });
+  return ServeUnary(
+      context_, ctx, request, response, AccountTarget(accounts_, request->name()),
+      [this, request](const authz::Principal& caller, auto& out) { return accounts_.Get(caller, *request, out); });
 }
 
 HABILIS_HANDLER(AccountService, ListAccounts) {

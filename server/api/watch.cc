@@ -62,8 +62,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
 
   WatchReactor(const domain::AuditTrail& trail, ChangeNotifier& notifier, Executor& executor,
                domain::AuditTrail::ChangeFilter filter, store::Revision after, StillAllowed still_allowed)
-      : trail_(trail), notifier_(notifier), executor_(executor), filter_(std::move(filter)),
-        still_allowed_(std::move(still_allowed)), cursor_(std::make_shared<Cursor>()) {
+      : trail_(trail),
+        notifier_(notifier),
+        executor_(executor),
+        filter_(std::move(filter)),
+        still_allowed_(std::move(still_allowed)),
+        cursor_(std::make_shared<Cursor>()) {
     absl::MutexLock lock(&cursor_->mu);
     cursor_->reactor = this;
     cursor_->after = after;
@@ -178,9 +182,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
 }  // namespace
 
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* StartWatch(const domain::AuditTrail& trail,
-                                                              ChangeNotifier& notifier, Executor& executor,
-                                                              domain::AuditTrail::ChangeFilter filter,
-                                                              store::Revision after, StillAllowed still_allowed) {
+                                                               ChangeNotifier& notifier, Executor& executor,
+                                                               domain::AuditTrail::ChangeFilter filter,
+                                                               store::Revision after, StillAllowed still_allowed) {
   auto* reactor = new WatchReactor(trail, notifier, executor, std::move(filter), after, std::move(still_allowed));
   reactor->Start();
   return reactor;

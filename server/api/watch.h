@@ -51,9 +51,9 @@ using StillAllowed = std::function<absl::Status()>;
 // with its status (UNAUTHENTICATED or PERMISSION_DENIED, with the reason). Every commit wakes a waiting
 // stream, so the commit that takes the right away ends the stream without delivering anything after it.
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* StartWatch(const domain::AuditTrail& trail,
-                                                              ChangeNotifier& notifier, Executor& executor,
-                                                              domain::AuditTrail::ChangeFilter filter,
-                                                              store::Revision after, StillAllowed still_allowed);
+                                                               ChangeNotifier& notifier, Executor& executor,
+                                                               domain::AuditTrail::ChangeFilter filter,
+                                                               store::Revision after, StillAllowed still_allowed);
 
 }  // namespace habilis::api
 

@@ -1,7 +1,6 @@
 #include "server/domain/account_records.h"
 
 #include <algorithm>
-
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -10,9 +9,9 @@
 #include "habilis/v1/structures.pb.h"
 #include "server/common/status_macros.h"
 #include "server/domain/entitlements.h"
+#include "server/domain/identifiers.h"
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
-#include "server/domain/identifiers.h"
 #include "server/domain/mutation.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/support.h"
@@ -172,7 +171,8 @@ absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email)
 absl::Status IndexLoginLookalikes(store::Store& store) {
   const std::string done = store::MetaKey("login_lookalikes_indexed");
   bool indexed = false;
-  RETURN_IF_ERROR(store.Read([&](store::Reader& reader) -> absl::Status {
+  RETURN_IF_ERROR(store
+                      .Read([&](store::Reader& reader) -> absl::Status {
                         indexed = reader.Get(done).ok();
                         return absl::OkStatus();
                       })
@@ -180,13 +180,13 @@ absl::Status IndexLoginLookalikes(store::Store& store) {
   if (indexed) return absl::OkStatus();
   // Stores written before look-alike keys existed: one pass, in batches, then never again.
   std::vector<std::pair<std::string, std::string>> logins;
-  RETURN_IF_ERROR(store.Read([&](store::Reader& reader) {
-                        return store::ScanPrefix(reader, store::LoginPrefix(),
-                                                 [&](absl::string_view key, absl::string_view value) {
-                                                   logins.emplace_back(store::LastComponent(key, store::LoginPrefix()),
-                                                                       std::string(value));
-                                                   return true;
-                                                 });
+  RETURN_IF_ERROR(store
+                      .Read([&](store::Reader& reader) {
+                        return store::ScanPrefix(
+                            reader, store::LoginPrefix(), [&](absl::string_view key, absl::string_view value) {
+                              logins.emplace_back(store::LastComponent(key, store::LoginPrefix()), std::string(value));
+                              return true;
+                            });
                       })
                       .status());
   constexpr size_t kBatch = 10000;

@@ -221,9 +221,10 @@ absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountR
   v1::Account& account = *response.mutable_account();
   ClearPhones(account);
   auto* memberships = account.mutable_memberships();
-  memberships->erase(std::remove_if(memberships->begin(), memberships->end(),
-                                    [&](const v1::Membership& m) { return caller.MembershipIn(SiretOf(m)) == nullptr; }),
-                     memberships->end());
+  memberships->erase(
+      std::remove_if(memberships->begin(), memberships->end(),
+                     [&](const v1::Membership& m) { return caller.MembershipIn(SiretOf(m)) == nullptr; }),
+      memberships->end());
   return absl::OkStatus();
 }
 
@@ -302,29 +303,28 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
                      });
 }
 
-absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(
-    const authz::Principal& caller, const v1::ConfirmNotificationEmailRequest& request,
-    v1::ConfirmNotificationEmailResponse& response) {
-  return RunMutation(store_, caller, request, {"", request.validate_only()}, response,
-                     [&](store::Transaction& txn) -> absl::Status {
-                       const absl::Time now = clock_.Now();
-                       std::string link_id;
-                       ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
-                                        ReadLinkToken(txn, now, request.link_token(),
-                                                      {internal::LinkTokenRecord::NOTIFICATION_EMAIL}, "link_token",
-                                                      &link_id));
-                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
-                       if (record.pending_notification_email() != link.email()) {
-                         return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
-                                      "another notification e-mail was asked for since; follow the latest link");
-                       }
-                       record.mutable_account()->set_notification_email(link.email());
-                       record.clear_pending_notification_email();
-                       RETURN_IF_ERROR(SaveAccount(txn, record, now));
-                       RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
-                       response.set_notification_email(link.email());
-                       return absl::OkStatus();
-                     });
+absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(const authz::Principal& caller,
+                                                                   const v1::ConfirmNotificationEmailRequest& request,
+                                                                   v1::ConfirmNotificationEmailResponse& response) {
+  return RunMutation(
+      store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
+        const absl::Time now = clock_.Now();
+        std::string link_id;
+        ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
+                         ReadLinkToken(txn, now, request.link_token(), {internal::LinkTokenRecord::NOTIFICATION_EMAIL},
+                                       "link_token", &link_id));
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
+        if (record.pending_notification_email() != link.email()) {
+          return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
+                       "another notification e-mail was asked for since; follow the latest link");
+        }
+        record.mutable_account()->set_notification_email(link.email());
+        record.clear_pending_notification_email();
+        RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
+        response.set_notification_email(link.email());
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& caller,

@@ -1,6 +1,5 @@
 #include "server/domain/mutation.h"
 
-
 #include "absl/strings/escaping.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"

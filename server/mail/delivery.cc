@@ -1,11 +1,10 @@
 #include "server/mail/delivery.h"
 
-#include "server/mail/sealing.h"
-
 #include <iostream>
 #include <vector>
 
 #include "habilis/internal/records.pb.h"
+#include "server/mail/sealing.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
 

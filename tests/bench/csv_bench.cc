@@ -51,7 +51,6 @@ absl::StatusOr<authz::Principal> BenchOperator(store::Store& store, const domain
   return authz::Principal::Operator(key_id);
 }
 
-
 // Resident memory now and at its peak since the last reset, in MiB (Linux /proc).
 std::pair<double, double> MemoryMiB() {
   std::ifstream status("/proc/self/status");

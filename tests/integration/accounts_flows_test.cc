@@ -361,8 +361,7 @@ TEST_F(AccountFlowsTest, PWD_aLockedAccountIsUnlockedByItsOwnersLinkOrByAnAdmini
   v1::UnlockWithLinkResponse response;
   ASSERT_TRUE(sessions_->UnlockWithLink(As("").get(), request, &response).ok());
   EXPECT_TRUE(Login("jeanne@example.fr", &login).ok()) << "unlocked at once";
-  EXPECT_EQ(client::DetailsOf(sessions_->UnlockWithLink(As("").get(), request, &response)).reason,
-            "LINK_ALREADY_USED");
+  EXPECT_EQ(client::DetailsOf(sessions_->UnlockWithLink(As("").get(), request, &response)).reason, "LINK_ALREADY_USED");
 
   lock();
   v1::UnlockAccountRequest by_admin;

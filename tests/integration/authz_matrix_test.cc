@@ -299,8 +299,8 @@ void AuthzMatrixTest::Shared::Setup() {
   // Every caller of the matrix comes from this one address: its self-proving calls would pass the
   // per-address attempt limit meant for one person.
   auto server = testing::HabilisdProcess::Start(
-      dir.Sub("data"), {"--smtp-url", sink->url(), "--mail-poll-ms", "50", "--login-codes-for-administrators",
-                        "false", "--attempts-per-peer-burst", "1000"});
+      dir.Sub("data"), {"--smtp-url", sink->url(), "--mail-poll-ms", "50", "--login-codes-for-administrators", "false",
+                        "--attempts-per-peer-burst", "1000"});
   ASSERT_TRUE(server.ok()) << server.status();
   process = std::move(server).value();
   channel = client::Connect(process->target());

@@ -273,7 +273,8 @@ TEST_F(HabilisdTest, ERRORS_unknownEnumValuesAndForeignPageTokensAreRefusedByEve
   // ListInvitationsRequest{parent: "structures/...", state: 99}
   std::string parent = Structure();
   std::string bytes = absl::StrCat("\x0a", std::string(1, static_cast<char>(parent.size())), parent, "\x10\x63");
-  grpc::Status status = client::CallRaw(channel_, "/habilis.v1.InvitationService/ListInvitations", bytes, operator_key_);
+  grpc::Status status =
+      client::CallRaw(channel_, "/habilis.v1.InvitationService/ListInvitations", bytes, operator_key_);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_EQ(client::DetailsOf(status).reason, "ENUM_VALUE_UNKNOWN");
 
@@ -287,8 +288,8 @@ TEST_F(HabilisdTest, ERRORS_unknownEnumValuesAndForeignPageTokensAreRefusedByEve
   services.set_page_token(page.next_page_token());
   ASSERT_TRUE(org_chart_->ListServices(AsOperator().get(), services, &page).ok()) << "its own token pages on";
 
-  for (const std::string& forged : {absl::WebSafeBase64Escape("p1:a"), absl::WebSafeBase64Escape("p2:0123456789abcdefa"),
-                                    std::string("not base64!")}) {
+  for (const std::string& forged : {absl::WebSafeBase64Escape("p1:a"),
+                                    absl::WebSafeBase64Escape("p2:0123456789abcdefa"), std::string("not base64!")}) {
     services.set_page_token(forged);
     grpc::Status listed = org_chart_->ListServices(AsOperator().get(), services, &page);
     EXPECT_EQ(client::DetailsOf(listed).reason, "PAGE_TOKEN_INVALID") << forged;
@@ -317,11 +318,13 @@ TEST_F(HabilisdTest, SVC_CREATE_aNameThatLooksLikeAnExistingOneIsRefused) {
   ASSERT_TRUE(CreateStructure(kSiret, operator_key_).ok());
   ASSERT_TRUE(CreateService("finances", "Finances publiques").ok());
   const std::pair<const char*, const char*> attempts[] = {
-      {"Fin\xd0\xb0nces publiques", "SERVICE_NAME_CONFUSABLE"},        // Cyrillic a
-      {"Finances\xe2\x80\x8b publiques", "INVISIBLE_CHARACTER"},       // zero-width space
-      {"\xe2\x80\xae" "Finances publiques", "INVISIBLE_CHARACTER"},    // right-to-left override
-      {"Finances\xc2\xa0publiques", "SERVICE_NAME_TAKEN"},              // no-break space
-      {"\xef\xbc\xa6inances publiques", "SERVICE_NAME_TAKEN"},          // fullwidth F
+      {"Fin\xd0\xb0nces publiques", "SERVICE_NAME_CONFUSABLE"},   // Cyrillic a
+      {"Finances\xe2\x80\x8b publiques", "INVISIBLE_CHARACTER"},  // zero-width space
+      {"\xe2\x80\xae"
+       "Finances publiques",
+       "INVISIBLE_CHARACTER"},                                  // right-to-left override
+      {"Finances\xc2\xa0publiques", "SERVICE_NAME_TAKEN"},      // no-break space
+      {"\xef\xbc\xa6inances publiques", "SERVICE_NAME_TAKEN"},  // fullwidth F
       {"FINANCES PUBLIQUES", "SERVICE_NAME_TAKEN"},
   };
   int n = 0;

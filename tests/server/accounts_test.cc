@@ -74,7 +74,11 @@ TEST_F(AccountsTest, NEW_CREATE_aLoginThatLooksLikeAnExistingOneIsRefused) {
   ASSERT_TRUE(CreateAccount("jeanne@example.fr", v1::COLLABORATOR).ok());
   EXPECT_EQ(ErrorReason(CreateAccount("je\xd0\xb0nne@example.fr", v1::COLLABORATOR).status()), "LOGIN_CONFUSABLE")
       << "a Cyrillic a";
-  EXPECT_EQ(ErrorReason(CreateAccount("\xef\xbd\x8a" "eanne@example.fr", v1::COLLABORATOR).status()), "ACCOUNT_ALREADY_MEMBER")
+  EXPECT_EQ(ErrorReason(CreateAccount("\xef\xbd\x8a"
+                                      "eanne@example.fr",
+                                      v1::COLLABORATOR)
+                            .status()),
+            "ACCOUNT_ALREADY_MEMBER")
       << "a fullwidth j is the same login (an operator attaches it: here it is already a member)";
   EXPECT_EQ(ErrorReason(CreateAccount("jeanne\xe2\x80\x8b@example.fr", v1::COLLABORATOR).status()),
             "INVISIBLE_CHARACTER");
