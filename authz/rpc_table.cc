@@ -59,6 +59,7 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.AccountService/ListAccounts", Action::kAccountList},
     {"habilis.v1.AccountService/UpdateAccount", Action::kAccountUpdate},
     {"habilis.v1.AccountService/ConfirmNotificationEmail", Action::kSelfProving},
+    {"habilis.v1.AccountService/AcceptJoin", Action::kSelfProving},
     {"habilis.v1.AccountService/UnlockAccount", Action::kAccountAdminister},
     {"habilis.v1.SessionService/UnlockWithLink", Action::kSelfProving},
     {"habilis.v1.AccountService/ActivateAccount", Action::kAccountActivate},

@@ -113,6 +113,9 @@ std::string AccountKey(absl::string_view account_id) { return Key1(KeyTag::kAcco
 std::string AccountGuardKey(absl::string_view account_id) { return Key1(KeyTag::kAccountGuard, account_id); }
 std::string LoginKey(absl::string_view folded_email) { return Key1(KeyTag::kLogin, folded_email); }
 std::string LoginLookalikeKey(absl::string_view skeleton) { return Key1(KeyTag::kLoginLookalike, skeleton); }
+std::string JoiningLoginKey(absl::string_view siret, absl::string_view skeleton) {
+  return Key2(KeyTag::kJoiningLogin, siret, skeleton);
+}
 std::string LoginPrefix() { return std::string(1, static_cast<char>(KeyTag::kLogin)); }
 
 std::string MembershipKey(absl::string_view siret, absl::string_view account_id) {

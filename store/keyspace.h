@@ -38,6 +38,7 @@ enum class KeyTag : uint8_t {
   kDeletionRequest = 0x5A,
   kAccountGuard = 0x5B,
   kLoginLookalike = 0x5C,
+  kJoiningLogin = 0x5D,
   kOutbox = 0x60,
   kHabilitation = 0x70,
   kAccountHabilitation = 0x71,
@@ -130,6 +131,10 @@ std::string LoginKey(absl::string_view folded_email);
 // login_lookalike(confusable skeleton of the login) -> account id: makes logins unique among look-alikes.
 std::string LoginLookalikeKey(absl::string_view skeleton);
 std::string LoginPrefix();
+// joining_login(siret, confusable skeleton of the login) -> account id: the account a structure's administrator
+// created for a login that already belonged to an account outside the structure (its login is not in the
+// login index). Makes logins unique, among look-alikes, within the structure as they are for other accounts.
+std::string JoiningLoginKey(absl::string_view siret, absl::string_view skeleton);
 
 // membership(siret, account_id) -> habilis.v1.Membership, and its three indexes (empty values):
 // account_membership(account_id, siret), service_member(siret, service_id or "" for the root, account_id),

@@ -79,6 +79,13 @@ HABILIS_HANDLER(AccountService, ConfirmNotificationEmail) {
                     });
 }
 
+HABILIS_HANDLER(AccountService, AcceptJoin) {
+  return ServeUnary(context_, ctx, request, response, authz::Target{},
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(accounts_.AcceptJoin(caller, *request, out), out);
+                    });
+}
+
 HABILIS_HANDLER(AccountService, UnlockAccount) {
   return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
                     [this, request](const authz::Principal& caller, auto& out) {

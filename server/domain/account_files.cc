@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "habilis/v1/applications.pb.h"
@@ -24,6 +24,7 @@
 #include "server/domain/existence.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
+#include "server/domain/new_members.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
 #include "store/encoding.h"
@@ -659,26 +660,26 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
   const std::string login = FoldEmail(row.Cell(*h.login));
   const std::string id_cell = h.account_id ? std::string(row.Cell(*h.account_id)) : "";
 
-  // Which account the row is about.
-  ASSIGN_OR_RETURN(std::optional<std::string> existing_id, AccountIdByLogin(txn_, login));
+  // Which account the row is about: a member of this structure with this login. Other structures' accounts
+  // are an operator's to see; for anyone else the row makes a new person (PlaceNewPerson decides how), and
+  // no error tells whether the login or the id exists elsewhere.
+  const bool by_operator = c_.caller.kind == authz::PrincipalKind::kOperator;
+  ASSIGN_OR_RETURN(std::optional<std::string> existing_id, MemberIdByLogin(txn_, c_.siret, login));
+  if (!existing_id && by_operator) {
+    ASSIGN_OR_RETURN(existing_id, AccountIdByLogin(txn_, login));
+  }
   std::optional<v1::Membership> membership;
   internal::AccountRecord record;
-  bool attach = false;
   if (existing_id) {
     if (!id_cell.empty() && id_cell != *existing_id) {
       Bad(row, "profil_id", "ACCOUNT_ID_MISMATCH",
           absl::StrCat("this login belongs to account ", *existing_id, "; correct the id or leave it empty"));
     }
     ASSIGN_OR_RETURN(membership, MembershipIn(txn_, c_.siret, *existing_id));
-    if (!membership) {
-      if (c_.caller.kind != authz::PrincipalKind::kOperator) {
-        Bad(row, "user_username", "LOGIN_TAKEN",
-            "this login has an account in another structure; invite it, or ask an operator to import the row");
-        return false;
-      }
-      attach = true;
-    }
     ASSIGN_OR_RETURN(record, LoadAccount(txn_, *existing_id));
+  } else if (!id_cell.empty() && !by_operator) {
+    Bad(row, "profil_id", "ACCOUNT_ID_UNKNOWN",
+        "no account of this structure has this login and id; leave the id empty to create a new account");
   } else if (!id_cell.empty()) {
     ASSIGN_OR_RETURN(bool taken, Exists(txn_, store::AccountKey(id_cell)));
     if (taken) {
@@ -686,6 +687,7 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
           "another account has this id (with another login); leave the id empty to create a new account");
     }
   }
+  const bool attach = existing_id && !membership;
   const bool create = !existing_id;
   const std::string account_id = existing_id ? *existing_id : id_cell.empty() ? RandomHex(8) : id_cell;
 
@@ -761,31 +763,31 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
 
   // Writes.
   bool changed = false;
-  if (create) {
-    RETURN_IF_ERROR(PutLogin(txn_, login, account_id));
-    *record.mutable_account() = wanted;
-    record.mutable_account()->set_name(AccountName(account_id));
-    record.mutable_account()->set_state(v1::Account::INACTIVE);
-    SetTimestamp(now_, record.mutable_account()->mutable_create_time());
-    RETURN_IF_ERROR(SaveAccount(txn_, record, now_));
-    ++counts_.created;
-  } else if (!google::protobuf::util::MessageDifferencer::Equals(wanted, record.account())) {
-    *record.mutable_account() = wanted;
-    RETURN_IF_ERROR(SaveAccount(txn_, record, now_));
-    changed = true;
-  }
   v1::Membership placed;
   placed.set_structure(StructureName(c_.siret));
   placed.set_role(membership ? membership->role() : v1::COLLABORATOR);
   if (!service_id.empty()) placed.set_service(ServiceResourceName(c_.siret, service_id));
-  if (!membership) {
-    RETURN_IF_ERROR(PutMembership(txn_, account_id, placed, nullptr));
+  if (create || attach) {
+    absl::StatusOr<PlacedPerson> person = PlaceNewPerson(txn_, c_.caller, c_.siret, wanted, placed, now_, account_id);
+    if (!person.ok() && ErrorReason(person.status()).empty()) return person.status();
+    if (!person.ok()) {
+      Bad(row, "user_username", ErrorReason(person.status()), std::string(person.status().message()));
+      return false;
+    }
     if (attach) {
       ++counts_.attached;
       changed = true;
+    } else {
+      record = std::move(person->record);
+      ++counts_.created;
     }
   } else if (placed.service() != membership->service()) {
     RETURN_IF_ERROR(PutMembership(txn_, account_id, placed, &*membership));
+    changed = true;
+  }
+  if (!create && !google::protobuf::util::MessageDifferencer::Equals(wanted, record.account())) {
+    *record.mutable_account() = wanted;
+    RETURN_IF_ERROR(SaveAccount(txn_, record, now_));
     changed = true;
   }
   if (h.enabled && *ParseBool(row.Cell(*h.enabled)) && record.account().state() != v1::Account::ACTIVE) {

@@ -13,6 +13,7 @@
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
+#include "server/domain/new_members.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/support.h"
 #include "server/domain/text.h"
@@ -168,6 +169,11 @@ absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email)
   return txn.Delete(store::LoginKey(FoldEmail(login_email)));
 }
 
+absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret, absl::string_view login_email,
+                             absl::string_view account_id) {
+  return txn.Put(store::JoiningLoginKey(siret, ConfusableSkeleton(FoldEmail(login_email))), account_id);
+}
+
 absl::Status IndexLoginLookalikes(store::Store& store) {
   const std::string done = store::MetaKey("login_lookalikes_indexed");
   bool indexed = false;
@@ -240,6 +246,7 @@ absl::Status ActivateAccount(store::Transaction& txn, internal::AccountRecord& r
   v1::Account& account = *record.mutable_account();
   account.set_state(v1::Account::ACTIVE);
   RETURN_IF_ERROR(SaveAccount(txn, record, now));
+  if (record.has_joining()) return OfferJoin(txn, record, now, policy, siret);
   if (!record.password_hash().empty()) return absl::OkStatus();
   std::optional<std::string> id = ParseAccountName(account.name());
   if (!id) return absl::InternalError("an account without a name");
@@ -290,12 +297,16 @@ absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view 
                                      const internal::AccountRecord& record) {
   RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
   ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
+  const std::string& login = record.account().login_email();
   for (const v1::Membership& m : memberships) {
     RETURN_IF_ERROR(RemoveGrants(txn, SiretOf(m), account_id));
     RETURN_IF_ERROR(DeleteMembership(txn, account_id, m));
+    if (record.has_joining()) {
+      RETURN_IF_ERROR(txn.Delete(store::JoiningLoginKey(SiretOf(m), ConfusableSkeleton(FoldEmail(login)))));
+    }
   }
   RETURN_IF_ERROR(EndAllSessions(txn, account_id));
-  RETURN_IF_ERROR(DeleteLogin(txn, record.account().login_email()));
+  if (!record.has_joining()) RETURN_IF_ERROR(DeleteLogin(txn, login));
   return txn.Delete(store::AccountKey(account_id));
 }
 

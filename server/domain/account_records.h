@@ -42,6 +42,10 @@ const std::set<std::string, std::less<>>& PersonalFields();
 [[nodiscard]] absl::Status PutLogin(store::Transaction& txn, absl::string_view login_email,
                                     absl::string_view account_id);
 [[nodiscard]] absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email);
+// The login of a joining account (new_members.h), which is not in the login index: unique, among look-alikes,
+// within `siret`.
+[[nodiscard]] absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret,
+                                           absl::string_view login_email, absl::string_view account_id);
 // Writes the look-alike keys of logins stored before they existed (once per store; a meta entry remembers).
 [[nodiscard]] absl::Status IndexLoginLookalikes(store::Store& store);
 
@@ -61,7 +65,8 @@ void SetPassword(internal::AccountRecord& record, std::string password_hash, abs
                  const PasswordPolicy& policy);
 
 // NEW-ACTIVATE: makes the account ACTIVE and saves it; while it has no password, e-mails it a single-use
-// activation link naming `siret`'s structure.
+// activation link naming `siret`'s structure. A joining account's person is offered to join instead
+// (OfferJoin): the answer is the same.
 [[nodiscard]] absl::Status ActivateAccount(store::Transaction& txn, internal::AccountRecord& record, absl::Time now,
                                            const IdentityPolicy& policy, absl::string_view siret);
 
@@ -70,7 +75,8 @@ void SetPassword(internal::AccountRecord& record, std::string password_hash, abs
 void ClearLock(v1::Account& account);
 
 [[nodiscard]] absl::Status EndAllSessions(store::Transaction& txn, absl::string_view account_id);
-// Removes the account, its login, memberships and sessions (DEL-REQUEST). Irreversible.
+// Removes the account, its login, memberships and sessions (DEL-REQUEST). Irreversible. A joining account's
+// login key is its structure's (PutJoiningLogin); the login index is left to the account that owns it.
 [[nodiscard]] absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view account_id,
                                                    const internal::AccountRecord& record);
 

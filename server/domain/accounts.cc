@@ -14,6 +14,8 @@
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
+#include "server/domain/new_members.h"
+#include "server/domain/passwords.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
 #include "server/mail/outbox.h"
@@ -156,18 +158,13 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
 
   const std::string id = RandomHex(8);
   absl::Time now = clock_.Now();
-  AccountRecord record;
-  v1::Account& account = *record.mutable_account();
-  account = request.account();
+  v1::Account account = request.account();
   for (const char* output_only :
        {"memberships", "create_time", "update_time", "password_change_time", "password_expire_time",
         "privacy_consent_time", "failed_login_attempts", "locked_until", "etag", "state"}) {
     account.GetReflection()->ClearField(&account, v1::Account::descriptor()->FindFieldByName(output_only));
   }
   NormalizeAccount(account);
-  account.set_name(AccountName(id));
-  account.set_state(v1::Account::INACTIVE);
-  SetTimestamp(now, account.mutable_create_time());
   v1::Membership membership;
   membership.set_structure(StructureName(*siret));
   membership.set_role(request.membership().role());
@@ -179,27 +176,8 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
         RETURN_IF_ERROR(StructureMustExist(txn, *siret));
         RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
         RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
-        ASSIGN_OR_RETURN(std::optional<std::string> existing, AccountIdByLogin(txn, account.login_email()));
-        if (existing) {
-          if (caller.kind != authz::PrincipalKind::kOperator) {
-            return Error(absl::StatusCode::kAlreadyExists, "LOGIN_TAKEN",
-                         "this login already has an account; invite it, or ask an operator to attach it");
-          }
-          ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *existing));
-          if (current) {
-            return Error(absl::StatusCode::kAlreadyExists, "ACCOUNT_ALREADY_MEMBER",
-                         "this account already belongs to the structure");
-          }
-          RETURN_IF_ERROR(PutMembership(txn, *existing, membership, nullptr));
-          ASSIGN_OR_RETURN(AccountRecord stored, LoadAccount(txn, *existing));
-          ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, stored));
-          return absl::OkStatus();
-        }
-        RETURN_IF_ERROR(PutLogin(txn, account.login_email(), id));
-        AccountRecord saved = record;
-        RETURN_IF_ERROR(SaveAccount(txn, saved, now));
-        RETURN_IF_ERROR(PutMembership(txn, id, membership, nullptr));
-        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, saved));
+        ASSIGN_OR_RETURN(PlacedPerson placed, PlaceNewPerson(txn, caller, *siret, account, membership, now, id));
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, placed.record));
         return absl::OkStatus();
       });
 }
@@ -301,6 +279,31 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
                        return absl::OkStatus();
                      });
+}
+
+absl::StatusOr<store::Revision> Accounts::AcceptJoin(const authz::Principal& caller,
+                                                     const v1::AcceptJoinRequest& request,
+                                                     v1::AcceptJoinResponse& response) {
+  // The password is verified outside the transaction (Argon2 is slow); the transaction checks that the hash
+  // it was verified against is still the account's.
+  absl::StatusOr<std::string> hash;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        hash = JoiningAccountPasswordHash(reader, clock_.Now(), request.link_token());
+                        return hash.status();
+                      })
+                      .status());
+  if (!hash->empty() && !VerifyPassword(request.password(), *hash)) {
+    return InvalidField("password", "EXISTING_ACCOUNT_PASSWORD", "enter the password of your account");
+  }
+  return RunMutation(
+      store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
+        std::string siret, account_id;
+        RETURN_IF_ERROR(domain::AcceptJoin(txn, clock_.Now(), request.link_token(), *hash, &siret, &account_id));
+        response.set_structure(StructureName(siret));
+        response.set_account(AccountName(account_id));
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(const authz::Principal& caller,
@@ -457,7 +460,7 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
           service_label = service.display_name();
         }
         for (const std::string& email : emails) {
-          ASSIGN_OR_RETURN(std::optional<std::string> id, AccountIdByLogin(txn, email));
+          ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(txn, *siret, email));
           if (!id) return NotAMember(email);
           ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *id));
           if (!current) return NotAMember(email);

@@ -19,8 +19,9 @@ class Accounts {
   Accounts(store::Store& store, const Clock& clock, const IdentityPolicy& policy)
       : store_(store), clock_(clock), policy_(policy) {}
 
-  // NEW-CREATE: the account is INACTIVE until activated. A login that already has an account is refused
-  // (LOGIN_TAKEN), except for operators, whose request attaches the existing account to the structure.
+  // NEW-CREATE: the account is INACTIVE until activated. The answer does not depend on accounts outside the
+  // structure: a login that already has one gets a joining account (PlaceNewPerson, new_members.h).
+  // LOGIN_TAKEN / LOGIN_CONFUSABLE when an account of this structure has this login or a look-alike.
   [[nodiscard]] absl::StatusOr<store::Revision> Create(const authz::Principal& caller,
                                                        const v1::CreateAccountRequest& request,
                                                        v1::CreateAccountResponse& response);
@@ -33,6 +34,11 @@ class Accounts {
   // SVC-LIST: the members of a structure, by account id, without phone numbers.
   [[nodiscard]] absl::Status List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response);
   // SELF, or an administrator: the personal fields.
+  // NEW-CREATE: the person follows the JOIN link with his existing account's password; the joining account
+  // is merged into it (new_members.h).
+  [[nodiscard]] absl::StatusOr<store::Revision> AcceptJoin(const authz::Principal& caller,
+                                                           const v1::AcceptJoinRequest& request,
+                                                           v1::AcceptJoinResponse& response);
   // SECRETS: follows the link e-mailed to a new notification e-mail; the address takes effect. LINK_* errors as
   // for every link; FAILED_PRECONDITION LINK_SUPERSEDED when a newer address was asked for since.
   [[nodiscard]] absl::StatusOr<store::Revision> ConfirmNotificationEmail(

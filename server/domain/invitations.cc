@@ -11,6 +11,7 @@
 #include "server/domain/link_tokens.h"
 #include "server/domain/memberships.h"
 #include "server/domain/mutation.h"
+#include "server/domain/new_members.h"
 #include "server/domain/passwords.h"
 #include "server/domain/resource_names.h"
 #include "server/domain/text.h"
@@ -28,6 +29,38 @@ using internal::LinkTokenRecord;
 std::string Who(const v1::Invitation& invitation) {
   return absl::StrCat(invitation.form().given_name(), " ", invitation.form().family_name(), " <", invitation.email(),
                       ">");
+}
+
+// INV-DECIDE, accepting: the account the invitee becomes. An invitee who proved an existing account at INV-FILL
+// (no password of his own in the request) is attached to it; anyone else is placed like every new person
+// (PlaceNewPerson, NEW-CREATE): an account that appeared for the address since the form was filled becomes a
+// joining account, so the answer tells the administrator nothing of it.
+absl::StatusOr<std::string> AcceptInto(store::Transaction& txn, const authz::Principal& caller, absl::string_view siret,
+                                       const InvitationRecord& record, const v1::Membership& membership, absl::Time now,
+                                       const IdentityPolicy& policy) {
+  const v1::Invitation& invitation = record.invitation();
+  if (record.password_hash().empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> existing, AccountIdByLogin(txn, invitation.email()));
+    if (existing) {
+      ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, siret, *existing));
+      if (current) {
+        return Error(absl::StatusCode::kAlreadyExists, "ACCOUNT_ALREADY_MEMBER",
+                     absl::StrCat(invitation.email(), " already belongs to the structure"));
+      }
+      RETURN_IF_ERROR(PutMembership(txn, *existing, membership, nullptr));
+      return *existing;
+    }
+  }
+  ASSIGN_OR_RETURN(PlacedPerson placed,
+                   PlaceNewPerson(txn, caller, siret, invitation.form(), membership, now, RandomHex(8)));
+  if (placed.how == PlacedPerson::How::kCreated && !record.password_hash().empty()) {
+    placed.record.mutable_account()->set_state(v1::Account::ACTIVE);
+    SetPassword(placed.record, record.password_hash(), now, policy.passwords);
+    RETURN_IF_ERROR(SaveAccount(txn, placed.record, now));
+  } else if (placed.how != PlacedPerson::How::kAttached) {
+    RETURN_IF_ERROR(ActivateAccount(txn, placed.record, now, policy, siret));
+  }
+  return placed.account_id;
 }
 
 }  // namespace
@@ -240,33 +273,7 @@ absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& call
             membership.set_structure(StructureName(*siret));
             membership.set_role(invitation.role());
             membership.set_service(invitation.service());
-            ASSIGN_OR_RETURN(std::optional<std::string> existing, AccountIdByLogin(txn, invitation.email()));
-            std::string account_id;
-            if (existing) {
-              if (!record.password_hash().empty()) {
-                return Error(absl::StatusCode::kFailedPrecondition, "LOGIN_TAKEN",
-                             absl::StrCat(invitation.email(),
-                                          " got an account since the form was filled; refuse "
-                                          "this request and invite again"));
-              }
-              ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *existing));
-              if (current) {
-                return Error(absl::StatusCode::kAlreadyExists, "ACCOUNT_ALREADY_MEMBER",
-                             absl::StrCat(invitation.email(), " already belongs to the structure"));
-              }
-              account_id = *existing;
-            } else {
-              account_id = RandomHex(8);
-              AccountRecord account;
-              *account.mutable_account() = invitee;
-              account.mutable_account()->set_name(AccountName(account_id));
-              account.mutable_account()->set_state(v1::Account::ACTIVE);
-              SetTimestamp(now, account.mutable_account()->mutable_create_time());
-              SetPassword(account, record.password_hash(), now, policy_.passwords);
-              RETURN_IF_ERROR(PutLogin(txn, invitee.login_email(), account_id));
-              RETURN_IF_ERROR(SaveAccount(txn, account, now));
-            }
-            RETURN_IF_ERROR(PutMembership(txn, account_id, membership, nullptr));
+            ASSIGN_OR_RETURN(std::string account_id, AcceptInto(txn, caller, *siret, record, membership, now, policy_));
             invitation.set_state(v1::Invitation::ACCEPTED);
             invitation.set_account(AccountName(account_id));
             RETURN_IF_ERROR(

@@ -112,6 +112,19 @@ Template TemplateOf(MailKind kind) {
               "{until}.\nIf it was you, unlock it at once with this link, valid until {expires}:\n\n{link}\n\n"
               "If it was not you, someone is trying your password: choose a long one, and tell your "
               "administrator.\n"};
+    case MailKind::kJoinStructure:
+      return {"{structure} vous ajoute à ses utilisateurs",
+              "Bonjour {name},\n\n{structure} vous a ajouté(e) à ses utilisateurs. Vous avez déjà un compte "
+              "({login}) : pour rejoindre {structure} avec ce compte, suivez ce lien, valable jusqu'au "
+              "{expires}, et confirmez avec votre mot de passe :\n\n{link}\n\nLes administrateurs de "
+              "{structure} verront alors votre compte (hors numéros de téléphone) et pourront vous habiliter. "
+              "Si vous ne connaissez pas cette structure, ignorez ce message : rien ne change.\n",
+              "{structure} adds you to its users",
+              "Hello {name},\n\n{structure} added you to its users. You already have an account ({login}): to "
+              "join {structure} with it, follow this link, valid until {expires}, and confirm with your "
+              "password:\n\n{link}\n\nThe administrators of {structure} will then see your account (phone "
+              "numbers aside) and may give you profiles. If you do not know this structure, ignore this "
+              "message: nothing changes.\n"};
     case MailKind::kNotificationEmailChanged:
       return {"Changement de votre adresse de notification",
               "Bonjour {name},\n\nL'adresse de notification du compte {login} change pour : {email}\n"
@@ -160,13 +173,15 @@ absl::string_view MailKindName(MailKind kind) {
       return "NOTIFICATION_EMAIL_CHANGED";
     case MailKind::kUnlock:
       return "UNLOCK";
+    case MailKind::kJoinStructure:
+      return "JOIN_STRUCTURE";
   }
   return "MAIL";
 }
 
 bool ProvesIdentity(MailKind kind) {
   return kind == MailKind::kActivation || kind == MailKind::kPasswordReset || kind == MailKind::kLoginCode ||
-         kind == MailKind::kUnlock;
+         kind == MailKind::kUnlock || kind == MailKind::kJoinStructure;
 }
 
 RenderedMail Render(MailKind kind, absl::string_view language, const std::map<std::string, std::string>& params) {

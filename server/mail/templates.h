@@ -26,6 +26,7 @@ enum class MailKind {
   kNotificationEmailConfirmation,  // SECRETS: link to the new notification e-mail, to confirm it
   kNotificationEmailChanged,       // SECRETS: notice to the address used until now
   kUnlock,                         // PWD: the account is locked; a link lifts the lock at once
+  kJoinStructure,                  // NEW-CREATE: a structure added a person who has an account; a link to join
 };
 
 absl::string_view MailKindName(MailKind kind);

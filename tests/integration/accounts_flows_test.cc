@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/entitlements.grpc.pb.h"
 #include "habilis/v1/invitations.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
@@ -82,6 +83,7 @@ class AccountFlowsTest : public ::testing::Test {
     accounts_ = v1::AccountService::NewStub(channel);
     sessions_ = v1::SessionService::NewStub(channel);
     invitations_ = v1::InvitationService::NewStub(channel);
+    entitlements_ = v1::EntitlementService::NewStub(channel);
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
@@ -228,6 +230,7 @@ class AccountFlowsTest : public ::testing::Test {
   std::unique_ptr<v1::AccountService::Stub> accounts_;
   std::unique_ptr<v1::SessionService::Stub> sessions_;
   std::unique_ptr<v1::InvitationService::Stub> invitations_;
+  std::unique_ptr<v1::EntitlementService::Stub> entitlements_;
 };
 
 TEST_F(AccountFlowsTest, INV_inviteFillRefuseWithoutCommentThenWithComment) {
@@ -254,6 +257,129 @@ TEST_F(AccountFlowsTest, INV_inviteFillAcceptLogin) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(login.session_token().empty()) << "collaborators need no login code";
   EXPECT_TRUE(login.privacy_consent_required());
+}
+
+// What an administrator sees of an account, without what differs between any two accounts (ids, logins, times).
+std::string Shape(v1::Account account) {
+  account.clear_name();
+  account.clear_login_email();
+  account.clear_create_time();
+  account.clear_update_time();
+  account.clear_etag();
+  return account.ShortDebugString();
+}
+
+// No existence oracle (issue 11, item 4): an administrator of one structure gets the same answers for a person
+// who has an account in another structure as for a new person, and the person joins with his own account.
+TEST_F(AccountFlowsTest, NEW_CREATE_theAnswersAreTheSameWhetherTheLoginHasAnAccountElsewhereOrNot) {
+  const std::string admin = AdministratorSession();
+  v1::CreateStructureRequest other;
+  other.mutable_structure()->set_siret("44306184100047");
+  other.mutable_structure()->set_display_name("Cabinet comptable");
+  other.mutable_structure()->set_address("3 quai Est");
+  other.mutable_structure()->set_postal_code("29200");
+  other.mutable_structure()->set_city("Brest");
+  v1::CreateStructureResponse other_created;
+  ASSERT_TRUE(structures_->CreateStructure(As(operator_key_).get(), other, &other_created).ok());
+  v1::CreateAccountRequest elsewhere;
+  elsewhere.set_parent("structures/44306184100047");
+  *elsewhere.mutable_account() = Person("ailleurs@example.fr");
+  elsewhere.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse existing;
+  ASSERT_TRUE(accounts_->CreateAccount(As(operator_key_).get(), elsewhere, &existing).ok());
+  v1::ActivateAccountRequest activate_existing;
+  activate_existing.set_name(existing.account().name());
+  activate_existing.set_structure("structures/44306184100047");
+  v1::ActivateAccountResponse existing_activated;
+  ASSERT_TRUE(accounts_->ActivateAccount(As(operator_key_).get(), activate_existing, &existing_activated).ok());
+  absl::StatusOr<ReceivedMail> activation = sink_->NextTo("ailleurs@example.fr", "ACTIVATION");
+  ASSERT_TRUE(activation.ok()) << activation.status();
+  ASSERT_TRUE(SetPassword(LinkToken(*activation)).ok());
+
+  auto create = [&](const std::string& login, bool validate_only, v1::CreateAccountResponse* response) {
+    v1::CreateAccountRequest request;
+    request.set_parent(kStructure);
+    *request.mutable_account() = Person(login);
+    request.mutable_membership()->set_role(v1::COLLABORATOR);
+    request.set_validate_only(validate_only);
+    return accounts_->CreateAccount(As(admin).get(), request, response);
+  };
+  v1::CreateAccountResponse joining, fresh;
+  for (bool validate_only : {true, false}) {
+    grpc::Status a = create("ailleurs@example.fr", validate_only, &joining);
+    grpc::Status b = create("nouveau@example.fr", validate_only, &fresh);
+    ASSERT_TRUE(a.ok()) << a.error_message();
+    ASSERT_TRUE(b.ok()) << b.error_message();
+    EXPECT_EQ(Shape(joining.account()), Shape(fresh.account()));
+  }
+  v1::CreateAccountResponse again;
+  grpc::Status taken_joining = create("ailleurs@example.fr", false, &again);
+  grpc::Status taken_fresh = create("nouveau@example.fr", false, &again);
+  EXPECT_EQ(client::DetailsOf(taken_joining).reason, "LOGIN_TAKEN");
+  EXPECT_EQ(client::DetailsOf(taken_fresh).reason, "LOGIN_TAKEN");
+  EXPECT_EQ(taken_joining.error_message(), taken_fresh.error_message());
+
+  std::string shapes[2];
+  for (int i = 0; i < 2; ++i) {
+    v1::ActivateAccountRequest activate;
+    activate.set_name(i == 0 ? joining.account().name() : fresh.account().name());
+    activate.set_structure(kStructure);
+    v1::ActivateAccountResponse activated;
+    ASSERT_TRUE(accounts_->ActivateAccount(As(admin).get(), activate, &activated).ok());
+    v1::GetAccountRequest get;
+    get.set_name(activate.name());
+    v1::GetAccountResponse got;
+    ASSERT_TRUE(accounts_->GetAccount(As(admin).get(), get, &got).ok());
+    shapes[i] = Shape(got.account());
+  }
+  EXPECT_EQ(shapes[0], shapes[1]);
+  EXPECT_TRUE(sink_->NextTo("nouveau@example.fr", "ACTIVATION").ok());
+
+  // The person with an account is asked to join; what he was given in the structure meanwhile comes along.
+  absl::StatusOr<ReceivedMail> offer = sink_->NextTo("ailleurs@example.fr", "JOIN_STRUCTURE");
+  ASSERT_TRUE(offer.ok()) << offer.status();
+  v1::CreateProfileRequest profile;
+  profile.set_parent("applications/portail");
+  profile.set_profile_id("lecteur");
+  profile.mutable_profile()->set_display_name("Lecteur");
+  profile.mutable_profile()->add_permissions("lire");
+  v1::CreateProfileResponse profile_created;
+  ASSERT_TRUE(applications_->CreateProfile(As(operator_key_).get(), profile, &profile_created).ok());
+  v1::CreateSubscriptionRequest subscription;
+  subscription.set_parent(kStructure);
+  subscription.set_application("applications/portail");
+  v1::CreateSubscriptionResponse subscribed;
+  ASSERT_TRUE(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &subscribed).ok());
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(joining.account().name());
+  grant.set_profile("applications/portail/profiles/lecteur");
+  v1::GrantHabilitationResponse granted;
+  ASSERT_TRUE(entitlements_->GrantHabilitation(As(admin).get(), grant, &granted).ok());
+
+  v1::AcceptJoinRequest accept;
+  accept.set_link_token(LinkToken(*offer));
+  accept.set_password(kPassword);
+  v1::AcceptJoinResponse accepted;
+  grpc::Status joined = accounts_->AcceptJoin(As("").get(), accept, &accepted);
+  ASSERT_TRUE(joined.ok()) << joined.error_message();
+  EXPECT_EQ(accepted.account(), existing.account().name());
+  EXPECT_EQ(accepted.structure(), kStructure);
+  v1::ListHabilitationsRequest list;
+  list.set_structure(kStructure);
+  list.set_account(existing.account().name());
+  v1::ListHabilitationsResponse habilitations;
+  ASSERT_TRUE(entitlements_->ListHabilitations(As(admin).get(), list, &habilitations).ok());
+  ASSERT_EQ(habilitations.habilitations_size(), 1);
+  EXPECT_EQ(habilitations.habilitations(0).profile(), "applications/portail/profiles/lecteur");
+  v1::GetAccountRequest get;
+  get.set_name(existing.account().name());
+  v1::GetAccountResponse got;
+  ASSERT_TRUE(accounts_->GetAccount(As(admin).get(), get, &got).ok());
+  ASSERT_EQ(got.account().memberships_size(), 1) << "the other structure stays out of sight";
+  EXPECT_EQ(got.account().memberships(0).structure(), kStructure);
+  v1::LoginResponse login;
+  EXPECT_TRUE(Login("ailleurs@example.fr", &login).ok());
 }
 
 TEST_F(AccountFlowsTest, NEW_createActivateSetPasswordLoginConsentRequiredThenAllowed) {

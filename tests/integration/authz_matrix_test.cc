@@ -88,6 +88,7 @@ const std::map<std::string, std::string>& Expectations() {
       {"habilis.v1.SessionService/RequestPasswordReset", "YYYYYYYY"},
       {"habilis.v1.SessionService/SetPasswordWithLink", "YYYYYYYY"},
       {"habilis.v1.AccountService/ConfirmNotificationEmail", "YYYYYYYY"},
+      {"habilis.v1.AccountService/AcceptJoin", "YYYYYYYY"},
       {"habilis.v1.SessionService/UnlockWithLink", "YYYYYYYY"},
       {"habilis.v1.SessionService/SuggestPassword", "YYYYYYYY"},
       {"habilis.v1.SessionService/AcceptPrivacyPolicy", "YYYYYY--"},

@@ -340,7 +340,9 @@ class RaceTest : public ::testing::Test {
               for (const auto& [k, value] : Records(reader, store::KeyTag::kAccount)) {
                 internal::AccountRecord record;
                 record.ParseFromString(value);
-                ++logins[absl::AsciiStrToLower(record.account().login_email())];
+                // A joining account shares its login with an account elsewhere: one per login and structure.
+                const std::string login = absl::AsciiStrToLower(record.account().login_email());
+                ++logins[record.has_joining() ? absl::StrCat(login, " joining ", k[0]) : login];
               }
               for (const auto& [login, count] : logins) EXPECT_EQ(count, 1) << "two accounts of login " << login;
               std::map<std::string, int> active_admins;
@@ -452,6 +454,31 @@ TEST_F(RaceTest, NEW_CREATE_twoAccountsOfOneLoginRacingMakeOne) {
     EXPECT_NE(first.ok(), second.ok()) << "round " << round;
   }
   // The store check counts the accounts of each login.
+}
+
+// Two administrators create the same person, whose login has an account in another structure: one joining
+// account is made, as one account would be for a new login.
+TEST_F(RaceTest, NEW_CREATE_twoJoiningAccountsOfOneLoginRacingMakeOne) {
+  const std::string a = CreateAccount("admin-a@example.fr", v1::ADMINISTRATOR);
+  const std::string b = CreateAccount("admin-b@example.fr", v1::ADMINISTRATOR);
+  const std::string session_a = Ready(a, "admin-a@example.fr");
+  const std::string session_b = Ready(b, "admin-b@example.fr");
+  const std::string elsewhere = SiretFor(0);
+  CreateStructure(elsewhere);
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string login = absl::StrCat("ailleurs", round, "@example.fr");
+    CreateAccount(login, v1::COLLABORATOR, "", elsewhere);
+    grpc::Status first, second;
+    v1::CreateAccountResponse x, y;
+    Race([&] { first = accounts_->CreateAccount(As(session_a).get(), AccountRequest(login, v1::COLLABORATOR), &x); },
+         [&] {
+           second = accounts_->CreateAccount(As(session_b).get(),
+                                             AccountRequest(absl::AsciiStrToUpper(login), v1::COLLABORATOR), &y);
+         });
+    EXPECT_NE(first.ok(), second.ok()) << "round " << round << ": " << first.error_message() << " / "
+                                       << second.error_message();
+  }
+  // The store check counts the joining accounts of each login in each structure.
 }
 
 TEST_F(RaceTest, LAST_ADMIN_twoAdministratorsRemovedAtOnceLeaveOne) {

@@ -145,5 +145,45 @@ TEST_F(AccountImportTest, CSV_IMPORT_aRowThatNoLongerFitsStopsTheImportAndSendin
   EXPECT_EQ(MemberLogins().size(), 100u);
 }
 
+// No existence oracle in the import either: an administrator's file that names a login or an account id of
+// another structure gets the answers it would get for a login or an id that exist nowhere.
+TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorLearnsNothingOfOtherStructuresAccounts) {
+  constexpr char kOther[] = "44306184100047";
+  ASSERT_TRUE(CreateStructure(kOther).ok());
+  v1::CreateAccountRequest create;
+  create.set_parent(StructureName(kOther));
+  *create.mutable_account() = Person("ailleurs@example.fr");
+  create.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse elsewhere;
+  ASSERT_TRUE(accounts_->Create(operator_, create, elsewhere).ok());
+  const std::string elsewhere_id = ParseAccountName(elsewhere.account().name()).value();
+  const authz::Principal admin = AdministratorOf(kSiret);
+
+  auto errors_of = [&](const std::string& file) {
+    AccountImport::Options options;
+    options.siret = kSiret;
+    options.validate_only = true;
+    AccountImport import(*store_, clock_, policy_, admin, {admin.ResourceName(), "habilis.v1.ImportAccounts", ""},
+                         std::move(options));
+    import.Feed(file);
+    std::vector<std::string> reasons;
+    absl::StatusOr<v1::ImportSummary> summary = import.Finish([&](const std::vector<v1::RowError>& errors) {
+      for (const v1::RowError& error : errors) reasons.push_back(absl::StrCat(error.column(), " ", error.reason()));
+    });
+    if (!summary.ok() && reasons.empty()) reasons.push_back(ErrorReason(summary.status()));
+    return reasons;
+  };
+  const std::string header =
+      "profil_id,user_firstname,user_lastname,user_username,profil_postalAddress,"
+      "profil_postalCode,profil_city\r\n";
+  EXPECT_EQ(errors_of(header + ",A,B,ailleurs@example.fr,2 rue du Port,29200,Brest\r\n"),
+            errors_of(header + ",A,B,nulle-part@example.fr,2 rue du Port,29200,Brest\r\n"));
+  EXPECT_TRUE(errors_of(header + ",A,B,ailleurs@example.fr,2 rue du Port,29200,Brest\r\n").empty());
+  const std::vector<std::string> other_id =
+      errors_of(header + elsewhere_id + ",A,B,x@example.fr,2 rue du Port,29200,Brest\r\n");
+  EXPECT_EQ(other_id, errors_of(header + "0123456789abcdef,A,B,x@example.fr,2 rue du Port,29200,Brest\r\n"));
+  EXPECT_EQ(other_id, std::vector<std::string>{"profil_id ACCOUNT_ID_UNKNOWN"});
+}
+
 }  // namespace
 }  // namespace habilis::domain

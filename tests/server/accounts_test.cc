@@ -78,11 +78,110 @@ TEST_F(AccountsTest, NEW_CREATE_aLoginThatLooksLikeAnExistingOneIsRefused) {
                                       "eanne@example.fr",
                                       v1::COLLABORATOR)
                             .status()),
-            "ACCOUNT_ALREADY_MEMBER")
-      << "a fullwidth j is the same login (an operator attaches it: here it is already a member)";
+            "LOGIN_TAKEN")
+      << "a fullwidth j is the same login, of an account of this structure";
   EXPECT_EQ(ErrorReason(CreateAccount("jeanne\xe2\x80\x8b@example.fr", v1::COLLABORATOR).status()),
             "INVISIBLE_CHARACTER");
   EXPECT_TRUE(CreateAccount("jean@example.fr", v1::COLLABORATOR).ok());
+}
+
+// No existence oracle: for an administrator of one structure, creating a person whose login has an account in
+// another structure answers as creating a new person does, and the person is asked to join (at activation).
+TEST_F(AccountsTest, NEW_CREATE_aLoginOfAnotherStructureGetsAJoiningAccountNotAnError) {
+  constexpr char kOther[] = "44306184100047";
+  ASSERT_TRUE(CreateStructure(kOther).ok());
+  v1::CreateAccountRequest elsewhere;
+  elsewhere.set_parent(StructureName(kOther));
+  *elsewhere.mutable_account() = Person("ailleurs@example.fr");
+  elsewhere.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse existing;
+  ASSERT_TRUE(accounts_->Create(operator_, elsewhere, existing).ok());
+  const authz::Principal admin = AdministratorOf(kSiret);
+
+  absl::StatusOr<std::string> joining = CreateAccount("Ailleurs@example.fr", v1::COLLABORATOR, "", &admin);
+  ASSERT_TRUE(joining.ok()) << joining.status();
+  EXPECT_NE(*joining, existing.account().name()) << "an account of this structure, not the other one";
+  v1::Account seen = GetAccount(*joining);
+  EXPECT_EQ(seen.state(), v1::Account::INACTIVE);
+  ASSERT_EQ(seen.memberships_size(), 1);
+  EXPECT_EQ(seen.memberships(0).structure(), StructureName(kSiret));
+  EXPECT_EQ(GetAccount(existing.account().name()).memberships_size(), 1) << "the other account is untouched";
+
+  // Within the structure, the login is taken like any member's, and its look-alikes too.
+  EXPECT_EQ(ErrorReason(CreateAccount("ailleurs@example.fr", v1::COLLABORATOR, "", &admin).status()), "LOGIN_TAKEN");
+  EXPECT_EQ(ErrorReason(CreateAccount("\xd0\xb0illeurs@example.fr", v1::COLLABORATOR, "", &admin).status()),
+            "LOGIN_CONFUSABLE");
+  // A look-alike of a login of the other structure only is not refused either: nothing of it is told.
+  elsewhere.mutable_account()->set_login_email("autre@example.fr");
+  ASSERT_TRUE(accounts_->Create(operator_, elsewhere, existing).ok());
+  EXPECT_TRUE(CreateAccount("\xd0\xb0utre@example.fr", v1::COLLABORATOR, "", &admin).ok());
+}
+
+TEST_F(AccountsTest, NEW_CREATE_aJoiningPersonIsAskedAtActivationAndJoinsWithHisOwnAccount) {
+  constexpr char kOther[] = "44306184100047";
+  ASSERT_TRUE(CreateStructure(kOther).ok());
+  const std::string existing = ReadyAccount("ailleurs@example.fr", v1::COLLABORATOR);
+  const authz::Principal admin = AdministratorOf(kOther);
+  v1::CreateAccountRequest request;
+  request.set_parent(StructureName(kOther));
+  *request.mutable_account() = Person("ailleurs@example.fr");
+  request.mutable_membership()->set_role(v1::RESPONSABLE);
+  v1::CreateAccountResponse created;
+  ASSERT_TRUE(accounts_->Create(admin, request, created).ok());
+  const std::string joining = created.account().name();
+  v1::ActivateAccountRequest activate;
+  activate.set_name(joining);
+  activate.set_structure(StructureName(kOther));
+  v1::ActivateAccountResponse activated;
+  ASSERT_TRUE(accounts_->Activate(operator_, activate, activated).ok());
+  EXPECT_EQ(activated.account().state(), v1::Account::ACTIVE);
+  const internal::OutboxRecord mail = LastMail("ailleurs@example.fr", "JOIN_STRUCTURE");
+  int activations = 0;
+  for (const internal::OutboxRecord& sent : Outbox())
+    activations += sent.to() == "ailleurs@example.fr" && sent.kind() == "ACTIVATION";
+  EXPECT_EQ(activations, 1) << "only the one of his own account";
+
+  v1::AcceptJoinRequest accept;
+  accept.set_link_token(TokenIn(mail.body()));
+  accept.set_password("not the password");
+  v1::AcceptJoinResponse accepted;
+  EXPECT_EQ(ErrorReason(accounts_->AcceptJoin(authz::Principal::Anonymous(), accept, accepted).status()),
+            "EXISTING_ACCOUNT_PASSWORD");
+  accept.set_password(kPassword);
+  ASSERT_TRUE(accounts_->AcceptJoin(authz::Principal::Anonymous(), accept, accepted).ok());
+  EXPECT_EQ(accepted.account(), existing);
+  EXPECT_EQ(accepted.structure(), StructureName(kOther));
+  v1::Account joined = GetAccount(existing);
+  ASSERT_EQ(joined.memberships_size(), 2);
+  v1::GetAccountRequest get;
+  get.set_name(joining);
+  v1::GetAccountResponse gone;
+  EXPECT_EQ(ErrorReason(accounts_->Get(operator_, get, gone)), "ACCOUNT_NOT_FOUND") << "merged into the account";
+  EXPECT_TRUE(Login("ailleurs@example.fr").ok()) << "the login still leads to the person's own account";
+  EXPECT_EQ(ErrorReason(accounts_->AcceptJoin(authz::Principal::Anonymous(), accept, accepted).status()),
+            "LINK_ALREADY_USED");
+}
+
+TEST_F(AccountsTest, NEW_CREATE_deletingAJoiningAccountLeavesTheLoginToItsOwner) {
+  constexpr char kOther[] = "44306184100047";
+  ASSERT_TRUE(CreateStructure(kOther).ok());
+  ReadyAccount("ailleurs@example.fr", v1::COLLABORATOR);
+  const authz::Principal admin = AdministratorOf(kOther);
+  v1::CreateAccountRequest request;
+  request.set_parent(StructureName(kOther));
+  *request.mutable_account() = Person("ailleurs@example.fr");
+  request.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse created;
+  ASSERT_TRUE(accounts_->Create(admin, request, created).ok());
+  v1::RequestAccountDeletionRequest deletion;
+  deletion.set_name(created.account().name());
+  deletion.set_structure(StructureName(kOther));
+  v1::RequestAccountDeletionResponse deleted;
+  ASSERT_TRUE(accounts_->RequestDeletion(operator_, deletion, deleted).ok());
+  EXPECT_TRUE(Login("ailleurs@example.fr").ok());
+  // And the structure may create the person again.
+  v1::CreateAccountResponse again;
+  EXPECT_TRUE(accounts_->Create(admin, request, again).ok());
 }
 
 TEST_F(AccountsTest, AnAccountMayBelongToSeveralStructures) {

@@ -53,7 +53,8 @@ class InvitationsTest : public DomainTest {
     request.set_parent(StructureName(kSiret));
     for (const auto& d : decisions) *request.add_decisions() = d;
     v1::DecideInvitationsResponse response;
-    absl::StatusOr<store::Revision> revision = invitations_->Decide(operator_, request, response);
+    absl::StatusOr<store::Revision> revision =
+        invitations_->Decide(decider_ ? *decider_ : operator_, request, response);
     if (!revision.ok()) return revision.status();
     return response;
   }
@@ -67,7 +68,29 @@ class InvitationsTest : public DomainTest {
   }
 
   std::string admin_;
+  std::optional<authz::Principal> decider_;  // the operator unless set
 };
+
+// No existence oracle: when the address got an account elsewhere after the form was filled, accepting answers
+// as for any invitee; the account made is a joining one and the person is asked to join with his own.
+TEST_F(InvitationsTest, INV_DECIDE_anAccountMadeElsewhereSinceTheFormIsNotToldToTheAdministrator) {
+  ASSERT_TRUE(Send({"tardif@example.fr"}).ok());
+  absl::StatusOr<v1::Invitation> filled = Fill("tardif@example.fr");
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  ASSERT_TRUE(CreateStructure("44306184100047").ok());
+  v1::CreateAccountRequest elsewhere;
+  elsewhere.set_parent(StructureName("44306184100047"));
+  *elsewhere.mutable_account() = Person("tardif@example.fr");
+  elsewhere.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse existing;
+  ASSERT_TRUE(accounts_->Create(operator_, elsewhere, existing).ok());
+  decider_ = AdministratorOf(kSiret);
+  absl::StatusOr<v1::DecideInvitationsResponse> decided = Decide({Decision(*filled, true)});
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->invitations(0).state(), v1::Invitation::ACCEPTED);
+  EXPECT_NE(decided->invitations(0).account(), existing.account().name());
+  EXPECT_FALSE(TokenIn(LastMail("tardif@example.fr", "JOIN_STRUCTURE").body()).empty());
+}
 
 TEST_F(InvitationsTest, INV_SEND_mailsEachAddressASingleUseLink) {
   absl::StatusOr<v1::SendInvitationsResponse> sent = Send({"a@example.fr", "B@example.fr"});

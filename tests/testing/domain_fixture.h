@@ -159,6 +159,37 @@ class DomainTest : public ::testing::Test {
 
   static constexpr char kPassword[] = "correct horse battery staple";
 
+  // A logged-in administrator of `siret` (created by the operator), as the gate would hand him over.
+  authz::Principal AdministratorOf(const std::string& siret) {
+    const std::string login = "admin-" + siret + "@example.fr";
+    v1::CreateAccountRequest create;
+    create.set_parent(domain::StructureName(siret));
+    *create.mutable_account() = Person(login);
+    create.mutable_membership()->set_role(v1::ADMINISTRATOR);
+    v1::CreateAccountResponse created;
+    EXPECT_TRUE(accounts_->Create(operator_, create, created).ok());
+    v1::ActivateAccountRequest activate;
+    activate.set_name(created.account().name());
+    activate.set_structure(domain::StructureName(siret));
+    v1::ActivateAccountResponse activated;
+    EXPECT_TRUE(accounts_->Activate(operator_, activate, activated).ok());
+    EXPECT_TRUE(SetPasswordFromMail(login, "ACTIVATION", kPassword).ok());
+    absl::StatusOr<v1::LoginResponse> session = Login(login);
+    EXPECT_TRUE(session.ok()) << session.status();
+    std::string token = session->session_token();
+    if (!session->code_challenge().empty()) {
+      v1::ConfirmLoginCodeRequest confirm;
+      confirm.set_code_challenge(session->code_challenge());
+      confirm.set_code(CodeIn(LastMail(login, "LOGIN_CODE").body()));
+      v1::ConfirmLoginCodeResponse confirmed;
+      EXPECT_TRUE(sessions_->ConfirmLoginCode(confirm, confirmed).ok());
+      token = confirmed.login().session_token();
+    }
+    absl::StatusOr<authz::Principal> admin = sessions_->Authenticate(token);
+    EXPECT_TRUE(admin.ok()) << admin.status();
+    return *admin;
+  }
+
   v1::CreateStructureRequest StructureRequest(const std::string& siret) {
     v1::CreateStructureRequest request;
     v1::Structure* s = request.mutable_structure();
