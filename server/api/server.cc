@@ -43,7 +43,7 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 
 }  // namespace
 
-// CSV exports and imports running at once (each holds a thread, and an import holds its file in memory).
+// CSV exports and imports running at once (each holds a thread; an import spools its rows to a temporary file).
 constexpr int kMaxBulkCalls = 2;
 
 struct Server::Parts {

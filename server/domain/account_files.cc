@@ -344,7 +344,46 @@ struct AccountImport::Row {
     size_t begin = i == 0 ? 0 : ends[i - 1];
     return absl::string_view(cells).substr(begin, ends[i] - begin);
   }
+
+  // The row as a spool record: line, cell count, cell ends, cells (host order: it never leaves the process).
+  std::string Encode() const {
+    std::string out;
+    const uint32_t count = static_cast<uint32_t>(ends.size());
+    out.append(reinterpret_cast<const char*>(&line), sizeof line);
+    out.append(reinterpret_cast<const char*>(&count), sizeof count);
+    out.append(reinterpret_cast<const char*>(ends.data()), count * sizeof(uint32_t));
+    out.append(cells);
+    return out;
+  }
+  static absl::StatusOr<Row> Decode(absl::string_view in) {
+    Row row;
+    uint32_t count = 0;
+    if (in.size() < sizeof row.line + sizeof count) return absl::DataLossError("a spooled row is cut");
+    std::memcpy(&row.line, in.data(), sizeof row.line);
+    std::memcpy(&count, in.data() + sizeof row.line, sizeof count);
+    in.remove_prefix(sizeof row.line + sizeof count);
+    if (in.size() < count * sizeof(uint32_t)) return absl::DataLossError("a spooled row is cut");
+    row.ends.resize(count);
+    std::memcpy(row.ends.data(), in.data(), count * sizeof(uint32_t));
+    in.remove_prefix(count * sizeof(uint32_t));
+    if (count > 0 && row.ends.back() != in.size()) return absl::DataLossError("a spooled row is cut");
+    row.cells = std::string(in);
+    return row;
+  }
 };
+
+namespace {
+
+// 128 bits of SHA-256: the key under which duplicate logins and ids are found, small whatever the cell.
+absl::uint128 Fingerprint(absl::string_view text) {
+  const std::string digest = Sha256(text);
+  uint64_t high, low;
+  std::memcpy(&high, digest.data(), 8);
+  std::memcpy(&low, digest.data() + 8, 8);
+  return absl::MakeUint128(high, low);
+}
+
+}  // namespace
 
 AccountImport::AccountImport(store::Store& store, const Clock& clock, const IdentityPolicy& policy,
                              authz::Principal caller, AuditContext audit, Options options)
@@ -356,7 +395,10 @@ AccountImport::~AccountImport() = default;
 void AccountImport::AddError(int64_t line, absl::string_view column, absl::string_view reason,
                              absl::string_view message) {
   ++error_count_;
-  if (static_cast<size_t>(error_count_) == options_.max_reported_errors) std::vector<Row>().swap(rows_);
+  if (static_cast<size_t>(error_count_) == options_.max_reported_errors) {
+    spool_.reset();  // nothing will be written, and no further error reported: the rows are let go
+    spool_dropped_ = true;
+  }
   if (errors_.size() >= options_.max_reported_errors) return;
   v1::RowError& error = errors_.emplace_back();
   error.set_line(line);
@@ -444,7 +486,7 @@ void AccountImport::OnRecord(const csv::Record& record) {
                    "the login must be an e-mail address such as name@example.fr");
           break;
         }
-        auto [it, inserted] = logins_.emplace(FoldEmail(cell), row.line);
+        auto [it, inserted] = logins_.emplace(Fingerprint(FoldEmail(cell)), row.line);
         if (!inserted) {
           AddError(row.line, spec->name, "DUPLICATE_LOGIN", absl::StrCat("the login is also on line ", it->second));
         }
@@ -456,7 +498,7 @@ void AccountImport::OnRecord(const csv::Record& record) {
           AddError(row.line, spec->name, "ACCOUNT_ID_FORMAT", "not an account id of habilis; leave it empty");
           break;
         }
-        auto [it, inserted] = ids_.emplace(std::string(cell), row.line);
+        auto [it, inserted] = ids_.emplace(Fingerprint(cell), row.line);
         if (!inserted) AddError(row.line, spec->name, "DUPLICATE_ID", absl::StrCat("the id is also on line ", it->second));
         break;
       }
@@ -497,8 +539,16 @@ void AccountImport::OnRecord(const csv::Record& record) {
         break;
     }
   }
-  const bool reporting = static_cast<size_t>(error_count_) < options_.max_reported_errors;
-  if (error_count_ == errors_before && reporting) rows_.push_back(std::move(row));
+  if (error_count_ != errors_before || spool_dropped_ || !spool_status_.ok()) return;
+  if (spool_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<csv::RecordSpool>> made = csv::RecordSpool::Create(options_.batch_rows);
+    if (!made.ok()) {
+      spool_status_ = made.status();
+      return;
+    }
+    spool_ = *std::move(made);
+  }
+  spool_status_ = spool_->Append(row.Encode());
 }
 
 namespace {
@@ -854,7 +904,16 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
 
 }  // namespace
 
+absl::Status AccountImport::ForEachSpooledRow(size_t batch, absl::FunctionRef<absl::Status(const Row&)> visit) const {
+  return spool_->ReadBatch(batch, [&](absl::string_view record) -> absl::Status {
+    ASSIGN_OR_RETURN(Row row, Row::Decode(record));
+    return visit(row);
+  });
+}
+
 absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) {
+  RETURN_IF_ERROR(spool_status_);
+  if (spool_ != nullptr) RETURN_IF_ERROR(spool_->Seal());
   // The profiles of the applications the file names, read once.
   std::map<std::string, ApplicationProfiles> profiles;
   RETURN_IF_ERROR(store_
@@ -878,20 +937,23 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
     };
     Half halves[2];
     absl::StatusOr<store::Revision> revision = store_.Read([&](store::Reader& reader) -> absl::Status {
-      auto check = [&](size_t begin, size_t end, Half& half) {
+      auto check = [&](size_t first_batch, size_t end_batch, Half& half) {
         ScratchTransaction scratch(reader);
         auto sink = [&](int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message) {
           half.errors.emplace_back(line, std::string(column), std::string(reason), std::string(message));
         };
         RowApplier applier(context, scratch, sink, half.counts);
-        for (size_t i = begin; i < end && half.status.ok(); ++i) {
-          half.status = applier.Apply(rows_[i]).status();
-          scratch.Forget();
+        for (size_t batch = first_batch; batch < end_batch && half.status.ok(); ++batch) {
+          half.status = ForEachSpooledRow(batch, [&](const Row& row) -> absl::Status {
+            RETURN_IF_ERROR(applier.Apply(row).status());
+            scratch.Forget();
+            return absl::OkStatus();
+          });
         }
       };
-      const size_t middle = rows_.size() / 2;
-      std::thread second([&] { check(middle, rows_.size(), halves[1]); });
-      check(0, middle, halves[0]);
+      const size_t batches = spool_ == nullptr ? 0 : spool_->batches();
+      std::thread second([&] { check(batches / 2, batches, halves[1]); });
+      check(0, batches / 2, halves[0]);
       second.join();
       return absl::OkStatus();
     });
@@ -909,34 +971,39 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
   // structure's guard without watching it. That is sound because every decision a row makes rests on keys it
   // reads (watched), and it still makes the readers of the structure's memberships (service deletion, the
   // last administrator) conflict with it.
-  std::atomic<size_t> next_batch{0};
+  std::atomic<size_t> next_batch{0};  // batches are taken in turn
   std::atomic<bool> stop{false};
   absl::Mutex mu;
   absl::Status failed;
   store::Revision last_revision = 0;
   auto work = [&] {
     while (!stop.load()) {
-      const size_t begin = next_batch.fetch_add(options_.batch_rows);
-      if (begin >= rows_.size()) return;
-      const size_t end = std::min(rows_.size(), begin + options_.batch_rows);
+      const size_t batch = next_batch.fetch_add(1);
+      if (spool_ == nullptr || batch >= spool_->batches()) return;
+      std::vector<Row> rows;
+      absl::Status read = ForEachSpooledRow(batch, [&](const Row& row) {
+        rows.push_back(row);
+        return absl::OkStatus();
+      });
       RowCounts counts;
       absl::StatusOr<store::Revision> revision =
-          AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
-            counts = RowCounts();
-            RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
-            auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
-            RowApplier applier(context, txn, ignore, counts);
-            for (size_t i = begin; i < end; ++i) {
-              ASSIGN_OR_RETURN(bool good, applier.Apply(rows_[i]));
-              if (!good) {
-                return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
-                             absl::StrCat("line ", rows_[i].line,
-                                          " no longer fits the store (it changed since the check); the batches "
-                                          "committed so far stay: send the file again to finish"));
-              }
-            }
-            return absl::OkStatus();
-          });
+          !read.ok() ? read
+                     : AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
+                         counts = RowCounts();
+                         RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
+                         auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
+                         RowApplier applier(context, txn, ignore, counts);
+                         for (const Row& row : rows) {
+                           ASSIGN_OR_RETURN(bool good, applier.Apply(row));
+                           if (!good) {
+                             return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
+                                          absl::StrCat("line ", row.line,
+                                                       " no longer fits the store (it changed since the check); the "
+                                                       "batches committed so far stay: send the file again to finish"));
+                           }
+                         }
+                         return absl::OkStatus();
+                       });
       absl::MutexLock lock(&mu);
       if (!revision.ok()) {
         if (failed.ok()) failed = revision.status();

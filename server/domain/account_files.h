@@ -10,11 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "authz/principal.h"
 #include "habilis/v1/account_files.pb.h"
 #include "server/csv/csv.h"
+#include "server/csv/record_spool.h"
 #include "server/domain/audit.h"
 #include "server/domain/policy.h"
 #include "server/domain/support.h"
@@ -46,6 +49,10 @@ struct ExportResult {
                                                           absl::FunctionRef<absl::Status(absl::string_view)> write);
 
 // CSV-IMPORT of one file, fed in pieces.
+//
+// Memory does not grow with the file's size: rows that pass their own checks are spooled to an unnamed
+// temporary file (csv::RecordSpool) and read back a batch at a time; what stays in memory for the whole file
+// is 128 bits and a line number per row (duplicate logins and ids) and at most max_reported_errors errors.
 //
 // Finish checks every row against the store before anything is written: one dry run over all the rows, on
 // one snapshot, running the very code that later writes (its writes kept in scratch memory). If any row is
@@ -91,6 +98,8 @@ class AccountImport {
   // Without `commit`: the dry run of every row, reporting each bad one. With it: the rows in batches, each
   // committed, stopping at the first bad row.
   [[nodiscard]] absl::Status RunBatches(bool commit, v1::ImportSummary& counts);
+  // Reads batch `batch` of the spool back, row by row.
+  [[nodiscard]] absl::Status ForEachSpooledRow(size_t batch, absl::FunctionRef<absl::Status(const Row&)> visit) const;
 
   store::Store& store_;
   const Clock& clock_;
@@ -100,9 +109,15 @@ class AccountImport {
   const Options options_;
   csv::Reader reader_;
   std::unique_ptr<Header> header_;
-  std::vector<Row> rows_;
-  std::map<std::string, int64_t, std::less<>> logins_;  // folded login -> line, to find duplicates
-  std::map<std::string, int64_t, std::less<>> ids_;     // profil_id -> line
+  // The rows that passed their own checks, on disk (one batch at a time in memory); null once
+  // max_reported_errors is reached (nothing will be written) or when no row came.
+  std::unique_ptr<csv::RecordSpool> spool_;
+  bool spool_dropped_ = false;
+  absl::Status spool_status_;
+  // 128 bits of SHA-256 of the folded login (of the id) -> line, to find duplicates: about 40 bytes a row
+  // whatever the row's size.
+  absl::flat_hash_map<absl::uint128, int64_t> logins_;
+  absl::flat_hash_map<absl::uint128, int64_t> ids_;
   std::vector<v1::RowError> errors_;
   int64_t error_count_ = 0;
   int64_t data_rows_ = 0;

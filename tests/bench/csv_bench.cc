@@ -1,11 +1,15 @@
 // CSV-EXPORT and CSV-IMPORT throughput, in process, on a RocksDB store (docs/PERFORMANCE.md).
 //
-//   build/tests/habilis-csv-bench --data-dir DIR [--accounts 1000000] [--import-rows 100000]
+//   build/tests/habilis-csv-bench --data-dir DIR [--accounts 1000000] [--import-rows 100000] [--only-check true]
 //
 // On an empty DIR it first writes one structure with --accounts members (3 habilitations each). Then it
 //   1. exports that structure to nowhere, and prints rows/s and the process's memory before and at peak;
 //   2. imports --import-rows new members, with 2 role columns, into a new structure, and prints rows/s;
-//   3. imports the same file again (every row unchanged) and prints rows/s.
+//   3. imports the same file again (every row unchanged) and prints rows/s;
+//   4. checks (validate_only) files of --import-rows, 2x and 4x as many new rows, fed in 64 KiB pieces made on the
+//      fly, and prints the process's peak memory above its level before each: the import's memory bound. Every
+//      check must find every row good (a row error fails the run). With --only-check, only this step runs, in
+//      a process that has done nothing else (its memory before is the opened store's).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -78,11 +82,13 @@ int Run(int argc, char** argv) {
   std::string dir;
   int64_t accounts = 1000000;
   int64_t import_rows = 100000;
+  bool only_check = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--data-dir") dir = argv[i + 1];
     if (flag == "--accounts") accounts = std::atol(argv[i + 1]);
     if (flag == "--import-rows") import_rows = std::atol(argv[i + 1]);
+    if (flag == "--only-check") only_check = std::string(argv[i + 1]) == "true";
   }
   if (dir.empty()) {
     std::cerr << "usage: habilis-csv-bench --data-dir DIR [--accounts N] [--import-rows N]" << std::endl;
@@ -92,10 +98,6 @@ int Run(int argc, char** argv) {
   if (!opened.ok()) return Fail(opened.status());
   store::Store& store = **opened;
   const domain::Clock& clock = domain::SystemClock();
-  absl::StatusOr<authz::Principal> bench_operator = BenchOperator(store, clock);
-  if (!bench_operator.ok()) return Fail(bench_operator.status());
-  const authz::Principal operator_principal = *bench_operator;
-
   if (store.LatestRevision() == 0) {
     tools::DatasetParams params;
     params.structures = 1;
@@ -107,8 +109,12 @@ int Run(int argc, char** argv) {
                 SecondsSince(start));
   }
 
+  absl::StatusOr<authz::Principal> bench_operator = BenchOperator(store, clock);
+  if (!bench_operator.ok()) return Fail(bench_operator.status());
+  const authz::Principal operator_principal = *bench_operator;
+
   // 1. Export.
-  {
+  if (!only_check) {
     auto [rss_before, ignored] = MemoryMiB();
     ResetPeakMemory();
     size_t bytes = 0;
@@ -160,6 +166,7 @@ int Run(int argc, char** argv) {
                     ",", i % 2 ? "profil-1" : "", "\r\n");
   }
   for (const char* pass : {"import (new rows)", "import (same file again)"}) {
+    if (only_check) break;
     domain::AccountImport import(store, clock, domain::IdentityPolicy(), operator_principal,
                                  {"operators/bench", "habilis.v1.ImportAccounts", ""}, {.siret = siret});
     auto start = std::chrono::steady_clock::now();
@@ -176,6 +183,46 @@ int Run(int argc, char** argv) {
                 pass, static_cast<long>(summary->rows()), static_cast<long>(summary->accounts_created()),
                 static_cast<long>(summary->accounts_unchanged()), static_cast<long>(summary->habilitations_granted()),
                 seconds, summary->rows() / seconds, static_cast<long>(summary->batches_committed()));
+  }
+  file.clear();
+  file.shrink_to_fit();
+
+  // 4. The memory of a check, by file size.
+  for (int64_t rows : {import_rows, 2 * import_rows, 4 * import_rows}) {
+    auto [rss_before, ignored] = MemoryMiB();
+    ResetPeakMemory();
+    domain::AccountImport import(store, clock, domain::IdentityPolicy(), operator_principal,
+                                 {"operators/bench", "habilis.v1.ImportAccounts", ""},
+                                 {.siret = siret, .validate_only = true});
+    std::string piece =
+        "user_civility,user_firstname,user_lastname,user_username,profil_postalAddress,profil_postalCode,"
+        "profil_city,profil_cellPhone,agent_profil_role_app-0,agent_profil_role_app-11\r\n";
+    size_t bytes = 0;
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < rows; ++i) {
+      absl::StrAppend(&piece, i % 2 ? "M.," : "Mme,", "Prénom", i, ",Nom", i, ",check", run, "-", rows, "-", i,
+                      "@example.fr,\"12 rue de la Paix, bât. B\",29200,Brest,+33 6 00 00 00 00,profil-", i % 3, ",",
+                      i % 2 ? "profil-1" : "", "\r\n");
+      if (piece.size() >= 64 * 1024 || i + 1 == rows) {
+        import.Feed(piece);
+        bytes += piece.size();
+        piece.clear();
+      }
+    }
+    int64_t bad_rows = 0;
+    absl::StatusOr<v1::ImportSummary> summary =
+        import.Finish([&](const std::vector<v1::RowError>& errors) { bad_rows += errors.size(); });
+    double seconds = SecondsSince(start);
+    if (!summary.ok()) return Fail(summary.status());
+    if (bad_rows != 0 || summary->rows() != rows || summary->accounts_created() != rows) {
+      return Fail(absl::InternalError(absl::StrCat("the check of ", rows, " good rows said ", summary->rows(),
+                                                   " rows, ", summary->accounts_created(), " new")));
+    }
+    auto [rss_after, peak] = MemoryMiB();
+    std::printf("check (validate_only): %ld rows, %.1f MiB of CSV in %.2f s; RSS %.0f MiB before, peak %.0f MiB "
+                "(+%.0f MiB, %.0f bytes a row)\n",
+                static_cast<long>(rows), bytes / 1048576.0, seconds, rss_before, peak, peak - rss_before,
+                (peak - rss_before) * 1048576.0 / static_cast<double>(rows));
   }
   return 0;
 }
