@@ -36,6 +36,41 @@ grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::s
   return status;
 }
 
+grpc::Status CallRawStream(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                           const std::vector<std::string>& messages, absl::string_view bearer) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!bearer.empty()) Authorize(context, bearer);
+  auto call = stub.PrepareCall(&context, method, &queue);
+  // One operation at a time: each is waited for before the next begins.
+  auto wait = [&] {
+    void* tag = nullptr;
+    bool ok = false;
+    return queue.Next(&tag, &ok) && ok;
+  };
+  call->StartCall(nullptr);
+  if (wait()) {
+    for (const std::string& bytes : messages) {
+      grpc::Slice slice(bytes);
+      grpc::ByteBuffer message(&slice, 1);
+      call->Write(message, nullptr);
+      if (!wait()) break;
+    }
+    call->WritesDone(nullptr);
+    wait();
+    grpc::ByteBuffer reply;
+    do {
+      call->Read(&reply, nullptr);
+    } while (wait());
+  }
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  if (!wait()) return grpc::Status(grpc::StatusCode::UNKNOWN, "the call did not finish");
+  return status;
+}
+
 ErrorDetails DetailsOf(const grpc::Status& status) {
   ErrorDetails details;
   google::rpc::Status rpc_status;

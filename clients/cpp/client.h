@@ -40,6 +40,10 @@ ErrorDetails DetailsOf(const grpc::Status& status);
 // unless it is empty. Waits at most 30 s; returns the call's status.
 grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method, const std::string& bytes,
                      absl::string_view bearer = "");
+// The same for a method whose client streams: writes each of `messages` in order, closes, reads every reply
+// (dropped) and returns the call's status.
+grpc::Status CallRawStream(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                           const std::vector<std::string>& messages, absl::string_view bearer = "");
 
 }  // namespace habilis::client
 

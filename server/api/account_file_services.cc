@@ -1,7 +1,9 @@
 // AccountFileService: CSV export and import, each call on a thread of its own.
+#include <memory>
 #include <utility>
 
 #include "server/api/services.h"
+#include "server/api/undecodable_requests.h"
 #include "server/domain/resource_names.h"
 
 namespace habilis::api {
@@ -21,6 +23,36 @@ class Refused final : public Reactor {
  public:
   explicit Refused(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
+};
+
+// The import's stream, parsed here: a message that does not parse is told apart from the end of the file (gRPC's
+// own parsing makes both a failed read), so that a file is never imported cut short.
+class ImportStream {
+ public:
+  explicit ImportStream(grpc::CallbackServerContext* ctx)
+      : bidi_(new BlockingBidi<grpc::ByteBuffer, grpc::ByteBuffer>(ctx)) {}
+
+  enum class Next { kMessage, kEnd, kUndecodable };
+  Next Read(v1::ImportAccountsRequest& message) {
+    grpc::ByteBuffer bytes;
+    if (!bidi_->Read(bytes)) return Next::kEnd;
+    message.Clear();
+    return grpc::SerializationTraits<v1::ImportAccountsRequest>::Deserialize(&bytes, &message).ok()
+               ? Next::kMessage
+               : Next::kUndecodable;
+  }
+  bool Write(const v1::ImportAccountsResponse& message) {
+    grpc::ByteBuffer bytes;
+    bool own_buffer = false;
+    return grpc::SerializationTraits<v1::ImportAccountsResponse>::Serialize(message, &bytes, &own_buffer).ok() &&
+           bidi_->Write(bytes);
+  }
+  void Finish(const grpc::Status& status) { bidi_->Finish(status); }
+  // Owned by gRPC once returned to it (it deletes itself when the call is done).
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* reactor() { return bidi_; }
+
+ private:
+  BlockingBidi<grpc::ByteBuffer, grpc::ByteBuffer>* bidi_;
 };
 
 }  // namespace
@@ -59,23 +91,29 @@ grpc::ServerWriteReactor<v1::ExportAccountsResponse>* AccountFileService::Export
   return stream;
 }
 
-grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* AccountFileService::ImportAccounts(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AccountFileService::ImportAccounts(
     grpc::CallbackServerContext* ctx) {
-  auto* stream = new BlockingBidi<v1::ImportAccountsRequest, v1::ImportAccountsResponse>(ctx);
-  bool started = workers_.TryRun([this, stream, ctx] {
+  auto stream = std::make_shared<ImportStream>(ctx);
+  const std::string method = MethodOf<v1::ImportAccountsRequest>();
+  bool started = workers_.TryRun([this, stream, ctx, method] {
     // The first message says where the file goes, and who may send it there.
     v1::ImportAccountsRequest message;
-    if (!stream->Read(message)) {
-      stream->Finish(grpc::Status::CANCELLED);
-      return;
+    switch (stream->Read(message)) {
+      case ImportStream::Next::kMessage:
+        break;
+      case ImportStream::Next::kEnd:
+        stream->Finish(grpc::Status::CANCELLED);
+        return;
+      case ImportStream::Next::kUndecodable:
+        stream->Finish(UndecodableRequest(method));
+        return;
     }
     std::optional<std::string> siret = domain::ParseStructureName(message.parent());
     if (!siret) {
       stream->Finish(ToGrpcStatus(InvalidField("parent", "NAME_FORMAT", "the first message names structures/{siret}")));
       return;
     }
-    Gate::Judgement judgement =
-        context_.gate.Judge(*ctx, MethodOf<v1::ImportAccountsRequest>(), authz::Target{.structure = *siret});
+    Gate::Judgement judgement = context_.gate.Judge(*ctx, method, authz::Target{.structure = *siret});
     const absl::StatusOr<authz::Principal>& caller = judgement.caller;
     if (!caller.ok()) {
       message.clear_data();
@@ -87,7 +125,8 @@ grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* 
     domain::AccountImport import(store_, clock_, policy_, *caller, std::move(audit),
                                  {.siret = *siret, .validate_only = message.validate_only()});
     size_t received = 0;
-    do {
+    ImportStream::Next next = ImportStream::Next::kMessage;
+    for (; next == ImportStream::Next::kMessage; next = stream->Read(message)) {
       received += message.data().size();
       if (received > kMaxImportBytes) {
         stream->Finish(ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "FILE_TOO_LARGE",
@@ -95,8 +134,11 @@ grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* 
         return;
       }
       import.Feed(message.data());
-      message.Clear();
-    } while (stream->Read(message));
+    }
+    if (next == ImportStream::Next::kUndecodable) {
+      stream->Finish(UndecodableRequest(method));  // nothing was written: the store is read at Finish only
+      return;
+    }
     if (ctx->IsCancelled()) {
       stream->Finish(grpc::Status::CANCELLED);
       return;
@@ -118,7 +160,7 @@ grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* 
     stream->Finish(stream->Write(last) ? grpc::Status::OK : grpc::Status::CANCELLED);
   });
   if (!started) stream->Finish(Busy());
-  return stream;
+  return stream->reactor();
 }
 
 }  // namespace habilis::api

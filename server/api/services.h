@@ -240,7 +240,10 @@ class AuditService final : public v1::AuditService::CallbackService {
 };
 
 // CSV-EXPORT and CSV-IMPORT: long streams, each on a thread of its own (bulk_calls.h).
-class AccountFileService final : public v1::AccountFileService::CallbackService {
+// ImportAccounts takes its messages as bytes and parses them itself (undecodable_requests.h).
+class AccountFileService final
+    : public v1::AccountFileService::WithRawCallbackMethod_ImportAccounts<
+          v1::AccountFileService::WithCallbackMethod_ExportAccounts<v1::AccountFileService::Service>> {
  public:
   AccountFileService(const CallContext& context, store::Store& store, const domain::Clock& clock,
                      const domain::IdentityPolicy& policy, BulkWorkers& workers)
@@ -248,7 +251,7 @@ class AccountFileService final : public v1::AccountFileService::CallbackService 
 
   grpc::ServerWriteReactor<v1::ExportAccountsResponse>* ExportAccounts(
       grpc::CallbackServerContext* ctx, const v1::ExportAccountsRequest* request) override;
-  grpc::ServerBidiReactor<v1::ImportAccountsRequest, v1::ImportAccountsResponse>* ImportAccounts(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ImportAccounts(
       grpc::CallbackServerContext* ctx) override;
 
  private:

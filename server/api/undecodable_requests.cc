@@ -26,10 +26,7 @@ class UndecodableRequestInterceptor final : public grpc::experimental::Intercept
       undecodable_ = true;
     }
     if (undecodable_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      methods->ModifySendStatus(
-          ToGrpcStatus(Error(absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
-                             absl::StrCat("the request is not a valid message for ", method_,
-                                          ": every string field must be UTF-8 and every field well formed"))));
+      methods->ModifySendStatus(UndecodableRequest(method_));
     }
     methods->Proceed();
   }
@@ -75,6 +72,12 @@ void LimitedLog(google::protobuf::LogLevel level, const char* file, int line, co
 }
 
 }  // namespace
+
+grpc::Status UndecodableRequest(const std::string& method) {
+  return ToGrpcStatus(Error(absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
+                            absl::StrCat("the request is not a valid message for ", method,
+                                         ": every string field must be UTF-8 and every field well formed")));
+}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewUndecodableRequestInterceptorFactory() {
   return std::make_unique<Factory>();

@@ -15,6 +15,9 @@
 
 namespace habilis::api {
 
+// INVALID_ARGUMENT REQUEST_UNDECODABLE: the answer to a request of `method` that does not parse.
+grpc::Status UndecodableRequest(const std::string& method);
+
 // For every unary and server-streaming method (their one request is parsed before the handler runs; the
 // streams a client writes are parsed by their handlers, which answer for them).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewUndecodableRequestInterceptorFactory();

@@ -57,7 +57,7 @@ class Instance {
     auto process = testing::HabilisdProcess::Start(dir_.Sub("data"), {"--smtp-url", sink.url(), "--mail-poll-ms", "50"});
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(process).value();
-    auto channel = client::Connect(process_->target());
+    channel = client::Connect(process_->target());
     structures = v1::StructureService::NewStub(channel);
     org_chart = v1::OrgChartService::NewStub(channel);
     applications = v1::ApplicationService::NewStub(channel);
@@ -203,6 +203,7 @@ class Instance {
   }
 
   std::string operator_key;
+  std::shared_ptr<grpc::Channel> channel;
   // The row_count of the last export.
   int64_t last_row_count = -1;
   std::unique_ptr<v1::StructureService::Stub> structures;
@@ -446,6 +447,38 @@ TEST_F(AccountFilesTest, CsvImportRefusesAWrongHeaderOrStructure) {
   ASSERT_EQ(empty.errors.size(), 1u);
   EXPECT_EQ(empty.errors[0].reason(), "EMPTY_FILE");
   EXPECT_EQ(source_.MemberCount(), 0);
+}
+
+// A piece of the file that does not parse ends the import with the error contract; the file is not imported cut
+// short at that piece (gRPC's own parsing would make it look like the end of the stream).
+TEST_F(AccountFilesTest, CsvImportWithAnUndecodableMessageIsInvalidArgumentAndWritesNothing) {
+  v1::ImportAccountsRequest first;
+  first.set_parent(kStructure);
+  first.set_data(
+      "user_username,user_firstname,user_lastname,profil_postalAddress,profil_postalCode,profil_city\n"
+      "a@example.fr,A,B,1 rue,29200,Brest\n");
+  v1::ImportAccountsRequest last;
+  last.set_data("b@example.fr,A,B,1 rue,29200,Brest\n");
+  const std::string undecodable("\x0a\x02\xc3\x28", 4);  // parent = 0xC3 0x28, not UTF-8
+  const std::string truncated(
+      "\x1a\x10"
+      "abc",
+      5);  // data, with a length past the end
+  for (const std::string* bad : {&undecodable, &truncated}) {
+    for (bool bad_first : {false, true}) {
+      std::vector<std::string> messages = {first.SerializeAsString(), *bad, last.SerializeAsString()};
+      if (bad_first) messages.erase(messages.begin());
+      grpc::Status status = client::CallRawStream(source_.channel, "/habilis.v1.AccountFileService/ImportAccounts",
+                                                  messages, source_.operator_key);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+      EXPECT_EQ(client::DetailsOf(status).reason, "REQUEST_UNDECODABLE");
+      EXPECT_EQ(source_.MemberCount(), 0);
+    }
+  }
+  // The same messages, well formed, do import.
+  ImportResult good = source_.Import(first.data() + last.data());
+  EXPECT_TRUE(good.status.ok()) << good.status.error_message();
+  EXPECT_EQ(source_.MemberCount(), 2);
 }
 
 TEST_F(AccountFilesTest, CsvFilesAreForAdministratorsAndOperatorsOnly) {
