@@ -20,6 +20,7 @@
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
 #include "server/domain/account_records.h"
+#include "server/domain/caller_facts.h"
 #include "server/domain/entitlements.h"
 #include "server/domain/existence.h"
 #include "server/domain/memberships.h"
@@ -937,6 +938,7 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
     };
     Half halves[2];
     absl::StatusOr<store::Revision> revision = store_.Read([&](store::Reader& reader) -> absl::Status {
+      RETURN_IF_ERROR(CallerStillHolds(reader, caller_));
       auto check = [&](size_t first_batch, size_t end_batch, Half& half) {
         ScratchTransaction scratch(reader);
         auto sink = [&](int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message) {
@@ -990,6 +992,7 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
           !read.ok() ? read
                      : AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
                          counts = RowCounts();
+                         RETURN_IF_ERROR(CallerStillHolds(txn, caller_));  // an import runs long
                          RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
                          auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
                          RowApplier applier(context, txn, ignore, counts);

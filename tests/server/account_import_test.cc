@@ -145,6 +145,29 @@ TEST_F(AccountImportTest, CSV_IMPORT_aRowThatNoLongerFitsStopsTheImportAndSendin
   EXPECT_EQ(MemberLogins().size(), 100u);
 }
 
+// Every batch checks again that its caller still is what the gate saw: an administrator demoted while his import
+// runs commits nothing more.
+TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorDemotedDuringHisImportCommitsNothingMore) {
+  const authz::Principal admin = AdministratorOf(kSiret);
+  ReadyAccount("second-admin@example.fr", v1::ADMINISTRATOR);
+  AccountImport::Options options;
+  options.siret = kSiret;
+  options.after_check = [&] {
+    v1::UpdateMembershipRequest demote;
+    demote.set_account(AccountName(admin.id));
+    demote.mutable_membership()->set_structure(StructureName(kSiret));
+    demote.mutable_membership()->set_role(v1::COLLABORATOR);
+    v1::UpdateMembershipResponse demoted;
+    ASSERT_TRUE(accounts_->UpdateMembership(operator_, demote, demoted).ok());
+  };
+  AccountImport import(*store_, clock_, policy_, admin, {admin.ResourceName(), "habilis.v1.ImportAccounts", ""},
+                       std::move(options));
+  import.Feed(File(10, 0));
+  absl::StatusOr<v1::ImportSummary> summary = import.Finish([](const std::vector<v1::RowError>&) {});
+  EXPECT_EQ(ErrorReason(summary.status()), "CALLER_ROLE_CHANGED");
+  for (const std::string& login : MemberLogins()) EXPECT_FALSE(absl::StartsWith(login, "agent")) << login;
+}
+
 // No existence oracle in the import either: an administrator's file that names a login or an account id of
 // another structure gets the answers it would get for a login or an id that exist nowhere.
 TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorLearnsNothingOfOtherStructuresAccounts) {
