@@ -1,9 +1,115 @@
 #include "server/config.h"
 
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+#include <vector>
+
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace habilis {
+namespace {
+
+// The environment variable of a setting: HABILIS_ and its flag in capitals, '-' as '_' (--data-dir:
+// HABILIS_DATA_DIR).
+std::string EnvironmentName(const std::string& flag) {
+  std::string name = "HABILIS_" + flag;
+  for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// Settings that are actions, not configuration: never taken from the environment or a file.
+bool IsAction(const std::string& flag) { return flag == "help" || flag == "version" || flag == "create-operator-key"; }
+
+void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
+  app.add_option("--listen", config.listen, "HOST:PORT to serve gRPC on (port 0 picks one)")->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "directory of the embedded store")->capture_default_str();
+  app.add_option("--tls-cert", config.tls_cert_file, "TLS: the server's certificate chain, PEM (with --tls-key)");
+  app.add_option("--tls-key", config.tls_key_file, "TLS: the server's private key, PEM, unencrypted");
+  app.add_option("--tls-client-ca", config.tls_client_ca_file,
+                 "mutual TLS: clients must present a certificate signed by this CA (PEM)");
+  app.add_option("--tls-refresh-seconds", config.tls_refresh_seconds,
+                 "how often the TLS files are read again (renewals need no restart)")
+      ->capture_default_str();
+  app.add_option("--max-message-bytes", config.max_message_bytes, "largest request accepted")->capture_default_str();
+  app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
+  app.add_option("--max-queued-calls", config.max_queued_calls, "calls waiting beyond which the server says busy")
+      ->capture_default_str();
+  app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
+  app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
+  app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();
+  app.add_option("--mail-poll-ms", config.mail_poll_ms, "outbox polling interval")->capture_default_str();
+  app.add_option("--link-base-url", config.link_base_url, "portal page that e-mailed links open")
+      ->capture_default_str();
+  app.add_option("--login-codes-for-administrators", config.login_codes_for_administrators,
+                 "administrators confirm logins with an e-mailed code (true/false)")
+      ->capture_default_str();
+  app.add_option("--password-max-age-days", config.password_max_age_days, "password validity; 0 = never expires")
+      ->capture_default_str();
+  app.add_option("--audit-retention-days", config.audit_retention_days,
+                 "how long the audit trail keeps an entry (fractions allowed); 0 = forever")
+      ->capture_default_str();
+  app.add_option("--attempts-per-peer-burst", config.attempts_per_peer_burst,
+                 "logins, codes, links and reset requests one client address may try at once")
+      ->capture_default_str();
+  app.add_option("--attempts-per-peer-per-minute", config.attempts_per_peer_per_minute,
+                 "then this many a minute per client address")
+      ->capture_default_str();
+  app.add_option("--attempts-global-burst", config.attempts_global_burst,
+                 "logins, codes, links and reset requests all addresses together may try at once")
+      ->capture_default_str();
+  app.add_option("--attempts-global-per-second", config.attempts_global_per_second,
+                 "then this many a second over all addresses")
+      ->capture_default_str();
+  app.add_option("--outbox-key-file", config.outbox_key_file,
+                 "key sealing e-mails waiting in the outbox; keep it apart from backups of the data directory "
+                 "(default: <data-dir>.outbox-key, created on first start)");
+  app.add_option("--create-operator-key", operator_key_name,
+                 "create the first operator key of an empty store, print it once, and exit")
+      ->configurable(false);
+}
+
+}  // namespace
+
+std::optional<int> ParseSettings(int argc, char** argv, Config& config, std::string& operator_key_name) {
+  CLI::App app{
+      "habilisd: identity and authorization server. Every setting is also read from HABILIS_<SETTING> "
+      "(e.g. HABILIS_DATA_DIR) and from the --config file; a flag wins over the environment, which wins "
+      "over the file (docs/CONFIGURATION.md)."};
+  // The environment is given to the parser as flags placed before the real ones, and the last value of a
+  // setting wins: so a flag beats its variable, and both beat the file, which CLI11 reads only for settings
+  // still unset. (CLI11's own envname() would let the file beat the environment.)
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.set_version_flag("--version", std::string("habilisd ") + HABILIS_VERSION);
+  app.set_config("--config", "", "a settings file, TOML or INI (docs/CONFIGURATION.md)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  AddOptions(app, config, operator_key_name);
+
+  std::vector<std::string> args = {argc > 0 ? argv[0] : "habilisd"};
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_lnames().empty()) continue;
+    const std::string& flag = option->get_lnames().front();
+    if (IsAction(flag)) continue;
+    const char* value = std::getenv(EnvironmentName(flag).c_str());
+    if (value != nullptr && *value != '\0') args.push_back(absl::StrCat("--", flag, "=", value));
+  }
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  std::vector<const char*> pointers;
+  for (const std::string& arg : args) pointers.push_back(arg.c_str());
+  try {
+    app.parse(static_cast<int>(pointers.size()), pointers.data());
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  if (absl::Status valid = config.Validate(); !valid.ok()) {
+    std::cerr << "habilisd: " << valid.message() << " (from a flag, HABILIS_* variable or the --config file)"
+              << std::endl;
+    return 2;
+  }
+  return std::nullopt;
+}
 
 absl::Status Config::Validate() const {
   size_t colon = listen.rfind(':');
@@ -13,6 +119,15 @@ absl::Status Config::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat("--listen must be HOST:PORT, got '", listen, "'"));
   }
   if (data_dir.empty()) return absl::InvalidArgumentError("--data-dir must name a directory");
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both, or neither for plain text");
+  }
+  if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
+  }
+  if (tls_refresh_seconds < 1 || tls_refresh_seconds > 86400) {
+    return absl::InvalidArgumentError("--tls-refresh-seconds must be between 1 and 86400");
+  }
   if (max_message_bytes < 1024 || max_message_bytes > (64 << 20)) {
     return absl::InvalidArgumentError("--max-message-bytes must be between 1024 and 67108864");
   }

@@ -2,6 +2,7 @@
 #ifndef HABILIS_SERVER_CONFIG_H_
 #define HABILIS_SERVER_CONFIG_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,6 +14,13 @@ struct Config {
   std::string listen = "127.0.0.1:50051";
   // Directory of the embedded RocksDB store; created if missing.
   std::string data_dir = "./data";
+  // TLS (docs/OPERATIONS.md): the server's certificate chain and key, PEM; both or neither (plain text).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Mutual TLS: the CA (PEM) that signs the certificates clients must present; empty: none asked.
+  std::string tls_client_ca_file;
+  // How often the three files are read again, in seconds (renewed certificates need no restart).
+  int tls_refresh_seconds = 10;
   // Requests larger than this are refused with RESOURCE_EXHAUSTED before any handler runs.
   int max_message_bytes = 4 << 20;
   // Threads that run handlers (they block on store commits).
@@ -48,6 +56,12 @@ struct Config {
   // INVALID_ARGUMENT naming the first bad setting.
   [[nodiscard]] absl::Status Validate() const;
 };
+
+// Reads the settings: flags, then HABILIS_* environment variables, then the --config file (TOML or INI), then
+// the defaults above, in that order of precedence; validates them. Returns the exit code when the process is
+// to end at once (--help, --version, a setting that does not parse or is out of range, naming it), nullopt to
+// go on. `operator_key_name` receives --create-operator-key.
+std::optional<int> ParseSettings(int argc, char** argv, Config& config, std::string& operator_key_name);
 
 }  // namespace habilis
 

@@ -1,6 +1,6 @@
 // habilisd: the habilis server.
 //
-//   habilisd --listen HOST:PORT --data-dir DIR [--seed-demo]
+//   habilisd [--config FILE] --listen HOST:PORT --data-dir DIR [--seed-demo]   (docs/CONFIGURATION.md)
 //   habilisd --data-dir DIR --create-operator-key NAME   (prints the first operator key, then exits)
 #include <signal.h>
 #include <sys/stat.h>
@@ -9,7 +9,6 @@
 #include <iostream>
 #include <thread>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
@@ -51,55 +50,14 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   habilis::Config config;
   std::string operator_key_name;
-  CLI::App app{"habilisd: identity and authorization server"};
-  app.add_option("--listen", config.listen, "HOST:PORT to serve gRPC on (port 0 picks one)")->capture_default_str();
-  app.add_option("--data-dir", config.data_dir, "directory of the embedded store")->capture_default_str();
-  app.add_option("--max-message-bytes", config.max_message_bytes, "largest request accepted")->capture_default_str();
-  app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
-  app.add_option("--max-queued-calls", config.max_queued_calls, "calls waiting beyond which the server says busy")
-      ->capture_default_str();
-  app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
-  app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
-  app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();
-  app.add_option("--mail-poll-ms", config.mail_poll_ms, "outbox polling interval")->capture_default_str();
-  app.add_option("--link-base-url", config.link_base_url, "portal page that e-mailed links open")
-      ->capture_default_str();
-  app.add_option("--login-codes-for-administrators", config.login_codes_for_administrators,
-                 "administrators confirm logins with an e-mailed code (true/false)")
-      ->capture_default_str();
-  app.add_option("--password-max-age-days", config.password_max_age_days, "password validity; 0 = never expires")
-      ->capture_default_str();
-  app.add_option("--audit-retention-days", config.audit_retention_days,
-                 "how long the audit trail keeps an entry (fractions allowed); 0 = forever")
-      ->capture_default_str();
-  app.add_option("--attempts-per-peer-burst", config.attempts_per_peer_burst,
-                 "logins, codes, links and reset requests one client address may try at once")
-      ->capture_default_str();
-  app.add_option("--attempts-per-peer-per-minute", config.attempts_per_peer_per_minute,
-                 "then this many a minute per client address")
-      ->capture_default_str();
-  app.add_option("--attempts-global-burst", config.attempts_global_burst,
-                 "logins, codes, links and reset requests all addresses together may try at once")
-      ->capture_default_str();
-  app.add_option("--attempts-global-per-second", config.attempts_global_per_second,
-                 "then this many a second over all addresses")
-      ->capture_default_str();
-  app.add_option("--outbox-key-file", config.outbox_key_file,
-                 "key sealing e-mails waiting in the outbox; keep it apart from backups of the data directory "
-                 "(default: <data-dir>.outbox-key, created on first start)");
-  app.add_option("--create-operator-key", operator_key_name,
-                 "create the first operator key of an empty store, print it once, and exit");
-  CLI11_PARSE(app, argc, argv);
+  if (std::optional<int> exit_code = habilis::ParseSettings(argc, argv, config, operator_key_name)) return *exit_code;
 
-  if (absl::Status valid = config.Validate(); !valid.ok()) {
-    std::cerr << "habilisd: " << valid.message() << std::endl;
-    return 2;
-  }
   // Handle termination signals on a thread of our own, for an orderly shutdown.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // a reload request must not end the server (its default action)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto store = habilis::store::RocksDbStore::Open(config.data_dir);
@@ -153,7 +111,11 @@ int main(int argc, char** argv) {
 
   std::thread stopper([&] {
     int signal = 0;
-    sigwait(&signals, &signal);
+    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+      // The TLS files are re-read on their own (transport_security.h); other settings need a restart.
+      std::cout << "habilisd: SIGHUP: TLS files are read again within " << config.tls_refresh_seconds
+                << " s; other settings take a restart" << std::endl;
+    }
     std::cout << "habilisd: stopping" << std::endl;
     (*server)->Shutdown();
   });

@@ -6,6 +6,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_initializer.h"
 #include "server/api/services.h"
+#include "server/api/transport_security.h"
 #include "server/api/undecodable_requests.h"
 #include "server/domain/account_records.h"
 #include "server/domain/audit_retention.h"
@@ -145,10 +146,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   if (!index.ok()) return index.status();
   absl::StatusOr<std::unique_ptr<ChangeNotifier>> notifier = ChangeNotifier::Attach(store);
   if (!notifier.ok()) return notifier.status();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(config);
+  if (!credentials.ok()) return credentials.status();
   auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &parts->port);
+  builder.AddListeningPort(config.listen, *credentials, &parts->port);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.RegisterService(&parts->structure_service);
   builder.RegisterService(&parts->org_chart_service);

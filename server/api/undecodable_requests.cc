@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/stubs/logging.h"
+#include "grpc/support/log.h"
 #include "server/common/errors.h"
 
 namespace habilis::api {
@@ -53,22 +54,32 @@ struct LogPlace {
 absl::Mutex log_mu(absl::kConstInit);
 std::map<std::pair<std::string, int>, LogPlace>* log_places ABSL_GUARDED_BY(log_mu) = nullptr;
 
-void LimitedLog(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+// `level`: 0 info, 1 warning, 2 error, 3 fatal (never held back).
+void LimitedLog(const char* origin, int level, const char* file, int line, const std::string& message) {
   static constexpr const char* kLevels[] = {"INFO", "WARNING", "ERROR", "FATAL"};
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&log_mu);
   if (log_places == nullptr) log_places = new std::map<std::pair<std::string, int>, LogPlace>();
   LogPlace& place = (*log_places)[{file, line}];
-  if (level < google::protobuf::LOGLEVEL_FATAL && now - place.last_written < absl::Minutes(1)) {
+  if (level < 3 && now - place.last_written < absl::Minutes(1)) {
     ++place.left_out;
     return;
   }
-  std::cerr << "habilisd: protobuf " << kLevels[std::min<int>(level, 3)] << " " << file << ":" << line << ": "
+  std::cerr << "habilisd: " << origin << " " << kLevels[std::min<int>(level, 3)] << " " << file << ":" << line << ": "
             << message;
   if (place.left_out > 0) std::cerr << " (and " << place.left_out << " more like it in the last minute)";
   std::cerr << std::endl;
   place.last_written = now;
   place.left_out = 0;
+}
+
+void LimitedProtobufLog(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  LimitedLog("protobuf", static_cast<int>(level), file, line, message);
+}
+
+void LimitedGrpcLog(gpr_log_func_args* args) {
+  const int level = args->severity == GPR_LOG_SEVERITY_ERROR ? 2 : args->severity == GPR_LOG_SEVERITY_INFO ? 0 : 1;
+  LimitedLog("grpc", level, args->file, args->line, args->message);
 }
 
 }  // namespace
@@ -83,6 +94,10 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewUndeco
   return std::make_unique<Factory>();
 }
 
-void LimitProtobufLogging() { google::protobuf::SetLogHandler(&LimitedLog); }
+void LimitProtobufLogging() {
+  google::protobuf::SetLogHandler(&LimitedProtobufLog);
+  // gRPC's core logs each failed TLS handshake: a peer could write a line per connection attempt.
+  gpr_set_log_function(&LimitedGrpcLog);
+}
 
 }  // namespace habilis::api

@@ -22,8 +22,9 @@ grpc::Status UndecodableRequest(const std::string& method);
 // streams a client writes are parsed by their handlers, which answer for them).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewUndecodableRequestInterceptorFactory();
 
-// Routes protobuf's log lines to standard error, at most one a minute for each place in protobuf that logs
-// (with the count of those left out), so that no request can make the server write a line of its own.
+// Routes protobuf's and gRPC core's log lines to standard error, at most one a minute for each place that logs
+// (with the count of those left out), so that no request or connection attempt (a failed TLS handshake) can
+// make the server write a line of its own.
 void LimitProtobufLogging();
 
 }  // namespace habilis::api

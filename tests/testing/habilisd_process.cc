@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +19,8 @@ namespace {
 
 // Forks and execs habilisd with `args`, its stdout on a pipe (and its stderr in `stderr_file`, if given);
 // returns the pid and the read end.
-std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::string& stderr_file = "") {
+std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::string& stderr_file = "",
+                            const std::map<std::string, std::string>& env = {}) {
   int fds[2];
   if (pipe(fds) != 0) std::abort();
   pid_t pid = fork();
@@ -29,6 +33,7 @@ std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::str
     }
     close(fds[0]);
     close(fds[1]);
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     std::string path = HabilisdPath();
     std::vector<char*> argv;
     argv.push_back(path.data());
@@ -46,8 +51,11 @@ std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::str
 
 std::string HabilisdPath() { return HABILISD_PATH; }
 
-RunResult RunHabilisd(const std::vector<std::string>& args) {
-  auto [pid, fd] = Spawn(args);
+RunResult RunHabilisd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  char err_path[] = "/tmp/habilisd-stderr-XXXXXX";
+  const int err_fd = mkstemp(err_path);
+  if (err_fd >= 0) close(err_fd);
+  auto [pid, fd] = Spawn(args, err_fd >= 0 ? err_path : "", env);
   RunResult result;
   char buffer[4096];
   ssize_t n;
@@ -56,6 +64,11 @@ RunResult RunHabilisd(const std::vector<std::string>& args) {
   int status = 0;
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (err_fd >= 0) {
+    std::ifstream err(err_path);
+    result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+    unlink(err_path);
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,10 +19,11 @@ std::string HabilisdPath();
 struct RunResult {
   int exit_code = -1;
   std::string out;  // standard output
+  std::string err;  // standard error
 };
 
-// Runs habilisd with `args` to completion.
-RunResult RunHabilisd(const std::vector<std::string>& args);
+// Runs habilisd with `args` (and `env` added to its environment) to completion.
+RunResult RunHabilisd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
 class HabilisdProcess {
  public:

@@ -1,0 +1,205 @@
+// Operating habilisd: settings from flags, HABILIS_* variables and a file, in that precedence; every setting
+// documented; TLS and mutual TLS with the certificates deploy/dev-certs.sh makes, renewed without a restart.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "habilis/v1/structures.grpc.pb.h"
+#include "tests/testing/habilisd_process.h"
+#include "tests/testing/temp_dir.h"
+
+namespace habilis {
+namespace {
+
+using testing::RunHabilisd;
+using testing::RunResult;
+
+void WriteFile(const std::string& path, const std::string& content) { std::ofstream(path) << content; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// A run that validates the settings and exits at once (on an empty store).
+class SettingsTest : public ::testing::Test {
+ protected:
+  RunResult Try(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+    args.insert(args.end(), {"--data-dir", dir_.Sub(absl::StrCat("data", runs_++)), "--create-operator-key", "t"});
+    return RunHabilisd(args, env);
+  }
+  testing::TempDir dir_;
+  int runs_ = 0;
+};
+
+TEST_F(SettingsTest, AFlagBeatsTheEnvironmentWhichBeatsTheFileWhichBeatsTheDefault) {
+  const std::string bad_file = dir_.Sub("bad.toml");
+  WriteFile(bad_file, "workers = 0\n");
+  const std::string good_file = dir_.Sub("good.toml");
+  WriteFile(good_file, "workers = 3\n");
+  // The value that wins is checked: an out-of-range one stops start-up naming the setting.
+  RunResult file = Try({"--config", bad_file});
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_NE(file.err.find("--workers"), std::string::npos) << file.err;
+  EXPECT_EQ(Try({"--config", bad_file}, {{"HABILIS_WORKERS", "2"}}).exit_code, 0) << "the environment beats the file";
+  EXPECT_EQ(Try({"--config", good_file}, {{"HABILIS_WORKERS", "0"}}).exit_code, 2) << "...both ways";
+  EXPECT_EQ(Try({"--workers", "2"}, {{"HABILIS_WORKERS", "0"}}).exit_code, 0) << "a flag beats the environment";
+  EXPECT_EQ(Try({"--workers", "0"}, {{"HABILIS_WORKERS", "2"}}).exit_code, 2) << "...both ways";
+  EXPECT_EQ(Try({}, {{"HABILIS_CONFIG", bad_file}}).exit_code, 2) << "the file may be named by the environment";
+  EXPECT_EQ(Try({}).exit_code, 0) << "the defaults are valid";
+}
+
+TEST_F(SettingsTest, AnUnknownOrMalformedSettingStopsStartUpNamingIt) {
+  const std::string file = dir_.Sub("typo.toml");
+  WriteFile(file, "wokers = 3\n");
+  RunResult typo = Try({"--config", file});
+  EXPECT_NE(typo.exit_code, 0);
+  EXPECT_NE(typo.err.find("wokers"), std::string::npos) << typo.err;
+  RunResult malformed = Try({}, {{"HABILIS_MAIL_POLL_MS", "often"}});
+  EXPECT_NE(malformed.exit_code, 0);
+  EXPECT_NE(malformed.err.find("mail-poll-ms"), std::string::npos) << malformed.err;
+  RunResult half_tls = Try({"--tls-cert", "/nonexistent.pem"});
+  EXPECT_EQ(half_tls.exit_code, 2);
+  EXPECT_NE(half_tls.err.find("--tls-key"), std::string::npos) << half_tls.err;
+}
+
+TEST(OperationsDocsTest, EverySettingIsInConfigurationMdAndVersionAnswers) {
+  RunResult help = RunHabilisd({"--help"});
+  ASSERT_EQ(help.exit_code, 0);
+  const std::string doc = ReadFile(HABILIS_SOURCE_DIR "/docs/CONFIGURATION.md");
+  ASSERT_FALSE(doc.empty());
+  std::set<std::string> settings;
+  const std::regex flag("  (--[a-z0-9-]+)");
+  for (std::sregex_iterator it(help.out.begin(), help.out.end(), flag), end; it != end; ++it) {
+    settings.insert((*it)[1].str());
+  }
+  EXPECT_GE(settings.size(), 25u);
+  for (const std::string& setting : settings) {
+    if (setting == "--help" || setting == "--version") continue;
+    EXPECT_NE(doc.find("`" + setting + "`"), std::string::npos) << setting << " is not in docs/CONFIGURATION.md";
+  }
+  RunResult version = RunHabilisd({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(std::regex_search(version.out, std::regex("^habilisd [0-9]+\\.[0-9]+\\.[0-9]+"))) << version.out;
+}
+
+// TLS with certificates from deploy/dev-certs.sh, against the real habilisd.
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { certs_ = MakeCertificates("certs"); }
+
+  std::string MakeCertificates(const std::string& name) {
+    const std::string dir = dir_.Sub(name);
+    int made = std::system(absl::StrCat(HABILIS_SOURCE_DIR "/deploy/dev-certs.sh ", dir, " >/dev/null").c_str());
+    EXPECT_EQ(made, 0);
+    return dir;
+  }
+
+  void Start(std::vector<std::string> tls_args, const std::string& stderr_file = "") {
+    RunResult created = RunHabilisd({"--data-dir", dir_.Sub("data"), "--create-operator-key", "t"});
+    ASSERT_EQ(created.exit_code, 0);
+    auto process = testing::HabilisdProcess::Start(dir_.Sub("data"), tls_args, stderr_file);
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(process).value();
+    port_ = process_->target().substr(process_->target().rfind(':') + 1);
+  }
+
+  // Health over a channel to localhost:<port>; the status of the call.
+  grpc::Status Health(const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+    auto channel = grpc::CreateChannel("localhost:" + port_, credentials);
+    auto stub = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    return stub->Check(&context, request, &response);
+  }
+
+  std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& certs, bool with_client_certificate) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ReadFile(certs + "/ca.pem");
+    if (with_client_certificate) {
+      options.pem_private_key = ReadFile(certs + "/client.key");
+      options.pem_cert_chain = ReadFile(certs + "/client.pem");
+    }
+    return grpc::SslCredentials(options);
+  }
+
+  testing::TempDir dir_;
+  std::string certs_;
+  std::unique_ptr<testing::HabilisdProcess> process_;
+  std::string port_;
+};
+
+TEST_F(TlsTest, WithACertificateTheServerSpeaksTlsOnly) {
+  const std::string log = dir_.Sub("stderr.log");
+  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key"}, log);
+  grpc::Status tls = Health(Tls(certs_, false));
+  EXPECT_TRUE(tls.ok()) << tls.error_message();
+  EXPECT_EQ(Health(grpc::InsecureChannelCredentials()).error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "no plain text on a TLS port";
+  const std::string stranger = MakeCertificates("stranger");
+  EXPECT_EQ(Health(Tls(stranger, false)).error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "a client that does not trust the server's CA does not talk to it";
+  for (int i = 0; i < 5; ++i) Health(grpc::InsecureChannelCredentials());
+  process_->Terminate();
+  std::istringstream lines(ReadFile(log));
+  int handshake_lines = 0;
+  for (std::string line; std::getline(lines, line);) handshake_lines += line.find("andshake") != std::string::npos;
+  EXPECT_LE(handshake_lines, 2) << "failed handshakes write at most a line a minute, not one each";
+}
+
+TEST_F(TlsTest, MutualTlsRefusesAClientWithoutACertificateOfTheCa) {
+  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-client-ca",
+         certs_ + "/ca.pem"});
+  grpc::Status with = Health(Tls(certs_, true));
+  EXPECT_TRUE(with.ok()) << with.error_message();
+  EXPECT_EQ(Health(Tls(certs_, false)).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // A certificate from another CA is refused too.
+  const std::string stranger = MakeCertificates("stranger");
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ReadFile(certs_ + "/ca.pem");
+  options.pem_private_key = ReadFile(stranger + "/client.key");
+  options.pem_cert_chain = ReadFile(stranger + "/client.pem");
+  EXPECT_EQ(Health(grpc::SslCredentials(options)).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, ARenewedCertificateIsTakenWithoutARestart) {
+  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-refresh-seconds", "1"});
+  ASSERT_TRUE(Health(Tls(certs_, false)).ok());
+  // A new CA and certificate replace the files (renamed into place, as a renewal tool does).
+  const std::string renewed = MakeCertificates("renewed");
+  ASSERT_EQ(std::system(absl::StrCat("cp ", renewed, "/server.key ", certs_, "/server.key.tmp && cp ", renewed,
+                                     "/server.pem ", certs_, "/server.pem.tmp && mv ", certs_, "/server.key.tmp ",
+                                     certs_, "/server.key && mv ", certs_, "/server.pem.tmp ", certs_, "/server.pem")
+                            .c_str()),
+            0);
+  bool renewed_served = false;
+  for (int i = 0; i < 100 && !renewed_served; ++i) {
+    renewed_served = Health(Tls(renewed, false)).ok();
+    if (!renewed_served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(renewed_served) << "the renewed certificate is served within a few refreshes";
+}
+
+TEST_F(TlsTest, AKeyThatIsNotTheCertificatesStopsStartUpNamingIt) {
+  const std::string other = MakeCertificates("other");
+  RunResult run = RunHabilisd({"--data-dir", dir_.Sub("data"), "--listen", "127.0.0.1:0", "--tls-cert",
+                               certs_ + "/server.pem", "--tls-key", other + "/server.key"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("--tls-key"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace habilis
