@@ -37,7 +37,8 @@ grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::s
 }
 
 grpc::Status CallRawStream(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                           const std::vector<std::string>& messages, absl::string_view bearer) {
+                           const std::vector<std::string>& messages, absl::string_view bearer,
+                           std::vector<std::string>* replies) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
@@ -61,9 +62,15 @@ grpc::Status CallRawStream(const std::shared_ptr<grpc::Channel>& channel, const 
     call->WritesDone(nullptr);
     wait();
     grpc::ByteBuffer reply;
-    do {
+    while (true) {
       call->Read(&reply, nullptr);
-    } while (wait());
+      if (!wait()) break;
+      std::vector<grpc::Slice> slices;
+      if (replies != nullptr && reply.Dump(&slices).ok()) {
+        std::string& bytes = replies->emplace_back();
+        for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+    }
   }
   grpc::Status status;
   call->Finish(&status, nullptr);

@@ -41,9 +41,10 @@ ErrorDetails DetailsOf(const grpc::Status& status);
 grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method, const std::string& bytes,
                      absl::string_view bearer = "");
 // The same for a method whose client streams: writes each of `messages` in order, closes, reads every reply
-// (dropped) and returns the call's status.
+// (into `replies`, if given) and returns the call's status.
 grpc::Status CallRawStream(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                           const std::vector<std::string>& messages, absl::string_view bearer = "");
+                           const std::vector<std::string>& messages, absl::string_view bearer = "",
+                           std::vector<std::string>* replies = nullptr);
 
 }  // namespace habilis::client
 

@@ -12,6 +12,9 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
+#include "clients/cpp/client.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
@@ -92,6 +95,47 @@ TEST(OperationsDocsTest, EverySettingIsInConfigurationMdAndVersionAnswers) {
   RunResult version = RunHabilisd({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_TRUE(std::regex_search(version.out, std::regex("^habilisd [0-9]+\\.[0-9]+\\.[0-9]+"))) << version.out;
+}
+
+// Server reflection gives, with each service's file, the definitions of the error details its errors carry, so
+// that buf curl and grpcurl decode ErrorInfo instead of printing base64.
+TEST(ReflectionTest, EveryServicesFilesBringTheErrorDetailsAndHealthIsServed) {
+  testing::TempDir dir;
+  auto process = testing::HabilisdProcess::Start(dir.Sub("data"), {});
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto channel = grpc::CreateChannel((*process)->target(), grpc::InsecureChannelCredentials());
+  for (const std::string service :
+       {"habilis.v1.StructureService", "habilis.v1.OrgChartService", "habilis.v1.ApplicationService",
+        "habilis.v1.ApiKeyService", "habilis.v1.AccountService", "habilis.v1.SessionService",
+        "habilis.v1.InvitationService", "habilis.v1.EntitlementService", "habilis.v1.AccessService",
+        "habilis.v1.AuditService", "habilis.v1.AccountFileService", "grpc.health.v1.Health"}) {
+    // ServerReflectionRequest{file_containing_symbol: service}, written by hand: the reflection protos are
+    // not part of Debian's gRPC headers.
+    const std::string request = absl::StrCat("\x22", std::string(1, static_cast<char>(service.size())), service);
+    std::vector<std::string> replies;
+    grpc::Status status = client::CallRawStream(channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                                {request}, "", &replies);
+    ASSERT_TRUE(status.ok()) << service << ": " << status.error_message();
+    ASSERT_EQ(replies.size(), 1u) << service;
+    // ServerReflectionResponse.file_descriptor_response (4) .file_descriptor_proto (1): the files sent.
+    google::protobuf::UnknownFieldSet response;
+    ASSERT_TRUE(response.ParseFromString(replies[0]));
+    std::set<std::string> files;
+    for (int i = 0; i < response.field_count(); ++i) {
+      if (response.field(i).number() != 4) continue;
+      google::protobuf::UnknownFieldSet descriptors;
+      ASSERT_TRUE(descriptors.ParseFromString(response.field(i).length_delimited()));
+      for (int j = 0; j < descriptors.field_count(); ++j) {
+        google::protobuf::FileDescriptorProto file;
+        ASSERT_TRUE(file.ParseFromString(descriptors.field(j).length_delimited()));
+        files.insert(file.name());
+      }
+    }
+    ASSERT_FALSE(files.empty()) << service << " is not served by reflection";
+    if (service.rfind("habilis.", 0) == 0) {
+      EXPECT_TRUE(files.contains("google/rpc/error_details.proto")) << service;
+    }
+  }
 }
 
 // TLS with certificates from deploy/dev-certs.sh, against the real habilisd.
