@@ -1,7 +1,10 @@
 // Handlers of ApplicationService, ApiKeyService and the health service.
+#include <algorithm>
+
 #include "absl/synchronization/mutex.h"
 #include "server/api/services.h"
 #include "server/domain/resource_names.h"
+#include "store/keyspace.h"
 
 namespace habilis::api {
 
@@ -82,16 +85,6 @@ grpc::ServerUnaryReactor* ApiKeyService::RevokeApiKey(grpc::CallbackServerContex
 
 namespace {
 
-// The status of `service` ("" for the whole server), or nullopt for a service this server does not have.
-std::optional<HealthCheckResponse::ServingStatus> StatusOf(absl::string_view service) {
-  static constexpr absl::string_view kServices[] = {"", "habilis.v1.StructureService", "habilis.v1.OrgChartService",
-                                                    "habilis.v1.ApplicationService", "habilis.v1.ApiKeyService"};
-  for (absl::string_view known : kServices) {
-    if (known == service) return HealthCheckResponse::SERVING;
-  }
-  return std::nullopt;
-}
-
 // Sends the status once, then holds the stream open until the client leaves or the server stops.
 class WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {
  public:
@@ -125,6 +118,19 @@ class FailedWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
 };
 
 }  // namespace
+
+std::optional<HealthCheckResponse::ServingStatus> HealthService::StatusOf(absl::string_view service) const {
+  const bool known = service.empty() || std::find(services_.begin(), services_.end(), service) != services_.end();
+  if (!known) return std::nullopt;
+  const bool store_readable = store_
+                                  .Read([](store::Reader& reader) -> absl::Status {
+                                    return reader.Get(store::MetaKey(store::kMetaFormatVersion)).status();
+                                  })
+                                  .ok();
+  const bool needs_index = service.empty() || service == "habilis.v1.AccessService";
+  const bool index_healthy = !needs_index || index_.Read().Healthy().ok();
+  return store_readable && index_healthy ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+}
 
 grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* ctx, const HealthCheckRequest* req,
                                                HealthCheckResponse* resp) {

@@ -85,7 +85,7 @@ struct Server::Parts {
         audit_service(context, audit_trail, *change_notifier),
         bulk_workers(kMaxBulkCalls),
         account_file_service(context, store, clock, policy, bulk_workers),
-        health_service(gate) {}
+        health_service(gate, store, *access_index) {}
 
   static domain::IdentityPolicy PolicyOf(const Config& config) {
     domain::IdentityPolicy policy;
@@ -175,6 +175,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
   if (parts->service_list != nullptr) parts->registered_services = *parts->service_list;
+  parts->health_service.SetServices(parts->registered_services);
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 

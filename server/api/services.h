@@ -3,8 +3,8 @@
 #define HABILIS_SERVER_API_SERVICES_H_
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/access.grpc.pb.h"
+#include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
@@ -19,6 +19,7 @@
 #include "server/api/unary.h"
 #include "server/api/watch.h"
 #include "server/domain/access.h"
+#include "server/domain/access_index.h"
 #include "server/domain/account_files.h"
 #include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
@@ -264,10 +265,16 @@ class AccountFileService final
 
 #undef HABILIS_UNARY
 
-// grpc.health.v1.Health: SERVING for "" and for every habilis service once the server is up.
+// grpc.health.v1.Health, by service name: "" (the whole server) and every service the server registered.
+// NOT_SERVING while the store cannot be read (every name), or while the access index has failed to apply a
+// commit ("" and habilis.v1.AccessService, whose answers come from the index); SERVING otherwise.
 class HealthService final : public grpc::health::v1::Health::CallbackService {
  public:
-  explicit HealthService(const Gate& gate) : gate_(gate) {}
+  HealthService(const Gate& gate, store::Store& store, const domain::AccessIndex& index)
+      : gate_(gate), store_(store), index_(index) {}
+
+  // The services it answers for besides "": set once, after the server is built and before it serves.
+  void SetServices(std::vector<std::string> services) { services_ = std::move(services); }
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
                                   grpc::health::v1::HealthCheckResponse* resp) override;
@@ -275,7 +282,13 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
       grpc::CallbackServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req) override;
 
  private:
+  // The status of `service`, or nullopt for a name this server does not have.
+  std::optional<grpc::health::v1::HealthCheckResponse::ServingStatus> StatusOf(absl::string_view service) const;
+
   const Gate& gate_;
+  store::Store& store_;
+  const domain::AccessIndex& index_;
+  std::vector<std::string> services_;
 };
 
 }  // namespace habilis::api
