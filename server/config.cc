@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/call_log.h"
 
 namespace habilis {
 namespace {
@@ -32,6 +33,9 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
                  "mutual TLS: clients must present a certificate signed by this CA (PEM)");
   app.add_option("--tls-refresh-seconds", config.tls_refresh_seconds,
                  "how often the TLS files are read again (renewals need no restart)")
+      ->capture_default_str();
+  app.add_option("--log-level", config.log_level,
+                 "least level of the JSON log lines: debug (also each access check), info, warning, error")
       ->capture_default_str();
   app.add_option("--max-message-bytes", config.max_message_bytes, "largest request accepted")->capture_default_str();
   app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
@@ -124,6 +128,10 @@ absl::Status Config::Validate() const {
   }
   if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
+  }
+  LogLevel level;
+  if (!ParseLogLevel(log_level, &level)) {
+    return absl::InvalidArgumentError("--log-level must be debug, info, warning or error");
   }
   if (tls_refresh_seconds < 1 || tls_refresh_seconds > 86400) {
     return absl::InvalidArgumentError("--tls-refresh-seconds must be between 1 and 86400");

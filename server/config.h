@@ -21,6 +21,9 @@ struct Config {
   std::string tls_client_ca_file;
   // How often the three files are read again, in seconds (renewed certificates need no restart).
   int tls_refresh_seconds = 10;
+  // The least level of the log lines written: debug (also every access check), info (every other call),
+  // warning, error (docs/OPERATIONS.md "Logs").
+  std::string log_level = "info";
   // Requests larger than this are refused with RESOURCE_EXHAUSTED before any handler runs.
   int max_message_bytes = 4 << 20;
   // Threads that run handlers (they block on store commits).

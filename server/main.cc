@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
+#include "server/common/call_log.h"
 #include "server/config.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/demo.h"
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   std::string operator_key_name;
   if (std::optional<int> exit_code = habilis::ParseSettings(argc, argv, config, operator_key_name)) return *exit_code;
 
+  habilis::LogLevel log_level = habilis::LogLevel::kInfo;
+  habilis::ParseLogLevel(config.log_level, &log_level);  // validated by ParseSettings
+  habilis::SetLogLevel(log_level);
   // Handle termination signals on a thread of our own, for an orderly shutdown.
   sigset_t signals;
   sigemptyset(&signals);
@@ -121,5 +125,6 @@ int main(int argc, char** argv) {
   });
   (*server)->Wait();
   stopper.join();
+  habilis::FlushLog();
   return 0;
 }

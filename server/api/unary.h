@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/api/executor.h"
 #include "server/api/gate.h"
+#include "server/common/call_log.h"
 #include "server/common/errors.h"
 #include "server/domain/audit.h"
 #include "server/domain/support.h"
@@ -96,9 +97,35 @@ absl::Status CheckEnumsOf(const Request& request) {
   return has_enums ? CheckEnumValues(request) : absl::OkStatus();
 }
 
+// The request's idempotency key, for the log ("" for requests without one).
+template <typename Request>
+absl::string_view RequestIdOf(const Request& request) {
+  if constexpr (requires { request.request_id(); }) {
+    return request.request_id();
+  } else {
+    return "";
+  }
+}
+
+// Writes the call's log line (server/common/call_log.h) if its level is logged.
+template <typename Request>
+void LogCallOf(const Request& request, const Gate::Judgement* judgement, const absl::Status& status,
+               absl::Time received) {
+  static const bool routine = MethodOf<Request>().rfind("habilis.v1.AccessService/", 0) == 0;
+  CallRecord call{MethodOf<Request>(), status, received, "", RequestIdOf(request), routine};
+  if (!Logs(LevelOf(call))) return;
+  const authz::Principal* who = judgement == nullptr     ? nullptr
+                                : judgement->caller.ok() ? &*judgement->caller
+                                : judgement->refused     ? &*judgement->refused
+                                                         : nullptr;
+  if (who != nullptr && who->kind != authz::PrincipalKind::kAnonymous) call.principal = who->ResourceName();
+  LogCall(call);
+}
+
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerContext& server_context,
-                     const Request& request, Response& response, TargetOrFn& target, Command& command) {
+                     const Request& request, Response& response, TargetOrFn& target, Command& command,
+                     absl::Time received) {
   absl::StatusOr<authz::Target> resolved;
   if constexpr (std::is_invocable_v<TargetOrFn>) {
     resolved = target();
@@ -111,6 +138,7 @@ grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerConte
   if (status.ok()) status = command(*judgement.caller, response);
   if (!status.ok()) response.Clear();
   RecordRefusal(context, judgement, status, request);
+  LogCallOf(request, &judgement, status, received);
   return ToGrpcStatus(status);
 }
 
@@ -119,13 +147,16 @@ template <typename Request, typename Response, typename TargetOrFn, typename Com
 grpc::ServerUnaryReactor* ServeUnary(const CallContext& context, grpc::CallbackServerContext* server_context,
                                      const Request* request, Response* response, TargetOrFn target, Command command) {
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
-  bool queued = context.executor.TrySubmit([&context, server_context, request, response, reactor,
+  const absl::Time received = absl::Now();
+  bool queued = context.executor.TrySubmit([&context, server_context, request, response, reactor, received,
                                             target = std::move(target), command = std::move(command)]() mutable {
-    reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command));
+    reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command, received));
   });
   if (!queued) {
-    reactor->Finish(ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
-                                       "the server has too many calls waiting; retry with backoff")));
+    absl::Status busy = Error(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
+                              "the server has too many calls waiting; retry with backoff");
+    LogCallOf(*request, nullptr, busy, received);
+    reactor->Finish(ToGrpcStatus(busy));
   }
   return reactor;
 }
@@ -136,7 +167,7 @@ template <typename Request, typename Response, typename TargetOrFn, typename Com
 grpc::ServerUnaryReactor* ServeInline(const CallContext& context, grpc::CallbackServerContext* server_context,
                                       const Request* request, Response* response, TargetOrFn target, Command command) {
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
-  reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command));
+  reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command, absl::Now()));
   return reactor;
 }
 

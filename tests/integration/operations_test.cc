@@ -9,13 +9,18 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "clients/cpp/client.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
-#include "clients/cpp/client.h"
-#include "google/protobuf/descriptor.pb.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
+#include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
 #include "tests/testing/temp_dir.h"
@@ -95,6 +100,78 @@ TEST(OperationsDocsTest, EverySettingIsInConfigurationMdAndVersionAnswers) {
   RunResult version = RunHabilisd({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_TRUE(std::regex_search(version.out, std::regex("^habilisd [0-9]+\\.[0-9]+\\.[0-9]+"))) << version.out;
+}
+
+// One JSON line per call, with who, what and how it ended, and never a secret the call carried.
+TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
+  testing::TempDir dir;
+  RunResult created = RunHabilisd({"--data-dir", dir.Sub("data"), "--create-operator-key", "t"});
+  ASSERT_EQ(created.exit_code, 0);
+  const std::string operator_key(absl::StripAsciiWhitespace(created.out));
+  const std::string log = dir.Sub("stderr.log");
+  auto process = testing::HabilisdProcess::Start(dir.Sub("data"), {}, log);
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto channel = grpc::CreateChannel((*process)->target(), grpc::InsecureChannelCredentials());
+  auto structures = v1::StructureService::NewStub(channel);
+  auto sessions = v1::SessionService::NewStub(channel);
+  auto keys = v1::ApiKeyService::NewStub(channel);
+  auto as = [&](const std::string& bearer) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!bearer.empty()) client::Authorize(*context, bearer);
+    return context;
+  };
+  v1::CreateStructureRequest structure;
+  structure.mutable_structure()->set_siret("73282932000074");
+  structure.mutable_structure()->set_display_name("Commune");
+  structure.mutable_structure()->set_address("1 place");
+  structure.mutable_structure()->set_postal_code("29200");
+  structure.mutable_structure()->set_city("Brest");
+  structure.set_request_id("9b2c6a51-0d3e-4f7a-8c1b-2e5d7f9a0b3c");
+  v1::CreateStructureResponse structure_created;
+  ASSERT_TRUE(structures->CreateStructure(as(operator_key).get(), structure, &structure_created).ok());
+  v1::LoginRequest login;
+  login.set_login_email("nobody@example.fr");
+  login.set_password("a secret passphrase nobody should log");
+  login.set_device_label("laptop");
+  v1::LoginResponse logged_in;
+  EXPECT_FALSE(sessions->Login(as("").get(), login, &logged_in).ok());
+  v1::CreateApiKeyRequest key;
+  key.mutable_api_key()->set_display_name("second");
+  key.mutable_api_key()->set_operator_(true);
+  v1::CreateApiKeyResponse key_created;
+  ASSERT_TRUE(keys->CreateApiKey(as(operator_key).get(), key, &key_created).ok());
+  v1::GetStructureRequest get;
+  get.set_name("structures/73282932000074");
+  v1::GetStructureResponse got;
+  EXPECT_FALSE(structures->GetStructure(as("hbk_not_a_key").get(), get, &got).ok());
+  (*process)->Terminate();
+
+  std::istringstream lines(ReadFile(log));
+  std::map<std::string, google::protobuf::Struct> by_method;
+  int calls = 0;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(line.find(operator_key.substr(operator_key.size() - 20)), std::string::npos) << line;
+    EXPECT_EQ(line.find(key_created.secret().substr(key_created.secret().size() - 20)), std::string::npos) << line;
+    EXPECT_EQ(line.find("secret passphrase"), std::string::npos) << line;
+    if (line.empty() || line[0] != '{') continue;
+    google::protobuf::Struct parsed;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) << line;
+    if (!parsed.fields().contains("method")) continue;
+    ++calls;
+    by_method[parsed.fields().at("method").string_value()] = parsed;
+  }
+  EXPECT_EQ(calls, 4);
+  const auto& create = by_method["habilis.v1.StructureService/CreateStructure"].fields();
+  EXPECT_EQ(create.at("code").string_value(), "OK");
+  EXPECT_EQ(create.at("request_id").string_value(), "9b2c6a51-0d3e-4f7a-8c1b-2e5d7f9a0b3c");
+  EXPECT_EQ(create.at("principal").string_value().rfind("operators/", 0), 0u);
+  EXPECT_EQ(create.at("level").string_value(), "info");
+  const auto& failed_login = by_method["habilis.v1.SessionService/Login"].fields();
+  EXPECT_EQ(failed_login.at("code").string_value(), "UNAUTHENTICATED");
+  EXPECT_EQ(failed_login.at("reason").string_value(), "LOGIN_FAILED");
+  EXPECT_EQ(failed_login.count("principal"), 0u);
+  const auto& refused = by_method["habilis.v1.StructureService/GetStructure"].fields();
+  EXPECT_EQ(refused.at("code").string_value(), "UNAUTHENTICATED");
 }
 
 // Server reflection gives, with each service's file, the definitions of the error details its errors carry, so
