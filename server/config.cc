@@ -41,6 +41,8 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
   app.add_option("--workers", config.worker_threads, "handler threads")->capture_default_str();
   app.add_option("--max-queued-calls", config.max_queued_calls, "calls waiting beyond which the server says busy")
       ->capture_default_str();
+  app.add_option("--bootstrap-operator-key-file", config.bootstrap_operator_key_file,
+                 "on a store without an operator key, create one and write it to this new file (mode 0600)");
   app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
   app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
   app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();

@@ -33,6 +33,10 @@ struct Config {
   // The key that seals e-mail bodies waiting in the outbox (links, codes), kept outside the store so that a
   // copy of the data directory alone reveals none; created on first start. Empty: "<data_dir>.outbox-key".
   std::string outbox_key_file;
+  // First start of a service: when the store has no operator key yet, create one and write it to this file
+  // (created mode 0600, never overwritten) before serving; nothing when the store has one. Lets a systemd
+  // unit or a container bootstrap without a second process fighting the server for the store's lock.
+  std::string bootstrap_operator_key_file;
   // Seed a small demo (operator key, structure, services, application) into an empty store.
   bool seed_demo = false;
   // SMTP relay for e-mails ("smtp://host:port"); empty keeps them in the outbox until one is configured.

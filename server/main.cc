@@ -2,9 +2,12 @@
 //
 //   habilisd [--config FILE] --listen HOST:PORT --data-dir DIR [--seed-demo]   (docs/CONFIGURATION.md)
 //   habilisd --data-dir DIR --create-operator-key NAME   (prints the first operator key, then exits)
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -13,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
 #include "server/common/call_log.h"
+#include "server/common/errors.h"
 #include "server/config.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/demo.h"
@@ -41,6 +45,30 @@ void PrintHowToCall(const habilis::Config& config, int port, const std::string& 
             << "    --data '{\"structure\": \"structures/" << habilis::domain::kDemoSiret << "\"}' \\\n"
             << "    http://" << host << ":" << port << "/habilis.v1.OrgChartService/GetServiceTree\n"
             << std::endl;
+}
+
+// --bootstrap-operator-key-file: the first operator key of an empty store, written where only the service's
+// user can read it. The file is made first (and must not exist), so that a key is never created unseen.
+absl::Status BootstrapOperatorKey(habilis::store::Store& store, const habilis::domain::Clock& clock,
+                                  const std::string& path) {
+  habilis::domain::ApiKeys api_keys(store, clock);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) return absl::OkStatus();  // written at an earlier start; left to its owner
+  if (fd < 0) return absl::InvalidArgumentError("--bootstrap-operator-key-file: cannot create " + path);
+  absl::StatusOr<std::string> key = api_keys.CreateFirstOperatorKey("bootstrap");
+  if (!key.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    // A store that has its operator key needs no bootstrap.
+    return habilis::ErrorReason(key.status()) == "OPERATOR_KEY_EXISTS" ? absl::OkStatus() : key.status();
+  }
+  const std::string line = *key + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return absl::InternalError("--bootstrap-operator-key-file: cannot write " + path);
+  std::cout << "habilisd: the first operator key is in " << path << " (mode 0600); keep it in a secret store, "
+            << "then delete the file" << std::endl;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -89,6 +117,14 @@ int main(int argc, char** argv) {
   if (absl::Status key = habilis::mail::UseOutboxKeyFile(outbox_key_file); !key.ok()) {
     std::cerr << "habilisd: " << key.message() << std::endl;
     return 1;
+  }
+
+  if (!config.bootstrap_operator_key_file.empty()) {
+    absl::Status bootstrapped = BootstrapOperatorKey(**store, clock, config.bootstrap_operator_key_file);
+    if (!bootstrapped.ok()) {
+      std::cerr << "habilisd: " << bootstrapped.message() << std::endl;
+      return 1;
+    }
   }
 
   const std::string credentials_path = config.data_dir + "/demo-credentials.env";
