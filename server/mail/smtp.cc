@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/escaping.h"
@@ -10,8 +11,25 @@
 namespace habilis::mail {
 namespace {
 
-// RFC 2047: a header value that may hold any UTF-8.
-std::string EncodedWord(absl::string_view text) { return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(text), "?="); }
+// RFC 2047: a header value that may hold any UTF-8, as encoded words of at most 75 characters, never cutting
+// a character, folded onto continuation lines so that no header line passes 78 characters. `used` is what the
+// first line already holds ("Subject: ").
+std::string EncodedWords(absl::string_view text, size_t used) {
+  constexpr size_t kWordOverhead = 12;  // "=?UTF-8?B?" and "?="
+  std::string out;
+  while (!text.empty()) {
+    const size_t room = std::min<size_t>(75, 78 - used) - kWordOverhead;  // characters of base64
+    size_t take = std::min(room / 4 * 3, text.size());
+    // Back up to the start of a character: continuation bytes are 10xxxxxx.
+    while (take < text.size() && take > 0 && (static_cast<unsigned char>(text[take]) & 0xc0) == 0x80) --take;
+    if (take == 0) take = std::min(room / 4 * 3, text.size());  // not UTF-8: cut anywhere rather than loop
+    if (!out.empty()) out.append("\r\n ");
+    absl::StrAppend(&out, "=?UTF-8?B?", absl::Base64Escape(text.substr(0, take)), "?=");
+    text.remove_prefix(take);
+    used = 1;  // a continuation line begins with one space
+  }
+  return out;
+}
 
 std::string WrappedBase64(absl::string_view text) {
   std::string encoded = absl::Base64Escape(text);
@@ -43,9 +61,10 @@ void InitCurlOnce() {
 std::string FormatMessage(const SmtpConfig& config, const internal::OutboxRecord& message, absl::Time date) {
   return absl::StrCat("Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", date, absl::UTCTimeZone()), "\r\n",
                       "From: ", config.from, "\r\n", "To: ", message.to(), "\r\n", "Message-ID: ", message.message_id(),
-                      "\r\n", "Subject: ", EncodedWord(message.subject()), "\r\n", "X-Habilis-Kind: ", message.kind(),
-                      "\r\n", "MIME-Version: 1.0\r\n", "Content-Type: text/plain; charset=UTF-8\r\n",
-                      "Content-Transfer-Encoding: base64\r\n", "\r\n", WrappedBase64(message.body()));
+                      "\r\n", "Subject: ", EncodedWords(message.subject(), 9), "\r\n",
+                      "X-Habilis-Kind: ", message.kind(), "\r\n", "MIME-Version: 1.0\r\n",
+                      "Content-Type: text/plain; charset=UTF-8\r\n", "Content-Transfer-Encoding: base64\r\n", "\r\n",
+                      WrappedBase64(message.body()));
 }
 
 absl::Status SendSmtp(const SmtpConfig& config, const internal::OutboxRecord& message) {

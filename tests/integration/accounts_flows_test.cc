@@ -338,6 +338,7 @@ TEST_F(AccountFlowsTest, NEW_CREATE_theAnswersAreTheSameWhetherTheLoginHasAnAcco
   // The person with an account is asked to join; what he was given in the structure meanwhile comes along.
   absl::StatusOr<ReceivedMail> offer = sink_->NextTo("ailleurs@example.fr", "JOIN_STRUCTURE");
   ASSERT_TRUE(offer.ok()) << offer.status();
+  EXPECT_EQ(offer->subject, "Commune de Test vous ajoute à ses utilisateurs") << "RFC 2047, decoded by the relay";
   v1::CreateProfileRequest profile;
   profile.set_parent("applications/portail");
   profile.set_profile_id("lecteur");
