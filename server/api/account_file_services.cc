@@ -4,6 +4,7 @@
 
 #include "server/api/services.h"
 #include "server/api/undecodable_requests.h"
+#include "server/common/call_log.h"
 #include "server/domain/resource_names.h"
 
 namespace habilis::api {
@@ -23,6 +24,17 @@ class Refused final : public Reactor {
  public:
   explicit Refused(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
+};
+
+// The log line of a streaming call (server/common/call_log.h), written with the status it ends with.
+struct StreamCall {
+  const std::string& method;
+  absl::Time received;
+  std::string principal;
+  grpc::Status Logged(grpc::Status status) const {
+    LogCall({method, FromGrpcStatus(status), received, principal, "", false});
+    return status;
+  }
 };
 
 // The import's stream, parsed here: a message that does not parse is told apart from the end of the file (gRPC's
@@ -60,17 +72,20 @@ class ImportStream {
 grpc::ServerWriteReactor<v1::ExportAccountsResponse>* AccountFileService::ExportAccounts(
     grpc::CallbackServerContext* ctx, const v1::ExportAccountsRequest* request) {
   using Reactor = grpc::ServerWriteReactor<v1::ExportAccountsResponse>;
+  StreamCall call{MethodOf<v1::ExportAccountsRequest>(), absl::Now(), ""};
   std::optional<std::string> siret = domain::ParseStructureName(request->parent());
   if (!siret) {
-    return new Refused<Reactor>(ToGrpcStatus(InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}")));
+    return new Refused<Reactor>(
+        call.Logged(ToGrpcStatus(InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}"))));
   }
   absl::StatusOr<authz::Principal> caller =
       context_.gate.Admit(*ctx, MethodOf<v1::ExportAccountsRequest>(), authz::Target{.structure = *siret});
-  if (!caller.ok()) return new Refused<Reactor>(ToGrpcStatus(caller.status()));
+  if (!caller.ok()) return new Refused<Reactor>(call.Logged(ToGrpcStatus(caller.status())));
+  call.principal = caller->ResourceName();
 
   auto* stream = new BlockingWriter<v1::ExportAccountsResponse>(ctx);
   domain::ExportOptions options{*siret, request->byte_order_mark(), !request->allow_formulas()};
-  bool started = workers_.TryRun([this, stream, options = std::move(options)] {
+  bool started = workers_.TryRun([this, stream, call, options = std::move(options)] {
     v1::ExportAccountsResponse piece;
     absl::StatusOr<domain::ExportResult> result =
         domain::ExportAccounts(store_, options, [&](absl::string_view data) -> absl::Status {
@@ -79,68 +94,73 @@ grpc::ServerWriteReactor<v1::ExportAccountsResponse>* AccountFileService::Export
           return absl::OkStatus();
         });
     if (!result.ok()) {
-      stream->Finish(ToGrpcStatus(result.status()));
+      stream->Finish(call.Logged(ToGrpcStatus(result.status())));
       return;
     }
     v1::ExportAccountsResponse last;
     last.set_row_count(result->rows);
     last.set_consistency_token(domain::EncodeConsistencyToken(result->revision));
-    stream->Finish(stream->Write(last) ? grpc::Status::OK : grpc::Status::CANCELLED);
+    stream->Finish(call.Logged(stream->Write(last) ? grpc::Status::OK : grpc::Status::CANCELLED));
   });
-  if (!started) stream->Finish(Busy());
+  if (!started) stream->Finish(call.Logged(Busy()));
   return stream;
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AccountFileService::ImportAccounts(
     grpc::CallbackServerContext* ctx) {
   auto stream = std::make_shared<ImportStream>(ctx);
-  const std::string method = MethodOf<v1::ImportAccountsRequest>();
-  bool started = workers_.TryRun([this, stream, ctx, method] {
+  const std::string& method = MethodOf<v1::ImportAccountsRequest>();
+  const absl::Time received = absl::Now();
+  bool started = workers_.TryRun([this, stream, ctx, &method, received] {
+    StreamCall call{method, received, ""};
     // The first message says where the file goes, and who may send it there.
     v1::ImportAccountsRequest message;
     switch (stream->Read(message)) {
       case ImportStream::Next::kMessage:
         break;
       case ImportStream::Next::kEnd:
-        stream->Finish(grpc::Status::CANCELLED);
+        stream->Finish(call.Logged(grpc::Status::CANCELLED));
         return;
       case ImportStream::Next::kUndecodable:
-        stream->Finish(UndecodableRequest(method));
+        stream->Finish(call.Logged(UndecodableRequest(method)));
         return;
     }
     std::optional<std::string> siret = domain::ParseStructureName(message.parent());
     if (!siret) {
-      stream->Finish(ToGrpcStatus(InvalidField("parent", "NAME_FORMAT", "the first message names structures/{siret}")));
+      stream->Finish(call.Logged(
+          ToGrpcStatus(InvalidField("parent", "NAME_FORMAT", "the first message names structures/{siret}"))));
       return;
     }
     Gate::Judgement judgement = context_.gate.Judge(*ctx, method, authz::Target{.structure = *siret});
     const absl::StatusOr<authz::Principal>& caller = judgement.caller;
+    if (caller.ok()) call.principal = caller->ResourceName();
     if (!caller.ok()) {
       message.clear_data();
       RecordRefusal(context_, judgement, caller.status(), message);  // an import grants profiles
-      stream->Finish(ToGrpcStatus(caller.status()));
+      stream->Finish(call.Logged(ToGrpcStatus(caller.status())));
       return;
     }
     domain::AuditContext audit = domain::AuditContextOf(*caller, message, "");
     domain::AccountImport import(store_, clock_, policy_, *caller, std::move(audit),
                                  {.siret = *siret, .validate_only = message.validate_only()});
-    size_t received = 0;
+    size_t received_bytes = 0;
     ImportStream::Next next = ImportStream::Next::kMessage;
     for (; next == ImportStream::Next::kMessage; next = stream->Read(message)) {
-      received += message.data().size();
-      if (received > kMaxImportBytes) {
-        stream->Finish(ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "FILE_TOO_LARGE",
-                                          "the file is larger than 512 MiB: split it and import each part")));
+      received_bytes += message.data().size();
+      if (received_bytes > kMaxImportBytes) {
+        stream->Finish(
+            call.Logged(ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "FILE_TOO_LARGE",
+                                           "the file is larger than 512 MiB: split it and import each part"))));
         return;
       }
       import.Feed(message.data());
     }
     if (next == ImportStream::Next::kUndecodable) {
-      stream->Finish(UndecodableRequest(method));  // nothing was written: the store is read at Finish only
+      stream->Finish(call.Logged(UndecodableRequest(method)));  // nothing was written: the store is read at Finish only
       return;
     }
     if (ctx->IsCancelled()) {
-      stream->Finish(grpc::Status::CANCELLED);
+      stream->Finish(call.Logged(grpc::Status::CANCELLED));
       return;
     }
 
@@ -152,14 +172,14 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AccountFileService:
       client_here = stream->Write(response);
     });
     if (!summary.ok()) {
-      stream->Finish(ToGrpcStatus(summary.status()));
+      stream->Finish(call.Logged(ToGrpcStatus(summary.status())));
       return;
     }
     v1::ImportAccountsResponse last;
     *last.mutable_summary() = *std::move(summary);
-    stream->Finish(stream->Write(last) ? grpc::Status::OK : grpc::Status::CANCELLED);
+    stream->Finish(call.Logged(stream->Write(last) ? grpc::Status::OK : grpc::Status::CANCELLED));
   });
-  if (!started) stream->Finish(Busy());
+  if (!started) stream->Finish(StreamCall{method, received, ""}.Logged(Busy()));
   return stream->reactor();
 }
 

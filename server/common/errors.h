@@ -60,6 +60,8 @@ std::string ErrorReason(const absl::Status& status);
 // The one place where absl statuses become gRPC statuses. Errors without ErrorInfo (from the store, say)
 // get a reason from their code; INTERNAL and DATA_LOSS messages are replaced so internals never leak.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+// The other way, for what only has the grpc::Status (a stream's end): its code, message and ErrorInfo.
+absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace habilis
 

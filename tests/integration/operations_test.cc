@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
@@ -146,6 +147,15 @@ TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
   get.set_name("structures/73282932000074");
   v1::GetStructureResponse got;
   EXPECT_FALSE(structures->GetStructure(as("hbk_not_a_key").get(), get, &got).ok());
+  auto files = v1::AccountFileService::NewStub(channel);
+  v1::ExportAccountsRequest export_request;
+  export_request.set_parent("structures/73282932000074");
+  auto export_context = as(operator_key);
+  auto exported = files->ExportAccounts(export_context.get(), export_request);
+  v1::ExportAccountsResponse piece;
+  while (exported->Read(&piece)) {
+  }
+  ASSERT_TRUE(exported->Finish().ok());
   (*process)->Terminate();
 
   std::istringstream lines(ReadFile(log));
@@ -162,7 +172,10 @@ TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
     ++calls;
     by_method[parsed.fields().at("method").string_value()] = parsed;
   }
-  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(calls, 5);
+  const auto& export_line = by_method["habilis.v1.AccountFileService/ExportAccounts"].fields();
+  EXPECT_EQ(export_line.at("code").string_value(), "OK") << "streaming calls write their line too";
+  EXPECT_EQ(export_line.at("principal").string_value().rfind("operators/", 0), 0u);
   const auto& create = by_method["habilis.v1.StructureService/CreateStructure"].fields();
   EXPECT_EQ(create.at("code").string_value(), "OK");
   EXPECT_EQ(create.at("request_id").string_value(), "9b2c6a51-0d3e-4f7a-8c1b-2e5d7f9a0b3c");
