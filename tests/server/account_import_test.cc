@@ -173,13 +173,9 @@ TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorDemotedDuringHisImportCommit
 TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorLearnsNothingOfOtherStructuresAccounts) {
   constexpr char kOther[] = "44306184100047";
   ASSERT_TRUE(CreateStructure(kOther).ok());
-  v1::CreateAccountRequest create;
-  create.set_parent(StructureName(kOther));
-  *create.mutable_account() = Person("ailleurs@example.fr");
-  create.mutable_membership()->set_role(v1::COLLABORATOR);
-  v1::CreateAccountResponse elsewhere;
-  ASSERT_TRUE(accounts_->Create(operator_, create, elsewhere).ok());
-  const std::string elsewhere_id = ParseAccountName(elsewhere.account().name()).value();
+  absl::StatusOr<std::string> elsewhere = CreateAccountIn(kOther, "ailleurs@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  const std::string elsewhere_id = ParseAccountName(*elsewhere).value();
   const authz::Principal admin = AdministratorOf(kSiret);
 
   auto errors_of = [&](const std::string& file) {

@@ -90,30 +90,25 @@ TEST_F(AccountsTest, NEW_CREATE_aLoginThatLooksLikeAnExistingOneIsRefused) {
 TEST_F(AccountsTest, NEW_CREATE_aLoginOfAnotherStructureGetsAJoiningAccountNotAnError) {
   constexpr char kOther[] = "44306184100047";
   ASSERT_TRUE(CreateStructure(kOther).ok());
-  v1::CreateAccountRequest elsewhere;
-  elsewhere.set_parent(StructureName(kOther));
-  *elsewhere.mutable_account() = Person("ailleurs@example.fr");
-  elsewhere.mutable_membership()->set_role(v1::COLLABORATOR);
-  v1::CreateAccountResponse existing;
-  ASSERT_TRUE(accounts_->Create(operator_, elsewhere, existing).ok());
+  absl::StatusOr<std::string> existing = CreateAccountIn(kOther, "ailleurs@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(existing.ok()) << existing.status();
   const authz::Principal admin = AdministratorOf(kSiret);
 
   absl::StatusOr<std::string> joining = CreateAccount("Ailleurs@example.fr", v1::COLLABORATOR, "", &admin);
   ASSERT_TRUE(joining.ok()) << joining.status();
-  EXPECT_NE(*joining, existing.account().name()) << "an account of this structure, not the other one";
+  EXPECT_NE(*joining, *existing) << "an account of this structure, not the other one";
   v1::Account seen = GetAccount(*joining);
   EXPECT_EQ(seen.state(), v1::Account::INACTIVE);
   ASSERT_EQ(seen.memberships_size(), 1);
   EXPECT_EQ(seen.memberships(0).structure(), StructureName(kSiret));
-  EXPECT_EQ(GetAccount(existing.account().name()).memberships_size(), 1) << "the other account is untouched";
+  EXPECT_EQ(GetAccount(*existing).memberships_size(), 1) << "the other account is untouched";
 
   // Within the structure, the login is taken like any member's, and its look-alikes too.
   EXPECT_EQ(ErrorReason(CreateAccount("ailleurs@example.fr", v1::COLLABORATOR, "", &admin).status()), "LOGIN_TAKEN");
   EXPECT_EQ(ErrorReason(CreateAccount("\xd0\xb0illeurs@example.fr", v1::COLLABORATOR, "", &admin).status()),
             "LOGIN_CONFUSABLE");
   // A look-alike of a login of the other structure only is not refused either: nothing of it is told.
-  elsewhere.mutable_account()->set_login_email("autre@example.fr");
-  ASSERT_TRUE(accounts_->Create(operator_, elsewhere, existing).ok());
+  ASSERT_TRUE(CreateAccountIn(kOther, "autre@example.fr", v1::COLLABORATOR).ok());
   EXPECT_TRUE(CreateAccount("\xd0\xb0utre@example.fr", v1::COLLABORATOR, "", &admin).ok());
 }
 
@@ -122,13 +117,9 @@ TEST_F(AccountsTest, NEW_CREATE_aJoiningPersonIsAskedAtActivationAndJoinsWithHis
   ASSERT_TRUE(CreateStructure(kOther).ok());
   const std::string existing = ReadyAccount("ailleurs@example.fr", v1::COLLABORATOR);
   const authz::Principal admin = AdministratorOf(kOther);
-  v1::CreateAccountRequest request;
-  request.set_parent(StructureName(kOther));
-  *request.mutable_account() = Person("ailleurs@example.fr");
-  request.mutable_membership()->set_role(v1::RESPONSABLE);
-  v1::CreateAccountResponse created;
-  ASSERT_TRUE(accounts_->Create(admin, request, created).ok());
-  const std::string joining = created.account().name();
+  absl::StatusOr<std::string> created = CreateAccountIn(kOther, "ailleurs@example.fr", v1::RESPONSABLE, &admin);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string joining = *created;
   v1::ActivateAccountRequest activate;
   activate.set_name(joining);
   activate.set_structure(StructureName(kOther));
@@ -167,21 +158,16 @@ TEST_F(AccountsTest, NEW_CREATE_deletingAJoiningAccountLeavesTheLoginToItsOwner)
   ASSERT_TRUE(CreateStructure(kOther).ok());
   ReadyAccount("ailleurs@example.fr", v1::COLLABORATOR);
   const authz::Principal admin = AdministratorOf(kOther);
-  v1::CreateAccountRequest request;
-  request.set_parent(StructureName(kOther));
-  *request.mutable_account() = Person("ailleurs@example.fr");
-  request.mutable_membership()->set_role(v1::COLLABORATOR);
-  v1::CreateAccountResponse created;
-  ASSERT_TRUE(accounts_->Create(admin, request, created).ok());
+  absl::StatusOr<std::string> created = CreateAccountIn(kOther, "ailleurs@example.fr", v1::COLLABORATOR, &admin);
+  ASSERT_TRUE(created.ok()) << created.status();
   v1::RequestAccountDeletionRequest deletion;
-  deletion.set_name(created.account().name());
+  deletion.set_name(*created);
   deletion.set_structure(StructureName(kOther));
   v1::RequestAccountDeletionResponse deleted;
   ASSERT_TRUE(accounts_->RequestDeletion(operator_, deletion, deleted).ok());
   EXPECT_TRUE(Login("ailleurs@example.fr").ok());
   // And the structure may create the person again.
-  v1::CreateAccountResponse again;
-  EXPECT_TRUE(accounts_->Create(admin, request, again).ok());
+  EXPECT_TRUE(CreateAccountIn(kOther, "ailleurs@example.fr", v1::COLLABORATOR, &admin).ok());
 }
 
 TEST_F(AccountsTest, AnAccountMayBelongToSeveralStructures) {

@@ -78,17 +78,13 @@ TEST_F(InvitationsTest, INV_DECIDE_anAccountMadeElsewhereSinceTheFormIsNotToldTo
   absl::StatusOr<v1::Invitation> filled = Fill("tardif@example.fr");
   ASSERT_TRUE(filled.ok()) << filled.status();
   ASSERT_TRUE(CreateStructure("44306184100047").ok());
-  v1::CreateAccountRequest elsewhere;
-  elsewhere.set_parent(StructureName("44306184100047"));
-  *elsewhere.mutable_account() = Person("tardif@example.fr");
-  elsewhere.mutable_membership()->set_role(v1::COLLABORATOR);
-  v1::CreateAccountResponse existing;
-  ASSERT_TRUE(accounts_->Create(operator_, elsewhere, existing).ok());
+  absl::StatusOr<std::string> existing = CreateAccountIn("44306184100047", "tardif@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(existing.ok()) << existing.status();
   decider_ = AdministratorOf(kSiret);
   absl::StatusOr<v1::DecideInvitationsResponse> decided = Decide({Decision(*filled, true)});
   ASSERT_TRUE(decided.ok()) << decided.status();
   EXPECT_EQ(decided->invitations(0).state(), v1::Invitation::ACCEPTED);
-  EXPECT_NE(decided->invitations(0).account(), existing.account().name());
+  EXPECT_NE(decided->invitations(0).account(), *existing);
   EXPECT_FALSE(TokenIn(LastMail("tardif@example.fr", "JOIN_STRUCTURE").body()).empty());
 }
 

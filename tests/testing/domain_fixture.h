@@ -106,14 +106,22 @@ class DomainTest : public ::testing::Test {
     return account;
   }
 
-  // NEW-CREATE by `caller` in kSiret; returns the account name.
+  // NEW-CREATE by `caller` (the operator if null) in kSiret; returns the account name.
   absl::StatusOr<std::string> CreateAccount(const std::string& login, v1::Role role, const std::string& service = "",
                                             const authz::Principal* caller = nullptr) {
+    return CreateAccountIn(kSiret, login, role, caller, service.empty() ? "" : Service(service));
+  }
+
+  // NEW-CREATE by `caller` (the operator if null) in `siret`, at `service_name` (a resource name; "" for the
+  // root level); returns the account name.
+  absl::StatusOr<std::string> CreateAccountIn(const std::string& siret, const std::string& login, v1::Role role,
+                                              const authz::Principal* caller = nullptr,
+                                              const std::string& service_name = "") {
     v1::CreateAccountRequest request;
-    request.set_parent(domain::StructureName(kSiret));
+    request.set_parent(domain::StructureName(siret));
     *request.mutable_account() = Person(login);
     request.mutable_membership()->set_role(role);
-    if (!service.empty()) request.mutable_membership()->set_service(Service(service));
+    if (!service_name.empty()) request.mutable_membership()->set_service(service_name);
     v1::CreateAccountResponse response;
     absl::StatusOr<store::Revision> revision =
         accounts_->Create(caller != nullptr ? *caller : operator_, request, response);
