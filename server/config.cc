@@ -6,8 +6,11 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/common/call_log.h"
 
 namespace habilis {
@@ -34,6 +37,11 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
   app.add_option("--tls-refresh-seconds", config.tls_refresh_seconds,
                  "how often the TLS files are read again (renewals need no restart)")
       ->capture_default_str();
+  app.add_option("--metrics-listen", config.metrics_listen,
+                 "HOST:PORT of the Prometheus endpoint GET /metrics (empty: none)");
+  app.add_option("--http-listen", config.http_listen, "HOST:PORT of the HTTP/JSON API, Connect protocol (empty: none)");
+  app.add_option("--http-cors-origins", config.http_cors_origins,
+                 "browser origins allowed to call the HTTP/JSON API, comma-separated (empty: none)");
   app.add_option("--log-level", config.log_level,
                  "least level of the JSON log lines: debug (also each access check), info, warning, error")
       ->capture_default_str();
@@ -117,13 +125,42 @@ std::optional<int> ParseSettings(int argc, char** argv, Config& config, std::str
   return std::nullopt;
 }
 
-absl::Status Config::Validate() const {
-  size_t colon = listen.rfind(':');
+namespace {
+
+absl::Status CheckHostPort(const std::string& setting, const std::string& value) {
+  size_t colon = value.rfind(':');
   int port = -1;
-  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 ||
       port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--listen must be HOST:PORT, got '", listen, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(setting, " must be HOST:PORT, got '", value, "'"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOrigins(const std::string& origins) {
+  for (absl::string_view origin : absl::StrSplit(origins, ',', absl::SkipWhitespace())) {
+    origin = absl::StripAsciiWhitespace(origin);
+    if (origin == "*" || !(absl::StartsWith(origin, "https://") || absl::StartsWith(origin, "http://")) ||
+        absl::EndsWith(origin, "/")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--http-cors-origins must list origins like https://portail.example.fr (no path, no '*'), got '",
+                       origin, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Config::Validate() const {
+  if (absl::Status checked = CheckHostPort("--listen", listen); !checked.ok()) return checked;
+  if (!metrics_listen.empty()) {
+    if (absl::Status checked = CheckHostPort("--metrics-listen", metrics_listen); !checked.ok()) return checked;
+  }
+  if (!http_listen.empty()) {
+    if (absl::Status checked = CheckHostPort("--http-listen", http_listen); !checked.ok()) return checked;
+  }
+  if (absl::Status checked = CheckOrigins(http_cors_origins); !checked.ok()) return checked;
   if (data_dir.empty()) return absl::InvalidArgumentError("--data-dir must name a directory");
   if (tls_cert_file.empty() != tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both, or neither for plain text");

@@ -21,6 +21,15 @@ struct Config {
   std::string tls_client_ca_file;
   // How often the three files are read again, in seconds (renewed certificates need no restart).
   int tls_refresh_seconds = 10;
+  // HOST:PORT of the Prometheus endpoint (GET /metrics, plain HTTP); empty: none. Keep it on a private
+  // network: it tells call volumes, not secrets.
+  std::string metrics_listen;
+  // HOST:PORT of the HTTP/JSON API (the Connect protocol: POST /habilis.v1.Service/Method, docs/API.md);
+  // empty: none. Plain HTTP: put it behind a TLS-terminating proxy, or give it on loopback only.
+  std::string http_listen;
+  // Browser origins allowed to call the HTTP/JSON API (CORS), comma-separated, e.g.
+  // "https://portail.example.fr"; empty: no cross-origin call; "*" would allow any and is refused.
+  std::string http_cors_origins;
   // The least level of the log lines written: debug (also every access check), info (every other call),
   // warning, error (docs/OPERATIONS.md "Logs").
   std::string log_level = "info";

@@ -144,6 +144,12 @@ int main(int argc, char** argv) {
     std::cerr << "habilisd: " << server.status().message() << std::endl;
     return 1;
   }
+  // Printed before "listening on", which tells a supervisor (and the tests) that everything is up.
+  if ((*server)->metrics_port() != 0) {
+    std::string metrics_host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
+    std::cout << "habilisd: metrics on http://" << metrics_host << ":" << (*server)->metrics_port() << "/metrics"
+              << std::endl;
+  }
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::cout << "habilisd: listening on " << host << ":" << (*server)->port() << ", data in " << config.data_dir
             << std::endl;

@@ -95,6 +95,14 @@ struct ReadOptions {
   bool bulk = false;
 };
 
+// What an operator watches of a store (docs/OPERATIONS.md "Metrics"); zero where a backend cannot tell.
+struct StoreStatistics {
+  uint64_t disk_bytes = 0;                // files the store keeps on disk
+  uint64_t live_data_bytes = 0;           // an estimate of the data still reachable
+  uint64_t pending_compaction_bytes = 0;  // an estimate of what compaction has still to rewrite
+  uint64_t running_compactions = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -119,6 +127,9 @@ class Store {
 
   // The revision of the latest commit.
   virtual Revision LatestRevision() const = 0;
+
+  // Sizes and compaction state, read without a transaction; cheap enough for every metrics scrape.
+  virtual StoreStatistics Statistics() const { return {}; }
 
   // Runs `load` on a snapshot of the store at revision R (passed to it), then attaches `observer`, which
   // sees every commit after R and none before: commits wait while `load` runs, so there is no gap. If

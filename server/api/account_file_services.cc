@@ -5,6 +5,7 @@
 #include "server/api/services.h"
 #include "server/api/undecodable_requests.h"
 #include "server/common/call_log.h"
+#include "server/common/metrics.h"
 #include "server/domain/resource_names.h"
 
 namespace habilis::api {
@@ -32,6 +33,7 @@ struct StreamCall {
   absl::Time received;
   std::string principal;
   grpc::Status Logged(grpc::Status status) const {
+    metrics::SeriesOf(method).Record(static_cast<absl::StatusCode>(status.error_code()), absl::Now() - received);
     LogCall({method, FromGrpcStatus(status), received, principal, "", false});
     return status;
   }

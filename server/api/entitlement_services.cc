@@ -1,5 +1,6 @@
 // Handlers of EntitlementService and AccessService.
 #include "server/api/services.h"
+#include "server/common/metrics.h"
 #include "server/domain/resource_names.h"
 
 namespace habilis::api {
@@ -25,6 +26,24 @@ absl::StatusOr<std::string> OwnApplication(const authz::Principal& caller) {
   if (caller.kind == authz::PrincipalKind::kApplication) return caller.id;
   return Error(absl::StatusCode::kPermissionDenied, "CLIENT_APPLICATIONS_ONLY",
                "the access API answers client applications, with their own API key");
+}
+
+// habilis_access_decisions_total{decision,reason}: every answer the checks gave, one counter per AccessReason.
+metrics::IndexedCounters& Decisions() {
+  static auto* counters = [] {
+    std::vector<metrics::IndexedCounters::Labels> label_sets;
+    const google::protobuf::EnumDescriptor* reasons = v1::AccessReason_descriptor();
+    for (int number = 0; number <= reasons->value(reasons->value_count() - 1)->number(); ++number) {
+      const google::protobuf::EnumValueDescriptor* reason = reasons->FindValueByNumber(number);
+      label_sets.push_back({{"decision", number == v1::GRANTED ? "allow" : "deny"},
+                            {"reason", reason != nullptr ? reason->name() : absl::StrCat(number)}});
+    }
+    return new metrics::IndexedCounters("habilis_access_decisions_total",
+                                        "Access checks answered (CheckAccess and each check of a BatchCheck), by "
+                                        "decision and reason",
+                                        label_sets);
+  }();
+  return *counters;
 }
 
 }  // namespace
@@ -100,7 +119,9 @@ HABILIS_HANDLER(AccessService, CheckAccess) {
                      [this, request](const authz::Principal& caller, auto& out) -> absl::Status {
                        absl::StatusOr<std::string> application = OwnApplication(caller);
                        if (!application.ok()) return application.status();
-                       return access_.Check(*application, *request, out);
+                       absl::Status checked = access_.Check(*application, *request, out);
+                       if (checked.ok()) Decisions().Increment(out.reason());
+                       return checked;
                      });
 }
 
@@ -109,7 +130,13 @@ HABILIS_HANDLER(AccessService, BatchCheck) {
                      [this, request](const authz::Principal& caller, auto& out) -> absl::Status {
                        absl::StatusOr<std::string> application = OwnApplication(caller);
                        if (!application.ok()) return application.status();
-                       return access_.BatchCheck(*application, *request, out);
+                       absl::Status checked = access_.BatchCheck(*application, *request, out);
+                       if (checked.ok()) {
+                         for (const v1::CheckAccessResponse& result : out.results()) {
+                           Decisions().Increment(result.reason());
+                         }
+                       }
+                       return checked;
                      });
 }
 

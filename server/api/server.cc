@@ -5,6 +5,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_initializer.h"
+#include "server/api/metrics_endpoint.h"
 #include "server/api/services.h"
 #include "server/api/transport_security.h"
 #include "server/api/undecodable_requests.h"
@@ -130,6 +131,8 @@ struct Server::Parts {
   AccountFileService account_file_service;
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
+  // Last: it reads the store and the index while scraped, so it stops before they go.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   int port = 0;
   const std::vector<std::string>* service_list = nullptr;
   std::vector<std::string> registered_services;
@@ -176,6 +179,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   }
   if (parts->service_list != nullptr) parts->registered_services = *parts->service_list;
   parts->health_service.SetServices(parts->registered_services);
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
+        MetricsEndpoint::Start(config.metrics_listen, store, *parts->access_index);
+    if (!metrics.ok()) return metrics.status();
+    parts->metrics_endpoint = *std::move(metrics);
+  }
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 
@@ -184,6 +193,8 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Server::~Server() { Shutdown(); }
 
 int Server::port() const { return parts_->port; }
+
+int Server::metrics_port() const { return parts_->metrics_endpoint ? parts_->metrics_endpoint->port() : 0; }
 
 const std::vector<std::string>& Server::registered_services() const { return parts_->registered_services; }
 

@@ -16,6 +16,7 @@
 #include "server/api/gate.h"
 #include "server/common/call_log.h"
 #include "server/common/errors.h"
+#include "server/common/metrics.h"
 #include "server/domain/audit.h"
 #include "server/domain/support.h"
 
@@ -107,10 +108,13 @@ absl::string_view RequestIdOf(const Request& request) {
   }
 }
 
-// Writes the call's log line (server/common/call_log.h) if its level is logged.
+// Counts the call in the metrics (server/common/metrics.h) and writes its log line (server/common/call_log.h)
+// if its level is logged.
 template <typename Request>
 void LogCallOf(const Request& request, const Gate::Judgement* judgement, const absl::Status& status,
                absl::Time received) {
+  static metrics::MethodSeries& series = metrics::SeriesOf(MethodOf<Request>());
+  series.Record(status.code(), absl::Now() - received);
   static const bool routine = MethodOf<Request>().rfind("habilis.v1.AccessService/", 0) == 0;
   CallRecord call{MethodOf<Request>(), status, received, "", RequestIdOf(request), routine};
   if (!Logs(LevelOf(call))) return;

@@ -68,8 +68,9 @@ void* AllocateHugeAware(size_t bytes) {
 absl::StatusOr<std::unique_ptr<AccessIndex>> AccessIndex::Attach(store::Store& store) {
   std::unique_ptr<AccessIndex> index(new AccessIndex(store));
   AccessIndex* raw = index.get();
-  RETURN_IF_ERROR(store.Observe(*raw, [raw](store::Reader& reader, store::Revision) -> absl::Status {
+  RETURN_IF_ERROR(store.Observe(*raw, [raw](store::Reader& reader, store::Revision revision) -> absl::Status {
     absl::MutexLock lock(&raw->mu_);
+    raw->revision_ = revision;
     for (KeyTag tag : kIndexedTags) {
       absl::Status applied = absl::OkStatus();
       RETURN_IF_ERROR(store::ScanPrefix(reader, TagPrefix(tag), [&](absl::string_view key, absl::string_view value) {
@@ -87,6 +88,7 @@ AccessIndex::~AccessIndex() { store_.StopObserving(*this); }
 
 void AccessIndex::OnCommit(store::Revision revision, absl::Span<const store::Change> changes) {
   absl::MutexLock lock(&mu_);
+  revision_ = revision;
   for (const store::Change& change : changes) {
     absl::Status applied =
         Apply(change.key, change.value ? std::optional<absl::string_view>(*change.value) : std::nullopt);
@@ -234,6 +236,11 @@ AccessIndex::ProfileId AccessIndex::ProfileFor(absl::string_view profile_name) {
 size_t AccessIndex::account_count() const {
   absl::ReaderMutexLock lock(&mu_);
   return accounts_.size();
+}
+
+store::Revision AccessIndex::revision() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return revision_;
 }
 
 absl::Status AccessIndex::View::Healthy() const {

@@ -125,6 +125,8 @@ class AccessIndex final : public store::CommitObserver {
 
   // For resident-memory reports.
   size_t account_count() const;
+  // The revision of the last commit applied (for the metrics: how far the index is behind the store).
+  store::Revision revision() const;
 
  private:
   explicit AccessIndex(store::Store& store) : store_(store) {}
@@ -139,7 +141,8 @@ class AccessIndex final : public store::CommitObserver {
 
   store::Store& store_;
   mutable absl::Mutex mu_;
-  std::string broken_ ABSL_GUARDED_BY(mu_);  // why a commit could not be applied; empty when healthy
+  std::string broken_ ABSL_GUARDED_BY(mu_);
+  store::Revision revision_ ABSL_GUARDED_BY(mu_) = 0;  // why a commit could not be applied; empty when healthy
   // Account ids are 16 hex digits: keyed by their value, so that a lookup touches no string.
   template <typename K, typename V>
   using BigMap = absl::flat_hash_map<K, V, absl::container_internal::hash_default_hash<K>,

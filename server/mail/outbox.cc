@@ -23,4 +23,25 @@ absl::Status Enqueue(store::Transaction& txn, absl::Time now, absl::string_view 
   return txn.Put(store::OutboxKey(absl::ToUnixMicros(now), id), record.SerializeAsString());
 }
 
+absl::StatusOr<OutboxBacklog> BacklogOf(store::Store& store) {
+  OutboxBacklog backlog;
+  absl::Status read =
+      store
+          .Read([&](store::Reader& reader) {
+            // Keys sort by enqueue time: the first record is the oldest.
+            return store::ScanPrefix(reader, store::OutboxPrefix(), [&](absl::string_view, absl::string_view value) {
+              if (backlog.messages++ == 0) {
+                internal::OutboxRecord record;
+                if (record.ParseFromString(std::string(value))) {
+                  backlog.oldest = domain::FromTimestamp(record.create_time());
+                }
+              }
+              return true;
+            });
+          })
+          .status();
+  if (!read.ok()) return read;
+  return backlog;
+}
+
 }  // namespace habilis::mail

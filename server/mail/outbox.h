@@ -4,9 +4,11 @@
 #define HABILIS_SERVER_MAIL_OUTBOX_H_
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/mail/templates.h"
 #include "store/store.h"
@@ -16,6 +18,13 @@ namespace habilis::mail {
 // Renders `kind` in `language` and queues it for `to` in `txn`.
 [[nodiscard]] absl::Status Enqueue(store::Transaction& txn, absl::Time now, absl::string_view to, MailKind kind,
                                    absl::string_view language, const std::map<std::string, std::string>& params);
+
+// What waits in the outbox: for the metrics (a relay that refuses mail shows as a growing age).
+struct OutboxBacklog {
+  size_t messages = 0;
+  std::optional<absl::Time> oldest;  // when the oldest waiting message was queued; none if empty
+};
+[[nodiscard]] absl::StatusOr<OutboxBacklog> BacklogOf(store::Store& store);
 
 }  // namespace habilis::mail
 

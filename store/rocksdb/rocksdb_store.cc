@@ -289,4 +289,19 @@ Revision RocksDbStore::LatestRevision() const {
   return published_revision_;
 }
 
+StoreStatistics RocksDbStore::Statistics() const {
+  auto property = [this](const std::string& name) {
+    uint64_t value = 0;
+    return db_->GetIntProperty(name, &value) ? value : 0;
+  };
+  StoreStatistics statistics;
+  // Write-ahead log files are not counted by RocksDB's properties; the data directory is what the disk holds.
+  statistics.disk_bytes =
+      property(rocksdb::DB::Properties::kTotalSstFilesSize) + property(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  statistics.live_data_bytes = property(rocksdb::DB::Properties::kEstimateLiveDataSize);
+  statistics.pending_compaction_bytes = property(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  statistics.running_compactions = property(rocksdb::DB::Properties::kNumRunningCompactions);
+  return statistics;
+}
+
 }  // namespace habilis::store

@@ -21,11 +21,13 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
+#include "tests/testing/http.h"
 #include "tests/testing/temp_dir.h"
 
 namespace habilis {
@@ -374,6 +376,87 @@ TEST_F(TlsTest, AKeyThatIsNotTheCertificatesStopsStartUpNamingIt) {
                                certs_ + "/server.pem", "--tls-key", other + "/server.key"});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("--tls-key"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace habilis
+
+namespace habilis {
+namespace {
+
+// The value of the sample `series` (name and labels exactly as exposed) in a Prometheus text page; -1 if
+// absent.
+double SampleOf(const std::string& page, const std::string& series) {
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+std::string DemoKey(const std::string& data_dir, const std::string& name) {
+  std::smatch match;
+  const std::string text = ReadFile(data_dir + "/demo-credentials.env");
+  const std::regex pattern(name + "=(hbk_[A-Za-z0-9_-]+)");
+  return std::regex_search(text, match, pattern) ? match[1].str() : "";
+}
+
+TEST(MetricsTest, CallsByMethodAndCodeDecisionsByReasonAndTheStoreAreExposed) {
+  testing::TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto process = testing::HabilisdProcess::Start(data, {"--seed-demo", "--metrics-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(process.ok()) << process.status();
+  std::smatch match;
+  const std::string banner = (*process)->banner();
+  ASSERT_TRUE(std::regex_search(banner, match, std::regex("metrics on (http://[0-9.:]+/metrics)"))) << banner;
+  const std::string metrics_url = match[1].str();
+
+  auto channel = client::Connect((*process)->target());
+  auto access = v1::AccessService::NewStub(channel);
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    client::Authorize(context, DemoKey(data, "HABILIS_APPLICATION_KEY"));
+    v1::CheckAccessRequest check;
+    check.set_login_email(absl::StrCat("nobody", i, "@example.fr"));
+    check.set_profile("applications/portail-partenaires/profiles/utilisateur");
+    v1::CheckAccessResponse answer;
+    ASSERT_TRUE(access->CheckAccess(&context, check, &answer).ok());
+    EXPECT_EQ(answer.reason(), v1::ACCOUNT_UNKNOWN);
+  }
+  auto structures = v1::StructureService::NewStub(channel);
+  grpc::ClientContext refused;
+  client::Authorize(refused, "hbk_not_a_key");
+  v1::GetStructureRequest get;
+  get.set_name("structures/73282932000074");
+  v1::GetStructureResponse got;
+  EXPECT_EQ(structures->GetStructure(&refused, get, &got).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  testing::HttpResponse page = testing::Http("GET", metrics_url);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(SampleOf(page.body,
+                     "habilis_rpc_duration_seconds_count{code=\"OK\",method=\"habilis.v1."
+                     "AccessService/CheckAccess\"}"),
+            3)
+      << page.body;
+  EXPECT_EQ(SampleOf(page.body,
+                     "habilis_rpc_duration_seconds_count{code=\"UNAUTHENTICATED\",method=\"habilis.v1."
+                     "StructureService/GetStructure\"}"),
+            1);
+  EXPECT_EQ(SampleOf(page.body, "habilis_access_decisions_total{decision=\"deny\",reason=\"ACCOUNT_UNKNOWN\"}"), 3);
+  EXPECT_EQ(SampleOf(page.body, "habilis_access_decisions_total{decision=\"allow\",reason=\"GRANTED\"}"), 0);
+  EXPECT_GT(SampleOf(page.body, "habilis_store_revision"), 0);
+  EXPECT_EQ(SampleOf(page.body, "habilis_access_index_lag_revisions"), 0);
+  EXPECT_GT(SampleOf(page.body, "habilis_store_disk_bytes"), 0);
+  EXPECT_GE(SampleOf(page.body, "habilis_outbox_messages"), 0);
+  EXPECT_EQ(page.body.find("hbk_"), std::string::npos) << "no key, not even a refused one, becomes a label";
+}
+
+TEST(MetricsTest, AMetricsAddressThatCannotBeBoundStopsStartUpNamingIt) {
+  testing::TempDir dir;
+  RunResult run =
+      RunHabilisd({"--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0", "--metrics-listen", "203.0.113.1:9464"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("--metrics-listen"), std::string::npos) << run.err;
 }
 
 }  // namespace
