@@ -150,6 +150,10 @@ int main(int argc, char** argv) {
     std::cout << "habilisd: metrics on http://" << metrics_host << ":" << (*server)->metrics_port() << "/metrics"
               << std::endl;
   }
+  if ((*server)->http_port() != 0) {
+    std::string http_host = config.http_listen.substr(0, config.http_listen.rfind(':'));
+    std::cout << "habilisd: HTTP/JSON API on http://" << http_host << ":" << (*server)->http_port() << std::endl;
+  }
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::cout << "habilisd: listening on " << host << ":" << (*server)->port() << ", data in " << config.data_dir
             << std::endl;

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "authz/rpc_table.h"
+#include "server/api/http_gateway.h"
 #include "server/common/errors.h"
 
 namespace habilis::api {
@@ -24,6 +25,16 @@ std::optional<absl::string_view> BearerOf(const grpc::ServerContextBase& context
 
 }  // namespace
 
+std::string ClientAddressOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kHttpClientAddressKey);
+  if (it == metadata.end()) return context.peer();
+  std::optional<std::string> forwarded =
+      ForwardedClientAddress(absl::string_view(it->second.data(), it->second.size()));
+  // Without the gateway's secret, the header is a caller's claim: its own connection is what counts.
+  return forwarded ? *forwarded : context.peer();
+}
+
 Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string_view method,
                             const authz::Target& target) const {
   const authz::RpcRule* rule = authz::FindRpcRule(method);
@@ -33,7 +44,7 @@ Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string
             std::nullopt, "RPC_NOT_IN_POLICY"};
   }
   if (rule->action == authz::Action::kSelfProving && attempts_ != nullptr) {
-    absl::Status admitted = attempts_->Take(context.peer());
+    absl::Status admitted = attempts_->Take(ClientAddressOf(context));
     if (!admitted.ok()) return {admitted};
   }
   authz::Principal caller = authz::Principal::Anonymous();

@@ -17,6 +17,11 @@
 
 namespace habilis::api {
 
+// The address of the call's client, as gRPC names a peer ("ipv4:1.2.3.4:5678"): the connection's peer, or for
+// a call the HTTP gateway (http_gateway.h) forwards in process, the HTTP client's address it names (only if the
+// header carries the gateway's secret).
+std::string ClientAddressOf(const grpc::ServerContextBase& context);
+
 class Gate {
  public:
   // `attempts`, if given, bounds how fast each peer and all peers together call the self-proving RPCs.

@@ -1,10 +1,13 @@
 #include "server/api/server.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "authz/engine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/server_initializer.h"
+#include "server/api/http_gateway.h"
 #include "server/api/metrics_endpoint.h"
 #include "server/api/services.h"
 #include "server/api/transport_security.h"
@@ -131,8 +134,9 @@ struct Server::Parts {
   AccountFileService account_file_service;
   HealthService health_service;
   std::unique_ptr<grpc::Server> server;
-  // Last: it reads the store and the index while scraped, so it stops before they go.
+  // Last: they read the store and the index, or call the server, so they stop before those go.
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  std::unique_ptr<HttpGateway> http_gateway;
   int port = 0;
   const std::vector<std::string>* service_list = nullptr;
   std::vector<std::string> registered_services;
@@ -185,6 +189,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
     if (!metrics.ok()) return metrics.status();
     parts->metrics_endpoint = *std::move(metrics);
   }
+  if (!config.http_listen.empty()) {
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxReceiveMessageSize(-1);
+    HttpGatewayOptions options{config.http_listen, {}, config.max_message_bytes};
+    for (absl::string_view origin : absl::StrSplit(config.http_cors_origins, ',', absl::SkipWhitespace())) {
+      options.cors_origins.emplace_back(absl::StripAsciiWhitespace(origin));
+    }
+    absl::StatusOr<std::unique_ptr<HttpGateway>> gateway =
+        HttpGateway::Start(std::move(options), parts->server->InProcessChannel(arguments));
+    if (!gateway.ok()) return gateway.status();
+    parts->http_gateway = *std::move(gateway);
+  }
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 
@@ -194,11 +210,17 @@ Server::~Server() { Shutdown(); }
 
 int Server::port() const { return parts_->port; }
 
+int Server::http_port() const { return parts_->http_gateway ? parts_->http_gateway->port() : 0; }
+
 int Server::metrics_port() const { return parts_->metrics_endpoint ? parts_->metrics_endpoint->port() : 0; }
 
 const std::vector<std::string>& Server::registered_services() const { return parts_->registered_services; }
 
-void Server::Shutdown() { parts_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5)); }
+void Server::Shutdown() {
+  // HTTP requests in flight finish first: they are calls to the server below.
+  parts_->http_gateway.reset();
+  parts_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
 
 void Server::Wait() { parts_->server->Wait(); }
 

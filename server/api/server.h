@@ -22,6 +22,8 @@ class Server {
 
   // The port actually bound (useful with port 0).
   int port() const;
+  // The port of the HTTP/JSON API (--http-listen), 0 if none.
+  int http_port() const;
   // The port of the Prometheus endpoint (--metrics-listen), 0 if none.
   int metrics_port() const;
   // Full names of every service the gRPC server registered, reflection's and health's included.

@@ -24,6 +24,7 @@
 #include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
@@ -457,6 +458,173 @@ TEST(MetricsTest, AMetricsAddressThatCannotBeBoundStopsStartUpNamingIt) {
       RunHabilisd({"--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0", "--metrics-listen", "203.0.113.1:9464"});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("--metrics-listen"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace habilis
+
+namespace habilis {
+namespace {
+
+// habilisd with the demo and the HTTP/JSON API, and what it needs to be called over HTTP.
+class HttpJsonTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra = {}) {
+    extra.insert(extra.end(), {"--seed-demo", "--http-listen", "127.0.0.1:0", "--http-cors-origins",
+                               "https://portail.example.fr, https://autre.example.fr"});
+    auto process = testing::HabilisdProcess::Start(data_, extra);
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(process).value();
+    std::smatch match;
+    const std::string banner = process_->banner();
+    ASSERT_TRUE(std::regex_search(banner, match, std::regex("HTTP/JSON API on (http://[0-9.:]+)"))) << banner;
+    base_ = match[1].str();
+    operator_key_ = DemoKey(data_, "HABILIS_OPERATOR_KEY");
+    application_key_ = DemoKey(data_, "HABILIS_APPLICATION_KEY");
+  }
+
+  // POSTs `json` to `method` ("habilis.v1.Service/Method") with the real curl; the status line's code, and the
+  // body parsed into *body.
+  long Curl(const std::string& method, const std::string& json, const std::string& bearer,
+            google::protobuf::Struct* body) {
+    std::vector<std::string> args = {"--silent",    "--show-error",
+                                     "--max-time",  "20",
+                                     "--output",    "-",
+                                     "--write-out", "\n%{http_code}",
+                                     "-H",          "Content-Type: application/json",
+                                     "--data",      json};
+    if (!bearer.empty()) args.insert(args.end(), {"-H", "Authorization: Bearer " + bearer});
+    args.push_back(base_ + "/" + method);
+    testing::RunResult run = testing::RunProgram("/usr/bin/curl", args);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    const size_t last = run.out.rfind('\n');
+    if (last == std::string::npos) return 0;
+    body->Clear();
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(run.out.substr(0, last), body).ok()) << run.out;
+    return std::stol(run.out.substr(last + 1));
+  }
+
+  static std::string ReasonOf(const google::protobuf::Struct& error) {
+    const auto& details = error.fields().at("details").list_value().values();
+    for (const auto& detail : details) {
+      const auto& fields = detail.struct_value().fields();
+      if (fields.at("type").string_value() == "google.rpc.ErrorInfo") {
+        return fields.at("debug").struct_value().fields().at("reason").string_value();
+      }
+    }
+    return "";
+  }
+
+  testing::TempDir dir_;
+  const std::string data_ = dir_.Sub("data");
+  std::unique_ptr<testing::HabilisdProcess> process_;
+  std::string base_;
+  std::string operator_key_;
+  std::string application_key_;
+};
+
+TEST_F(HttpJsonTest, CurlCallsTheSameHandlersWithJsonAndGetsConnectErrors) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  google::protobuf::Struct body;
+  ASSERT_EQ(Curl("habilis.v1.StructureService/GetStructure", R"({"name": "structures/73282932000074"})", operator_key_,
+                 &body),
+            200);
+  EXPECT_EQ(body.fields().at("structure").struct_value().fields().at("siret").string_value(), "73282932000074");
+
+  // A write over HTTP is a write: gRPC reads it back.
+  ASSERT_EQ(Curl("habilis.v1.OrgChartService/CreateService",
+                 R"({"parent": "structures/73282932000074", "service": {"displayName": "Service HTTP"}})",
+                 operator_key_, &body),
+            200)
+      << body.DebugString();
+  const std::string service_name = body.fields().at("service").struct_value().fields().at("name").string_value();
+  auto org_chart = v1::OrgChartService::NewStub(client::Connect(process_->target()));
+  grpc::ClientContext context;
+  client::Authorize(context, operator_key_);
+  v1::GetServiceTreeRequest tree_request;
+  tree_request.set_structure("structures/73282932000074");
+  v1::GetServiceTreeResponse tree;
+  ASSERT_TRUE(org_chart->GetServiceTree(&context, tree_request, &tree).ok());
+  EXPECT_NE(tree.DebugString().find(service_name), std::string::npos);
+
+  EXPECT_EQ(
+      Curl("habilis.v1.AccessService/CheckAccess",
+           R"({"loginEmail": "nobody@example.fr", "profile": "applications/portail-partenaires/profiles/utilisateur"})",
+           application_key_, &body),
+      200);
+  EXPECT_EQ(body.fields().at("reason").string_value(), "ACCOUNT_UNKNOWN");
+
+  EXPECT_EQ(Curl("habilis.v1.StructureService/GetStructure", R"({"name": "structures/73282932000074"})", "", &body),
+            401);
+  EXPECT_EQ(body.fields().at("code").string_value(), "unauthenticated");
+  EXPECT_EQ(ReasonOf(body), "CREDENTIALS_MISSING");
+  EXPECT_EQ(
+      Curl("habilis.v1.StructureService/GetStructure", R"({"name": "structures/not-a-siret"})", operator_key_, &body),
+      400);
+  EXPECT_EQ(body.fields().at("code").string_value(), "invalid_argument");
+  EXPECT_EQ(Curl("habilis.v1.StructureService/GetStructure", R"({"nom": "x"})", operator_key_, &body), 400);
+  EXPECT_EQ(ReasonOf(body), "REQUEST_UNDECODABLE");
+  EXPECT_EQ(Curl("habilis.v1.StructureService/GetStructure", "{not json", operator_key_, &body), 400);
+  EXPECT_EQ(ReasonOf(body), "REQUEST_UNDECODABLE");
+  EXPECT_EQ(Curl("habilis.v1.NoSuchService/Get", "{}", operator_key_, &body), 404);
+  EXPECT_EQ(Curl("habilis.v1.AccountFileService/ImportAccounts", "{}", operator_key_, &body), 404)
+      << "streaming methods are gRPC only";
+
+  testing::HttpResponse wrong_type =
+      testing::Http("POST", base_ + "/habilis.v1.StructureService/GetStructure", {"Content-Type: text/plain"}, "{}");
+  EXPECT_EQ(wrong_type.status, 415);
+  testing::HttpResponse get = testing::Http("GET", base_ + "/habilis.v1.StructureService/GetStructure");
+  EXPECT_EQ(get.status, 405);
+  testing::HttpResponse too_large = testing::Http("POST", base_ + "/habilis.v1.StructureService/GetStructure",
+                                                  {"Content-Type: application/json"}, std::string(5 << 20, ' '));
+  EXPECT_EQ(too_large.status, 429);
+}
+
+TEST_F(HttpJsonTest, CorsAnswersTheConfiguredOriginsOnly) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const std::string url = base_ + "/habilis.v1.StructureService/GetStructure";
+  testing::HttpResponse preflight =
+      testing::Http("OPTIONS", url,
+                    {"Origin: https://portail.example.fr", "Access-Control-Request-Method: POST",
+                     "Access-Control-Request-Headers: authorization, content-type"});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.headers["access-control-allow-origin"], "https://portail.example.fr");
+  EXPECT_NE(preflight.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
+  testing::HttpResponse stranger = testing::Http("OPTIONS", url, {"Origin: https://evil.example.com"});
+  EXPECT_EQ(stranger.status, 403);
+  EXPECT_EQ(stranger.headers.count("access-control-allow-origin"), 0u);
+
+  testing::HttpResponse call = testing::Http(
+      "POST", url,
+      {"Origin: https://autre.example.fr", "Content-Type: application/json", "Authorization: Bearer " + operator_key_},
+      R"({"name": "structures/73282932000074"})");
+  EXPECT_EQ(call.status, 200);
+  EXPECT_EQ(call.headers["access-control-allow-origin"], "https://autre.example.fr");
+  testing::HttpResponse foreign =
+      testing::Http("POST", url, {"Origin: https://evil.example.com", "Content-Type: application/json"}, "{}");
+  EXPECT_EQ(foreign.headers.count("access-control-allow-origin"), 0u);
+}
+
+// The gateway forwards the HTTP client's address; the gate believes that header from the gateway only.
+TEST_F(HttpJsonTest, AttemptLimitsCountTheHttpClientAndTheForwardedAddressCannotBeForged) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--attempts-per-peer-burst", "2", "--attempts-per-peer-per-minute", "0.01"}));
+  const std::string login = R"({"loginEmail": "x@example.fr", "password": "wrong password", "deviceLabel": "l"})";
+  google::protobuf::Struct body;
+  EXPECT_EQ(Curl("habilis.v1.SessionService/Login", login, "", &body), 401);
+  EXPECT_EQ(Curl("habilis.v1.SessionService/Login", login, "", &body), 401);
+  EXPECT_EQ(Curl("habilis.v1.SessionService/Login", login, "", &body), 429);
+  EXPECT_EQ(ReasonOf(body), "TOO_MANY_ATTEMPTS");
+
+  // The same address over gRPC has used its attempts too, whatever address it claims.
+  auto sessions = v1::SessionService::NewStub(client::Connect(process_->target()));
+  grpc::ClientContext context;
+  context.AddMetadata("x-habilis-http-client", "ipv4:10.1.2.3:4567");
+  v1::LoginRequest request;
+  request.set_login_email("x@example.fr");
+  request.set_password("wrong password");
+  request.set_device_label("l");
+  v1::LoginResponse response;
+  EXPECT_EQ(sessions->Login(&context, request, &response).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

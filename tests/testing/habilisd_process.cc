@@ -17,16 +17,21 @@
 namespace habilis::testing {
 namespace {
 
-// Forks and execs habilisd with `args`, its stdout on a pipe (and its stderr in `stderr_file`, if given);
-// returns the pid and the read end.
-std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::string& stderr_file = "",
-                            const std::map<std::string, std::string>& env = {}) {
+// Forks and execs `program` with `args`, its stdout on a pipe (and its stderr in `stderr_file`, if given;
+// `stdin_text` on its standard input, else /dev/null); returns the pid and the read end.
+std::pair<pid_t, int> Spawn(const std::string& program, const std::vector<std::string>& args,
+                            const std::string& stderr_file = "", const std::map<std::string, std::string>& env = {},
+                            const std::string& stdin_text = "") {
   int fds[2];
-  if (pipe(fds) != 0) std::abort();
+  int in[2];
+  if (pipe(fds) != 0 || pipe(in) != 0) std::abort();
   pid_t pid = fork();
   if (pid < 0) std::abort();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    dup2(in[0], STDIN_FILENO);
+    close(in[0]);
+    close(in[1]);
     if (!stderr_file.empty()) {
       int err = open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (err >= 0) dup2(err, STDERR_FILENO);
@@ -34,7 +39,7 @@ std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::str
     close(fds[0]);
     close(fds[1]);
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-    std::string path = HabilisdPath();
+    std::string path = program;
     std::vector<char*> argv;
     argv.push_back(path.data());
     std::vector<std::string> copy = args;
@@ -44,6 +49,10 @@ std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::str
     _exit(127);
   }
   close(fds[1]);
+  close(in[0]);
+  // Small inputs (a password, a few lines) fit in the pipe's buffer: written at once, then closed (end of file).
+  if (!stdin_text.empty() && write(in[1], stdin_text.data(), stdin_text.size()) < 0) std::abort();
+  close(in[1]);
   return {pid, fds[0]};
 }
 
@@ -52,10 +61,15 @@ std::pair<pid_t, int> Spawn(const std::vector<std::string>& args, const std::str
 std::string HabilisdPath() { return HABILISD_PATH; }
 
 RunResult RunHabilisd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-  char err_path[] = "/tmp/habilisd-stderr-XXXXXX";
+  return RunProgram(HabilisdPath(), args, env);
+}
+
+RunResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env, const std::string& stdin_text) {
+  char err_path[] = "/tmp/habilis-stderr-XXXXXX";
   const int err_fd = mkstemp(err_path);
   if (err_fd >= 0) close(err_fd);
-  auto [pid, fd] = Spawn(args, err_fd >= 0 ? err_path : "", env);
+  auto [pid, fd] = Spawn(program, args, err_fd >= 0 ? err_path : "", env, stdin_text);
   RunResult result;
   char buffer[4096];
   ssize_t n;
@@ -77,7 +91,7 @@ absl::StatusOr<std::unique_ptr<HabilisdProcess>> HabilisdProcess::Start(const st
                                                                         const std::string& stderr_file) {
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  auto [pid, fd] = Spawn(args, stderr_file);
+  auto [pid, fd] = Spawn(HabilisdPath(), args, stderr_file);
   std::unique_ptr<HabilisdProcess> process(new HabilisdProcess(pid, fd));
 
   static const std::regex kListening("listening on (127\\.0\\.0\\.1:[0-9]+)");

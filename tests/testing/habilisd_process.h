@@ -24,6 +24,9 @@ struct RunResult {
 
 // Runs habilisd with `args` (and `env` added to its environment) to completion.
 RunResult RunHabilisd(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+// Runs any program the same way (an absolute path), with `stdin_text` on its standard input.
+RunResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {}, const std::string& stdin_text = "");
 
 class HabilisdProcess {
  public:
