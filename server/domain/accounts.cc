@@ -206,6 +206,28 @@ absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountR
   return absl::OkStatus();
 }
 
+namespace {
+
+// ListAccounts' login_email filter: the one member of `siret` with that login, if any, into `page`.
+absl::Status MemberByLogin(store::Reader& reader, absl::string_view siret, const v1::ListAccountsRequest& request,
+                           std::vector<std::pair<std::string, v1::Membership>>& page) {
+  if (!request.page_token().empty()) {
+    return InvalidField("page_token", "PAGE_TOKEN_INVALID", "a search by login_email has a single page");
+  }
+  if (!IsEmail(request.login_email())) {
+    return InvalidField("login_email", "EMAIL_FORMAT", "must be an e-mail address such as name@example.fr");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(reader, siret, request.login_email()));
+  if (!id) return absl::OkStatus();
+  absl::StatusOr<std::string> value = reader.Get(store::MembershipKey(siret, *id));
+  if (!value.ok()) return value.status();
+  v1::Membership& membership = page.emplace_back(*id, v1::Membership()).second;
+  if (!membership.ParseFromString(*value)) return absl::DataLossError("membership record does not decode");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response) {
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
@@ -213,10 +235,14 @@ absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAcco
       .Read([&](store::Reader& reader) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
         std::vector<std::pair<std::string, v1::Membership>> page;
-        RETURN_IF_ERROR(ReadPage(
-            reader, store::MembershipPrefix(*siret), request.page_size(), request.page_token(),
-            [&](absl::string_view id) { return &page.emplace_back(std::string(id), v1::Membership()).second; },
-            response.mutable_next_page_token()));
+        if (!request.login_email().empty()) {
+          RETURN_IF_ERROR(MemberByLogin(reader, *siret, request, page));
+        } else {
+          RETURN_IF_ERROR(ReadPage(
+              reader, store::MembershipPrefix(*siret), request.page_size(), request.page_token(),
+              [&](absl::string_view id) { return &page.emplace_back(std::string(id), v1::Membership()).second; },
+              response.mutable_next_page_token()));
+        }
         for (auto& [id, membership] : page) {
           ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, id));
           v1::Account* account = response.add_accounts();

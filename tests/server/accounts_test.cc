@@ -598,6 +598,35 @@ TEST_F(AccountsTest, SVC_LIST_listsMembersWithoutPhones) {
   EXPECT_EQ(response.accounts(0).memberships(0).service(), Service("rh"));
 }
 
+TEST_F(AccountsTest, SVC_LIST_aMemberIsFoundByHisLoginAndNobodyElse) {
+  constexpr char kOther[] = "44306184100047";
+  ASSERT_TRUE(CreateStructure(kOther).ok());
+  const std::string jeanne = ReadyAccount("jeanne@example.fr", v1::COLLABORATOR, "rh");
+  ASSERT_TRUE(CreateAccountIn(kOther, "ailleurs@example.fr", v1::COLLABORATOR).ok());
+  auto find = [&](const std::string& login) {
+    v1::ListAccountsRequest request;
+    request.set_parent(StructureName(kSiret));
+    request.set_login_email(login);
+    v1::ListAccountsResponse response;
+    absl::Status status = accounts_->List(request, response);
+    EXPECT_TRUE(status.ok()) << status;
+    return response;
+  };
+  v1::ListAccountsResponse found = find("JEANNE@example.fr");
+  ASSERT_EQ(found.accounts_size(), 1);
+  EXPECT_EQ(found.accounts(0).name(), jeanne);
+  EXPECT_EQ(found.accounts(0).memberships(0).service(), Service("rh"));
+  // A login of another structure answers as a login of nobody.
+  EXPECT_EQ(find("ailleurs@example.fr").DebugString(), find("personne@example.fr").DebugString());
+  EXPECT_EQ(find("ailleurs@example.fr").accounts_size(), 0);
+
+  v1::ListAccountsRequest bad;
+  bad.set_parent(StructureName(kSiret));
+  bad.set_login_email("not an address");
+  v1::ListAccountsResponse response;
+  EXPECT_EQ(ErrorReason(accounts_->List(bad, response)), "EMAIL_FORMAT");
+}
+
 TEST_F(AccountsTest, SVC_DELETE_refusedWhileAnAccountIsAttached) {
   ReadyAccount("jeanne@example.fr", v1::COLLABORATOR, "rh");
   v1::BatchDeleteServicesRequest request;
