@@ -1,6 +1,8 @@
 #include "clients/cpp/client.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -10,6 +12,95 @@ namespace habilis::client {
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  if (!in.good() && !in.eof()) return absl::InvalidArgumentError(std::string("cannot read the ") + what + " " + path);
+  if (content.str().empty()) return absl::InvalidArgumentError(std::string("the ") + what + " " + path + " is empty");
+  return content.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectTls(const std::string& target, const std::string& ca_file,
+                                                          const std::string& cert_file, const std::string& key_file) {
+  grpc::SslCredentialsOptions options;
+  if (!ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadPem(ca_file, "CA file");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+  }
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError("a client certificate and its key go together");
+  }
+  if (!cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadPem(cert_file, "certificate file");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadPem(key_file, "key file");
+    if (!key.ok()) return key.status();
+    options.pem_cert_chain = *cert;
+    options.pem_private_key = *key;
+  }
+  return grpc::CreateChannel(target, grpc::SslCredentials(options));
+}
+
+std::string MethodOf(const google::protobuf::Message& request) {
+  const google::protobuf::Descriptor* input = request.GetDescriptor();
+  const google::protobuf::FileDescriptor* file = input->file();
+  for (int s = 0; s < file->service_count(); ++s) {
+    for (int m = 0; m < file->service(s)->method_count(); ++m) {
+      const google::protobuf::MethodDescriptor* method = file->service(s)->method(m);
+      if (method->input_type() == input) return "/" + method->service()->full_name() + "/" + method->name();
+    }
+  }
+  return "";
+}
+
+grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, absl::string_view bearer,
+                  const google::protobuf::Message& request, google::protobuf::Message& response,
+                  std::chrono::milliseconds timeout) {
+  const std::string method = MethodOf(request);
+  if (method.empty()) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no method takes this request");
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!bearer.empty()) Authorize(context, bearer);
+  grpc::Slice slice(request.SerializeAsString());
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  auto call = stub.PrepareUnaryCall(&context, method, request_buffer, &queue);
+  call->StartCall();
+  grpc::ByteBuffer reply;
+  grpc::Status status;
+  call->Finish(&reply, &status, &context);
+  void* tag = nullptr;
+  bool ok = false;
+  if (!queue.Next(&tag, &ok)) return grpc::Status(grpc::StatusCode::UNKNOWN, "the completion queue shut down");
+  if (!status.ok()) return status;
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (reply.Dump(&slices).ok()) {
+    for (const grpc::Slice& part : slices) bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
+  }
+  if (!response.ParseFromString(bytes)) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "the server's response does not parse");
+  }
+  return status;
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
+  const int index = static_cast<int>(code);
+  return index >= 0 && index <= 16 ? kNames[index] : "UNKNOWN";
 }
 
 void Authorize(grpc::ClientContext& context, absl::string_view bearer) {
