@@ -41,7 +41,8 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kServiceWrite, .administrator = true},
     {.action = Action::kApplicationRead, .own_application = true},
     {.action = Action::kAccountCreate, .administrator = true, .responsable_for_collaborators = true},
-    {.action = Action::kAccountList, .administrator = true},
+    // A responsable lists the members of his own service only (the command confines him to it).
+    {.action = Action::kAccountList, .administrator = true, .responsable = true},
     {.action = Action::kAccountRead, .self = true, .administrator = true, .responsable_for_collaborators = true},
     {.action = Action::kAccountUpdate, .self = true, .administrator = true},
     {.action = Action::kAccountActivate, .administrator = true, .responsable_for_collaborators = true},

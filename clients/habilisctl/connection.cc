@@ -47,13 +47,13 @@ void SetStringIfPresent(google::protobuf::Message& message, const char* name, co
 
 }  // namespace
 
-SessionFile::SessionFile(const Settings& settings)
-    : directory_(settings.config_dir.empty() ? DefaultConfigDir() : settings.config_dir),
-      path_(directory_ + "/session") {}
+std::string SessionFile::directory() const {
+  return settings_.config_dir.empty() ? DefaultConfigDir() : settings_.config_dir;
+}
 
 std::map<std::string, std::string> SessionFile::Read() const {
   std::map<std::string, std::string> values;
-  std::ifstream in(path_);
+  std::ifstream in(path());
   for (std::string line; std::getline(in, line);) {
     const size_t equals = line.find('=');
     if (equals != std::string::npos) values[line.substr(0, equals)] = line.substr(equals + 1);
@@ -62,8 +62,9 @@ std::map<std::string, std::string> SessionFile::Read() const {
 }
 
 absl::Status SessionFile::Write(const std::map<std::string, std::string>& values) const {
-  ::mkdir(directory_.c_str(), 0700);  // the parent (~/.config) normally exists
-  const std::string temporary = path_ + ".new";
+  const std::string path = this->path();
+  ::mkdir(directory().c_str(), 0700);  // the parent (~/.config) normally exists
+  const std::string temporary = path + ".new";
   ::umask(077);
   {
     std::ofstream out(temporary, std::ios::trunc);
@@ -72,13 +73,13 @@ absl::Status SessionFile::Write(const std::map<std::string, std::string>& values
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temporary));
   }
   ::chmod(temporary.c_str(), 0600);
-  if (std::rename(temporary.c_str(), path_.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot replace ", path_));
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot replace ", path));
   }
   return absl::OkStatus();
 }
 
-void SessionFile::Remove() const { std::remove(path_.c_str()); }
+void SessionFile::Remove() const { std::remove(path().c_str()); }
 
 std::string Connection::Server() const {
   if (!settings_.server.empty()) return settings_.server;

@@ -27,19 +27,20 @@ struct Settings {
   bool dry_run = false;   // validate_only on every write
 };
 
-// The config directory's session file: key=value lines, mode 0600.
+// The config directory's session file: key=value lines, mode 0600. Its place is read from `settings` at each
+// use, since the settings are filled in after this is made.
 class SessionFile {
  public:
-  explicit SessionFile(const Settings& settings);
+  explicit SessionFile(const Settings& settings) : settings_(settings) {}
   std::map<std::string, std::string> Read() const;
   // Replaces the file (written beside it, then renamed), mode 0600 in a 0700 directory.
   absl::Status Write(const std::map<std::string, std::string>& values) const;
   void Remove() const;
-  const std::string& path() const { return path_; }
+  std::string directory() const;
+  std::string path() const { return directory() + "/session"; }
 
  private:
-  std::string directory_;
-  std::string path_;
+  const Settings& settings_;
 };
 
 class Connection {

@@ -227,7 +227,7 @@ void AddAccessCommands(CLI::App& app, Cli& cli) {
                                                                         : "accounts/" + check_options->who);
     }
     if (!check_options->profile.empty()) request.set_profile(Cli::Profile(check_options->profile));
-    request.set_permission(check_options->permission);
+    if (!check_options->permission.empty()) request.set_permission(check_options->permission);
     if (!cli.settings.structure.empty()) (void)cli.Structure(request.mutable_structure());
     v1::CheckAccessResponse response;
     grpc::Status status = cli.connection.Call(request, response);

@@ -61,8 +61,9 @@ HABILIS_HANDLER(AccountService, GetAccount) {
 }
 
 HABILIS_HANDLER(AccountService, ListAccounts) {
-  return ServeUnary(context_, ctx, request, response, StructureTarget(request->parent()),
-                    [this, request](const authz::Principal&, auto& out) { return accounts_.List(*request, out); });
+  return ServeUnary(
+      context_, ctx, request, response, StructureTarget(request->parent()),
+      [this, request](const authz::Principal& caller, auto& out) { return accounts_.List(caller, *request, out); });
 }
 
 HABILIS_HANDLER(AccountService, UpdateAccount) {

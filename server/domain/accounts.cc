@@ -228,9 +228,16 @@ absl::Status MemberByLogin(store::Reader& reader, absl::string_view siret, const
 
 }  // namespace
 
-absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response) {
+absl::Status Accounts::List(const authz::Principal& caller, const v1::ListAccountsRequest& request,
+                            v1::ListAccountsResponse& response) {
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  // The service a responsable is confined to; none for operators and administrators.
+  const authz::Membership* own = caller.MembershipIn(*siret);
+  const std::optional<std::string> only_service =
+      caller.kind != authz::PrincipalKind::kOperator && own != nullptr && own->role == authz::Role::kResponsable
+          ? std::optional<std::string>(own->service)
+          : std::nullopt;
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
@@ -244,6 +251,7 @@ absl::Status Accounts::List(const v1::ListAccountsRequest& request, v1::ListAcco
               response.mutable_next_page_token()));
         }
         for (auto& [id, membership] : page) {
+          if (only_service && ServiceIdOf(membership) != *only_service) continue;
           ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, id));
           v1::Account* account = response.add_accounts();
           *account = record.account();

@@ -32,7 +32,10 @@ class Accounts {
   [[nodiscard]] absl::Status Get(const authz::Principal& caller, const v1::GetAccountRequest& request,
                                  v1::GetAccountResponse& response);
   // SVC-LIST: the members of a structure, by account id, without phone numbers.
-  [[nodiscard]] absl::Status List(const v1::ListAccountsRequest& request, v1::ListAccountsResponse& response);
+  // SVC-LIST. A responsable (neither operator nor administrator of the structure) sees the members of his own
+  // service only; a page may then hold fewer accounts than asked.
+  [[nodiscard]] absl::Status List(const authz::Principal& caller, const v1::ListAccountsRequest& request,
+                                  v1::ListAccountsResponse& response);
   // SELF, or an administrator: the personal fields.
   // NEW-CREATE: the person follows the JOIN link with his existing account's password; the joining account
   // is merged into it (new_members.h).

@@ -68,7 +68,7 @@ const std::map<std::string, std::string>& Expectations() {
       {"habilis.v1.ApiKeyService/RevokeApiKey", "Y-------"},
       {"habilis.v1.AccountService/CreateAccount", "YY-Y----"},
       {"habilis.v1.AccountService/GetAccount", "YY-Y----"},
-      {"habilis.v1.AccountService/ListAccounts", "YY------"},
+      {"habilis.v1.AccountService/ListAccounts", "YY-YY---"},
       {"habilis.v1.AccountService/UpdateAccount", "YY------"},
       {"habilis.v1.AccountService/ActivateAccount", "YY-Y----"},
       {"habilis.v1.AccountService/DeactivateAccount", "YY------"},

@@ -592,7 +592,7 @@ TEST_F(AccountsTest, SVC_LIST_listsMembersWithoutPhones) {
   v1::ListAccountsRequest request;
   request.set_parent(StructureName(kSiret));
   v1::ListAccountsResponse response;
-  ASSERT_TRUE(accounts_->List(request, response).ok());
+  ASSERT_TRUE(accounts_->List(operator_, request, response).ok());
   ASSERT_EQ(response.accounts_size(), 1);
   EXPECT_EQ(response.accounts(0).phone(), "");
   EXPECT_EQ(response.accounts(0).memberships(0).service(), Service("rh"));
@@ -608,7 +608,7 @@ TEST_F(AccountsTest, SVC_LIST_aMemberIsFoundByHisLoginAndNobodyElse) {
     request.set_parent(StructureName(kSiret));
     request.set_login_email(login);
     v1::ListAccountsResponse response;
-    absl::Status status = accounts_->List(request, response);
+    absl::Status status = accounts_->List(operator_, request, response);
     EXPECT_TRUE(status.ok()) << status;
     return response;
   };
@@ -624,7 +624,28 @@ TEST_F(AccountsTest, SVC_LIST_aMemberIsFoundByHisLoginAndNobodyElse) {
   bad.set_parent(StructureName(kSiret));
   bad.set_login_email("not an address");
   v1::ListAccountsResponse response;
-  EXPECT_EQ(ErrorReason(accounts_->List(bad, response)), "EMAIL_FORMAT");
+  EXPECT_EQ(ErrorReason(accounts_->List(operator_, bad, response)), "EMAIL_FORMAT");
+}
+
+TEST_F(AccountsTest, SVC_LIST_aResponsableListsTheMembersOfHisOwnServiceOnly) {
+  ReadyAccount("chef-rh@example.fr", v1::RESPONSABLE, "rh");
+  const std::string jeanne = ReadyAccount("jeanne@example.fr", v1::COLLABORATOR, "rh");
+  ReadyAccount("paul@example.fr", v1::COLLABORATOR, "finances");
+  absl::StatusOr<v1::LoginResponse> login = Login("chef-rh@example.fr");
+  ASSERT_TRUE(login.ok()) << login.status();
+  absl::StatusOr<authz::Principal> responsable = PrincipalOf(*login);
+  ASSERT_TRUE(responsable.ok());
+  v1::ListAccountsRequest request;
+  request.set_parent(StructureName(kSiret));
+  v1::ListAccountsResponse response;
+  ASSERT_TRUE(accounts_->List(*responsable, request, response).ok());
+  std::set<std::string> seen;
+  for (const v1::Account& account : response.accounts()) seen.insert(account.login_email());
+  EXPECT_EQ(seen, (std::set<std::string>{"chef-rh@example.fr", "jeanne@example.fr"}));
+  request.set_login_email("paul@example.fr");
+  response.Clear();
+  ASSERT_TRUE(accounts_->List(*responsable, request, response).ok());
+  EXPECT_EQ(response.accounts_size(), 0) << "a member of another service is not found by his login either";
 }
 
 TEST_F(AccountsTest, SVC_DELETE_refusedWhileAnAccountIsAttached) {
