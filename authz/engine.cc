@@ -169,6 +169,8 @@ absl::string_view ActionName(Action action) {
       return "applications.get";
     case Action::kApiKeyManage:
       return "apiKeys.manage";
+    case Action::kBackupCreate:
+      return "backups.create";
     case Action::kSelfProving:
       return "selfProving";
     case Action::kAccountCreate:

@@ -28,6 +28,7 @@ enum class Action {
   kApplicationList,
   kApplicationRead,
   kApiKeyManage,
+  kBackupCreate,        // an online backup of the store (operators)
   kAccountCreate,       // NEW-CREATE in a structure (target.role, target.service: the membership to give)
   kAccountList,         // SVC-LIST
   kAccountRead,         // one account (target.account and its memberships)
@@ -47,8 +48,8 @@ enum class Action {
   kHabilitationRead,
   kDelegationManage,  // DLG-GRANT, DLG-REVOKE
   kDelegationRead,
-  kAccessCheck,  // the client-application API: CHECK, LIST
-  kAuditRead,    // AUDIT: the trail of a structure (target.structure), or all of it (operators)
+  kAccessCheck,   // the client-application API: CHECK, LIST
+  kAuditRead,     // AUDIT: the trail of a structure (target.structure), or all of it (operators)
   kAccountsFile,  // CSV-EXPORT, CSV-IMPORT of a structure's members (target.structure)
   kChangesWatch,  // WATCH: a structure's changes (target.structure) or an application's (target.application)
 };

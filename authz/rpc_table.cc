@@ -53,6 +53,7 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.ApiKeyService/CreateApiKey", Action::kApiKeyManage},
     {"habilis.v1.ApiKeyService/ListApiKeys", Action::kApiKeyManage},
     {"habilis.v1.ApiKeyService/RevokeApiKey", Action::kApiKeyManage},
+    {"habilis.v1.OperationsService/CreateBackup", Action::kBackupCreate},
 
     {"habilis.v1.AccountService/CreateAccount", Action::kAccountCreate},
     {"habilis.v1.AccountService/GetAccount", Action::kAccountRead},

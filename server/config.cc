@@ -34,6 +34,9 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
   app.add_option("--tls-key", config.tls_key_file, "TLS: the server's private key, PEM, unencrypted");
   app.add_option("--tls-client-ca", config.tls_client_ca_file,
                  "mutual TLS: clients must present a certificate signed by this CA (PEM)");
+  app.add_option("--tls-client-applications", config.tls_client_applications_file,
+                 "mutual TLS: '<certificate common name> <application id>' per line; such a certificate "
+                 "authenticates its client application without an API key");
   app.add_option("--tls-refresh-seconds", config.tls_refresh_seconds,
                  "how often the TLS files are read again (renewals need no restart)")
       ->capture_default_str();
@@ -51,8 +54,13 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
       ->capture_default_str();
   app.add_option("--bootstrap-operator-key-file", config.bootstrap_operator_key_file,
                  "on a store without an operator key, create one and write it to this new file (mode 0600)");
+  app.add_option("--backup-dir", config.backup_dir, "where online backups are written (default: <data-dir>.backups)");
   app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
   app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
+  app.add_flag("--smtp-starttls", config.smtp_starttls, "upgrade smtp:// with STARTTLS; refuse a relay without it");
+  app.add_option("--smtp-ca-file", config.smtp_ca_file, "the CA (PEM) of the relay's certificate (default: system's)");
+  app.add_option("--smtp-credentials-file", config.smtp_credentials_file,
+                 "SMTP AUTH: user name on line 1, password on line 2 (needs smtps:// or --smtp-starttls)");
   app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();
   app.add_option("--mail-poll-ms", config.mail_poll_ms, "outbox polling interval")->capture_default_str();
   app.add_option("--link-base-url", config.link_base_url, "portal page that e-mailed links open")
@@ -168,6 +176,9 @@ absl::Status Config::Validate() const {
   if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
   }
+  if (!tls_client_applications_file.empty() && tls_client_ca_file.empty()) {
+    return absl::InvalidArgumentError("--tls-client-applications needs --tls-client-ca (certificates it verifies)");
+  }
   LogLevel level;
   if (!ParseLogLevel(log_level, &level)) {
     return absl::InvalidArgumentError("--log-level must be debug, info, warning or error");
@@ -189,6 +200,12 @@ absl::Status Config::Validate() const {
   }
   if (!smtp_url.empty() && smtp_url.rfind("smtp://", 0) != 0 && smtp_url.rfind("smtps://", 0) != 0) {
     return absl::InvalidArgumentError("--smtp-url must start with smtp:// or smtps://");
+  }
+  if (!smtp_credentials_file.empty() && smtp_url.rfind("smtps://", 0) != 0 && !smtp_starttls) {
+    return absl::InvalidArgumentError("--smtp-credentials-file needs TLS: an smtps:// --smtp-url, or --smtp-starttls");
+  }
+  if (smtp_starttls && smtp_url.rfind("smtps://", 0) == 0) {
+    return absl::InvalidArgumentError("--smtp-starttls is for smtp:// (smtps:// is TLS from the start)");
   }
   if (password_max_age_days < 0 || password_max_age_days > 3650) {
     return absl::InvalidArgumentError("--password-max-age-days must be between 0 and 3650");

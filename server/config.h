@@ -19,6 +19,9 @@ struct Config {
   std::string tls_key_file;
   // Mutual TLS: the CA (PEM) that signs the certificates clients must present; empty: none asked.
   std::string tls_client_ca_file;
+  // Mutual TLS: a file mapping client certificates to client applications, "<common name> <application id>" per
+  // line; such a certificate authenticates its application on calls without a bearer credential.
+  std::string tls_client_applications_file;
   // How often the three files are read again, in seconds (renewed certificates need no restart).
   int tls_refresh_seconds = 10;
   // HOST:PORT of the Prometheus endpoint (GET /metrics, plain HTTP); empty: none. Keep it on a private
@@ -46,10 +49,20 @@ struct Config {
   // (created mode 0600, never overwritten) before serving; nothing when the store has one. Lets a systemd
   // unit or a container bootstrap without a second process fighting the server for the store's lock.
   std::string bootstrap_operator_key_file;
+  // Where CreateBackup writes (habilisctl backup); default "<data_dir>.backups". On the data directory's file
+  // system, a backup hard-links the table files instead of copying them.
+  std::string backup_dir;
   // Seed a small demo (operator key, structure, services, application) into an empty store.
   bool seed_demo = false;
   // SMTP relay for e-mails ("smtp://host:port"); empty keeps them in the outbox until one is configured.
   std::string smtp_url;
+  // Upgrade smtp:// with STARTTLS, refusing a relay that does not offer it.
+  bool smtp_starttls = false;
+  // The CA (PEM) the relay's certificate must chain to; empty: the system's CAs.
+  std::string smtp_ca_file;
+  // SMTP AUTH: a file with the user name on its first line and the password on its second; read at start-up.
+  // Needs TLS (smtps:// or --smtp-starttls): a password never crosses the network in clear.
+  std::string smtp_credentials_file;
   // Sender of e-mails.
   std::string mail_from = "habilis@localhost";
   // How often the delivery worker looks at the outbox, in milliseconds.

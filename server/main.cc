@@ -35,16 +35,37 @@ void SaveDemoCredentials(const std::string& path, const habilis::domain::DemoCre
   chmod(path.c_str(), 0600);
 }
 
-void PrintHowToCall(const habilis::Config& config, int port, const std::string& credentials_path) {
-  std::string host = config.listen.substr(0, config.listen.rfind(':'));
-  std::cout << "\nThe demo is seeded (structure 73282932000074, application portail-partenaires with the profile utilisateur). Its keys are in " << credentials_path << " (mode 0600).\n"
-            << "Try, with buf (npm install -g @bufbuild/buf) or grpcurl:\n"
-            << "  . " << credentials_path << "\n"
-            << "  buf curl --protocol grpc --http2-prior-knowledge -H \"authorization: Bearer "
-               "$HABILIS_OPERATOR_KEY\" \\\n"
-            << "    --data '{\"structure\": \"structures/" << habilis::domain::kDemoSiret << "\"}' \\\n"
-            << "    http://" << host << ":" << port << "/habilis.v1.OrgChartService/GetServiceTree\n"
-            << std::endl;
+void PrintHowToCall(const habilis::Config& config, int port, int http_port, const std::string& credentials_path) {
+  const std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  const std::string server = host + ":" + std::to_string(port);
+  std::cout << "\nThe demo is seeded: structure " << habilis::domain::kDemoSiret
+            << " (Commune de Démo-sur-Mer) with four services, the application " << habilis::domain::kDemoApplication
+            << " and its profile utilisateur, and these people, activated:\n";
+  for (const habilis::domain::DemoPerson& person : habilis::domain::DemoPeople()) {
+    std::cout << "  " << person.login_email << "  " << habilis::v1::Role_Name(person.role)
+              << (person.service_id.empty() ? "" : " of " + person.service_id) << "\n";
+  }
+  std::cout << "Their activation e-mails (with the link to set a password) are delivered to the SMTP relay, if one"
+               " is set (deploy/run-demo.sh keeps them as .eml files). The operator's and the application's keys"
+               " are in "
+            << credentials_path << " (mode 0600).\n\nTry:\n"
+            << "  . " << credentials_path << "; echo \"$HABILIS_OPERATOR_KEY\" > operator.key;"
+            << " echo \"$HABILIS_APPLICATION_KEY\" > application.key\n"
+            << "  habilisctl --server " << server << " --key-file operator.key -s " << habilis::domain::kDemoSiret
+            << " service tree\n"
+            << "  habilisctl --server " << server << " --key-file operator.key -s " << habilis::domain::kDemoSiret
+            << " account list\n"
+            << "  habilisctl --server " << server
+            << " --key-file application.key check lea.durand@demo-sur-mer.fr portail-partenaires/utilisateur\n";
+  if (http_port != 0) {
+    const std::string http_host = config.http_listen.substr(0, config.http_listen.rfind(':'));
+    std::cout << "or over HTTP/JSON:\n"
+              << "  curl -H \"Authorization: Bearer $HABILIS_APPLICATION_KEY\" -H 'Content-Type: application/json' \\\n"
+              << "    -d '{\"loginEmail\": \"lea.durand@demo-sur-mer.fr\", \"profile\": "
+                 "\"applications/portail-partenaires/profiles/utilisateur\"}' \\\n"
+              << "    http://" << http_host << ":" << http_port << "/habilis.v1.AccessService/CheckAccess\n";
+  }
+  std::cout << std::endl;
 }
 
 // --bootstrap-operator-key-file: the first operator key of an empty store, written where only the service's
@@ -130,7 +151,7 @@ int main(int argc, char** argv) {
   const std::string credentials_path = config.data_dir + "/demo-credentials.env";
   bool demo_seeded = false;
   if (config.seed_demo) {
-    auto demo = habilis::domain::SeedDemo(**store, clock);
+    auto demo = habilis::domain::SeedDemo(**store, clock, habilis::api::IdentityPolicyOf(config));
     if (!demo.ok()) {
       std::cerr << "habilisd: cannot seed the demo: " << demo.status().message() << std::endl;
       return 1;
@@ -157,7 +178,7 @@ int main(int argc, char** argv) {
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::cout << "habilisd: listening on " << host << ":" << (*server)->port() << ", data in " << config.data_dir
             << std::endl;
-  if (demo_seeded) PrintHowToCall(config, (*server)->port(), credentials_path);
+  if (demo_seeded) PrintHowToCall(config, (*server)->port(), (*server)->http_port(), credentials_path);
 
   std::thread stopper([&] {
     int signal = 0;

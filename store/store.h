@@ -128,6 +128,13 @@ class Store {
   // The revision of the latest commit.
   virtual Revision LatestRevision() const = 0;
 
+  // Writes a consistent copy of the whole store into `directory` (which must not exist), openable as a store of
+  // its own, and returns the revision it holds. UNIMPLEMENTED for a backend that has no such copy.
+  [[nodiscard]] virtual absl::StatusOr<Revision> Checkpoint(const std::string& directory) {
+    (void)directory;
+    return absl::UnimplementedError("this store takes no checkpoint");
+  }
+
   // Sizes and compaction state, read without a transaction; cheap enough for every metrics scrape.
   virtual StoreStatistics Statistics() const { return {}; }
 

@@ -43,7 +43,7 @@ void AddSessionCommands(CLI::App& app, Cli& cli);       // login, logout, passwo
 void AddOrganisationCommands(CLI::App& app, Cli& cli);  // structure, service
 void AddPeopleCommands(CLI::App& app, Cli& cli);        // account, invitation
 void AddEntitlementCommands(CLI::App& app, Cli& cli);   // application, profile, subscription, grant...
-void AddOperationCommands(CLI::App& app, Cli& cli);     // key, audit, export, import, backup
+void AddOperationCommands(CLI::App& app, Cli& cli);     // key, audit, backup, export, import
 
 }  // namespace habilis::ctl
 

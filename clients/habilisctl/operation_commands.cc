@@ -1,4 +1,4 @@
-// key, audit, export, import: an operator's and an administrator's tools.
+// key, audit, backup, export, import: an operator's and an administrator's tools.
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.pb.h"
 #include "habilis/v1/audit.pb.h"
+#include "habilis/v1/operations.pb.h"
 
 namespace habilis::ctl {
 namespace {
@@ -206,6 +207,16 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
     request.set_page_size(audit_options->page_size);
     request.set_page_token(audit_options->page_token);
     v1::ListAuditEntriesResponse response;
+    cli.Run(request, response);
+  });
+
+  auto backup_id = std::make_shared<std::string>();
+  CLI::App* backup = app.add_subcommand("backup", "an online backup of the store, on the server's host (operators)");
+  backup->add_option("backup_id", *backup_id, "its directory name under --backup-dir (default: time and revision)");
+  backup->callback([&cli, backup_id] {
+    v1::CreateBackupRequest request;
+    request.set_backup_id(*backup_id);
+    v1::CreateBackupResponse response;
     cli.Run(request, response);
   });
 

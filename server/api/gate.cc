@@ -1,8 +1,13 @@
 #include "server/api/gate.h"
 
+#include <fstream>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "authz/rpc_table.h"
 #include "server/api/http_gateway.h"
 #include "server/common/errors.h"
@@ -23,7 +28,39 @@ std::optional<absl::string_view> BearerOf(const grpc::ServerContextBase& context
   return absl::StripAsciiWhitespace(value.substr(kScheme.size()));
 }
 
+// The application a verified client certificate stands for, if it is mapped.
+std::optional<std::string> CertificateApplicationOf(const grpc::ServerContextBase& context,
+                                                    const CertificateApplications& certificates) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return std::nullopt;
+  for (const grpc::string_ref& name : auth->FindPropertyValues("x509_common_name")) {
+    auto it = certificates.find(std::string(name.data(), name.size()));
+    if (it != certificates.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+absl::StatusOr<CertificateApplications> ReadCertificateApplications(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--tls-client-applications: cannot read ", path));
+  CertificateApplications certificates;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    const std::string uncommented = line.substr(0, line.find('#'));
+    absl::string_view text = absl::StripAsciiWhitespace(uncommented);
+    if (text.empty()) continue;
+    std::vector<std::string> fields = absl::StrSplit(text, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.size() != 2 || !certificates.emplace(fields[0], fields[1]).second) {
+      return absl::InvalidArgumentError(absl::StrCat("--tls-client-applications: ", path, " line ", number,
+                                                     ": expected '<certificate common name> <application id>', "
+                                                     "each common name once"));
+    }
+  }
+  return certificates;
+}
 
 std::string ClientAddressOf(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
@@ -33,6 +70,21 @@ std::string ClientAddressOf(const grpc::ServerContextBase& context) {
       ForwardedClientAddress(absl::string_view(it->second.data(), it->second.size()));
   // Without the gateway's secret, the header is a caller's claim: its own connection is what counts.
   return forwarded ? *forwarded : context.peer();
+}
+
+absl::StatusOr<authz::Principal> Gate::Authenticate(const grpc::ServerContextBase& context) const {
+  std::optional<absl::string_view> bearer = BearerOf(context);
+  if (!bearer) {
+    std::optional<std::string> application =
+        certificates_ != nullptr ? CertificateApplicationOf(context, *certificates_) : std::nullopt;
+    if (application) return authz::Principal::Application(*application, "certificate");
+    return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING",
+                 "send 'authorization: Bearer <api key or session token>'");
+  }
+  if (domain::Sessions::LooksLikeSessionToken(*bearer)) return sessions_.Authenticate(*bearer);
+  if (domain::ApiKeys::LooksLikeApiKey(*bearer)) return api_keys_.Authenticate(*bearer);
+  return Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_INVALID",
+               "the bearer credential is not valid; check the key or log in again");
 }
 
 Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string_view method,
@@ -49,17 +101,7 @@ Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string
   }
   authz::Principal caller = authz::Principal::Anonymous();
   if (authz::NeedsCredentials(rule->action)) {
-    std::optional<absl::string_view> bearer = BearerOf(context);
-    if (!bearer) {
-      return {Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING",
-                    "send 'authorization: Bearer <api key or session token>'")};
-    }
-    absl::StatusOr<authz::Principal> authenticated =
-        domain::Sessions::LooksLikeSessionToken(*bearer) ? sessions_.Authenticate(*bearer)
-        : domain::ApiKeys::LooksLikeApiKey(*bearer)
-            ? api_keys_.Authenticate(*bearer)
-            : Error(absl::StatusCode::kUnauthenticated, "CREDENTIALS_INVALID",
-                    "the bearer credential is not valid; check the key or log in again");
+    absl::StatusOr<authz::Principal> authenticated = Authenticate(context);
     if (!authenticated.ok()) return {authenticated.status()};
     caller = *std::move(authenticated);
   }

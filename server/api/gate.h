@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "authz/engine.h"
@@ -22,12 +23,21 @@ namespace habilis::api {
 // header carries the gateway's secret).
 std::string ClientAddressOf(const grpc::ServerContextBase& context);
 
+// Client certificates that stand for client applications (--tls-client-applications): the certificate's
+// common name -> the application id. Only certificates the mutual-TLS CA signed reach the gate.
+using CertificateApplications = absl::flat_hash_map<std::string, std::string>;
+
+// Reads --tls-client-applications: one "<common name> <application id>" per line; '#' starts a comment.
+// INVALID_ARGUMENT naming the setting and the line when it does not parse.
+[[nodiscard]] absl::StatusOr<CertificateApplications> ReadCertificateApplications(const std::string& path);
+
 class Gate {
  public:
   // `attempts`, if given, bounds how fast each peer and all peers together call the self-proving RPCs.
+  // `certificates`, if given, authenticates a call without a bearer credential by its client certificate.
   Gate(const domain::ApiKeys& api_keys, const domain::Sessions& sessions, const authz::Engine& engine,
-       AttemptLimiter* attempts = nullptr)
-      : api_keys_(api_keys), sessions_(sessions), engine_(engine), attempts_(attempts) {}
+       AttemptLimiter* attempts = nullptr, const CertificateApplications* certificates = nullptr)
+      : api_keys_(api_keys), sessions_(sessions), engine_(engine), attempts_(attempts), certificates_(certificates) {}
 
   // The caller of `method` ("package.Service/Method"), if allowed to act on `target`:
   // - UNAUTHENTICATED (CREDENTIALS_MISSING / CREDENTIALS_INVALID / API_KEY_REVOKED) when the action is not
@@ -51,10 +61,14 @@ class Gate {
                                 const authz::Target& target) const;
 
  private:
+  // The caller by its bearer credential (a session token or an API key), else by a mapped client certificate.
+  absl::StatusOr<authz::Principal> Authenticate(const grpc::ServerContextBase& context) const;
+
   const domain::ApiKeys& api_keys_;
   const domain::Sessions& sessions_;
   const authz::Engine& engine_;
   AttemptLimiter* attempts_;
+  const CertificateApplications* certificates_;
 };
 
 }  // namespace habilis::api

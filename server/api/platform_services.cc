@@ -83,6 +83,13 @@ grpc::ServerUnaryReactor* ApiKeyService::RevokeApiKey(grpc::CallbackServerContex
   });
 }
 
+grpc::ServerUnaryReactor* OperationsService::CreateBackup(grpc::CallbackServerContext* ctx,
+                                                          const v1::CreateBackupRequest* request,
+                                                          v1::CreateBackupResponse* response) {
+  return ServeUnary(context_, ctx, request, response, authz::Target{},
+                    [this, request](const authz::Principal&, auto& out) { return backups_.Create(*request, out); });
+}
+
 namespace {
 
 // Sends the status once, then holds the stream open until the client leaves or the server stops.

@@ -48,13 +48,22 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 
 }  // namespace
 
+domain::IdentityPolicy IdentityPolicyOf(const Config& config) {
+  domain::IdentityPolicy policy;
+  policy.login_code_for_administrators = config.login_codes_for_administrators;
+  policy.passwords.max_age = absl::Hours(24) * config.password_max_age_days;
+  policy.link_base_url = config.link_base_url;
+  return policy;
+}
+
 // CSV exports and imports running at once (each holds a thread; an import spools its rows to a temporary file).
 constexpr int kMaxBulkCalls = 2;
 
 struct Server::Parts {
   Parts(const Config& config, store::Store& store, const domain::Clock& clock,
-        std::unique_ptr<domain::AccessIndex> index, std::unique_ptr<ChangeNotifier> notifier)
-      : policy(PolicyOf(config)),
+        std::unique_ptr<domain::AccessIndex> index, std::unique_ptr<ChangeNotifier> notifier, mail::SmtpConfig smtp,
+        CertificateApplications certificates)
+      : policy(IdentityPolicyOf(config)),
         access_index(std::move(index)),
         change_notifier(std::move(notifier)),
         engine(authz::NewRoleEngine()),
@@ -69,18 +78,22 @@ struct Server::Parts {
         access(store, *access_index, clock),
         audit_trail(store),
         audit_retention(audit_trail, clock, absl::Hours(24) * config.audit_retention_days),
-        delivery(store, clock, mail::SmtpConfig{config.smtp_url, config.mail_from},
-                 absl::Milliseconds(config.mail_poll_ms)),
+        delivery(store, clock, std::move(smtp), absl::Milliseconds(config.mail_poll_ms)),
         attempts(AttemptLimits{config.attempts_per_peer_burst, config.attempts_per_peer_per_minute,
                                config.attempts_global_burst, config.attempts_global_per_second},
                  clock),
-        gate(api_keys, sessions, *engine, &attempts),
+        certificate_applications(std::move(certificates)),
+        gate(api_keys, sessions, *engine, &attempts, &certificate_applications),
         executor(config.worker_threads, static_cast<size_t>(config.max_queued_calls)),
         context{gate, executor, &store},
         structure_service(context, structures),
         org_chart_service(context, org_chart),
         application_service(context, applications),
+        backups(store, clock,
+                config.backup_dir.empty() ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".backups"
+                                          : config.backup_dir),
         api_key_service(context, api_keys),
+        operations_service(context, backups),
         account_service(context, accounts),
         session_service(context, sessions, accounts),
         invitation_service(context, invitations),
@@ -90,14 +103,6 @@ struct Server::Parts {
         bulk_workers(kMaxBulkCalls),
         account_file_service(context, store, clock, policy, bulk_workers),
         health_service(gate, store, *access_index) {}
-
-  static domain::IdentityPolicy PolicyOf(const Config& config) {
-    domain::IdentityPolicy policy;
-    policy.login_code_for_administrators = config.login_codes_for_administrators;
-    policy.passwords.max_age = absl::Hours(24) * config.password_max_age_days;
-    policy.link_base_url = config.link_base_url;
-    return policy;
-  }
 
   const domain::IdentityPolicy policy;
   std::unique_ptr<domain::AccessIndex> access_index;
@@ -116,13 +121,16 @@ struct Server::Parts {
   domain::AuditRetention audit_retention;
   mail::DeliveryWorker delivery;
   AttemptLimiter attempts;
+  const CertificateApplications certificate_applications;
   Gate gate;
   Executor executor;
   CallContext context;
   StructureService structure_service;
   OrgChartService org_chart_service;
   ApplicationService application_service;
+  domain::Backups backups;
   ApiKeyService api_key_service;
+  OperationsService operations_service;
   AccountService account_service;
   SessionService session_service;
   InvitationService invitation_service;
@@ -155,7 +163,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   if (!notifier.ok()) return notifier.status();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(config);
   if (!credentials.ok()) return credentials.status();
-  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier));
+  mail::SmtpConfig smtp{config.smtp_url, config.mail_from, config.smtp_starttls, config.smtp_ca_file};
+  if (!config.smtp_credentials_file.empty()) {
+    if (absl::Status read = mail::ReadSmtpCredentials(config.smtp_credentials_file, smtp); !read.ok()) return read;
+  }
+  CertificateApplications certificates;
+  if (!config.tls_client_applications_file.empty()) {
+    absl::StatusOr<CertificateApplications> read = ReadCertificateApplications(config.tls_client_applications_file);
+    if (!read.ok()) return read.status();
+    certificates = *std::move(read);
+  }
+  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier), std::move(smtp),
+                                       std::move(certificates));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, *credentials, &parts->port);
@@ -164,6 +183,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   builder.RegisterService(&parts->org_chart_service);
   builder.RegisterService(&parts->application_service);
   builder.RegisterService(&parts->api_key_service);
+  builder.RegisterService(&parts->operations_service);
   builder.RegisterService(&parts->account_service);
   builder.RegisterService(&parts->session_service);
   builder.RegisterService(&parts->invitation_service);

@@ -8,10 +8,14 @@
 
 #include "absl/status/statusor.h"
 #include "server/config.h"
+#include "server/domain/policy.h"
 #include "server/domain/support.h"
 #include "store/store.h"
 
 namespace habilis::api {
+
+// The identity rules' settings (passwords, login codes, links) as the configuration gives them.
+domain::IdentityPolicy IdentityPolicyOf(const Config& config);
 
 class Server {
  public:

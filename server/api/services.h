@@ -11,6 +11,7 @@
 #include "habilis/v1/audit.grpc.pb.h"
 #include "habilis/v1/entitlements.grpc.pb.h"
 #include "habilis/v1/invitations.grpc.pb.h"
+#include "habilis/v1/operations.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
@@ -25,6 +26,7 @@
 #include "server/domain/api_keys.h"
 #include "server/domain/applications.h"
 #include "server/domain/audit.h"
+#include "server/domain/backups.h"
 #include "server/domain/entitlements.h"
 #include "server/domain/invitations.h"
 #include "server/domain/org_chart.h"
@@ -119,6 +121,17 @@ class ApiKeyService final : public v1::ApiKeyService::CallbackService {
 #define HABILIS_UNARY(Method)                                                                            \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Method##Request* request, \
                                    v1::Method##Response* response) override
+
+class OperationsService final : public v1::OperationsService::CallbackService {
+ public:
+  OperationsService(const CallContext& context, domain::Backups& backups) : context_(context), backups_(backups) {}
+
+  HABILIS_UNARY(CreateBackup);
+
+ private:
+  const CallContext& context_;
+  domain::Backups& backups_;
+};
 
 class AccountService final : public v1::AccountService::CallbackService {
  public:

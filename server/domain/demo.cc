@@ -1,7 +1,10 @@
 #include "server/domain/demo.h"
 
+#include <map>
+
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
+#include "server/domain/accounts.h"
 #include "server/domain/api_keys.h"
 #include "server/domain/applications.h"
 #include "server/domain/entitlements.h"
@@ -24,9 +27,73 @@ absl::StatusOr<std::string> AddService(OrgChart& org_chart, const authz::Princip
   return response.service().name();
 }
 
+// One person of the demo: created and activated by the operator through the same operations as over the API
+// (NEW-CREATE, NEW-ACTIVATE), so the activation e-mail carrying the link to set a password goes out.
+absl::StatusOr<std::string> AddPerson(Accounts& accounts, const authz::Principal& op, const DemoPerson& person) {
+  v1::CreateAccountRequest request;
+  request.set_parent(StructureName(kDemoSiret));
+  v1::Account& account = *request.mutable_account();
+  account.set_login_email(person.login_email);
+  account.set_given_name(person.given_name);
+  account.set_family_name(person.family_name);
+  account.set_address("1 place de la Mairie");
+  account.set_postal_code("29200");
+  account.set_city("Brest");
+  account.set_country("FR");
+  request.mutable_membership()->set_role(person.role);
+  if (!person.service_id.empty()) {
+    request.mutable_membership()->set_service(ServiceResourceName(kDemoSiret, person.service_id));
+  }
+  v1::CreateAccountResponse created;
+  RETURN_IF_ERROR(accounts.Create(op, request, created).status());
+  v1::ActivateAccountRequest activate;
+  activate.set_name(created.account().name());
+  activate.set_structure(StructureName(kDemoSiret));
+  v1::ActivateAccountResponse activated;
+  RETURN_IF_ERROR(accounts.Activate(op, activate, activated).status());
+  return created.account().name();
+}
+
+absl::Status SeedPeople(store::Store& store, const Clock& clock, const IdentityPolicy& policy,
+                        const authz::Principal& op, Entitlements& entitlements) {
+  Accounts accounts(store, clock, policy);
+  const std::string profile = ProfileName(kDemoApplication, "utilisateur");
+  std::map<std::string, std::string> names;
+  for (const DemoPerson& person : DemoPeople()) {
+    ASSIGN_OR_RETURN(names[person.login_email], AddPerson(accounts, op, person));
+  }
+  // The responsable of Finances may give the profile on (DLG-GRANT); one of his collaborators holds it.
+  v1::GrantDelegationsRequest delegate;
+  delegate.set_structure(StructureName(kDemoSiret));
+  delegate.set_account(names[DemoPeople()[1].login_email]);
+  delegate.add_profiles(profile);
+  v1::GrantDelegationsResponse delegated;
+  RETURN_IF_ERROR(entitlements.GrantDelegations(op, delegate, delegated).status());
+  for (const std::string& holder : {DemoPeople()[0].login_email, DemoPeople()[2].login_email}) {
+    v1::GrantHabilitationRequest grant;
+    grant.set_structure(StructureName(kDemoSiret));
+    grant.set_account(names[holder]);
+    grant.set_profile(profile);
+    v1::GrantHabilitationResponse granted;
+    RETURN_IF_ERROR(entitlements.GrantHabilitation(op, grant, granted).status());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, const Clock& clock) {
+const std::vector<DemoPerson>& DemoPeople() {
+  static const auto* people = new std::vector<DemoPerson>{
+      {"marie.martin@demo-sur-mer.fr", "Marie", "Martin", v1::ADMINISTRATOR, ""},
+      {"paul.bernard@demo-sur-mer.fr", "Paul", "Bernard", v1::RESPONSABLE, "finances"},
+      {"lea.durand@demo-sur-mer.fr", "Léa", "Durand", v1::COLLABORATOR, "finances"},
+      {"hugo.petit@demo-sur-mer.fr", "Hugo", "Petit", v1::COLLABORATOR, "accueil"},
+  };
+  return *people;
+}
+
+absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, const Clock& clock,
+                                                        const IdentityPolicy& policy) {
   ApiKeys api_keys(store, clock);
   absl::StatusOr<std::string> operator_key = api_keys.CreateFirstOperatorKey("demo operator");
   if (ErrorReason(operator_key.status()) == "OPERATOR_KEY_EXISTS") return std::nullopt;
@@ -80,6 +147,7 @@ absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, con
   key.mutable_api_key()->set_application(ApplicationName(kDemoApplication));
   v1::CreateApiKeyResponse key_created;
   RETURN_IF_ERROR(api_keys.Create(op, key, key_created).status());
+  RETURN_IF_ERROR(SeedPeople(store, clock, policy, op, entitlements));
 
   return DemoCredentials{*operator_key, key_created.secret()};
 }

@@ -6,9 +6,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "habilis/v1/accounts.pb.h"
+#include "server/domain/policy.h"
 #include "server/domain/support.h"
 #include "store/store.h"
 
@@ -22,9 +25,23 @@ struct DemoCredentials {
 inline constexpr absl::string_view kDemoSiret = "73282932000074";
 inline constexpr absl::string_view kDemoApplication = "portail-partenaires";
 
+// The people of the demo structure, created and activated (their activation e-mails carry the link to set a
+// password): an administrator (who holds the profile), the responsable of Finances (who was delegated it), a
+// collaborator of Finances who holds it, and one of Accueil who holds nothing.
+struct DemoPerson {
+  std::string login_email;
+  std::string given_name;
+  std::string family_name;
+  v1::Role role;
+  std::string service_id;  // "" for the root level
+};
+const std::vector<DemoPerson>& DemoPeople();
+
 // Seeds the demo into a store that has no API key yet and returns the two keys; nullopt if the store was
-// already in use (the demo is seeded once, on first start).
-[[nodiscard]] absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, const Clock& clock);
+// already in use (the demo is seeded once, on first start). Every record is written by the operations the API
+// uses, as the demo operator.
+[[nodiscard]] absl::StatusOr<std::optional<DemoCredentials>> SeedDemo(store::Store& store, const Clock& clock,
+                                                                      const IdentityPolicy& policy);
 
 }  // namespace habilis::domain
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -67,6 +68,19 @@ std::string FormatMessage(const SmtpConfig& config, const internal::OutboxRecord
                       WrappedBase64(message.body()));
 }
 
+absl::Status ReadSmtpCredentials(const std::string& path, SmtpConfig& config) {
+  std::ifstream in(path);
+  std::string username, password;
+  if (!in || !std::getline(in, username) || !std::getline(in, password) || username.empty() || password.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--smtp-credentials-file: ", path,
+                     " must hold the user name on its first line and the password on its second"));
+  }
+  config.username = username;
+  config.password = password;
+  return absl::OkStatus();
+}
+
 absl::Status SendSmtp(const SmtpConfig& config, const internal::OutboxRecord& message) {
   InitCurlOnce();
   CURL* curl = curl_easy_init();
@@ -84,6 +98,12 @@ absl::Status SendSmtp(const SmtpConfig& config, const internal::OutboxRecord& me
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (config.require_starttls) curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!config.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config.ca_file.c_str());
+  if (!config.username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, config.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, config.password.c_str());
+  }
   CURLcode result = curl_easy_perform(curl);
   curl_slist_free_all(recipients);
   curl_easy_cleanup(curl);

@@ -15,7 +15,18 @@ struct SmtpConfig {
   std::string url;
   // The envelope and header sender.
   std::string from = "habilis@localhost";
+  // smtp:// only: upgrade with STARTTLS and refuse a relay that does not offer it.
+  bool require_starttls = false;
+  // The CA (PEM) the relay's certificate must chain to; empty: the system's CAs.
+  std::string ca_file;
+  // SMTP AUTH, when both are set; sent only over TLS (Config::Validate refuses them on plain text).
+  std::string username;
+  std::string password;
 };
+
+// Reads --smtp-credentials-file: the user name on the first line, the password on the second (so that it never
+// appears in a URL, argv or the environment). INVALID_ARGUMENT naming the setting if it cannot be read.
+[[nodiscard]] absl::Status ReadSmtpCredentials(const std::string& path, SmtpConfig& config);
 
 // The whole message (headers and base64 body) as sent, for `message`.
 std::string FormatMessage(const SmtpConfig& config, const internal::OutboxRecord& message, absl::Time date);

@@ -10,6 +10,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/optimistic_transaction_db.h"
 #include "rocksdb/utilities/transaction.h"
 #include "store/encoding.h"
@@ -287,6 +288,18 @@ void RocksDbStore::StopObserving(CommitObserver& observer) {
 Revision RocksDbStore::LatestRevision() const {
   absl::MutexLock lock(&revision_read_mu_);
   return published_revision_;
+}
+
+absl::StatusOr<Revision> RocksDbStore::Checkpoint(const std::string& directory) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "start a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // Commits wait, so that the revision returned is the one the copy holds.
+  absl::MutexLock lock(&commit_mu_);
+  s = checkpoint->CreateCheckpoint(directory, /*log_size_for_flush=*/0);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("checkpoint into ", directory));
+  return revision_;
 }
 
 StoreStatistics RocksDbStore::Statistics() const {

@@ -29,6 +29,7 @@ class RocksDbStore final : public Store {
   absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn, const ReadOptions& options = {}) override;
   Revision LatestRevision() const override;
   StoreStatistics Statistics() const override;
+  absl::StatusOr<Revision> Checkpoint(const std::string& directory) override;
   absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) override;
   void StopObserving(CommitObserver& observer) override;
 

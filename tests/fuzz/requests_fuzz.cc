@@ -55,7 +55,7 @@ World& TheWorld() {
     auto store = habilis::store::RocksDbStore::Open(dir);
     if (!store.ok()) std::abort();
     w->store = std::move(store).value();
-    auto demo = habilis::domain::SeedDemo(*w->store, habilis::domain::SystemClock());
+    auto demo = habilis::domain::SeedDemo(*w->store, habilis::domain::SystemClock(), {});
     if (!demo.ok() || !demo->has_value()) std::abort();
     w->keys[0] = (*demo)->operator_key;
     w->keys[1] = (*demo)->application_key;

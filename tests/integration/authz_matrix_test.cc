@@ -66,6 +66,7 @@ const std::map<std::string, std::string>& Expectations() {
       {"habilis.v1.ApiKeyService/CreateApiKey", "Y-------"},
       {"habilis.v1.ApiKeyService/ListApiKeys", "Y-------"},
       {"habilis.v1.ApiKeyService/RevokeApiKey", "Y-------"},
+      {"habilis.v1.OperationsService/CreateBackup", "Y-------"},
       {"habilis.v1.AccountService/CreateAccount", "YY-Y----"},
       {"habilis.v1.AccountService/GetAccount", "YY-Y----"},
       {"habilis.v1.AccountService/ListAccounts", "YY-YY---"},

@@ -211,3 +211,34 @@ TEST_F(HabilisctlTest, UsageErrorsExitWith64AndSecretsStayOffTheCommandLine) {
 
 }  // namespace
 }  // namespace habilis
+
+namespace habilis {
+namespace {
+
+// OPERATIONS.md "Backup and restore": a backup taken while serving, restored by starting on a copy of it.
+TEST_F(HabilisctlTest, AnOnlineBackupRestoresTheStateItWasTakenAt) {
+  auto structure = [&](const std::string& siret) {
+    return Operator({"structure", "create", siret, "--name", "Société " + siret, "--address", "1 rue", "--postal-code",
+                     "75001", "--city", "Paris"});
+  };
+  ASSERT_EQ(structure("73282932000074").exit_code, 0);
+  RunResult backup = Operator({"backup", "nightly"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_NE(backup.out.find(dir_.Sub("data") + ".backups/nightly"), std::string::npos) << backup.out;
+  EXPECT_EQ(Operator({"backup", "nightly"}).exit_code, 6) << "ALREADY_EXISTS: a backup is never overwritten";
+  EXPECT_EQ(Operator({"backup", "../elsewhere"}).exit_code, 3) << "INVALID_ARGUMENT: a name, not a path";
+  ASSERT_EQ(structure(kSiret).exit_code, 0) << "a write after the backup";
+  process_->Terminate();
+
+  // Restore: a copy of the backup becomes a data directory (with the outbox key it was sealed under).
+  const std::string restored = dir_.Sub("restored");
+  ASSERT_EQ(std::system(("cp -a '" + dir_.Sub("data") + ".backups/nightly' '" + restored + "'").c_str()), 0);
+  auto process = testing::HabilisdProcess::Start(restored, {"--outbox-key-file", dir_.Sub("data") + ".outbox-key"});
+  ASSERT_TRUE(process.ok()) << process.status();
+  process_ = std::move(process).value();
+  EXPECT_EQ(Operator({"structure", "get", "73282932000074"}).exit_code, 0) << "what the backup holds is back";
+  EXPECT_EQ(Operator({"structure", "get", kSiret}).exit_code, 5) << "what came after it is not";
+}
+
+}  // namespace
+}  // namespace habilis

@@ -24,11 +24,13 @@
 #include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/applications.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
 #include "tests/testing/http.h"
+#include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"
 
 namespace habilis {
@@ -353,6 +355,38 @@ TEST_F(TlsTest, MutualTlsRefusesAClientWithoutACertificateOfTheCa) {
   EXPECT_EQ(Health(grpc::SslCredentials(options)).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// A client application may authenticate by its certificate (--tls-client-applications), with no API key.
+TEST_F(TlsTest, AMappedClientCertificateIsItsApplicationWithoutAKey) {
+  WriteFile(dir_.Sub("applications"), "# certificate CN, application\nhabilis-client portail\n");
+  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-client-ca",
+         certs_ + "/ca.pem", "--tls-client-applications", dir_.Sub("applications")});
+  auto get_application = [&](const std::string& name, const std::string& bearer = "") {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    auto channel = grpc::CreateCustomChannel("ipv4:127.0.0.1:" + port_, Tls(certs_, true), args);
+    auto stub = v1::ApplicationService::NewStub(channel);
+    grpc::ClientContext context;
+    if (!bearer.empty()) client::Authorize(context, bearer);
+    v1::GetApplicationRequest request;
+    request.set_name(name);
+    v1::GetApplicationResponse response;
+    return stub->GetApplication(&context, request, &response).error_code();
+  };
+  EXPECT_EQ(get_application("applications/portail"), grpc::StatusCode::NOT_FOUND)
+      << "authenticated as portail, allowed to read its own application (not created here)";
+  EXPECT_EQ(get_application("applications/autre"), grpc::StatusCode::PERMISSION_DENIED) << "and nothing else";
+  EXPECT_EQ(get_application("applications/portail", "hbk_not_a_key"), grpc::StatusCode::UNAUTHENTICATED)
+      << "a bearer credential, when sent, is the one that counts";
+}
+
+TEST(TlsSettingsTest, ClientApplicationsNeedMutualTls) {
+  testing::TempDir dir;
+  WriteFile(dir.Sub("applications"), "cn app\n");
+  RunResult run = RunHabilisd({"--data-dir", dir.Sub("data"), "--tls-client-applications", dir.Sub("applications")});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--tls-client-applications needs --tls-client-ca"), std::string::npos) << run.err;
+}
+
 TEST_F(TlsTest, ARenewedCertificateIsTakenWithoutARestart) {
   Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-refresh-seconds", "1"});
   ASSERT_TRUE(Health(Tls(certs_, false)).ok());
@@ -625,6 +659,76 @@ TEST_F(HttpJsonTest, AttemptLimitsCountTheHttpClientAndTheForwardedAddressCannot
   request.set_device_label("l");
   v1::LoginResponse response;
   EXPECT_EQ(sessions->Login(&context, request, &response).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+}  // namespace
+}  // namespace habilis
+
+namespace habilis {
+namespace {
+
+// E-mail through a relay that requires STARTTLS and a login, with the password from a file.
+class SmtpSecurityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(std::system(absl::StrCat(HABILIS_SOURCE_DIR "/deploy/dev-certs.sh ", certs_, " >/dev/null").c_str()), 0);
+    WriteFile(dir_.Sub("relay-login"), "habilis-relay\ns3cret relay password\n");
+    auto sink = testing::SmtpSink::Start(
+        {.tls_cert = certs_ + "/server.pem", .tls_key = certs_ + "/server.key", .auth_file = dir_.Sub("relay-login")});
+    ASSERT_TRUE(sink.ok()) << sink.status();
+    sink_ = std::move(sink).value();
+  }
+
+  std::unique_ptr<testing::HabilisdProcess> Start(const std::string& credentials) {
+    WriteFile(dir_.Sub("credentials"), credentials);
+    auto process = testing::HabilisdProcess::Start(
+        dir_.Sub(absl::StrCat("data", starts_++)),
+        {"--seed-demo", "--smtp-url", sink_->url(), "--smtp-starttls", "--smtp-ca-file", certs_ + "/ca.pem",
+         "--smtp-credentials-file", dir_.Sub("credentials"), "--mail-poll-ms", "20"},
+        dir_.Sub("stderr.log"));
+    EXPECT_TRUE(process.ok()) << process.status();
+    return process.ok() ? std::move(process).value() : nullptr;
+  }
+
+  testing::TempDir dir_;
+  const std::string certs_ = dir_.Sub("certs");
+  std::unique_ptr<testing::SmtpSink> sink_;
+  int starts_ = 0;
+};
+
+TEST_F(SmtpSecurityTest, MailGoesOverStartTlsWithTheLoginFromTheCredentialsFile) {
+  auto process = Start("habilis-relay\ns3cret relay password\n");
+  ASSERT_NE(process, nullptr);
+  auto auth = sink_->Next([](const testing::ReceivedMail& mail) { return mail.kind == "AUTH"; });
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  EXPECT_EQ(auth->subject, "accepted");
+  auto mail = sink_->NextTo("lea.durand@demo-sur-mer.fr", "ACTIVATION");
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  process->Terminate();
+  EXPECT_EQ(ReadFile(dir_.Sub("stderr.log")).find("s3cret"), std::string::npos) << "the password is never logged";
+}
+
+TEST_F(SmtpSecurityTest, AWrongPasswordDeliversNothing) {
+  auto process = Start("habilis-relay\nnot the password\n");
+  ASSERT_NE(process, nullptr);
+  auto auth = sink_->Next([](const testing::ReceivedMail& mail) { return mail.kind == "AUTH"; });
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  EXPECT_EQ(auth->subject, "refused");
+  EXPECT_FALSE(sink_->NextTo("lea.durand@demo-sur-mer.fr", "ACTIVATION", absl::Seconds(2)).ok())
+      << "the messages wait in the outbox";
+}
+
+TEST(SmtpSettingsTest, CredentialsWithoutTlsOrAnUnreadableFileStopStartUp) {
+  testing::TempDir dir;
+  WriteFile(dir.Sub("credentials"), "user\npassword\n");
+  RunResult plain = RunHabilisd({"--data-dir", dir.Sub("data"), "--smtp-url", "smtp://127.0.0.1:25",
+                                 "--smtp-credentials-file", dir.Sub("credentials")});
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_NE(plain.err.find("--smtp-credentials-file needs TLS"), std::string::npos) << plain.err;
+  RunResult missing = RunHabilisd({"--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0", "--smtp-url",
+                                   "smtps://127.0.0.1:465", "--smtp-credentials-file", dir.Sub("nowhere")});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("--smtp-credentials-file"), std::string::npos) << missing.err;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -20,6 +22,10 @@ std::string Field(const google::protobuf::Struct& line, const std::string& name)
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(int refuse_first) {
+  return Start(SmtpSinkOptions{.refuse_first = refuse_first});
+}
+
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(const SmtpSinkOptions& options) {
   int to_child[2], from_child[2];
   if (pipe(to_child) != 0 || pipe(from_child) != 0) return absl::InternalError("pipe failed");
   pid_t pid = fork();
@@ -29,8 +35,15 @@ absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(int refuse_first) {
     dup2(from_child[1], STDOUT_FILENO);
     close(to_child[1]);
     close(from_child[0]);
-    std::string refuse = std::to_string(refuse_first);
-    execl("/usr/bin/python3", "python3", SMTP_SINK_PATH, "--refuse-first", refuse.c_str(), nullptr);
+    std::vector<std::string> args = {"python3", SMTP_SINK_PATH, "--refuse-first", std::to_string(options.refuse_first)};
+    if (!options.tls_cert.empty()) {
+      args.insert(args.end(), {"--tls-cert", options.tls_cert, "--tls-key", options.tls_key});
+    }
+    if (!options.auth_file.empty()) args.insert(args.end(), {"--auth-file", options.auth_file});
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv("/usr/bin/python3", argv.data());
     _exit(127);
   }
   close(to_child[0]);
@@ -90,7 +103,10 @@ absl::StatusOr<ReceivedMail> SmtpSink::Next(const std::function<bool(const Recei
     google::protobuf::Struct line;
     if (!google::protobuf::util::JsonStringToMessage(*text, &line).ok()) continue;
     ReceivedMail mail;
-    if (line.fields().contains("refused")) {
+    if (line.fields().contains("auth")) {
+      mail.kind = "AUTH";
+      mail.subject = Field(line, "auth");
+    } else if (line.fields().contains("refused")) {
       mail.refused = true;
       mail.message_id = Field(line, "refused");
     } else {

@@ -24,10 +24,19 @@ struct ReceivedMail {
   bool refused = false;
 };
 
+struct SmtpSinkOptions {
+  int refuse_first = 0;  // messages answered with a temporary failure first
+  std::string tls_cert;  // with tls_key: STARTTLS required
+  std::string tls_key;
+  std::string auth_file;  // user name and password lines: that login required (a line of kind "AUTH" per try,
+                          // its subject "accepted" or "refused")
+};
+
 class SmtpSink {
  public:
   // Starts the sink; `refuse_first` messages get a temporary failure first.
   static absl::StatusOr<std::unique_ptr<SmtpSink>> Start(int refuse_first = 0);
+  static absl::StatusOr<std::unique_ptr<SmtpSink>> Start(const SmtpSinkOptions& options);
   ~SmtpSink();
   SmtpSink(const SmtpSink&) = delete;
   SmtpSink& operator=(const SmtpSink&) = delete;

@@ -4,16 +4,19 @@
 Listens on 127.0.0.1 (a free port unless one is given), prints {"ready": PORT} once it accepts connections,
 then one JSON line per message: {"to", "subject", "body", "message_id", "kind"}. With --refuse-first N it
 answers the first N messages with a temporary failure (451), printing {"refused": message_id} for each, so
-that tests can watch the sender retry. Stops when its standard input closes.
+that tests can watch the sender retry. With --tls-cert and --tls-key it requires STARTTLS; with --auth-file
+(user name, then password, one per line) it requires that login, over TLS. Stops when its standard input closes.
 """
 import argparse
 import email
 import email.policy
 import json
 import socket
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Handler:
@@ -42,9 +45,27 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--refuse-first", type=int, default=0)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--auth-file")
     args = parser.parse_args()
     port = args.port or free_port()
-    controller = Controller(Handler(args.refuse_first), hostname="127.0.0.1", port=port)
+    options = {}
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth_file:
+        with open(args.auth_file) as f:
+            expected = [line.rstrip("\n") for line in f.readlines()[:2]]
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == expected[0] and auth_data.password.decode() == expected[1]
+            print(json.dumps({"auth": "accepted" if ok else "refused"}), flush=True)
+            return AuthResult(success=ok)
+
+        options.update(authenticator=authenticate, auth_required=True, auth_require_tls=True)
+    controller = Controller(Handler(args.refuse_first), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print(json.dumps({"ready": port}), flush=True)
     sys.stdin.read()
