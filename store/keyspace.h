@@ -50,8 +50,11 @@ enum class KeyTag : uint8_t {
   kAuditByActor = 0x83,
 };
 
-// Version of the layout below. A store written with another version is refused at open.
-inline constexpr uint64_t kFormatVersion = 1;
+// Version of the layout below. A store written with another version is refused at open; habilis-migrate
+// (server/tools/migrations.h) moves an older one forward, one version at a time.
+//   1: the first layout.
+//   2: every login has its look-alike key (LoginLookalikeKey); format 1 stores may lack some.
+inline constexpr uint64_t kFormatVersion = 2;
 
 // Meta entries: "format_version" and "revision", each a big-endian uint64.
 std::string MetaKey(absl::string_view name);

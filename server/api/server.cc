@@ -154,8 +154,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
                                                       const domain::Clock& clock) {
   absl::Status key = domain::UsePageTokenKeyOf(store);
   if (!key.ok()) return key;
-  absl::Status lookalikes = domain::IndexLoginLookalikes(store);
-  if (!lookalikes.ok()) return lookalikes;
   // Built before anything serves: the client-application API answers from it.
   absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
   if (!index.ok()) return index.status();

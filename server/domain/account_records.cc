@@ -174,17 +174,7 @@ absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret, a
   return txn.Put(store::JoiningLoginKey(siret, ConfusableSkeleton(FoldEmail(login_email))), account_id);
 }
 
-absl::Status IndexLoginLookalikes(store::Store& store) {
-  const std::string done = store::MetaKey("login_lookalikes_indexed");
-  bool indexed = false;
-  RETURN_IF_ERROR(store
-                      .Read([&](store::Reader& reader) -> absl::Status {
-                        indexed = reader.Get(done).ok();
-                        return absl::OkStatus();
-                      })
-                      .status());
-  if (indexed) return absl::OkStatus();
-  // Stores written before look-alike keys existed: one pass, in batches, then never again.
+absl::Status BuildLoginLookalikeIndex(store::Store& store) {
   std::vector<std::pair<std::string, std::string>> logins;
   RETURN_IF_ERROR(store
                       .Read([&](store::Reader& reader) {
@@ -205,8 +195,8 @@ absl::Status IndexLoginLookalikes(store::Store& store) {
                             if (held.ok()) continue;  // two old logins alike: the first keeps the key
                             RETURN_IF_ERROR(txn.Put(key, logins[i].second));
                           }
-                          if (begin + kBatch > logins.size()) RETURN_IF_ERROR(txn.Put(done, "1"));
-                          return absl::OkStatus();
+                          // Format 1 servers marked the index built with this key; the format version says it now.
+                          return txn.Delete(store::MetaKey("login_lookalikes_indexed"));
                         })
                         .status());
   }

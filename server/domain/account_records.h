@@ -46,8 +46,9 @@ const std::set<std::string, std::less<>>& PersonalFields();
 // within `siret`.
 [[nodiscard]] absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret,
                                            absl::string_view login_email, absl::string_view account_id);
-// Writes the look-alike keys of logins stored before they existed (once per store; a meta entry remembers).
-[[nodiscard]] absl::Status IndexLoginLookalikes(store::Store& store);
+// Migration 1 -> 2 (server/tools/migrations.cc): gives every login its look-alike key where it has none (stores
+// written before look-alike keys existed). Idempotent; in commits of 10,000 logins.
+[[nodiscard]] absl::Status BuildLoginLookalikeIndex(store::Store& store);
 
 [[nodiscard]] absl::StatusOr<std::optional<std::string>> AccountIdByLogin(store::Reader& reader,
                                                                           absl::string_view login_email);

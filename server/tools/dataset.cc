@@ -187,8 +187,6 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
       }
     }
   }
-  // Every login has its look-alike key already: habilisd need not index them at its first start.
-  RETURN_IF_ERROR(writer.Put(store::MetaKey("login_lookalikes_indexed"), "1"));
   RETURN_IF_ERROR(writer.Flush());
   return pairs;
 }

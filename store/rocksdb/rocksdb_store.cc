@@ -160,6 +160,28 @@ class RocksTransaction final : public Transaction {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& directory) {
+  return OpenDirectory(directory, false);
+}
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenForMigration(const std::string& directory) {
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(directory) / "CURRENT", ec)) {
+    return absl::NotFoundError(absl::StrCat(directory, " holds no store"));
+  }
+  return OpenDirectory(directory, true);
+}
+
+absl::Status RocksDbStore::SetFormatVersion(uint64_t version) {
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  rocksdb::Status s = db_->Put(write, MetaKey(kMetaFormatVersion), EncodeUint64(version));
+  if (!s.ok()) return FromRocks(s, "write format version");
+  format_version_ = version;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const std::string& directory,
+                                                                          bool migrating) {
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", directory, ": ", ec.message()));
@@ -192,6 +214,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   rocksdb::ReadOptions read;
   std::string value;
   Revision revision = 0;
+  uint64_t format_version = kFormatVersion;
   s = db->Get(read, MetaKey(kMetaFormatVersion), &value);
   if (s.IsNotFound()) {
     rocksdb::WriteOptions write;
@@ -203,9 +226,18 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
   } else {
     absl::string_view in(value);
     std::optional<uint64_t> version = ConsumeUint64(&in);
-    if (!version || *version != kFormatVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(directory, " holds store format ", version.value_or(0),
-                                                        "; this habilisd reads format ", kFormatVersion));
+    if (!version) return absl::DataLossError(absl::StrCat(directory, ": the format version does not decode"));
+    format_version = *version;
+    if (!migrating && *version < kFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(directory, " holds store format ", *version, "; this habilisd reads format ", kFormatVersion,
+                       ": stop every server on it, back it up, then run habilis-migrate --data-dir ", directory,
+                       " (docs/OPERATIONS.md \"Upgrades\")"));
+    }
+    if (*version > kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(directory, " holds store format ", *version,
+                                                        ", written by a newer habilis; this one reads format ",
+                                                        kFormatVersion));
     }
     s = db->Get(read, MetaKey(kMetaRevision), &value);
     if (s.ok()) {
@@ -215,11 +247,12 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::stri
       return FromRocks(s, "read revision");
     }
   }
-  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), revision));
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), revision, format_version));
 }
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision)
-    : db_(std::move(db)), revision_(revision), published_revision_(revision) {}
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision,
+                           uint64_t format_version)
+    : db_(std::move(db)), format_version_(format_version), revision_(revision), published_revision_(revision) {}
 
 RocksDbStore::~RocksDbStore() = default;
 

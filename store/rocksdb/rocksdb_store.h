@@ -22,6 +22,13 @@ class RocksDbStore final : public Store {
   // Opens the store in `directory`, creating it (and writing the format version) if it is empty.
   // Fails with FAILED_PRECONDITION if the directory holds another format version.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& directory);
+  // For habilis-migrate: opens an existing store of any format version (NOT_FOUND if there is none).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RocksDbStore>> OpenForMigration(const std::string& directory);
+
+  // The layout version the directory holds.
+  uint64_t format_version() const { return format_version_; }
+  // Records that the directory now holds `version` (durably), once a migration step has committed.
+  [[nodiscard]] absl::Status SetFormatVersion(uint64_t version);
   ~RocksDbStore() override;
 
   absl::StatusOr<Revision> Update(absl::FunctionRef<absl::Status(Transaction&)> fn,
@@ -34,9 +41,11 @@ class RocksDbStore final : public Store {
   void StopObserving(CommitObserver& observer) override;
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision);
+  RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision, uint64_t format_version);
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> OpenDirectory(const std::string& directory, bool migrating);
 
   std::unique_ptr<rocksdb::OptimisticTransactionDB> db_;
+  uint64_t format_version_;
   // Commits are serialized so that revisions are handed out in commit order.
   absl::Mutex commit_mu_;
   Revision revision_ ABSL_GUARDED_BY(commit_mu_);

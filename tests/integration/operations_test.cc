@@ -733,3 +733,48 @@ TEST(SmtpSettingsTest, CredentialsWithoutTlsOrAnUnreadableFileStopStartUp) {
 
 }  // namespace
 }  // namespace habilis
+
+namespace habilis {
+namespace {
+
+// OPERATIONS.md "Upgrades": a data directory written by the previous format version (tests/fixtures, written by
+// habilisd at format 1 with the demo) is refused with the command to run, migrated, then served.
+TEST(UpgradeTest, AFormat1DirectoryIsRefusedThenMigratedAndServed) {
+  testing::TempDir dir;
+  ASSERT_EQ(
+      std::system(
+          absl::StrCat("tar xzf " HABILIS_SOURCE_DIR "/tests/fixtures/store-format-1.tar.gz -C ", dir.path()).c_str()),
+      0);
+  const std::string data = dir.Sub("data");
+  RunResult refused = RunHabilisd({"--data-dir", data, "--listen", "127.0.0.1:0"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("holds store format 1"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("habilis-migrate --data-dir"), std::string::npos) << refused.err;
+
+  RunResult check = testing::RunProgram(HABILIS_MIGRATE_PATH, {"--data-dir", data, "--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("format 1 -> 2"), std::string::npos) << check.out;
+  RunResult migrated = testing::RunProgram(HABILIS_MIGRATE_PATH, {"--data-dir", data});
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.err;
+  EXPECT_NE(migrated.out.find("the store is at format 2"), std::string::npos) << migrated.out;
+  RunResult again = testing::RunProgram(HABILIS_MIGRATE_PATH, {"--data-dir", data});
+  EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
+
+  auto process = testing::HabilisdProcess::Start(data);
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto org_chart = v1::OrgChartService::NewStub(client::Connect((*process)->target()));
+  grpc::ClientContext context;
+  client::Authorize(context, DemoKey(data, "HABILIS_OPERATOR_KEY"));
+  v1::GetServiceTreeRequest request;
+  request.set_structure("structures/73282932000074");
+  v1::GetServiceTreeResponse tree;
+  grpc::Status status = org_chart->GetServiceTree(&context, request, &tree);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(tree.service_count(), 4) << "the data written at format 1 is served";
+
+  RunResult busy = testing::RunProgram(HABILIS_MIGRATE_PATH, {"--data-dir", data});
+  EXPECT_NE(busy.exit_code, 0) << "a directory a server holds is not migrated under it";
+}
+
+}  // namespace
+}  // namespace habilis

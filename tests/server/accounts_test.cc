@@ -3,8 +3,10 @@
 #include <thread>
 
 #include "server/domain/account_records.h"
+#include "server/domain/identifiers.h"
 #include "server/domain/memberships.h"
 #include "server/domain/passwords.h"
+#include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
 
 namespace habilis::domain {
@@ -646,6 +648,23 @@ TEST_F(AccountsTest, SVC_LIST_aResponsableListsTheMembersOfHisOwnServiceOnly) {
   response.Clear();
   ASSERT_TRUE(accounts_->List(*responsable, request, response).ok());
   EXPECT_EQ(response.accounts_size(), 0) << "a member of another service is not found by his login either";
+}
+
+// habilis-migrate's step from format 1: a login stored without its look-alike key gets one.
+TEST_F(AccountsTest, FORMAT_2_theMigrationGivesEveryLoginItsLookalikeKey) {
+  ReadyAccount("jeanne@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(store_
+                  ->Update([](store::Transaction& txn) -> absl::Status {
+                    return txn.Delete(store::LoginLookalikeKey(ConfusableSkeleton("jeanne@example.fr")));
+                  })
+                  .ok());
+  ASSERT_TRUE(domain::BuildLoginLookalikeIndex(*store_).ok());
+  ASSERT_TRUE(domain::BuildLoginLookalikeIndex(*store_).ok()) << "idempotent: a cut-short migration runs again";
+  EXPECT_EQ(ErrorReason(CreateAccount("j\xd0\xb5"
+                                      "anne@example.fr",
+                                      v1::COLLABORATOR)
+                            .status()),
+            "LOGIN_CONFUSABLE");
 }
 
 TEST_F(AccountsTest, SVC_DELETE_refusedWhileAnAccountIsAttached) {
