@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "clients/cpp/client.h"
 #include "clients/habilisctl/cli.h"
+#include "grpc/health/v1/health.pb.h"
 #include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.pb.h"
 #include "habilis/v1/audit.pb.h"
@@ -208,6 +209,21 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
     request.set_page_token(audit_options->page_token);
     v1::ListAuditEntriesResponse response;
     cli.Run(request, response);
+  });
+
+  auto service = std::make_shared<std::string>();
+  CLI::App* health = app.add_subcommand("health", "is the server serving? exit 0 if SERVING (for probes)");
+  health->add_option("service", *service, "a service name, e.g. habilis.v1.AccessService (default: the server)");
+  health->callback([&cli, service] {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(*service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = cli.connection.CallAnonymously(request, response);
+    if (!status.ok()) return cli.Refuse(status);
+    std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()) << "\n";
+    if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+      cli.exit_code = static_cast<int>(grpc::StatusCode::UNAVAILABLE);
+    }
   });
 
   auto backup_id = std::make_shared<std::string>();

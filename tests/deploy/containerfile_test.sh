@@ -23,4 +23,6 @@ for kept_out in build data '\*.outbox-key' certs; do
   grep -qx -- "$kept_out" "$ignore" || { echo "$ignore does not keep out $kept_out"; status=1; }
 done
 grep -q '^USER habilis' "$containerfile" || { echo "the image does not run as a user of its own"; status=1; }
+grep -q '^HEALTHCHECK' "$containerfile" || { echo "the image has no health check"; status=1; }
+grep -q 'build/clients/habilisctl' "$containerfile" || { echo "the image lacks habilisctl (its health check)"; status=1; }
 exit $status

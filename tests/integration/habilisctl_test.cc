@@ -205,6 +205,9 @@ TEST_F(HabilisctlTest, UsageErrorsExitWith64AndSecretsStayOffTheCommandLine) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_EQ(help.out.find("--key "), std::string::npos) << "no option takes a key itself";
   EXPECT_EQ(help.out.find("--password "), std::string::npos);
+  RunResult health = Ctl("probe", {"health"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.out, "SERVING\n") << "the container's health check needs no credential";
   RunResult version = Operator({"--version"});
   EXPECT_NE(version.out.find("habilisctl "), std::string::npos);
 }
