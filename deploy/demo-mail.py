@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The demo's mailbox: a local SMTP server (aiosmtpd, Debian's python3-aiosmtpd) that keeps every message
-habilisd sends as an .eml file a newcomer can open (any mail client, or less), and says so on its output.
+habilisd sends as an .eml file (any mail client opens it) and its text as a .txt beside it, and prints the
+link or code each one carries, so that a newcomer can follow an activation or a login at once.
 
     deploy/demo-mail.py --port 2525 --dir data/mail
 """
@@ -27,8 +28,14 @@ class Mailbox:
         with open(path + ".part", "wb") as out:
             out.write(envelope.content)
         os.replace(path + ".part", path)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        with open(path[:-4] + ".txt", "w") as out:
+            out.write(f"To: {','.join(envelope.rcpt_tos)}\nSubject: {message['Subject']}\n\n{text}")
+        token = re.search(r"token=(\S+)", text)
+        code = re.search(r"\b(\d{6})\b", text)
+        hint = f"  token {token.group(1)}" if token else (f"  code {code.group(1)}" if code else "")
         print(f"demo-mail: {time.strftime('%H:%M:%S')} to {','.join(envelope.rcpt_tos)}: "
-              f"{message['Subject']}  -> {path}", flush=True)
+              f"{message['Subject']}  -> {path}{hint}", flush=True)
         return "250 OK"
 
 
