@@ -189,8 +189,9 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
   auto audit_options = std::make_shared<Audit>();
   CLI::App* audit =
       app.add_subcommand("audit", "the audit trail: of an account, an actor, the structure (--structure) or all");
-  audit->add_option("--account", audit_options->account, "only changes to this account");
-  audit->add_option("--actor", audit_options->actor, "only what this principal did");
+  audit->add_option("--account", audit_options->account,
+                    "only changes to this account (operators: it spans structures)");
+  audit->add_option("--actor", audit_options->actor, "only what this principal did (operators)");
   audit->add_option("--page-size", audit_options->page_size)->capture_default_str();
   audit->add_option("--page-token", audit_options->page_token);
   audit->callback([&cli, audit_options] {

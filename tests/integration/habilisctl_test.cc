@@ -6,9 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "clients/cpp/client.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "habilis/v1/invitations.pb.h"
 #include "tests/testing/habilisd_process.h"
 #include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"
@@ -217,6 +219,85 @@ TEST_F(HabilisctlTest, UsageErrorsExitWith64AndSecretsStayOffTheCommandLine) {
 
 namespace habilis {
 namespace {
+
+// The seed workflows the partner script above does not reach: services transferred, merged and deleted;
+// an invitation sent, filled by the invitee and accepted; an identifier resent; a deletion request; sessions and
+// keys. Each by name or login e-mail, each checked through habilisctl or the mail it causes.
+TEST_F(HabilisctlTest, EveryOtherSeedWorkflowRunsThroughTheCli) {
+  ASSERT_EQ(Operator({"structure", "create", kSiret, "--name", "Cabinet Dupont", "--address", "10 rue de la Paix",
+                      "--postal-code", "75002", "--city", "Paris"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Operator({"application", "create", "espace-partenaires", "--name", "Espace partenaires"}).exit_code, 0);
+  ASSERT_EQ(Operator({"subscription", "create", "espace-partenaires"}).exit_code, 0);
+  const std::string admin = "admin@cabinet-dupont.fr";
+  ASSERT_EQ(Operator(Person(admin, "administrator")).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(ActivateAndSetPassword("operator", admin));
+  ASSERT_NO_FATAL_FAILURE(LogIn(admin, true));
+
+  // SVC-TRANSFER, SVC-MERGE, SVC-DELETE.
+  for (const char* name : {"Accueil", "Comptabilité", "Social", "Archives"}) {
+    ASSERT_EQ(Ctl(admin, {"service", "create", name}).exit_code, 0) << name;
+  }
+  ASSERT_EQ(Ctl(admin, Person("lucie@cabinet-dupont.fr", "collaborator", "Accueil")).exit_code, 0);
+  ASSERT_EQ(Ctl(admin, {"service", "transfer", "lucie@cabinet-dupont.fr", "--to", "Comptabilité"}).exit_code, 0);
+  RunResult moved = Ctl(admin, {"account", "get", "lucie@cabinet-dupont.fr"});
+  EXPECT_NE(moved.out.find("COLLABORATOR structures/" + std::string(kSiret) + "/services/"), std::string::npos);
+  ASSERT_EQ(Ctl(admin, {"service", "merge", "Accueil", "Comptabilité", "--into", "Social"}).exit_code, 0);
+  RunResult tree = Ctl(admin, {"service", "tree"});
+  EXPECT_EQ(tree.out.find("Accueil"), std::string::npos) << tree.out;
+  EXPECT_NE(tree.out.find("Social  ("), std::string::npos) << tree.out;
+  ASSERT_EQ(Ctl(admin, {"service", "delete", "Archives"}).exit_code, 0);
+  EXPECT_EQ(Ctl(admin, {"service", "delete", "Social"}).exit_code, 9) << "FAILED_PRECONDITION: Lucie is in it";
+
+  // INV-SEND, INV-FILL (the invitee's portal), INV-DECIDE.
+  ASSERT_EQ(
+      Ctl(admin, {"invitation", "send", "nouveau@cabinet-dupont.fr", "--application", "espace-partenaires"}).exit_code,
+      0);
+  auto invitation = sink_->NextTo("nouveau@cabinet-dupont.fr", "INVITATION");
+  ASSERT_TRUE(invitation.ok()) << invitation.status();
+  auto sessions = client::Connect(process_->target());
+  v1::FillInvitationRequest fill;
+  fill.set_link_token(LinkToken(*invitation));
+  fill.mutable_account()->set_login_email("nouveau@cabinet-dupont.fr");
+  fill.mutable_account()->set_given_name("Noé");
+  fill.mutable_account()->set_family_name("Nouveau");
+  fill.mutable_account()->set_address("1 rue");
+  fill.mutable_account()->set_postal_code("75001");
+  fill.mutable_account()->set_city("Paris");
+  fill.mutable_account()->set_country("FR");
+  fill.set_password(kPassword);
+  v1::FillInvitationResponse filled;
+  grpc::Status filled_status = client::Call(sessions, "", fill, filled);
+  ASSERT_TRUE(filled_status.ok()) << filled_status.error_message();
+  RunResult pending = Ctl(admin, {"--json", "invitation", "list", "--state", "pending"});
+  google::protobuf::Struct listed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(pending.out, &listed).ok()) << pending.out;
+  const auto& invitations = listed.fields().at("invitations").list_value().values();
+  ASSERT_EQ(invitations.size(), 1);
+  const std::string name = invitations[0].struct_value().fields().at("name").string_value();
+  ASSERT_EQ(Ctl(admin, {"invitation", "decide", "--accept", name}).exit_code, 0);
+  EXPECT_TRUE(sink_->NextTo("nouveau@cabinet-dupont.fr", "INVITATION_ACCEPTED").ok());
+  EXPECT_EQ(Ctl(admin, {"account", "get", "nouveau@cabinet-dupont.fr"}).exit_code, 0) << "the account exists";
+
+  // RESEND-ID, DEL-REQUEST (Lucie holds nothing and belongs nowhere else: effective at once).
+  ASSERT_EQ(Ctl(admin, {"account", "activate", "lucie@cabinet-dupont.fr"}).exit_code, 0);
+  ASSERT_EQ(Ctl(admin, {"account", "resend-identifier", "lucie@cabinet-dupont.fr"}).exit_code, 0);
+  EXPECT_TRUE(sink_->NextTo("lucie@cabinet-dupont.fr", "IDENTIFIER").ok());
+  ASSERT_EQ(Ctl(admin, {"account", "delete-request", "lucie@cabinet-dupont.fr"}).exit_code, 0);
+  EXPECT_EQ(Ctl(admin, {"account", "get", "lucie@cabinet-dupont.fr"}).exit_code, 5) << "NOT_FOUND: deleted";
+
+  // DEVICES and API keys.
+  RunResult devices = Ctl(admin, {"session", "list"});
+  EXPECT_EQ(devices.exit_code, 0) << devices.err;
+  EXPECT_NE(devices.out.find("habilisctl"), std::string::npos) << devices.out;
+  RunResult key = Operator({"--json", "key", "create", "temporaire", "--operator"});
+  google::protobuf::Struct created;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(key.out, &created).ok()) << key.out;
+  const std::string key_name = created.fields().at("api_key").struct_value().fields().at("name").string_value();
+  EXPECT_NE(Operator({"key", "list"}).out.find(key_name), std::string::npos);
+  EXPECT_EQ(Operator({"key", "revoke", key_name}).exit_code, 0);
+}
 
 // OPERATIONS.md "Backup and restore": a backup taken while serving, restored by starting on a copy of it.
 TEST_F(HabilisctlTest, AnOnlineBackupRestoresTheStateItWasTakenAt) {
