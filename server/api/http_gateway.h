@@ -12,7 +12,9 @@
 // address goes along in a header the gate believes only from the in-process channel (ClientAddressOf in gate.h).
 // Streaming methods (ImportAccounts, ExportAccounts, WatchChanges) stay gRPC-only: 404 here.
 //
-// civetweb (Debian's, the server prometheus-cpp uses too) parses HTTP/1.1; HTTP/2 comes from a proxy in front.
+// civetweb (Debian's, the server prometheus-cpp uses too) parses HTTP/1.1 in plain text: Debian builds it without
+// HTTP/2, and its TLS crashed a worker thread right after the handshake when tried (bookworm's 1.15, a null
+// function pointer, with its certificate loaded either way). TLS and HTTP/2 come from a proxy in front.
 #ifndef HABILIS_SERVER_API_HTTP_GATEWAY_H_
 #define HABILIS_SERVER_API_HTTP_GATEWAY_H_
 
