@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "server/api/services.h"
+#include "server/api/stream_call.h"
 #include "server/api/undecodable_requests.h"
 #include "server/common/call_log.h"
 #include "server/common/metrics.h"
@@ -25,18 +26,6 @@ class Refused final : public Reactor {
  public:
   explicit Refused(const grpc::Status& status) { this->Finish(status); }
   void OnDone() override { delete this; }
-};
-
-// The log line of a streaming call (server/common/call_log.h), written with the status it ends with.
-struct StreamCall {
-  const std::string& method;
-  absl::Time received;
-  std::string principal;
-  grpc::Status Logged(grpc::Status status) const {
-    metrics::SeriesOf(method).Record(static_cast<absl::StatusCode>(status.error_code()), absl::Now() - received);
-    LogCall({method, FromGrpcStatus(status), received, principal, "", false});
-    return status;
-  }
 };
 
 // The import's stream, parsed here: a message that does not parse is told apart from the end of the file (gRPC's

@@ -198,16 +198,19 @@ grpc::ServerWriteReactor<v1::WatchChangesResponse>* AuditService::WatchChanges(g
   } else if (request->filter_case() == v1::WatchChangesRequest::kApplication) {
     target.application = domain::ParseApplicationName(request->application()).value_or("");
   }
+  StreamCall call{MethodOf<v1::WatchChangesRequest>(), absl::Now(), ""};
   absl::StatusOr<authz::Principal> caller = context_.gate.Admit(*ctx, MethodOf<v1::WatchChangesRequest>(), target);
-  if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
+  if (!caller.ok()) return new RefusedStream(call.Logged(ToGrpcStatus(caller.status())));
+  call.principal = caller->ResourceName();
   auto parsed = trail_.ParseWatch(*request);
-  if (!parsed.ok()) return new RefusedStream(ToGrpcStatus(parsed.status()));
+  if (!parsed.ok()) return new RefusedStream(call.Logged(ToGrpcStatus(parsed.status())));
   // The gate again, before every delivery: the CallbackServerContext (and its credentials) lives as long as
   // the stream.
   StillAllowed still_allowed = [gate = &context_.gate, ctx, target] {
     return gate->Admit(*ctx, MethodOf<v1::WatchChangesRequest>(), target).status();
   };
-  return StartWatch(trail_, notifier_, context_.executor, parsed->first, parsed->second, std::move(still_allowed));
+  return StartWatch(trail_, notifier_, context_.executor, parsed->first, parsed->second, std::move(still_allowed),
+                    std::move(call));
 }
 
 }  // namespace habilis::api

@@ -61,8 +61,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
   };
 
   WatchReactor(const domain::AuditTrail& trail, ChangeNotifier& notifier, Executor& executor,
-               domain::AuditTrail::ChangeFilter filter, store::Revision after, StillAllowed still_allowed)
-      : trail_(trail),
+               domain::AuditTrail::ChangeFilter filter, store::Revision after, StillAllowed still_allowed,
+               StreamCall call)
+      : call_(std::move(call)),
+        trail_(trail),
         notifier_(notifier),
         executor_(executor),
         filter_(std::move(filter)),
@@ -94,7 +96,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
     if (cursor->cancelled || !reached.ok()) {
       cursor->busy = false;
       cursor->finished = true;
-      self->Finish(cursor->cancelled ? grpc::Status::CANCELLED : ToGrpcStatus(reached.status()));
+      self->End(cursor->cancelled ? grpc::Status::CANCELLED : ToGrpcStatus(reached.status()));
       return;
     }
     cursor->after = *reached;
@@ -117,7 +119,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
     if (!ok || cursor_->cancelled) {
       if (!cursor_->finished) {
         cursor_->finished = true;
-        Finish(grpc::Status::CANCELLED);
+        End(grpc::Status::CANCELLED);
       }
       return;
     }
@@ -129,7 +131,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
     cursor_->cancelled = true;
     if (!cursor_->busy && !cursor_->finished) {
       cursor_->finished = true;
-      Finish(grpc::Status::CANCELLED);
+      End(grpc::Status::CANCELLED);
     }
   }
 
@@ -138,6 +140,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
       absl::MutexLock lock(&cursor_->mu);
       cursor_->reactor = nullptr;
     }
+    call_.Logged(status_);
     delete this;
   }
 
@@ -147,13 +150,19 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
   }
 
  private:
+  // Finishes the stream, keeping its status for the log line written when gRPC is done with it.
+  void End(grpc::Status status) {
+    status_ = status;
+    Finish(std::move(status));
+  }
+
   // Runs Pump on the executor. If the executor is full, ends the stream: the client resumes from its last
   // token. Called with the cursor's lock held.
   static void Schedule(const std::shared_ptr<Cursor>& cursor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cursor->mu) {
     if (cursor->reactor == nullptr || cursor->finished) return;
     if (!cursor->reactor->executor_.TrySubmit([cursor] { Pump(cursor); })) {
       cursor->finished = true;
-      cursor->reactor->Finish(
+      cursor->reactor->End(
           ToGrpcStatus(Error(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
                              "the server has too many calls waiting; resume with your last consistency token")));
     }
@@ -170,6 +179,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
     });
   }
 
+  const StreamCall call_;
+  grpc::Status status_ = grpc::Status::CANCELLED;  // until End says otherwise (a stream gRPC cut)
   const domain::AuditTrail& trail_;
   ChangeNotifier& notifier_;
   Executor& executor_;
@@ -184,8 +195,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* StartWatch(const domain::AuditTrail& trail,
                                                                ChangeNotifier& notifier, Executor& executor,
                                                                domain::AuditTrail::ChangeFilter filter,
-                                                               store::Revision after, StillAllowed still_allowed) {
-  auto* reactor = new WatchReactor(trail, notifier, executor, std::move(filter), after, std::move(still_allowed));
+                                                               store::Revision after, StillAllowed still_allowed,
+                                                               StreamCall call) {
+  auto* reactor =
+      new WatchReactor(trail, notifier, executor, std::move(filter), after, std::move(still_allowed), std::move(call));
   reactor->Start();
   return reactor;
 }

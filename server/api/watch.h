@@ -16,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "habilis/v1/audit.pb.h"
 #include "server/api/executor.h"
+#include "server/api/stream_call.h"
 #include "server/domain/audit.h"
 #include "store/store.h"
 
@@ -50,10 +51,12 @@ using StillAllowed = std::function<absl::Status()>;
 // read of the trail (so before each delivery) `still_allowed` is asked again; when it refuses, the stream ends
 // with its status (UNAUTHENTICATED or PERMISSION_DENIED, with the reason). Every commit wakes a waiting
 // stream, so the commit that takes the right away ends the stream without delivering anything after it.
+// `call` writes the stream's log line when it ends.
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* StartWatch(const domain::AuditTrail& trail,
                                                                ChangeNotifier& notifier, Executor& executor,
                                                                domain::AuditTrail::ChangeFilter filter,
-                                                               store::Revision after, StillAllowed still_allowed);
+                                                               store::Revision after, StillAllowed still_allowed,
+                                                               StreamCall call);
 
 }  // namespace habilis::api
 

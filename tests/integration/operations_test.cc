@@ -25,6 +25,7 @@
 #include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/audit.grpc.pb.h"
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
@@ -161,6 +162,17 @@ TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
   while (exported->Read(&piece)) {
   }
   ASSERT_TRUE(exported->Finish().ok());
+  // A long-lived stream writes its line when it ends (here, when its client's deadline passes).
+  auto audit = v1::AuditService::NewStub(channel);
+  auto watch_context = as(operator_key);
+  v1::WatchChangesRequest watch_request;
+  watch_request.set_structure("structures/73282932000074");
+  watch_context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  auto watch = audit->WatchChanges(watch_context.get(), watch_request);
+  v1::WatchChangesResponse change;
+  while (watch->Read(&change)) {
+  }
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   (*process)->Terminate();
 
   std::istringstream lines(ReadFile(log));
@@ -177,7 +189,10 @@ TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
     ++calls;
     by_method[parsed.fields().at("method").string_value()] = parsed;
   }
-  EXPECT_EQ(calls, 5);
+  EXPECT_EQ(calls, 6);
+  const auto& watch_line = by_method["habilis.v1.AuditService/WatchChanges"].fields();
+  EXPECT_EQ(watch_line.at("code").string_value(), "CANCELLED");
+  EXPECT_EQ(watch_line.at("principal").string_value().rfind("operators/", 0), 0u);
   const auto& export_line = by_method["habilis.v1.AccountFileService/ExportAccounts"].fields();
   EXPECT_EQ(export_line.at("code").string_value(), "OK") << "streaming calls write their line too";
   EXPECT_EQ(export_line.at("principal").string_value().rfind("operators/", 0), 0u);
