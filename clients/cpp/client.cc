@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/status/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -61,69 +62,64 @@ std::string MethodOf(const google::protobuf::Message& request) {
   return "";
 }
 
-grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, absl::string_view bearer,
-                  const google::protobuf::Message& request, google::protobuf::Message& response,
-                  std::chrono::milliseconds timeout) {
-  const std::string method = MethodOf(request);
-  if (method.empty()) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no method takes this request");
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue queue;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  if (!bearer.empty()) Authorize(context, bearer);
-  grpc::Slice slice(request.SerializeAsString());
-  grpc::ByteBuffer request_buffer(&slice, 1);
-  auto call = stub.PrepareUnaryCall(&context, method, request_buffer, &queue);
-  call->StartCall();
-  grpc::ByteBuffer reply;
-  grpc::Status status;
-  call->Finish(&reply, &status, &context);
-  void* tag = nullptr;
-  bool ok = false;
-  if (!queue.Next(&tag, &ok)) return grpc::Status(grpc::StatusCode::UNKNOWN, "the completion queue shut down");
-  if (!status.ok()) return status;
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (reply.Dump(&slices).ok()) {
-    for (const grpc::Slice& part : slices) bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
-  }
-  if (!response.ParseFromString(bytes)) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, "the server's response does not parse");
-  }
-  return status;
-}
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index <= 16 ? kNames[index] : "UNKNOWN";
+std::string CodeName(grpc::StatusCode code) {
+  // gRPC's codes are absl's, number for number.
+  std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? "UNKNOWN" : name;
 }
 
 void Authorize(grpc::ClientContext& context, absl::string_view bearer) {
   context.AddMetadata("authorization", "Bearer " + std::string(bearer));
 }
 
-grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method, const std::string& bytes,
-                     absl::string_view bearer) {
+namespace {
+
+// One unary call of `method` with `bytes` as its request, through gRPC's generic stub; the reply's bytes into
+// `reply` when given.
+grpc::Status UnaryBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                        const std::string& bytes, absl::string_view bearer, std::chrono::milliseconds timeout,
+                        std::string* reply) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
   if (!bearer.empty()) Authorize(context, bearer);
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1);
   auto call = stub.PrepareUnaryCall(&context, method, request, &queue);
   call->StartCall();
-  grpc::ByteBuffer reply;
+  grpc::ByteBuffer response;
   grpc::Status status;
-  call->Finish(&reply, &status, &context);
+  call->Finish(&response, &status, &context);
   void* tag = nullptr;
   bool ok = false;
   if (!queue.Next(&tag, &ok)) return grpc::Status(grpc::StatusCode::UNKNOWN, "the completion queue shut down");
+  if (status.ok() && reply != nullptr) {
+    std::vector<grpc::Slice> slices;
+    if (response.Dump(&slices).ok()) {
+      for (const grpc::Slice& part : slices) reply->append(reinterpret_cast<const char*>(part.begin()), part.size());
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method, const std::string& bytes,
+                     absl::string_view bearer) {
+  return UnaryBytes(channel, method, bytes, bearer, std::chrono::seconds(30), nullptr);
+}
+
+grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, absl::string_view bearer,
+                  const google::protobuf::Message& request, google::protobuf::Message& response,
+                  std::chrono::milliseconds timeout) {
+  const std::string method = MethodOf(request);
+  if (method.empty()) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no method takes this request");
+  std::string bytes;
+  grpc::Status status = UnaryBytes(channel, method, request.SerializeAsString(), bearer, timeout, &bytes);
+  if (status.ok() && !response.ParseFromString(bytes)) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "the server's response does not parse");
+  }
   return status;
 }
 

@@ -56,7 +56,7 @@ struct ErrorDetails {
 ErrorDetails DetailsOf(const grpc::Status& status);
 
 // The canonical name of a gRPC code: "NOT_FOUND", "PERMISSION_DENIED"...
-const char* CodeName(grpc::StatusCode code);
+std::string CodeName(grpc::StatusCode code);
 
 // Calls the unary `method` ("/package.Service/Method") with `bytes` as its request, unchecked, as a generic
 // tool does (or a test of what the server makes of bytes that are not a valid request); with `bearer`

@@ -27,15 +27,6 @@ prometheus::Family<prometheus::Histogram>& CallDurations() {
   return *family;
 }
 
-const char* CodeName(absl::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
-}
 
 }  // namespace
 
@@ -46,12 +37,15 @@ std::shared_ptr<prometheus::Registry> Registry() {
 
 void MethodSeries::Record(absl::StatusCode code, absl::Duration latency) {
   int index = static_cast<int>(code);
-  if (index < 0 || index >= 17) index = static_cast<int>(absl::StatusCode::kUnknown);
+  if (index < 0 || index >= 17) {
+    code = absl::StatusCode::kUnknown;
+    index = static_cast<int>(code);
+  }
   prometheus::Histogram* histogram = by_code_[index].load(std::memory_order_acquire);
   if (histogram == nullptr) {
     // Family::Add returns the existing histogram for labels already added, so two threads racing here
     // store the same pointer.
-    histogram = &CallDurations().Add({{"method", method_}, {"code", CodeName(code)}}, LatencyBuckets());
+    histogram = &CallDurations().Add({{"method", method_}, {"code", absl::StatusCodeToString(code)}}, LatencyBuckets());
     by_code_[index].store(histogram, std::memory_order_release);
   }
   histogram->Observe(absl::ToDoubleSeconds(latency));

@@ -40,6 +40,10 @@ absl::Status Backups::Create(const v1::CreateBackupRequest& request, v1::CreateB
     return Error(absl::StatusCode::kAlreadyExists, "BACKUP_EXISTS", absl::StrCat("a backup ", id, " exists"));
   }
   absl::StatusOr<store::Revision> revision = store_.Checkpoint(target);
+  if (!revision.ok() && std::filesystem::exists(target, error)) {
+    // Checkpoints are taken one at a time: a backup of the same name that won the race made it.
+    return Error(absl::StatusCode::kAlreadyExists, "BACKUP_EXISTS", absl::StrCat("a backup ", id, " exists"));
+  }
   if (!revision.ok()) {
     return Error(absl::StatusCode::kUnavailable, "BACKUP_FAILED", revision.status().message());
   }
