@@ -155,7 +155,9 @@ grpc::Status CallRawStream(const std::shared_ptr<grpc::Channel>& channel, const 
       std::vector<grpc::Slice> slices;
       if (replies != nullptr && reply.Dump(&slices).ok()) {
         std::string& bytes = replies->emplace_back();
-        for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+        for (const grpc::Slice& slice : slices) {
+          bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+        }
       }
     }
   }

@@ -27,7 +27,6 @@ prometheus::Family<prometheus::Histogram>& CallDurations() {
   return *family;
 }
 
-
 }  // namespace
 
 std::shared_ptr<prometheus::Registry> Registry() {

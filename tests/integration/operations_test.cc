@@ -261,8 +261,8 @@ TEST(ReflectionTest, EveryServicesFilesBringTheErrorDetailsAndHealthIsServed) {
     // not part of Debian's gRPC headers.
     const std::string request = absl::StrCat("\x22", std::string(1, static_cast<char>(service.size())), service);
     std::vector<std::string> replies;
-    grpc::Status status = client::CallRawStream(channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                                {request}, "", &replies);
+    grpc::Status status = client::CallRawStream(
+        channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", {request}, "", &replies);
     ASSERT_TRUE(status.ok()) << service << ": " << status.error_message();
     ASSERT_EQ(replies.size(), 1u) << service;
     // ServerReflectionResponse.file_descriptor_response (4) .file_descriptor_proto (1): the files sent.

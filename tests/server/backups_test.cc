@@ -1,8 +1,9 @@
 // Online backups (docs/OPERATIONS.md "Backup and restore"): a name is taken once, even by two backups at once,
 // and a backup is a store of its own.
+#include "server/domain/backups.h"
+
 #include <thread>
 
-#include "server/domain/backups.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/domain_fixture.h"
 
