@@ -24,6 +24,17 @@ void Cli::Run(google::protobuf::Message& request, google::protobuf::Message& res
   Print(response, settings.json);
 }
 
+void Cli::RunAndSay(google::protobuf::Message& request, google::protobuf::Message& response, bool anonymously,
+                    const std::string& done) {
+  grpc::Status status =
+      anonymously ? connection.CallAnonymously(request, response) : connection.Call(request, response);
+  if (!status.ok()) {
+    exit_code = Fail(status);
+    return;
+  }
+  std::cout << done << "\n";
+}
+
 grpc::Status Cli::Structure(std::string* name, const std::string& siret) const {
   std::string value = siret.empty() ? settings.structure : siret;
   if (value.empty()) {

@@ -19,6 +19,10 @@ struct Cli {
 
   // Calls, prints the response (or the error) and records the exit code.
   void Run(google::protobuf::Message& request, google::protobuf::Message& response);
+  // Calls (with the credential, or without for the self-proving calls) and says `done` instead of printing the
+  // response, which holds nothing a person needs.
+  void RunAndSay(google::protobuf::Message& request, google::protobuf::Message& response, bool anonymously,
+                 const std::string& done);
   // Records a failure to name something (an unknown login, no --structure): the status's code.
   void Refuse(const grpc::Status& status) { exit_code = Fail(status); }
 

@@ -160,8 +160,9 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
     v1::CreateApiKeyRequest request;
     request.mutable_api_key()->set_display_name(created->name);
     request.mutable_api_key()->set_operator_(created->is_operator);
-    if (!created->application.empty())
+    if (!created->application.empty()) {
       request.mutable_api_key()->set_application(Cli::Application(created->application));
+    }
     v1::CreateApiKeyResponse response;
     cli.Run(request, response);
   });

@@ -146,10 +146,11 @@ void PrintFields(const Message& message, const std::string& indent) {
 }  // namespace
 
 std::string FieldText(const Message& message, const FieldDescriptor* field) {
-  if (!field->is_repeated())
-    return IsSet(message, field) || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE
-               ? ScalarText(message, field, 0)
-               : "";
+  if (!field->is_repeated()) {
+    // An unset message field (a timestamp never set) is blank, not its default's text.
+    const bool blank = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !IsSet(message, field);
+    return blank ? "" : ScalarText(message, field, 0);
+  }
   std::vector<std::string> values;
   for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
     values.push_back(ScalarText(message, field, i));

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "clients/habilisctl/cli.h"
 #include "habilis/v1/sessions.pb.h"
 
@@ -108,11 +109,7 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
     request.set_link_token(link->first);
     request.set_new_password(ReadSecret("New password: ", link->second));
     v1::SetPasswordWithLinkResponse response;
-    grpc::Status status = cli.connection.CallAnonymously(request, response);
-    if (!status.ok())
-      cli.exit_code = Fail(status);
-    else
-      std::cout << "The password is set.\n";
+    cli.RunAndSay(request, response, true, "The password is set.");
   });
   auto reset_email = std::make_shared<std::string>();
   CLI::App* reset = password->add_subcommand("reset", "e-mail a reset link to a login (forgot password)");
@@ -121,11 +118,7 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
     v1::RequestPasswordResetRequest request;
     request.set_login_email(*reset_email);
     v1::RequestPasswordResetResponse response;
-    grpc::Status status = cli.connection.CallAnonymously(request, response);
-    if (!status.ok())
-      cli.exit_code = Fail(status);
-    else
-      std::cout << "If " << *reset_email << " has an account, a link is on its way.\n";
+    cli.RunAndSay(request, response, true, absl::StrCat("If ", *reset_email, " has an account, a link is on its way."));
   });
   auto change_files = std::make_shared<std::pair<std::string, std::string>>();
   CLI::App* change = password->add_subcommand("change", "change this session's password");
@@ -136,11 +129,7 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
     request.set_current_password(ReadSecret("Current password: ", change_files->first));
     request.set_new_password(ReadSecret("New password: ", change_files->second));
     v1::ChangePasswordResponse response;
-    grpc::Status status = cli.connection.Call(request, response);
-    if (!status.ok())
-      cli.exit_code = Fail(status);
-    else
-      std::cout << "The password is changed.\n";
+    cli.RunAndSay(request, response, false, "The password is changed.");
   });
 
   CLI::App* session = app.add_subcommand("session", "this account's sessions (DEVICES)")->require_subcommand(1);

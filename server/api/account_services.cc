@@ -175,11 +175,10 @@ HABILIS_HANDLER(SessionService, ListSessions) {
 }
 
 HABILIS_HANDLER(SessionService, EndSession) {
-  return ServeUnary(
-      context_, ctx, request, response, AccountTarget(accounts_, AccountOfSession(request->name())),
-      [this, request](const authz::Principal& caller, auto& out) {
-        return WithToken(sessions_.EndSession(caller, *request, out), out);
-      });
+  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, AccountOfSession(request->name())),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(sessions_.EndSession(caller, *request, out), out);
+                    });
 }
 
 HABILIS_HANDLER(SessionService, AcceptPrivacyPolicy) {

@@ -166,8 +166,8 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(grpc::Callba
 }
 
 grpc::ServerUnaryReactor* AuditService::ListAuditEntries(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListAuditEntriesRequest* request,
-                                                        v1::ListAuditEntriesResponse* response) {
+                                                         const v1::ListAuditEntriesRequest* request,
+                                                         v1::ListAuditEntriesResponse* response) {
   // A structure's trail is its administrators'; the rest (by account, by actor, everything) is operators'.
   authz::Target target;
   if (request->scope_case() == v1::ListAuditEntriesRequest::kStructure) {

@@ -71,8 +71,8 @@ inline void RecordRefusal(const CallContext& context, const Gate::Judgement& jud
     return;
   }
   const authz::Principal* refused = judgement.caller.ok() ? &*judgement.caller
-                                    : judgement.refused  ? &*judgement.refused
-                                                         : nullptr;
+                                    : judgement.refused   ? &*judgement.refused
+                                                          : nullptr;
   if (refused == nullptr) return;
   absl::Status recorded =
       domain::RecordDenial(*context.audit_store, *refused, request,

@@ -20,8 +20,8 @@ namespace {
 using store::KeyTag;
 
 // The tags whose records the index follows, in key order (the order a load reads them).
-constexpr KeyTag kIndexedTags[] = {KeyTag::kProfile,    KeyTag::kSubscription, KeyTag::kAccount,
-                                   KeyTag::kLogin,      KeyTag::kMembership,   KeyTag::kHabilitation};
+constexpr KeyTag kIndexedTags[] = {KeyTag::kProfile, KeyTag::kSubscription, KeyTag::kAccount,
+                                   KeyTag::kLogin,   KeyTag::kMembership,   KeyTag::kHabilitation};
 
 std::string TagPrefix(KeyTag tag) { return std::string(1, static_cast<char>(tag)); }
 
@@ -165,7 +165,8 @@ absl::Status AccessIndex::Apply(absl::string_view key, std::optional<absl::strin
         return absl::OkStatus();
       }
       v1::Habilitation habilitation;
-      if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("habilitation");
+      if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size())))
+        return Undecodable("habilitation");
       const ProfileId profile = ProfileFor(habilitation.profile());
       if (found != grants.end()) {
         found->profile = profile;

@@ -131,8 +131,7 @@ class AccessIndex final : public store::CommitObserver {
  private:
   explicit AccessIndex(store::Store& store) : store_(store) {}
   // Applies one record as written (value) or deleted (nullopt); records of other tags are ignored.
-  absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // nullptr if `account_id` is not an account id.
   Account* AccountFor(absl::string_view account_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SiretId SiretFor(absl::string_view siret) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -145,9 +144,9 @@ class AccessIndex final : public store::CommitObserver {
   store::Revision revision_ ABSL_GUARDED_BY(mu_) = 0;  // why a commit could not be applied; empty when healthy
   // Account ids are 16 hex digits: keyed by their value, so that a lookup touches no string.
   template <typename K, typename V>
-  using BigMap = absl::flat_hash_map<K, V, absl::container_internal::hash_default_hash<K>,
-                                     absl::container_internal::hash_default_eq<K>,
-                                     HugePageAllocator<std::pair<const K, V>>>;
+  using BigMap =
+      absl::flat_hash_map<K, V, absl::container_internal::hash_default_hash<K>,
+                          absl::container_internal::hash_default_eq<K>, HugePageAllocator<std::pair<const K, V>>>;
   BigMap<uint64_t, Account> accounts_ ABSL_GUARDED_BY(mu_);
   BigMap<std::string, uint64_t> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account id
   absl::flat_hash_map<std::string, SiretId> siret_ids_ ABSL_GUARDED_BY(mu_);

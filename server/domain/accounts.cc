@@ -170,16 +170,16 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
   membership.set_role(request.membership().role());
   if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
 
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
-        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
-        ASSIGN_OR_RETURN(PlacedPerson placed, PlaceNewPerson(txn, caller, *siret, account, membership, now, id));
-        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, placed.record));
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+                       RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       ASSIGN_OR_RETURN(PlacedPerson placed,
+                                        PlaceNewPerson(txn, caller, *siret, account, membership, now, id));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, placed.record));
+                       return absl::OkStatus();
+                     });
 }
 
 absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountRequest& request,

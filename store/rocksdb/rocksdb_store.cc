@@ -30,9 +30,9 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(message);
 }
 
-#define RETURN_IF_ROCKS_FAILS(expr, what)                  \
-  do {                                                     \
-    const rocksdb::Status rocks_status_ = (expr);          \
+#define RETURN_IF_ROCKS_FAILS(expr, what)                           \
+  do {                                                              \
+    const rocksdb::Status rocks_status_ = (expr);                   \
     if (!rocks_status_.ok()) return FromRocks(rocks_status_, what); \
   } while (false)
 
@@ -102,8 +102,8 @@ class RocksTransaction final : public Transaction {
   }
 
   absl::Status Put(absl::string_view key, absl::string_view value) override {
-    RETURN_IF_ROCKS_FAILS(
-        txn_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), "put");
+    RETURN_IF_ROCKS_FAILS(txn_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
+                          "put");
     changes_.push_back(Change{std::string(key), std::string(value)});
     return absl::OkStatus();
   }
@@ -300,8 +300,7 @@ absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reade
   return revision;
 }
 
-absl::Status RocksDbStore::Observe(CommitObserver& observer,
-                                  absl::FunctionRef<absl::Status(Reader&, Revision)> load) {
+absl::Status RocksDbStore::Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) {
   // Holding the commit lock: no commit lands between the snapshot and the attachment.
   absl::MutexLock lock(&commit_mu_);
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();

@@ -26,7 +26,8 @@ class AccountImportTest : public DomainTest {
 
   // A file of `rows` new members; the member of line `in_paie_line` goes to service "paie".
   static std::string File(int rows, int in_paie_line) {
-    std::string file = "user_firstname,user_lastname,user_username,profil_postalAddress,profil_postalCode,profil_city,"
+    std::string file =
+        "user_firstname,user_lastname,user_username,profil_postalAddress,profil_postalCode,profil_city,"
         "organism_department_id\r\n";
     for (int line = 2; line < rows + 2; ++line) {
       absl::StrAppend(&file, "Prénom", line, ",Nom", line, ",agent", line, "@example.fr,2 rue du Port,29200,Brest,",
@@ -50,13 +51,13 @@ class AccountImportTest : public DomainTest {
     std::set<std::string> logins;
     EXPECT_TRUE(store_
                     ->Read([&](store::Reader& reader) -> absl::Status {
-                      return store::ScanPrefix(
-                          reader, std::string(1, static_cast<char>(store::KeyTag::kAccount)), [&](absl::string_view, absl::string_view value) {
-                            internal::AccountRecord record;
-                            EXPECT_TRUE(record.ParseFromString(std::string(value)));
-                            logins.insert(record.account().login_email());
-                            return true;
-                          });
+                      return store::ScanPrefix(reader, std::string(1, static_cast<char>(store::KeyTag::kAccount)),
+                                               [&](absl::string_view, absl::string_view value) {
+                                                 internal::AccountRecord record;
+                                                 EXPECT_TRUE(record.ParseFromString(std::string(value)));
+                                                 logins.insert(record.account().login_email());
+                                                 return true;
+                                               });
                     })
                     .ok());
     return logins;
