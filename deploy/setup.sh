@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   libabsl-dev librocksdb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libargon2-dev libcurl4-openssl-dev python3-aiosmtpd prometheus-cpp-dev libcivetweb-dev
+  libargon2-dev libcurl4-openssl-dev python3-aiosmtpd prometheus-cpp-dev libcivetweb-dev libh2o-evloop-dev
   clang libclang-rt-14-dev libicu-dev
   python3 openssl systemd binutils curl
 )

@@ -14,5 +14,6 @@ CC=clang CXX=clang++ cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Re
   -DHABILIS_WERROR=OFF >/dev/null
 cmake --build build-sanitize -j "${HABILIS_BUILD_JOBS:-2}"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-sanitize --output-on-failure -j "${HABILIS_TEST_JOBS:-2}"

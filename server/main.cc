@@ -35,6 +35,9 @@ void SaveDemoCredentials(const std::string& path, const habilis::domain::DemoCre
   chmod(path.c_str(), 0600);
 }
 
+// The HTTP/JSON port speaks HTTPS when the gRPC port speaks TLS (http_gateway.h).
+const char* HttpScheme(const habilis::Config& config) { return config.tls_cert_file.empty() ? "http" : "https"; }
+
 void PrintHowToCall(const habilis::Config& config, int port, int http_port, const std::string& credentials_path) {
   const std::string host = config.listen.substr(0, config.listen.rfind(':'));
   const std::string server = host + ":" + std::to_string(port);
@@ -63,7 +66,8 @@ void PrintHowToCall(const habilis::Config& config, int port, int http_port, cons
               << "  curl -H \"Authorization: Bearer $HABILIS_APPLICATION_KEY\" -H 'Content-Type: application/json' \\\n"
               << "    -d '{\"loginEmail\": \"lea.durand@demo-sur-mer.fr\", \"profile\": "
                  "\"applications/portail-partenaires/profiles/utilisateur\"}' \\\n"
-              << "    http://" << http_host << ":" << http_port << "/habilis.v1.AccessService/CheckAccess\n";
+              << "    " << HttpScheme(config) << "://" << http_host << ":" << http_port
+              << "/habilis.v1.AccessService/CheckAccess\n";
   }
   std::cout << std::endl;
 }
@@ -173,7 +177,8 @@ int main(int argc, char** argv) {
   }
   if ((*server)->http_port() != 0) {
     std::string http_host = config.http_listen.substr(0, config.http_listen.rfind(':'));
-    std::cout << "habilisd: HTTP/JSON API on http://" << http_host << ":" << (*server)->http_port() << std::endl;
+    std::cout << "habilisd: HTTP/JSON API on " << HttpScheme(config) << "://" << http_host << ":"
+              << (*server)->http_port() << std::endl;
   }
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::cout << "habilisd: listening on " << host << ":" << (*server)->port() << ", data in " << config.data_dir

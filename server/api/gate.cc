@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "authz/rpc_table.h"
-#include "server/api/http_gateway.h"
+#include "server/api/connect_protocol.h"
 #include "server/common/errors.h"
 
 namespace habilis::api {

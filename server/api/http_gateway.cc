@@ -1,343 +1,303 @@
 #include "server/api/http_gateway.h"
 
-#include <civetweb.h>
+#define H2O_USE_EPOLL 1
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <h2o.h>
+#include <h2o/multithread.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
-#include <iostream>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/dynamic_message.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/rpc/status.pb.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "openssl/crypto.h"
-#include "openssl/rand.h"
-#include "server/common/call_log.h"
-#include "server/common/errors.h"
+#include "server/api/http_tls.h"
 
 namespace habilis::api {
 namespace {
 
-using google::protobuf::Message;
-using google::protobuf::MethodDescriptor;
-
-// The Connect protocol's name of a gRPC code, and the HTTP status it travels with (connectrpc.com/docs/protocol).
-struct ConnectCode {
-  const char* name;
-  int http_status;
-};
-
-ConnectCode ConnectCodeOf(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::CANCELLED:
-      return {"canceled", 499};
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return {"invalid_argument", 400};
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return {"deadline_exceeded", 504};
-    case grpc::StatusCode::NOT_FOUND:
-      return {"not_found", 404};
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return {"already_exists", 409};
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return {"permission_denied", 403};
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return {"resource_exhausted", 429};
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return {"failed_precondition", 400};
-    case grpc::StatusCode::ABORTED:
-      return {"aborted", 409};
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return {"out_of_range", 400};
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return {"unimplemented", 501};
-    case grpc::StatusCode::INTERNAL:
-      return {"internal", 500};
-    case grpc::StatusCode::UNAVAILABLE:
-      return {"unavailable", 503};
-    case grpc::StatusCode::DATA_LOSS:
-      return {"data_loss", 500};
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return {"unauthenticated", 401};
-    default:
-      return {"unknown", 500};
-  }
-}
-
-struct Reply {
-  int http_status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::string> headers;  // "Name: value"
-};
-
-// The Connect error body of `status`: its code, message, and each detail as its type, its bytes in base64 and,
-// for the reader, the detail itself as JSON ("debug", which Connect clients ignore).
-Reply ErrorReply(const grpc::Status& status) {
-  const ConnectCode code = ConnectCodeOf(status.error_code());
-  std::string body = absl::StrCat("{\"code\":\"", code.name, "\",\"message\":", JsonString(status.error_message()));
-  google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details()) &&
-      details.details_size() > 0) {
-    body += ",\"details\":[";
-    for (int i = 0; i < details.details_size(); ++i) {
-      const google::protobuf::Any& detail = details.details(i);
-      const std::string type(absl::StripPrefix(detail.type_url(), "type.googleapis.com/"));
-      std::string value = absl::Base64Escape(detail.value());
-      value.erase(value.find_last_not_of('=') + 1);  // Connect sends base64 without padding
-      absl::StrAppend(&body, i > 0 ? "," : "", "{\"type\":", JsonString(type), ",\"value\":\"", value, "\"");
-      const google::protobuf::Descriptor* descriptor =
-          google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
-      if (descriptor != nullptr) {
-        std::unique_ptr<Message> message(
-            google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor)->New());
-        std::string debug;
-        if (message->ParseFromString(detail.value()) &&
-            google::protobuf::util::MessageToJsonString(*message, &debug).ok()) {
-          absl::StrAppend(&body, ",\"debug\":", debug);
-        }
-      }
-      body += "}";
-    }
-    body += "]";
-  }
-  body += "}";
-  return {code.http_status, "application/json", std::move(body), {}};
-}
-
-Reply ErrorReply(absl::StatusCode code, absl::string_view reason, absl::string_view message) {
-  return ErrorReply(ToGrpcStatus(Error(code, reason, message)));
-}
-
-// The unary method a path names ("/habilis.v1.StructureService/GetStructure"), or null.
-const MethodDescriptor* UnaryMethodOf(absl::string_view path) {
-  if (!absl::ConsumePrefix(&path, "/")) return nullptr;
-  const size_t slash = path.rfind('/');
-  if (slash == absl::string_view::npos) return nullptr;
-  const std::string service(path.substr(0, slash));
-  if (!absl::StartsWith(service, "habilis.v1.") && service != "grpc.health.v1.Health") return nullptr;
-  const google::protobuf::ServiceDescriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-  if (descriptor == nullptr) return nullptr;
-  const MethodDescriptor* method = descriptor->FindMethodByName(std::string(path.substr(slash + 1)));
-  if (method == nullptr || method->client_streaming() || method->server_streaming()) return nullptr;
-  return method;
-}
-
-std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
-  return std::unique_ptr<Message>(google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
-}
-
 // "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678", as gRPC names a peer, so that the attempt limits count the HTTP
 // client as they count a gRPC one.
-std::string PeerOf(const mg_request_info& info) {
-  const bool ipv6 = std::string_view(info.remote_addr).find(':') != std::string_view::npos;
-  return ipv6 ? absl::StrCat("ipv6:[", info.remote_addr, "]:", info.remote_port)
-              : absl::StrCat("ipv4:", info.remote_addr, ":", info.remote_port);
+std::string PeerOf(h2o_conn_t* connection) {
+  sockaddr_storage address{};
+  if (connection->callbacks->get_peername(connection, reinterpret_cast<sockaddr*>(&address)) == 0) return "unknown";
+  char host[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET6) {
+    const auto& ipv6 = reinterpret_cast<const sockaddr_in6&>(address);
+    inet_ntop(AF_INET6, &ipv6.sin6_addr, host, sizeof host);
+    return absl::StrCat("ipv6:[", host, "]:", ntohs(ipv6.sin6_port));
+  }
+  const auto& ipv4 = reinterpret_cast<const sockaddr_in&>(address);
+  inet_ntop(AF_INET, &ipv4.sin_addr, host, sizeof host);
+  return absl::StrCat("ipv4:", host, ":", ntohs(ipv4.sin_port));
 }
 
-// The gateway's secret (see kHttpClientAddressKey), 32 hexadecimal digits.
-const std::string& GatewaySecret() {
-  static const std::string* secret = [] {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
-    return new std::string(absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), sizeof bytes)));
-  }();
-  return *secret;
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 499:
+      return "Client Closed Request";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
+  }
 }
+
+h2o_iovec_t Copy(h2o_req_t* req, const std::string& text) { return h2o_strdup(&req->pool, text.data(), text.size()); }
+
+HttpRequest RequestOf(h2o_req_t* req) {
+  HttpRequest request;
+  request.verb.assign(req->method.base, req->method.len);
+  request.path.assign(req->path_normalized.base, req->path_normalized.len);
+  for (size_t i = 0; i < req->headers.size; ++i) {
+    const h2o_header_t& header = req->headers.entries[i];
+    // h2o gives names in lower case; a repeated header keeps its first value.
+    request.headers.try_emplace(std::string(header.name->base, header.name->len),
+                                std::string(header.value.base, header.value.len));
+  }
+  if (req->entity.base != nullptr) request.body.assign(req->entity.base, req->entity.len);
+  request.peer = PeerOf(req->conn);
+  return request;
+}
+
+void Send(h2o_req_t* req, const HttpReply& reply) {
+  req->res.status = reply.status;
+  req->res.reason = ReasonPhrase(reply.status);
+  if (!reply.content_type.empty()) {
+    h2o_iovec_t type = Copy(req, reply.content_type);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, nullptr, type.base, type.len);
+  }
+  for (const auto& [name, value] : reply.headers) {
+    h2o_iovec_t header_name = Copy(req, name);
+    h2o_iovec_t header_value = Copy(req, value);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, header_name.base, header_name.len, 1, nullptr,
+                          header_value.base, header_value.len);
+  }
+  if (reply.status != 204) req->res.content_length = reply.body.size();
+  h2o_send_inline(req, reply.body.data(), reply.body.size());
+}
+
+// The loops of gateways already stopped. h2o 2.2 cannot dispose a context that still has connections (its loop
+// asserts every timeout is gone), and a gateway lives as long as the process: a stopped loop's memory is kept
+// here, reachable, until the process exits.
+std::mutex retired_mu;
+std::vector<std::unique_ptr<HttpGateway::Loop>>* retired_loops = nullptr;
 
 }  // namespace
 
-std::optional<std::string> ForwardedClientAddress(absl::string_view header) {
-  const std::string& secret = GatewaySecret();
-  if (header.size() <= secret.size() + 1 || header[secret.size()] != ' ' ||
-      CRYPTO_memcmp(header.data(), secret.data(), secret.size()) != 0) {
-    return std::nullopt;
+// One request waiting for its call. Created on the loop thread; the call's reply travels back to the loop
+// thread as a message; only the loop thread reads or frees it. If the client goes first, h2o disposes the
+// request (OnRequestGone): the call is cancelled and its reply, when it comes, is dropped.
+struct Pending {
+  struct Message {
+    h2o_multithread_message_t super;  // first: the loop finds Message from its link
+    Pending* pending;
+  };
+  // Lives in the request's memory pool; h2o disposes it with the request.
+  struct RequestSlot {
+    Pending* pending;
+  };
+
+  Message message{{}, this};
+  h2o_req_t* req = nullptr;
+  RequestSlot* slot = nullptr;
+  grpc::ClientContext context;
+  HttpReply reply;
+
+  static void OnRequestGone(void* memory) {
+    Pending* pending = static_cast<RequestSlot*>(memory)->pending;
+    if (pending == nullptr) return;
+    pending->req = nullptr;
+    pending->slot = nullptr;
+    pending->context.TryCancel();
   }
-  return std::string(header.substr(secret.size() + 1));
-}
+};
 
-struct HttpGateway::Handler {
-  Handler(HttpGatewayOptions gateway_options, std::shared_ptr<grpc::Channel> in_process)
-      : options(std::move(gateway_options)), channel(std::move(in_process)), stub(channel) {}
+struct HttpGateway::Loop {
+  struct Handler {
+    h2o_handler_t super;  // first: h2o hands the handler back as h2o_handler_t*
+    Loop* loop;
+  };
 
-  static int Serve(mg_connection* connection, void* self) {
-    static_cast<Handler*>(self)->Answer(connection);
-    return 1;
-  }
-
-  void Answer(mg_connection* connection) {
-    const mg_request_info& info = *mg_get_request_info(connection);
-    const char* origin = mg_get_header(connection, "Origin");
-    const bool cors = origin != nullptr && std::find(options.cors_origins.begin(), options.cors_origins.end(),
-                                                     origin) != options.cors_origins.end();
-    Reply reply = Route(connection, info, cors);
-    if (cors) {
-      reply.headers.push_back(absl::StrCat("Access-Control-Allow-Origin: ", origin));
-      reply.headers.push_back("Access-Control-Expose-Headers: Content-Type");
-    }
-    reply.headers.push_back("Vary: Origin");
-    Send(connection, reply);
-  }
-
-  Reply Route(mg_connection* connection, const mg_request_info& info, bool cors) {
-    const std::string verb = info.request_method;
-    if (verb == "OPTIONS") {
-      if (!cors) return {403, "text/plain", "this origin may not call habilis (--http-cors-origins)\n", {}};
-      return {204,
-              "",
-              "",
-              {"Access-Control-Allow-Methods: POST", "Access-Control-Max-Age: 7200",
-               "Access-Control-Allow-Headers: Authorization, Content-Type, Connect-Protocol-Version, "
-               "Connect-Timeout-Ms"}};
-    }
-    const MethodDescriptor* method = UnaryMethodOf(info.local_uri_raw != nullptr ? info.local_uri_raw : "");
-    if (method == nullptr) {
-      return ErrorReply(absl::StatusCode::kNotFound, "METHOD_UNKNOWN",
-                        "no unary method at this path: POST /habilis.v1.<Service>/<Method> (streaming methods are "
-                        "gRPC only)");
-    }
-    if (verb != "POST") {
-      Reply refused = ErrorReply(absl::StatusCode::kUnimplemented, "HTTP_METHOD_NOT_ALLOWED", "use POST");
-      refused.http_status = 405;
-      refused.headers.push_back("Allow: POST");
-      return refused;
-    }
-    const char* content_type = mg_get_header(connection, "Content-Type");
-    std::string media = content_type != nullptr ? content_type : "";
-    media = absl::AsciiStrToLower(absl::StripAsciiWhitespace(media.substr(0, media.find(';'))));
-    if (media != "application/json" && media != "application/proto") {
-      Reply refused = ErrorReply(absl::StatusCode::kInvalidArgument, "CONTENT_TYPE_UNSUPPORTED",
-                                 "send Content-Type: application/json (or application/proto)");
-      refused.http_status = 415;
-      refused.headers.push_back("Accept-Post: application/json, application/proto");
-      return refused;
-    }
-    const bool json = media == "application/json";
-    absl::StatusOr<std::string> body = ReadBody(connection, info);
-    if (!body.ok()) return ErrorReply(ToGrpcStatus(body.status()));
-
-    std::unique_ptr<Message> request = NewMessage(method->input_type());
-    const bool parsed =
-        json ? google::protobuf::util::JsonStringToMessage(*body, request.get()).ok() : request->ParseFromString(*body);
-    if (!parsed) {
-      return ErrorReply(absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
-                        absl::StrCat("the body is not a ", method->input_type()->full_name(), " in ",
-                                     json ? "JSON (proto3 JSON mapping, no unknown field)" : "protobuf binary"));
-    }
-    std::string response_bytes;
-    grpc::Status status = Call(connection, info, *method, request->SerializeAsString(), &response_bytes);
-    if (!status.ok()) return ErrorReply(status);
-    if (!json) return {200, "application/proto", std::move(response_bytes), {}};
-    std::unique_ptr<Message> response = NewMessage(method->output_type());
-    std::string out;
-    if (!response->ParseFromString(response_bytes) ||
-        !google::protobuf::util::MessageToJsonString(*response, &out).ok()) {
-      return ErrorReply(absl::StatusCode::kInternal, "RESPONSE_UNENCODABLE", "the response could not be written");
-    }
-    return {200, "application/json", std::move(out), {}};
+  Loop(HttpGatewayOptions gateway_options, std::shared_ptr<grpc::Channel> channel)
+      : options(std::move(gateway_options)) {
+    calls.emplace(std::move(channel), options.cors_origins);
   }
 
-  absl::StatusOr<std::string> ReadBody(mg_connection* connection, const mg_request_info& info) const {
-    const absl::Status too_large =
-        Error(absl::StatusCode::kResourceExhausted, "REQUEST_TOO_LARGE",
-              absl::StrCat("the body is larger than ", options.max_request_bytes, " bytes (--max-message-bytes)"));
-    if (info.content_length > options.max_request_bytes) return too_large;
-    std::string body;
-    char buffer[16384];
-    for (int read; (read = mg_read(connection, buffer, sizeof buffer)) > 0;) {
-      body.append(buffer, read);
-      if (body.size() > static_cast<size_t>(options.max_request_bytes)) return too_large;
-    }
-    return body;
-  }
-
-  grpc::Status Call(mg_connection* connection, const mg_request_info& info, const MethodDescriptor& method,
-                    const std::string& request, std::string* response) {
-    grpc::ClientContext context;
-    int64_t timeout_ms = 60000;
-    if (const char* timeout = mg_get_header(connection, "Connect-Timeout-Ms"); timeout != nullptr) {
-      if (!absl::SimpleAtoi(timeout, &timeout_ms) || timeout_ms <= 0) {
-        return ToGrpcStatus(Error(absl::StatusCode::kInvalidArgument, "TIMEOUT_INVALID",
-                                  "Connect-Timeout-Ms must be a positive number of milliseconds"));
-      }
-      timeout_ms = std::min<int64_t>(timeout_ms, 300000);
-    }
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-    if (const char* authorization = mg_get_header(connection, "Authorization"); authorization != nullptr) {
-      context.AddMetadata("authorization", authorization);
-    }
-    context.AddMetadata(kHttpClientAddressKey, absl::StrCat(GatewaySecret(), " ", PeerOf(info)));
-    grpc::Slice slice(request);
-    grpc::ByteBuffer request_buffer(&slice, 1);
-    grpc::ByteBuffer response_buffer;
-    grpc::Status status;
-    absl::Notification done;
-    stub.UnaryCall(&context, absl::StrCat("/", method.service()->full_name(), "/", method.name()), grpc::StubOptions(),
-                   &request_buffer, &response_buffer, [&](grpc::Status finished) {
-                     status = std::move(finished);
-                     done.Notify();
-                   });
-    done.WaitForNotification();
-    if (!status.ok()) return status;
-    std::vector<grpc::Slice> slices;
-    if (!response_buffer.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response");
-    for (const grpc::Slice& part : slices) response->append(reinterpret_cast<const char*>(part.begin()), part.size());
-    return status;
-  }
-
-  static void Send(mg_connection* connection, const Reply& reply) {
-    std::string head = absl::StrCat("HTTP/1.1 ", reply.http_status, " ",
-                                    mg_get_response_code_text(connection, reply.http_status), "\r\n");
-    if (!reply.content_type.empty()) absl::StrAppend(&head, "Content-Type: ", reply.content_type, "\r\n");
-    absl::StrAppend(&head, "Content-Length: ", reply.body.size(), "\r\n");
-    for (const std::string& header : reply.headers) absl::StrAppend(&head, header, "\r\n");
-    head += "\r\n";
-    mg_write(connection, head.data(), head.size());
-    if (!reply.body.empty()) mg_write(connection, reply.body.data(), reply.body.size());
-  }
+  [[nodiscard]] absl::Status Listen(int* port);
+  void Run();
+  static int OnRequest(h2o_handler_t* self, h2o_req_t* req);
+  static void OnAccept(h2o_socket_t* listener, const char* error);
+  static void OnReplies(h2o_multithread_receiver_t* receiver, h2o_linklist_t* messages);
 
   const HttpGatewayOptions options;
-  std::shared_ptr<grpc::Channel> channel;
-  grpc::GenericStub stub;
+  std::optional<ConnectCalls> calls;  // reset once stopped: a retired loop holds no channel
+  std::unique_ptr<HttpTls> tls;
+  h2o_globalconf_t config{};
+  h2o_context_t context{};
+  h2o_accept_ctx_t accept{};
+  h2o_socket_t* listener = nullptr;
+  h2o_multithread_queue_t* queue = nullptr;
+  h2o_multithread_receiver_t receiver{};
+  absl::flat_hash_set<Pending*> pending;  // loop thread only
+  std::atomic<bool> stopping{false};
+  std::thread thread;
 };
+
+int HttpGateway::Loop::OnRequest(h2o_handler_t* self, h2o_req_t* req) {
+  Loop* loop = reinterpret_cast<Handler*>(self)->loop;
+  if (loop->stopping.load(std::memory_order_acquire)) {
+    Send(req, ConnectCalls::Refusal(absl::StatusCode::kUnavailable, "SERVER_STOPPING", "habilisd is stopping"));
+    return 0;
+  }
+  auto* pending = new Pending();
+  pending->req = req;
+  pending->slot = static_cast<Pending::RequestSlot*>(
+      h2o_mem_alloc_shared(&req->pool, sizeof(Pending::RequestSlot), &Pending::OnRequestGone));
+  pending->slot->pending = pending;
+  loop->pending.insert(pending);
+  loop->calls->Answer(RequestOf(req), &pending->context, [loop, pending](HttpReply reply) {
+    pending->reply = std::move(reply);
+    h2o_multithread_send_message(&loop->receiver, &pending->message.super);
+  });
+  return 0;
+}
+
+void HttpGateway::Loop::OnReplies(h2o_multithread_receiver_t* receiver, h2o_linklist_t* messages) {
+  Loop* loop = nullptr;
+  while (!h2o_linklist_is_empty(messages)) {
+    auto* message = reinterpret_cast<Pending::Message*>(messages->next);
+    h2o_linklist_unlink(&message->super.link);
+    std::unique_ptr<Pending> pending(message->pending);
+    if (loop == nullptr) loop = H2O_STRUCT_FROM_MEMBER(Loop, receiver, receiver);
+    loop->pending.erase(pending.get());
+    if (pending->req == nullptr) continue;  // the client has gone
+    pending->slot->pending = nullptr;
+    Send(pending->req, pending->reply);
+  }
+}
+
+void HttpGateway::Loop::OnAccept(h2o_socket_t* listener, const char* error) {
+  if (error != nullptr) return;
+  Loop* loop = static_cast<Loop*>(listener->data);
+  if (h2o_socket_t* socket = h2o_evloop_socket_accept(listener); socket != nullptr) h2o_accept(&loop->accept, socket);
+}
+
+absl::Status HttpGateway::Loop::Listen(int* port) {
+  const absl::Status refused = absl::UnavailableError(absl::StrCat("--http-listen: cannot listen on ", options.listen));
+  const size_t colon = options.listen.rfind(':');
+  if (colon == std::string::npos) return refused;
+  std::string host = options.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), options.listen.substr(colon + 1).c_str(), &hints, &found) !=
+      0) {
+    return refused;
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, &freeaddrinfo);
+  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int yes = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) != 0 ||
+      bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+    if (fd >= 0) close(fd);
+    return refused;
+  }
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  *port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                            : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+
+  h2o_config_init(&config);
+  config.server_name = h2o_iovec_init(H2O_STRLIT("habilis"));
+  config.max_request_entity_size = options.max_request_bytes;
+  h2o_hostconf_t* host_config = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+  h2o_pathconf_t* path = h2o_config_register_path(host_config, "/", 0);
+  auto* handler = reinterpret_cast<Handler*>(h2o_create_handler(path, sizeof(Handler)));
+  handler->super.on_req = &Loop::OnRequest;
+  handler->loop = this;
+  h2o_context_init(&context, h2o_evloop_create(), &config);
+  accept.ctx = &context;
+  accept.hosts = config.hosts;
+  accept.ssl_ctx = tls != nullptr ? tls->context() : nullptr;
+  queue = h2o_multithread_create_queue(context.loop);
+  h2o_multithread_register_receiver(queue, &receiver, &Loop::OnReplies);
+  listener = h2o_evloop_socket_create(context.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+  listener->data = this;
+  h2o_socket_read_start(listener, &Loop::OnAccept);
+  return absl::OkStatus();
+}
+
+// Serves until `stopping`; then takes no new connection, cancels the calls under way and waits for their
+// replies, so that no gRPC thread sends to a loop that has gone.
+void HttpGateway::Loop::Run() {
+  while (!stopping.load(std::memory_order_acquire)) h2o_evloop_run(context.loop, 100);
+  h2o_socket_read_stop(listener);
+  h2o_socket_close(listener);
+  for (Pending* call : pending) call->context.TryCancel();
+  while (!pending.empty()) h2o_evloop_run(context.loop, 100);
+}
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(HttpGatewayOptions options,
                                                                 std::shared_ptr<grpc::Channel> channel) {
-  static const unsigned initialized = mg_init_library(0);
-  (void)initialized;
   std::unique_ptr<HttpGateway> gateway(new HttpGateway());
-  const std::string listen = options.listen;
-  gateway->handler_ = std::make_unique<Handler>(std::move(options), std::move(channel));
-  // Each request holds its thread while the call runs on the executor.
-  const char* settings[] = {"listening_ports", listen.c_str(), "num_threads", "16", "request_timeout_ms", "70000",
-                            "enable_keep_alive", "yes",
-                            // CORS is answered here (--http-cors-origins), not by civetweb's default of any origin.
-                            "access_control_allow_origin", "", nullptr};
-  mg_callbacks callbacks{};
-  // civetweb's own messages (a refused bind, for example) are reported through Start's status instead.
-  callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
-  gateway->server_ = mg_start(&callbacks, nullptr, settings);
-  if (gateway->server_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("--http-listen: cannot listen on ", listen));
+  gateway->loop_ = std::make_unique<Loop>(std::move(options), std::move(channel));
+  Loop& loop = *gateway->loop_;
+  if (!loop.options.tls.cert_file.empty()) {
+    absl::StatusOr<std::unique_ptr<HttpTls>> tls = HttpTls::Load(loop.options.tls);
+    if (!tls.ok()) return tls.status();
+    loop.tls = *std::move(tls);
+    gateway->tls_ = true;
   }
-  mg_set_request_handler(gateway->server_, "/", &Handler::Serve, gateway->handler_.get());
-  mg_server_port ports[4];
-  const int count = mg_get_server_ports(gateway->server_, 4, ports);
-  gateway->port_ = count > 0 ? ports[0].port : 0;
+  if (absl::Status listening = loop.Listen(&gateway->port_); !listening.ok()) return listening;
+  loop.thread = std::thread([&loop] { loop.Run(); });
   return gateway;
 }
 
 HttpGateway::~HttpGateway() {
-  if (server_ != nullptr) mg_stop(server_);
+  if (loop_ == nullptr || !loop_->thread.joinable()) return;
+  loop_->stopping.store(true, std::memory_order_release);
+  loop_->thread.join();
+  loop_->calls.reset();
+  std::lock_guard<std::mutex> lock(retired_mu);
+  if (retired_loops == nullptr) retired_loops = new std::vector<std::unique_ptr<Loop>>();
+  retired_loops->push_back(std::move(loop_));
 }
 
 }  // namespace habilis::api

@@ -210,7 +210,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   if (!config.http_listen.empty()) {
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(-1);
-    HttpGatewayOptions options{config.http_listen, {}, config.max_message_bytes};
+    HttpGatewayOptions options{
+        config.http_listen,
+        {},
+        config.max_message_bytes,
+        {config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file, config.tls_refresh_seconds}};
     for (absl::string_view origin : absl::StrSplit(config.http_cors_origins, ',', absl::SkipWhitespace())) {
       options.cors_origins.emplace_back(absl::StripAsciiWhitespace(origin));
     }
