@@ -1,12 +1,22 @@
 // Handlers of ApplicationService, ApiKeyService and the health service.
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/services.h"
+#include "server/api/stream_call.h"
 #include "server/domain/resource_names.h"
 #include "store/keyspace.h"
 
 namespace habilis::api {
+namespace {
+
+// The health methods' names, for the gate and the log (MethodOf cannot tell them apart: both take
+// HealthCheckRequest).
+const std::string kHealthCheck = "grpc.health.v1.Health/Check";
+const std::string kHealthWatch = "grpc.health.v1.Health/Watch";
+
+}  // namespace
 
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
@@ -90,33 +100,67 @@ grpc::ServerUnaryReactor* OperationsService::CreateBackup(grpc::CallbackServerCo
                     [this, request](const authz::Principal&, auto& out) { return backups_.Create(*request, out); });
 }
 
-namespace {
-
-// Sends the status once, then holds the stream open until the client leaves or the server stops.
-class WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {
+// A Watch stream: the status when it opens, then each change, until the client leaves or the server stops.
+class HealthService::WatchStream final : public grpc::ServerWriteReactor<HealthCheckResponse> {
  public:
-  explicit WatchReactor(HealthCheckResponse::ServingStatus status) {
-    response_.set_status(status);
+  WatchStream(HealthService& health, StreamCall call, std::string service, HealthCheckResponse::ServingStatus status)
+      : health_(health), call_(std::move(call)), service_(std::move(service)) {
+    Offer(status);
+  }
+
+  const std::string& service() const { return service_; }
+
+  // Writes `status` unless it is the last one written or being written; one write at a time, the latest wins.
+  void Offer(HealthCheckResponse::ServingStatus status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || status == latest_) return;
+      latest_ = status;
+      if (writing_) return;
+      writing_ = true;
+      response_.set_status(status);
+    }
     StartWrite(&response_);
   }
+
   void OnWriteDone(bool ok) override {
-    if (!ok) FinishOnce(grpc::Status::CANCELLED);
+    if (!ok) return FinishOnce(grpc::Status::CANCELLED);
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (finished_ || latest_ == response_.status()) return;
+      writing_ = true;
+      response_.set_status(latest_);
+    }
+    StartWrite(&response_);
   }
   void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    health_.Forget(this);
+    delete this;
+  }
 
  private:
   void FinishOnce(const grpc::Status& status) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    finished_ = true;
-    Finish(status);
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+    }
+    Finish(call_.Logged(status));
   }
 
-  HealthCheckResponse response_;
+  HealthService& health_;
+  const StreamCall call_;
+  const std::string service_;
   absl::Mutex mu_;
+  HealthCheckResponse response_;  // the status being written; changed only while no write is under way
+  HealthCheckResponse::ServingStatus latest_ ABSL_GUARDED_BY(mu_) = HealthCheckResponse::UNKNOWN;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+namespace {
 
 class FailedWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
  public:
@@ -125,6 +169,31 @@ class FailedWatch final : public grpc::ServerWriteReactor<HealthCheckResponse> {
 };
 
 }  // namespace
+
+HealthService::~HealthService() {
+  {
+    absl::MutexLock lock(&watches_mu_);
+    stopping_ = true;
+  }
+  if (poller_.joinable()) poller_.join();
+}
+
+void HealthService::PollWatches() {
+  absl::MutexLock lock(&watches_mu_);
+  while (!watches_mu_.AwaitWithTimeout(absl::Condition(&stopping_), kWatchPollInterval)) {
+    absl::flat_hash_map<std::string, HealthCheckResponse::ServingStatus> statuses;
+    for (WatchStream* stream : watches_) {
+      auto [status, fresh] = statuses.try_emplace(stream->service());
+      if (fresh) status->second = StatusOf(stream->service()).value_or(HealthCheckResponse::SERVICE_UNKNOWN);
+      stream->Offer(status->second);
+    }
+  }
+}
+
+void HealthService::Forget(WatchStream* stream) {
+  absl::MutexLock lock(&watches_mu_);
+  watches_.erase(stream);
+}
 
 std::optional<HealthCheckResponse::ServingStatus> HealthService::StatusOf(absl::string_view service) const {
   const bool known = service.empty() || std::find(services_.begin(), services_.end(), service) != services_.end();
@@ -139,30 +208,38 @@ std::optional<HealthCheckResponse::ServingStatus> HealthService::StatusOf(absl::
   return store_readable && index_healthy ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
 }
 
+// Load balancers probe every few seconds: the lines are DEBUG (routine), the metrics count every probe.
 grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* ctx, const HealthCheckRequest* req,
                                                HealthCheckResponse* resp) {
+  StreamCall call{kHealthCheck, absl::Now(), "", /*routine=*/true};
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, "grpc.health.v1.Health/Check", {});
+  absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, kHealthCheck, {});
   if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    reactor->Finish(call.Logged(ToGrpcStatus(caller.status())));
     return reactor;
   }
   std::optional<HealthCheckResponse::ServingStatus> status = StatusOf(req->service());
   if (!status) {
-    reactor->Finish(
-        ToGrpcStatus(Error(absl::StatusCode::kNotFound, "SERVICE_UNKNOWN", "this server has no such service")));
+    reactor->Finish(call.Logged(
+        ToGrpcStatus(Error(absl::StatusCode::kNotFound, "SERVICE_UNKNOWN", "this server has no such service"))));
     return reactor;
   }
   resp->set_status(*status);
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(call.Logged(grpc::Status::OK));
   return reactor;
 }
 
 grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(grpc::CallbackServerContext* ctx,
                                                                     const HealthCheckRequest* req) {
-  absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, "grpc.health.v1.Health/Watch", {});
-  if (!caller.ok()) return new FailedWatch(ToGrpcStatus(caller.status()));
-  return new WatchReactor(StatusOf(req->service()).value_or(HealthCheckResponse::SERVICE_UNKNOWN));
+  StreamCall call{kHealthWatch, absl::Now(), "", /*routine=*/true};
+  absl::StatusOr<authz::Principal> caller = gate_.Admit(*ctx, kHealthWatch, {});
+  if (!caller.ok()) return new FailedWatch(call.Logged(ToGrpcStatus(caller.status())));
+  auto* stream = new WatchStream(*this, std::move(call), req->service(),
+                                 StatusOf(req->service()).value_or(HealthCheckResponse::SERVICE_UNKNOWN));
+  absl::MutexLock lock(&watches_mu_);
+  watches_.insert(stream);
+  if (!poller_.joinable()) poller_ = std::thread([this] { PollWatches(); });
+  return stream;
 }
 
 grpc::ServerUnaryReactor* AuditService::ListAuditEntries(grpc::CallbackServerContext* ctx,

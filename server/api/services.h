@@ -2,6 +2,11 @@
 #ifndef HABILIS_SERVER_API_SERVICES_H_
 #define HABILIS_SERVER_API_SERVICES_H_
 
+#include <thread>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/account_files.grpc.pb.h"
@@ -285,6 +290,8 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
  public:
   HealthService(const Gate& gate, store::Store& store, const domain::AccessIndex& index)
       : gate_(gate), store_(store), index_(index) {}
+  // After the server: every Watch stream has ended.
+  ~HealthService();
 
   // The services it answers for besides "": set once, after the server is built and before it serves.
   void SetServices(std::vector<std::string> services) { services_ = std::move(services); }
@@ -295,13 +302,25 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
       grpc::CallbackServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req) override;
 
  private:
+  class WatchStream;
+
   // The status of `service`, or nullopt for a name this server does not have.
   std::optional<grpc::health::v1::HealthCheckResponse::ServingStatus> StatusOf(absl::string_view service) const;
+  // Each Watch stream is offered its service's status every kWatchPollInterval, on one thread started by the
+  // first Watch; a stream writes only changes.
+  void PollWatches();
+  void Forget(WatchStream* stream);
+
+  static constexpr absl::Duration kWatchPollInterval = absl::Seconds(1);
 
   const Gate& gate_;
   store::Store& store_;
   const domain::AccessIndex& index_;
   std::vector<std::string> services_;
+  absl::Mutex watches_mu_;
+  absl::flat_hash_set<WatchStream*> watches_ ABSL_GUARDED_BY(watches_mu_);
+  bool stopping_ ABSL_GUARDED_BY(watches_mu_) = false;
+  std::thread poller_;
 };
 
 }  // namespace habilis::api

@@ -229,6 +229,29 @@ TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
 
 // A service's first start writes the first operator key to a file of its own, while it serves; later starts
 // leave the store's keys and the file alone.
+// Load balancers probe health every few seconds: a DEBUG line each, so that INFO is not flooded.
+TEST(LogTest, HealthProbesWriteDebugLines) {
+  for (const std::string level : {"info", "debug"}) {
+    testing::TempDir dir;
+    const std::string log = dir.Sub("stderr.log");
+    auto process = testing::HabilisdProcess::Start(dir.Sub("data"), {"--log-level", level}, log);
+    ASSERT_TRUE(process.ok()) << process.status();
+    {
+      auto health = grpc::health::v1::Health::NewStub(
+          grpc::CreateChannel((*process)->target(), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      grpc::health::v1::HealthCheckRequest request;
+      grpc::health::v1::HealthCheckResponse response;
+      ASSERT_TRUE(health->Check(&context, request, &response).ok());
+    }
+    EXPECT_EQ((*process)->Terminate(), 0);
+    const std::string lines = ReadFile(log);
+    const bool logged =
+        lines.find(R"("level":"debug","method":"grpc.health.v1.Health/Check","code":"OK")") != std::string::npos;
+    EXPECT_EQ(logged, level == "debug") << level << ":\n" << lines;
+  }
+}
+
 TEST(BootstrapTest, TheFirstStartWritesAnOperatorKeyThatWorksAndOnlyOnce) {
   testing::TempDir dir;
   const std::string key_file = dir.Sub("first-operator-key");

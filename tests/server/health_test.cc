@@ -69,5 +69,26 @@ TEST_F(HealthTest, AnAccessIndexThatMissedACommitIsNotServing) {
       << "the administration API reads the store, not the index";
 }
 
+// grpc.health.v1: "the server will send a new message whenever the serving status changes".
+TEST_F(HealthTest, WatchSendsTheStatusThenEachChange) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("habilis.v1.AccessService");
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> stream = stub_->Watch(&context, request);
+  HealthCheckResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+
+  ASSERT_TRUE(store_
+                  ->Update([](store::Transaction& txn) {
+                    return txn.Put(store::AccountKey("0123456789abcdef"), "not an account record");
+                  })
+                  .ok());
+  ASSERT_TRUE(stream->Read(&response)) << "the change is sent, without a new call";
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  context.TryCancel();
+}
+
 }  // namespace
 }  // namespace habilis::api
