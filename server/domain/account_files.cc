@@ -30,6 +30,7 @@
 #include "server/domain/text.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
+#include "store/overlay_transaction.h"
 
 namespace habilis::domain {
 namespace {
@@ -598,39 +599,6 @@ absl::StatusOr<ApplicationProfiles> LoadProfiles(store::Reader& reader, absl::st
   return profiles;
 }
 
-// The transaction of the dry run: reads a snapshot, keeps its writes in memory, commits nothing. Its scans see
-// the snapshot only, which is enough for rows, which never scan what they have just written.
-class ScratchTransaction final : public store::Transaction {
- public:
-  explicit ScratchTransaction(store::Reader& snapshot) : snapshot_(snapshot) {}
-
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
-    auto it = writes_.find(key);
-    if (it == writes_.end()) return snapshot_.Get(key);
-    if (!it->second) return absl::NotFoundError("no entry");
-    return *it->second;
-  }
-  absl::Status Scan(absl::string_view begin, absl::string_view end, store::ScanVisitor visit) override {
-    return snapshot_.Scan(begin, end, visit);
-  }
-  absl::Status Put(absl::string_view key, absl::string_view value) override {
-    writes_[std::string(key)] = std::string(value);
-    return absl::OkStatus();
-  }
-  absl::Status Delete(absl::string_view key) override {
-    writes_[std::string(key)] = std::nullopt;
-    return absl::OkStatus();
-  }
-  absl::Status AppendToLog(absl::string_view, absl::string_view) override { return absl::OkStatus(); }
-  absl::Status BumpGuardUnwatched(absl::string_view) override { return absl::OkStatus(); }
-  // Drops the writes (between independent rows, so memory stays flat).
-  void Forget() { writes_.clear(); }
-
- private:
-  store::Reader& snapshot_;
-  std::map<std::string, std::optional<std::string>, std::less<>> writes_;
-};
-
 // Applies rows to one transaction. Everything a row needs checked against the store is checked here, so that
 // the dry run over the whole file and the commits run the same code.
 class RowApplier {
@@ -940,7 +908,7 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
     absl::StatusOr<store::Revision> revision = store_.Read([&](store::Reader& reader) -> absl::Status {
       RETURN_IF_ERROR(CallerStillHolds(reader, caller_));
       auto check = [&](size_t first_batch, size_t end_batch, Half& half) {
-        ScratchTransaction scratch(reader);
+        store::OverlayTransaction scratch(reader);
         auto sink = [&](int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message) {
           half.errors.emplace_back(line, std::string(column), std::string(reason), std::string(message));
         };
@@ -948,7 +916,7 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
         for (size_t batch = first_batch; batch < end_batch && half.status.ok(); ++batch) {
           half.status = ForEachSpooledRow(batch, [&](const Row& row) -> absl::Status {
             RETURN_IF_ERROR(applier.Apply(row).status());
-            scratch.Forget();
+            scratch.Clear();
             return absl::OkStatus();
           });
         }
