@@ -12,6 +12,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "habilis/v1/access.grpc.pb.h"
+#include "habilis/v1/account_files.grpc.pb.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/api_keys.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
@@ -23,6 +24,7 @@
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
+#include "tests/testing/reflection.h"
 #include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"
 
@@ -43,10 +45,6 @@ constexpr const char* kCallerNames[] = {"operator",
                                         "collaborator",
                                         "client application",
                                         "unauthenticated"};
-
-// The matrix finds each method in the generated pool by name: this use links the one proto no other code of
-// this test names.
-[[maybe_unused]] const google::protobuf::Descriptor* const kOperationsLinked = v1::CreateBackupRequest::descriptor();
 
 // Per RPC, one character per caller: Y allowed, o allowed on its own application only, - refused.
 const std::map<std::string, std::string>& Expectations() {
@@ -249,7 +247,8 @@ void LinkApiDescriptors() {
                         v1::CreateApplicationRequest::descriptor(), v1::CreateApiKeyRequest::descriptor(),
                         v1::CreateAccountRequest::descriptor(), v1::SendInvitationsRequest::descriptor(),
                         v1::LoginRequest::descriptor(), v1::GrantHabilitationRequest::descriptor(),
-                        v1::CheckAccessRequest::descriptor(), v1::ListAuditEntriesRequest::descriptor()}) {
+                        v1::CheckAccessRequest::descriptor(), v1::ListAuditEntriesRequest::descriptor(),
+                        v1::ExportAccountsRequest::descriptor(), v1::CreateBackupRequest::descriptor()}) {
     ASSERT_NE(d, nullptr);
   }
 }
@@ -475,9 +474,19 @@ TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
         grpc::StatusCode denial =
             caller == kNobody ? grpc::StatusCode::UNAUTHENTICATED : grpc::StatusCode::PERMISSION_DENIED;
         EXPECT_EQ(a.error_code(), denial) << a.error_message();
+        EXPECT_TRUE(kGateReasons.contains(client::DetailsOf(a).reason))
+            << "a denial says why: " << client::DetailsOf(a).reason;
         EXPECT_EQ(b.error_code(), a.error_code()) << "a missing target answers like an existing one";
         EXPECT_EQ(b.error_message(), a.error_message());
         EXPECT_EQ(client::DetailsOf(b).reason, client::DetailsOf(a).reason);
+      } else if (expected[c] == 'o') {
+        // Allowed on its own application (the existing target), refused on any other: the application that
+        // does not exist is refused as one that does, by the gate, where an allowed caller would learn
+        // NOT_FOUND.
+        EXPECT_FALSE(kGateReasons.contains(client::DetailsOf(a).reason)) << a.error_message();
+        grpc::Status other = shared_->Call(method, *on_missing, caller);
+        EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED) << other.error_message();
+        EXPECT_TRUE(kGateReasons.contains(client::DetailsOf(other).reason)) << client::DetailsOf(other).reason;
       } else {
         // The gate let it through; a rule of the command may still refuse (e.g. a responsable giving a
         // profile he does not hold), with its own reason.
@@ -490,20 +499,24 @@ TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
   EXPECT_GE(calls, 59 * kCallers);
 }
 
-// Every unary habilis RPC is in the matrix: a new RPC needs its row.
-TEST_F(AuthzMatrixTest, TheMatrixCoversEveryUnaryRpc) {
-  for (const char* file : {"habilis/v1/structures.proto", "habilis/v1/org_chart.proto", "habilis/v1/applications.proto",
-                           "habilis/v1/api_keys.proto", "habilis/v1/accounts.proto", "habilis/v1/invitations.proto",
-                           "habilis/v1/sessions.proto", "habilis/v1/entitlements.proto", "habilis/v1/access.proto"}) {
-    const auto* fd = google::protobuf::DescriptorPool::generated_pool()->FindFileByName(file);
-    ASSERT_NE(fd, nullptr) << file;
-    for (int s = 0; s < fd->service_count(); ++s) {
-      for (int m = 0; m < fd->service(s)->method_count(); ++m) {
-        std::string name = fd->service(s)->full_name() + "/" + fd->service(s)->method(m)->name();
-        EXPECT_TRUE(Expectations().contains(name)) << name << " has no row in the matrix";
-      }
+// Every unary habilis RPC the server serves is in the matrix: a new RPC, or a new service, needs its rows.
+TEST_F(AuthzMatrixTest, TheMatrixCoversEveryUnaryRpcTheServerServes) {
+  absl::StatusOr<std::vector<std::string>> services = testing::ServedServices(shared_->channel);
+  ASSERT_TRUE(services.ok()) << services.status();
+  int habilis_services = 0;
+  for (const std::string& service : *services) {
+    if (service.rfind("habilis.", 0) != 0) continue;
+    ++habilis_services;
+    const auto* descriptor = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(descriptor, nullptr) << service << ": add its request type to LinkApiDescriptors";
+    for (int m = 0; m < descriptor->method_count(); ++m) {
+      const auto* method = descriptor->method(m);
+      if (method->client_streaming() || method->server_streaming()) continue;
+      const std::string name = service + "/" + method->name();
+      EXPECT_TRUE(Expectations().contains(name)) << name << " has no row in the matrix";
     }
   }
+  EXPECT_GE(habilis_services, 12) << "every habilis service is served";
 }
 
 }  // namespace
