@@ -77,7 +77,6 @@ class AccessTest : public ::testing::Test {
     structure.mutable_structure()->set_city("Brest");
     v1::CreateStructureResponse s;
     Ok(structures_->CreateStructure(As(operator_key_).get(), structure, &s));
-    first_token_ = s.consistency_token();
     for (const char* id : {"portail", "autre"}) {
       v1::CreateApplicationRequest app;
       app.set_application_id(id);
@@ -197,7 +196,6 @@ class AccessTest : public ::testing::Test {
   std::string operator_key_;
   std::map<std::string, std::string> app_keys_;
   std::string account_;
-  std::string first_token_;   // the state right after the structure was created
   std::string seeded_token_;  // the state right after Seed()
   std::unique_ptr<testing::SmtpSink> sink_;
   std::unique_ptr<testing::HabilisdProcess> process_;
@@ -439,39 +437,7 @@ TEST_F(AccessTest, AUDIT_theTrailOfAnAccountOutlivesItsDeletion) {
   }));
 }
 
-TEST_F(AccessTest, WATCH_aTokenOlderThanTheRetainedTrailIsRefusedWithAResynchroniseError) {
-  // The seed's entries age past a retention of a few hundred milliseconds; habilisd prunes them as it starts.
-  process_.reset();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  StartHabilisd({"--audit-retention-days", "0.000005"});
-  std::vector<v1::AuditEntry> left = Trail(kStructure);
-  for (int i = 0; i < 300 && !left.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    left = Trail(kStructure);
-  }
-  EXPECT_TRUE(left.empty()) << left.size() << " entries were not pruned";
-
-  v1::WatchChangesRequest watch;
-  watch.set_structure(kStructure);
-  watch.set_consistency_token(first_token_);
-  auto context = As(operator_key_);
-  auto stream = audit_->WatchChanges(context.get(), watch);
-  v1::WatchChangesResponse response;
-  while (stream->Read(&response)) {
-  }
-  grpc::Status status = stream->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
-  EXPECT_TRUE(absl::StrContains(status.error_message(), "resynchronise")) << status.error_message();
-
-  // A client that had seen everything resumes as usual.
-  watch.set_consistency_token(seeded_token_);
-  auto again = As(operator_key_);
-  auto resumed = audit_->WatchChanges(again.get(), watch);
-  v1::GrantHabilitationResponse granted;
-  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
-  EXPECT_FALSE(ReadUntil(*resumed, "habilis.v1.GrantHabilitation").empty());
-  again->TryCancel();
-}
+// WATCH against retention: tests/server/watch_retention_test.cc, with an injected clock.
 
 // Reads what a stream still sends until it ends; fails the test if `action` is among it. Returns how it ended.
 grpc::Status DrainWithout(grpc::ClientReader<v1::WatchChangesResponse>& stream, const std::string& action) {
