@@ -72,68 +72,68 @@ const ActionPolicy* FindPolicy(Action action) {
 }
 
 // Whether `caller` (the caller's membership in one structure) is granted `policy` there.
-std::optional<absl::string_view> GrantIn(const ActionPolicy& policy, const Membership& caller, const Target& target) {
-  if (caller.role == Role::kAdministrator && policy.administrator) return "ADMINISTRATOR_OF_STRUCTURE";
+std::optional<DecisionReason> GrantIn(const ActionPolicy& policy, const Membership& caller, const Target& target) {
+  if (caller.role == Role::kAdministrator && policy.administrator) return DecisionReason::kAdministratorOfStructure;
   if (caller.role != Role::kResponsable) return std::nullopt;
-  if (policy.responsable) return "RESPONSABLE_IN_STRUCTURE";
+  if (policy.responsable) return DecisionReason::kResponsableInStructure;
   if (!policy.responsable_for_collaborators) return std::nullopt;
   if (target.role.has_value()) {
-    if (ResponsableReaches(caller, {caller.structure, *target.role, target.service})) return "RESPONSABLE_OF_SERVICE";
+    if (ResponsableReaches(caller, {caller.structure, *target.role, target.service}))
+      return DecisionReason::kResponsableOfService;
     return std::nullopt;
   }
   for (const Membership& m : target.account_memberships) {
-    if (ResponsableReaches(caller, m)) return "RESPONSABLE_OF_SERVICE";
+    if (ResponsableReaches(caller, m)) return DecisionReason::kResponsableOfService;
   }
   return std::nullopt;
 }
 
 Decision DecideForAccount(const Principal& principal, const ActionPolicy& policy, const Target& target) {
-  if (policy.any_account) return {true, "OWN_SESSION"};
-  if (principal.restriction == Restriction::kConsentRequired) return {false, "PRIVACY_CONSENT_REQUIRED"};
-  if (principal.restriction == Restriction::kPasswordChangeRequired) return {false, "PASSWORD_CHANGE_REQUIRED"};
-  if (policy.self && !target.account.empty() && target.account == principal.id) return {true, "SELF"};
-  if (policy.any_consenting_account) return {true, "ACCOUNT"};
+  if (policy.any_account) return {true, DecisionReason::kOwnSession};
+  if (principal.restriction == Restriction::kConsentRequired) return {false, DecisionReason::kPrivacyConsentRequired};
+  if (principal.restriction == Restriction::kPasswordChangeRequired)
+    return {false, DecisionReason::kPasswordChangeRequired};
+  if (policy.self && !target.account.empty() && target.account == principal.id) return {true, DecisionReason::kSelf};
+  if (policy.any_consenting_account) return {true, DecisionReason::kAccount};
   if (!target.structure.empty()) {
     const Membership* caller = principal.MembershipIn(target.structure);
-    if (caller == nullptr) return {false, "NOT_A_MEMBER"};
-    if (std::optional<absl::string_view> grant = GrantIn(policy, *caller, target)) return {true, std::string(*grant)};
-    return {false, "ROLE_NOT_ALLOWED"};
+    if (caller == nullptr) return {false, DecisionReason::kNotAMember};
+    if (std::optional<DecisionReason> grant = GrantIn(policy, *caller, target)) return {true, *grant};
+    return {false, DecisionReason::kRoleNotAllowed};
   }
   if (!target.account.empty()) {
     // No structure named: any structure the caller shares with the target account may grant it.
     for (const Membership& theirs : target.account_memberships) {
       const Membership* caller = principal.MembershipIn(theirs.structure);
       if (caller == nullptr) continue;
-      if (std::optional<absl::string_view> grant = GrantIn(policy, *caller, target)) {
-        return {true, std::string(*grant)};
-      }
+      if (std::optional<DecisionReason> grant = GrantIn(policy, *caller, target)) return {true, *grant};
     }
-    return {false, "NOT_ALLOWED_ON_ACCOUNT"};
+    return {false, DecisionReason::kNotAllowedOnAccount};
   }
-  return {false, "NO_STRUCTURE_NAMED"};
+  return {false, DecisionReason::kNoStructureNamed};
 }
 
 class RoleEngine final : public Engine {
  public:
   Decision Decide(const Principal& principal, Action action, const Target& target) const override {
     const ActionPolicy* policy = FindPolicy(action);
-    if (policy != nullptr && policy->is_public) return {true, "PUBLIC"};
+    if (policy != nullptr && policy->is_public) return {true, DecisionReason::kPublic};
     switch (principal.kind) {
       case PrincipalKind::kAnonymous:
-        return {false, "UNAUTHENTICATED"};
+        return {false, DecisionReason::kUnauthenticated};
       case PrincipalKind::kOperator:
-        return {true, "OPERATOR"};
+        return {true, DecisionReason::kOperator};
       case PrincipalKind::kApplication:
-        if (policy != nullptr && policy->any_application) return {true, "CLIENT_APPLICATION"};
+        if (policy != nullptr && policy->any_application) return {true, DecisionReason::kClientApplication};
         if (policy != nullptr && policy->own_application && !target.application.empty() &&
             target.application == principal.id) {
-          return {true, "OWN_APPLICATION"};
+          return {true, DecisionReason::kOwnApplication};
         }
-        return {false, "NOT_ALLOWED_TO_APPLICATIONS"};
+        return {false, DecisionReason::kNotAllowedToApplications};
       case PrincipalKind::kAccount:
         break;
     }
-    if (policy == nullptr) return {false, "OPERATORS_ONLY"};
+    if (policy == nullptr) return {false, DecisionReason::kOperatorsOnly};
     return DecideForAccount(principal, *policy, target);
   }
 };
@@ -143,6 +143,50 @@ class RoleEngine final : public Engine {
 bool ResponsableReaches(const Membership& responsable, const Membership& member) {
   return responsable.role == Role::kResponsable && member.structure == responsable.structure &&
          member.role == Role::kCollaborator && member.service == responsable.service;
+}
+
+absl::string_view DecisionReasonName(DecisionReason reason) {
+  switch (reason) {
+    case DecisionReason::kPublic:
+      return "PUBLIC";
+    case DecisionReason::kOperator:
+      return "OPERATOR";
+    case DecisionReason::kClientApplication:
+      return "CLIENT_APPLICATION";
+    case DecisionReason::kOwnApplication:
+      return "OWN_APPLICATION";
+    case DecisionReason::kOwnSession:
+      return "OWN_SESSION";
+    case DecisionReason::kSelf:
+      return "SELF";
+    case DecisionReason::kAccount:
+      return "ACCOUNT";
+    case DecisionReason::kAdministratorOfStructure:
+      return "ADMINISTRATOR_OF_STRUCTURE";
+    case DecisionReason::kResponsableInStructure:
+      return "RESPONSABLE_IN_STRUCTURE";
+    case DecisionReason::kResponsableOfService:
+      return "RESPONSABLE_OF_SERVICE";
+    case DecisionReason::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    case DecisionReason::kNotAllowedToApplications:
+      return "NOT_ALLOWED_TO_APPLICATIONS";
+    case DecisionReason::kOperatorsOnly:
+      return "OPERATORS_ONLY";
+    case DecisionReason::kPrivacyConsentRequired:
+      return "PRIVACY_CONSENT_REQUIRED";
+    case DecisionReason::kPasswordChangeRequired:
+      return "PASSWORD_CHANGE_REQUIRED";
+    case DecisionReason::kNotAMember:
+      return "NOT_A_MEMBER";
+    case DecisionReason::kRoleNotAllowed:
+      return "ROLE_NOT_ALLOWED";
+    case DecisionReason::kNotAllowedOnAccount:
+      return "NOT_ALLOWED_ON_ACCOUNT";
+    case DecisionReason::kNoStructureNamed:
+      return "NO_STRUCTURE_NAMED";
+  }
+  return "UNKNOWN";
 }
 
 absl::string_view ActionName(Action action) {

@@ -72,11 +72,38 @@ struct Target {
   std::optional<Role> role;
 };
 
+// Why the engine allowed or denied. Never depends on whether the target exists: the engine does not read the
+// store, so a denial leaks nothing about other structures.
+enum class DecisionReason : uint8_t {
+  // Allowed.
+  kPublic,
+  kOperator,
+  kClientApplication,
+  kOwnApplication,
+  kOwnSession,
+  kSelf,
+  kAccount,
+  kAdministratorOfStructure,
+  kResponsableInStructure,
+  kResponsableOfService,
+  // Denied.
+  kUnauthenticated,
+  kNotAllowedToApplications,
+  kOperatorsOnly,
+  kPrivacyConsentRequired,
+  kPasswordChangeRequired,
+  kNotAMember,
+  kRoleNotAllowed,
+  kNotAllowedOnAccount,
+  kNoStructureNamed,
+};
+
+// UPPER_SNAKE, as the audit trail and the logs write it: OPERATOR, ADMINISTRATOR_OF_STRUCTURE, NOT_A_MEMBER…
+absl::string_view DecisionReasonName(DecisionReason reason);
+
 struct Decision {
   bool allowed = false;
-  // UPPER_SNAKE, e.g. OPERATOR, ADMINISTRATOR_OF_STRUCTURE, NOT_A_MEMBER. Never depends on whether the
-  // target exists: the engine does not read the store, so a denial leaks nothing about other structures.
-  std::string reason;
+  DecisionReason reason = DecisionReason::kOperatorsOnly;
 };
 
 // HAB-GRANT's reach of a responsable: the collaborators of his own service. The engine decides with it, and

@@ -107,19 +107,23 @@ Gate::Judgement Gate::Judge(const grpc::ServerContextBase& context, absl::string
   }
   authz::Decision decision = engine_.Decide(caller, rule->action, target);
   if (!decision.allowed) {
-    Judgement refusal{absl::PermissionDeniedError(""), caller, decision.reason};
+    Judgement refusal{absl::PermissionDeniedError(""), caller, authz::DecisionReasonName(decision.reason)};
     // What the caller must do first (consent, change an expired password) is told; why the target is out of
     // reach is not: "not a member" and "role not allowed" would tell a member of the structure apart from
     // a stranger, and so whether the target exists.
-    if (decision.reason == "PRIVACY_CONSENT_REQUIRED" || decision.reason == "PASSWORD_CHANGE_REQUIRED") {
-      refusal.caller = Error(absl::StatusCode::kPermissionDenied, decision.reason,
-                             decision.reason == "PRIVACY_CONSENT_REQUIRED"
-                                 ? "accept the privacy policy first (AcceptPrivacyPolicy)"
-                                 : "the password has expired; change it first (ChangePassword)");
-    } else {
-      refusal.caller =
-          Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
-                absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " on this target"));
+    switch (decision.reason) {
+      case authz::DecisionReason::kPrivacyConsentRequired:
+        refusal.caller = Error(absl::StatusCode::kPermissionDenied, refusal.denial_reason,
+                               "accept the privacy policy first (AcceptPrivacyPolicy)");
+        break;
+      case authz::DecisionReason::kPasswordChangeRequired:
+        refusal.caller = Error(absl::StatusCode::kPermissionDenied, refusal.denial_reason,
+                               "the password has expired; change it first (ChangePassword)");
+        break;
+      default:
+        refusal.caller =
+            Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                  absl::StrCat("the caller may not perform ", authz::ActionName(rule->action), " on this target"));
     }
     return refusal;
   }

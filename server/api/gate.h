@@ -55,7 +55,7 @@ class Gate {
   struct Judgement {
     absl::StatusOr<authz::Principal> caller;
     std::optional<authz::Principal> refused;  // set when an authenticated caller is denied
-    std::string denial_reason;                // the engine's reason, or RPC_NOT_IN_POLICY
+    absl::string_view denial_reason;          // the engine's reason, or RPC_NOT_IN_POLICY (static text)
   };
   [[nodiscard]] Judgement Judge(const grpc::ServerContextBase& context, absl::string_view method,
                                 const authz::Target& target) const;

@@ -1,6 +1,9 @@
 // The role engine's decisions for each kind of principal.
 #include "authz/engine.h"
 
+#include <set>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace habilis::authz {
@@ -24,7 +27,7 @@ TEST_F(EngineTest, PublicActionsNeedNoCredentials) {
 TEST_F(EngineTest, AnonymousCallersAreDeniedEverythingElse) {
   Decision d = Decide(Principal::Anonymous(), Action::kServiceRead);
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason, "UNAUTHENTICATED");
+  EXPECT_EQ(d.reason, DecisionReason::kUnauthenticated);
 }
 
 TEST_F(EngineTest, OperatorsMayDoEverything) {
@@ -63,7 +66,7 @@ TEST_F(EngineTest, CSV_EXPORT_IMPORT_administratorsOfTheStructureOnly) {
 TEST_F(EngineTest, AdministratorsActOnlyInTheirOwnStructure) {
   Decision d = Decide(Member(Role::kAdministrator), Action::kServiceWrite, {.structure = kTheirs});
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason, "NOT_A_MEMBER");
+  EXPECT_EQ(d.reason, DecisionReason::kNotAMember);
 }
 
 TEST_F(EngineTest, AnAccountInSeveralStructuresHasTheRoleOfEach) {
@@ -162,10 +165,27 @@ TEST(EngineAccounts, FIRST_LOGIN_aRestrictedSessionMayOnlyActOnItself) {
   EXPECT_TRUE(engine->Decide(fresh, Action::kSessionOwn, {}).allowed);
   Decision d = engine->Decide(fresh, Action::kServiceRead, {.structure = kHere});
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason, "PRIVACY_CONSENT_REQUIRED");
+  EXPECT_EQ(d.reason, DecisionReason::kPrivacyConsentRequired);
   Principal expired = fresh;
   expired.restriction = Restriction::kPasswordChangeRequired;
-  EXPECT_EQ(engine->Decide(expired, Action::kAccountRead, {.account = "me"}).reason, "PASSWORD_CHANGE_REQUIRED");
+  EXPECT_EQ(engine->Decide(expired, Action::kAccountRead, {.account = "me"}).reason,
+            DecisionReason::kPasswordChangeRequired);
+}
+
+}  // namespace
+}  // namespace habilis::authz
+
+namespace habilis::authz {
+namespace {
+
+// The audit trail and the logs write the names: each reason has its own.
+TEST(DecisionReasonTest, EveryReasonHasItsOwnName) {
+  std::set<std::string> names;
+  for (int r = 0; r <= static_cast<int>(DecisionReason::kNoStructureNamed); ++r) {
+    const absl::string_view name = DecisionReasonName(static_cast<DecisionReason>(r));
+    EXPECT_NE(name, "UNKNOWN") << r;
+    EXPECT_TRUE(names.emplace(name).second) << name;
+  }
 }
 
 }  // namespace
