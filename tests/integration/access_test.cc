@@ -16,6 +16,7 @@
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "tests/testing/habilisd_process.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"
 
@@ -69,12 +70,7 @@ class AccessTest : public ::testing::Test {
   // A structure subscribed to "portail" with one profile, an account holding it, and keys for two
   // applications.
   void Seed() {
-    v1::CreateStructureRequest structure;
-    structure.mutable_structure()->set_siret("73282932000074");
-    structure.mutable_structure()->set_display_name("Commune");
-    structure.mutable_structure()->set_address("1 place");
-    structure.mutable_structure()->set_postal_code("29200");
-    structure.mutable_structure()->set_city("Brest");
+    v1::CreateStructureRequest structure = testing::CommuneStructureRequest();
     v1::CreateStructureResponse s;
     Ok(structures_->CreateStructure(As(operator_key_).get(), structure, &s));
     for (const char* id : {"portail", "autre"}) {

@@ -32,6 +32,7 @@
 #include "tests/testing/habilisd_process.h"
 #include "tests/testing/http.h"
 #include "tests/testing/reflection.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"
 
@@ -148,12 +149,7 @@ TEST(LogTest, EveryCallWritesOneJsonLineAndNoSecret) {
     if (!bearer.empty()) client::Authorize(*context, bearer);
     return context;
   };
-  v1::CreateStructureRequest structure;
-  structure.mutable_structure()->set_siret("73282932000074");
-  structure.mutable_structure()->set_display_name("Commune");
-  structure.mutable_structure()->set_address("1 place");
-  structure.mutable_structure()->set_postal_code("29200");
-  structure.mutable_structure()->set_city("Brest");
+  v1::CreateStructureRequest structure = testing::CommuneStructureRequest();
   structure.set_request_id("9b2c6a51-0d3e-4f7a-8c1b-2e5d7f9a0b3c");
   v1::CreateStructureResponse structure_created;
   ASSERT_TRUE(structures->CreateStructure(as(operator_key).get(), structure, &structure_created).ok());

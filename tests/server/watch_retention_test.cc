@@ -14,6 +14,7 @@
 #include "server/domain/api_keys.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/domain_fixture.h"
+#include "tests/testing/requests.h"
 #include "tests/testing/temp_dir.h"
 
 namespace habilis::api {
@@ -65,12 +66,7 @@ class WatchRetentionTest : public ::testing::Test {
 
 TEST_F(WatchRetentionTest, WATCH_aTokenOlderThanTheRetainedTrailIsRefusedWithAResynchroniseError) {
   StartServer(/*retention_days=*/0);
-  v1::CreateStructureRequest structure;
-  structure.mutable_structure()->set_siret("73282932000074");
-  structure.mutable_structure()->set_display_name("Commune");
-  structure.mutable_structure()->set_address("1 place");
-  structure.mutable_structure()->set_postal_code("29200");
-  structure.mutable_structure()->set_city("Brest");
+  v1::CreateStructureRequest structure = testing::CommuneStructureRequest();
   v1::CreateStructureResponse created;
   ASSERT_TRUE(v1::StructureService::NewStub(channel_)->CreateStructure(AsOperator().get(), structure, &created).ok());
   const std::string first_token = created.consistency_token();
