@@ -627,25 +627,20 @@ class RowApplier {
     std::string profile_id;  // "" to hold none
   };
 
-  // Subscriptions and profiles, read once per transaction (a batch), then from memory.
+  // Whether the structure subscribes to `application` (read once per transaction, with the profiles the rows
+  // give: facts_).
   absl::StatusOr<bool> Subscribed(const std::string& application) {
-    auto it = subscribed_.find(application);
-    if (it != subscribed_.end()) return it->second;
-    ASSIGN_OR_RETURN(bool subscribed, Exists(txn_, store::SubscriptionKey(c_.siret, application)));
-    subscribed_.emplace(application, subscribed);
-    return subscribed;
+    return facts_.Subscribed(txn_, c_.siret, application);
   }
-  absl::StatusOr<const v1::Profile*> LoadProfile(const std::string& application, const std::string& profile_id) {
-    auto [it, inserted] = profiles_.try_emplace(ProfileName(application, profile_id));
-    if (inserted) {
-      absl::Status loaded = LoadRecord(txn_, store::ProfileKey(application, profile_id), it->second,
-                                       "PROFILE_NOT_FOUND", "the profile does not exist");
-      if (!loaded.ok()) {
-        profiles_.erase(it);
-        return loaded;
-      }
-    }
-    return &it->second;
+  // One row's grant or revocation of the application's profile: HAB-GRANT / HAB-REVOKE's own operations.
+  absl::StatusOr<bool> ApplyRole(const AccountImport::Row& row, const RoleChange& role, bool create,
+                                 const std::string& account_id, const v1::Membership& member);
+
+  // A refusal of a domain operation, as the row's error in `column`; a store failure stays a failure.
+  absl::StatusOr<bool> Refused(const AccountImport::Row& row, absl::string_view column, const absl::Status& status) {
+    if (ErrorReason(status).empty()) return status;
+    Bad(row, column, ErrorReason(status), status.message());
+    return false;
   }
 
   void Bad(const AccountImport::Row& row, absl::string_view column, absl::string_view reason,
@@ -660,8 +655,7 @@ class RowApplier {
   RowCounts& counts_;
   absl::Time now_;
   bool bad_ = false;
-  std::map<std::string, bool> subscribed_;
-  std::map<std::string, v1::Profile> profiles_;
+  GrantFacts facts_;
 };
 
 // The column an account field is read from.
@@ -772,11 +766,7 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
           absl::StrCat("application ", application, " has no profile \"", cell, "\" (ListProfiles shows them)"));
       continue;
     }
-    if (!subscribed) {
-      Bad(row, h.names[i], "NOT_SUBSCRIBED", absl::StrCat("the structure does not subscribe to ", application));
-      continue;
-    }
-    roles.push_back({application, profile_id});
+    roles.push_back({application, profile_id});  // the grant checks the profile and the subscription
   }
   if (bad_) return false;
 
@@ -815,60 +805,32 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
     changed = true;
   }
   for (const RoleChange& role : roles) {
-    v1::Habilitation current;
-    bool holds = false;
-    if (!create) {
-      absl::Status loaded =
-          LoadRecord(txn_, store::HabilitationKey(c_.siret, account_id, role.application), current, "", "");
-      if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
-      holds = loaded.ok();
-    }
-    const std::string wanted_profile = role.profile_id.empty() ? "" : ProfileName(role.application, role.profile_id);
-    if (holds && current.profile() == wanted_profile) continue;
-    if (!holds && wanted_profile.empty()) continue;
-    if (holds) {
-      RETURN_IF_ERROR(DeleteHabilitation(txn_, c_.siret, account_id, current));
-      if (wanted_profile.empty()) {
-        ++counts_.revoked;
-        std::optional<ProfileNameParts> old = ParseProfileName(current.profile());
-        const auto& labels = c_.profiles.at(role.application).by_id;
-        auto label = old ? labels.find(old->profile_id) : labels.end();
-        RETURN_IF_ERROR(NotifyAccount(txn_, now_, record.account(), mail::MailKind::kHabilitationRevoked,
-                                      {{"structure", StructureDisplayName(txn_, c_.siret)},
-                                       {"application", role.application},
-                                       {"profile", label == labels.end() ? current.profile() : label->second}},
-                                      /*notice=*/true));
-      }
-    }
-    if (!wanted_profile.empty()) {
-      ASSIGN_OR_RETURN(const v1::Profile* profile, LoadProfile(role.application, role.profile_id));
-      if (profile->state() == v1::Profile::RETIRED) {
-        Bad(row, absl::StrCat(kRolePrefix, role.application), "PROFILE_RETIRED",
-            "the profile is retired and can no longer be granted");
-        return false;
-      }
-      v1::Habilitation habilitation;
-      habilitation.set_name(HabilitationName(c_.siret, account_id, role.application));
-      habilitation.set_account(AccountName(account_id));
-      habilitation.set_profile(wanted_profile);
-      habilitation.set_granted_by(c_.caller.ResourceName());
-      SetTimestamp(now_, habilitation.mutable_grant_time());
-      RETURN_IF_ERROR(
-          PutHabilitation(txn_, c_.siret, account_id, {role.application, role.profile_id}, habilitation));
-      ++counts_.granted;
-      // A new account hears of its profiles with its activation; an existing one, as for HAB-GRANT.
-      if (!create) {
-        RETURN_IF_ERROR(NotifyAccount(txn_, now_, record.account(), mail::MailKind::kHabilitationGranted,
-                                      {{"structure", StructureDisplayName(txn_, c_.siret)},
-                                       {"application", role.application},
-                                       {"profile", profile->display_name()}},
-                                      /*notice=*/true));
-      }
-    }
-    changed = true;
+    ASSIGN_OR_RETURN(bool role_changed, ApplyRole(row, role, create, account_id, placed));
+    if (bad_) return false;
+    changed |= role_changed;
   }
   if (!create) ++(changed ? counts_.updated : counts_.unchanged);
   return true;
+}
+
+absl::StatusOr<bool> RowApplier::ApplyRole(const AccountImport::Row& row, const RoleChange& role, bool create,
+                                           const std::string& account_id, const v1::Membership& member) {
+  const std::string column = absl::StrCat(kRolePrefix, role.application);
+  if (role.profile_id.empty()) {
+    if (create) return false;  // a new account holds nothing to revoke
+    absl::StatusOr<v1::Habilitation> taken =
+        TakeProfile(txn_, facts_, c_.caller, c_.siret, account_id, member, role.application, now_, /*notify=*/true);
+    if (!taken.ok() && ErrorReason(taken.status()) == "HABILITATION_NOT_FOUND") return false;
+    if (!taken.ok()) return Refused(row, column, taken.status());
+    ++counts_.revoked;
+    return true;
+  }
+  // A new account hears of its profiles with its activation; an existing one, as for HAB-GRANT.
+  absl::StatusOr<GivenProfile> given = GiveProfile(txn_, facts_, c_.caller, c_.siret, account_id, member,
+                                                   {role.application, role.profile_id}, now_, /*notify=*/!create);
+  if (!given.ok()) return Refused(row, column, given.status());
+  if (given->changed) ++counts_.granted;
+  return given->changed;
 }
 
 }  // namespace

@@ -41,26 +41,6 @@ absl::StatusOr<v1::Membership> MemberOf(store::Reader& reader, const MemberTarge
   return *membership;
 }
 
-// The profile, which must exist and be active.
-absl::StatusOr<v1::Profile> ActiveProfile(store::Reader& reader, const ProfileNameParts& name) {
-  v1::Profile profile;
-  RETURN_IF_ERROR(
-      LoadRecord(reader, store::ProfileKey(name.application_id, name.profile_id), profile, "PROFILE_NOT_FOUND",
-                 absl::StrCat("profile ", ProfileName(name.application_id, name.profile_id), " does not exist")));
-  if (profile.state() == v1::Profile::RETIRED) {
-    return Error(absl::StatusCode::kFailedPrecondition, "PROFILE_RETIRED",
-                 absl::StrCat("profile ", profile.name(), " is retired and can no longer be granted"));
-  }
-  return profile;
-}
-
-absl::Status MustBeSubscribed(store::Reader& reader, absl::string_view siret, absl::string_view application_id) {
-  ASSIGN_OR_RETURN(bool subscribed, Exists(reader, store::SubscriptionKey(siret, application_id)));
-  if (subscribed) return absl::OkStatus();
-  return Error(absl::StatusCode::kFailedPrecondition, "NOT_SUBSCRIBED",
-               absl::StrCat("the structure does not subscribe to application ", application_id));
-}
-
 // A responsable grants or revokes only for a collaborator of his own service, and only a profile he holds or
 // was delegated in the structure (HAB-GRANT). The gate decided on facts read before the transaction; they are
 // read again here, so a transfer of the member or a revoked delegation that commits meanwhile is seen (and
@@ -121,6 +101,109 @@ std::vector<ProfileNameParts> ProfilesOfOneApplication(FieldViolations& violatio
 }
 
 }  // namespace
+
+absl::StatusOr<bool> GrantFacts::Subscribed(store::Reader& reader, absl::string_view siret,
+                                            absl::string_view application_id) {
+  auto [it, inserted] = subscribed_.try_emplace(absl::StrCat(siret, "/", application_id));
+  if (inserted) {
+    absl::StatusOr<bool> exists = Exists(reader, store::SubscriptionKey(siret, application_id));
+    if (!exists.ok()) {
+      subscribed_.erase(it);
+      return exists.status();
+    }
+    it->second = *exists;
+  }
+  return it->second;
+}
+
+absl::StatusOr<const v1::Profile*> GrantFacts::Profile(store::Reader& reader, const ProfileNameParts& profile) {
+  auto [it, inserted] = profiles_.try_emplace(ProfileName(profile.application_id, profile.profile_id));
+  if (inserted) {
+    absl::Status loaded = LoadRecord(reader, store::ProfileKey(profile.application_id, profile.profile_id), it->second,
+                                     "PROFILE_NOT_FOUND", absl::StrCat("profile ", it->first, " does not exist"));
+    if (!loaded.ok()) {
+      profiles_.erase(it);
+      return loaded;
+    }
+  }
+  return &it->second;
+}
+
+absl::StatusOr<const v1::Profile*> GivableProfile(store::Reader& reader, GrantFacts& facts, absl::string_view siret,
+                                                  const ProfileNameParts& profile) {
+  ASSIGN_OR_RETURN(const v1::Profile* found, facts.Profile(reader, profile));
+  if (found->state() == v1::Profile::RETIRED) {
+    return Error(absl::StatusCode::kFailedPrecondition, "PROFILE_RETIRED",
+                 absl::StrCat("profile ", found->name(), " is retired and can no longer be granted"));
+  }
+  ASSIGN_OR_RETURN(bool subscribed, facts.Subscribed(reader, siret, profile.application_id));
+  if (!subscribed) {
+    return Error(absl::StatusCode::kFailedPrecondition, "NOT_SUBSCRIBED",
+                 absl::StrCat("the structure does not subscribe to application ", profile.application_id));
+  }
+  return found;
+}
+
+absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& facts, const authz::Principal& caller,
+                                         absl::string_view siret, absl::string_view account_id,
+                                         const v1::Membership& member, const ProfileNameParts& profile, absl::Time now,
+                                         bool notify) {
+  ASSIGN_OR_RETURN(const v1::Profile* granted, GivableProfile(txn, facts, siret, profile));
+  RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, profile));
+  GivenProfile given;
+  given.profile_display_name = granted->display_name();
+  const std::string profile_name = ProfileName(profile.application_id, profile.profile_id);
+  v1::Habilitation existing;
+  absl::Status loaded =
+      LoadRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), existing, "", "");
+  if (loaded.ok()) {
+    if (existing.profile() == profile_name) {
+      given.habilitation = std::move(existing);
+      return given;
+    }
+    // Replacing is revoking the profile held: the caller must be able to revoke it too.
+    std::optional<ProfileNameParts> replaced = ParseProfileName(existing.profile());
+    if (!replaced) return absl::DataLossError("a habilitation names no profile");
+    RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, *replaced));
+    given.replaced_profile = existing.profile();
+    RETURN_IF_ERROR(DeleteHabilitation(txn, siret, account_id, existing));
+  } else if (!absl::IsNotFound(loaded)) {
+    return loaded;
+  }
+  v1::Habilitation& habilitation = given.habilitation;
+  habilitation.set_name(HabilitationName(siret, account_id, profile.application_id));
+  habilitation.set_account(AccountName(account_id));
+  habilitation.set_profile(profile_name);
+  habilitation.set_granted_by(caller.ResourceName());
+  SetTimestamp(now, habilitation.mutable_grant_time());
+  RETURN_IF_ERROR(PutHabilitation(txn, siret, account_id, profile, habilitation));
+  if (notify) {
+    RETURN_IF_ERROR(Notify(txn, now, account_id, siret, mail::MailKind::kHabilitationGranted, profile.application_id,
+                           granted->display_name()));
+  }
+  given.changed = true;
+  return given;
+}
+
+absl::StatusOr<v1::Habilitation> TakeProfile(store::Transaction& txn, GrantFacts& facts, const authz::Principal& caller,
+                                             absl::string_view siret, absl::string_view account_id,
+                                             const v1::Membership& member, absl::string_view application_id,
+                                             absl::Time now, bool notify) {
+  v1::Habilitation habilitation;
+  RETURN_IF_ERROR(LoadRecord(txn, store::HabilitationKey(siret, account_id, application_id), habilitation,
+                             "HABILITATION_NOT_FOUND",
+                             "the account holds no profile of this application in this structure"));
+  std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
+  if (!profile) return absl::DataLossError("a habilitation names no profile");
+  RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, *profile));
+  RETURN_IF_ERROR(DeleteHabilitation(txn, siret, account_id, habilitation));
+  if (notify) {
+    ASSIGN_OR_RETURN(const v1::Profile* revoked, facts.Profile(txn, *profile));
+    RETURN_IF_ERROR(Notify(txn, now, account_id, siret, mail::MailKind::kHabilitationRevoked, application_id,
+                           revoked->display_name()));
+  }
+  return habilitation;
+}
 
 absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
                              const ProfileNameParts& profile, const v1::Habilitation& habilitation) {
@@ -224,46 +307,18 @@ absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Pri
   std::optional<ProfileNameParts> profile = ParseProfileName(request.profile());
   if (!profile) violations.Add("profile", "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
   RETURN_IF_ERROR(violations.ToStatus());
-  const std::string profile_name = ProfileName(profile->application_id, profile->profile_id);
-
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
-        ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
-        ASSIGN_OR_RETURN(v1::Profile granted, ActiveProfile(txn, *profile));
-        RETURN_IF_ERROR(MustBeSubscribed(txn, target.siret, profile->application_id));
-        RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, member, *profile));
-        absl::Time now = clock_.Now();
-        v1::Habilitation existing;
-        absl::Status loaded = LoadRecord(
-            txn, store::HabilitationKey(target.siret, target.account_id, profile->application_id), existing, "", "");
-        if (loaded.ok()) {
-          if (existing.profile() == profile_name) {
-            *response.mutable_habilitation() = existing;
-            return absl::OkStatus();
-          }
-          // Replacing is revoking the profile held: the caller must be able to revoke it too.
-          std::optional<ProfileNameParts> replaced = ParseProfileName(existing.profile());
-          if (!replaced) return absl::DataLossError("a habilitation names no profile");
-          RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, member, *replaced));
-          response.set_replaced_profile(existing.profile());
-          RETURN_IF_ERROR(DeleteHabilitation(txn, target.siret, target.account_id, existing));
-        } else if (!absl::IsNotFound(loaded)) {
-          return loaded;
-        }
-        v1::Habilitation habilitation;
-        habilitation.set_name(HabilitationName(target.siret, target.account_id, profile->application_id));
-        habilitation.set_account(AccountName(target.account_id));
-        habilitation.set_profile(profile_name);
-        habilitation.set_granted_by(caller.ResourceName());
-        SetTimestamp(now, habilitation.mutable_grant_time());
-        RETURN_IF_ERROR(PutHabilitation(txn, target.siret, target.account_id, *profile, habilitation));
-        RETURN_IF_ERROR(Notify(txn, now, target.account_id, target.siret, mail::MailKind::kHabilitationGranted,
-                               profile->application_id, granted.display_name()));
-        *response.mutable_habilitation() = habilitation;
-        return absl::OkStatus();
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
+                       ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
+                       GrantFacts facts;
+                       ASSIGN_OR_RETURN(GivenProfile given,
+                                        GiveProfile(txn, facts, caller, target.siret, target.account_id, member,
+                                                    *profile, clock_.Now(), /*notify=*/true));
+                       *response.mutable_habilitation() = std::move(given.habilitation);
+                       if (!given.replaced_profile.empty()) response.set_replaced_profile(given.replaced_profile);
+                       return absl::OkStatus();
+                     });
 }
 
 absl::StatusOr<store::Revision> Entitlements::RevokeHabilitation(const authz::Principal& caller,
@@ -275,24 +330,14 @@ absl::StatusOr<store::Revision> Entitlements::RevokeHabilitation(const authz::Pr
   std::optional<std::string> application = ParseApplicationName(request.application());
   if (!application) violations.Add("application", "NAME_FORMAT", "must be applications/{application}");
   RETURN_IF_ERROR(violations.ToStatus());
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
-        v1::Habilitation habilitation;
-        RETURN_IF_ERROR(LoadRecord(txn, store::HabilitationKey(target.siret, target.account_id, *application),
-                                   habilitation, "HABILITATION_NOT_FOUND",
-                                   "the account holds no profile of this application in this structure"));
-        std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
-        if (!profile) return absl::DataLossError("a habilitation names no profile");
-        RETURN_IF_ERROR(ResponsableMayGive(txn, caller, target.siret, member, *profile));
-        RETURN_IF_ERROR(DeleteHabilitation(txn, target.siret, target.account_id, habilitation));
-        v1::Profile revoked;
-        RETURN_IF_ERROR(LoadRecord(txn, store::ProfileKey(profile->application_id, profile->profile_id), revoked,
-                                   "PROFILE_NOT_FOUND", ""));
-        return Notify(txn, clock_.Now(), target.account_id, target.siret, mail::MailKind::kHabilitationRevoked,
-                      *application, revoked.display_name());
-      });
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
+                       GrantFacts facts;
+                       return TakeProfile(txn, facts, caller, target.siret, target.account_id, member, *application,
+                                          clock_.Now(), /*notify=*/true)
+                           .status();
+                     });
 }
 
 absl::Status Entitlements::ListHabilitations(const v1::ListHabilitationsRequest& request,
@@ -334,16 +379,16 @@ absl::StatusOr<store::Revision> Entitlements::GrantDelegations(const authz::Prin
           return Error(absl::StatusCode::kFailedPrecondition, "NOT_A_RESPONSABLE",
                        "profiles are delegated to responsables only");
         }
-        RETURN_IF_ERROR(MustBeSubscribed(txn, target.siret, application_id));
         absl::Time now = clock_.Now();
+        GrantFacts facts;
         std::vector<std::string> labels;
         for (const ProfileNameParts& profile : profiles) {
-          ASSIGN_OR_RETURN(v1::Profile delegated, ActiveProfile(txn, profile));
-          labels.push_back(delegated.display_name());
+          ASSIGN_OR_RETURN(const v1::Profile* delegated, GivableProfile(txn, facts, target.siret, profile));
+          labels.push_back(delegated->display_name());
           v1::Delegation delegation;
           delegation.set_name(DelegationName(target.siret, target.account_id, application_id, profile.profile_id));
           delegation.set_account(AccountName(target.account_id));
-          delegation.set_profile(delegated.name());
+          delegation.set_profile(delegated->name());
           SetTimestamp(now, delegation.mutable_grant_time());
           RETURN_IF_ERROR(PutDelegation(txn, target.siret, target.account_id, profile, delegation));
           *response.add_delegations() = delegation;
