@@ -7,7 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/account_files.h"
+#include "server/domain/applications.h"
 #include "server/domain/audit.h"
+#include "server/domain/entitlements.h"
 #include "server/domain/memberships.h"
 #include "tests/testing/domain_fixture.h"
 
@@ -203,6 +205,61 @@ TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorLearnsNothingOfOtherStructur
       errors_of(header + elsewhere_id + ",A,B,x@example.fr,2 rue du Port,29200,Brest\r\n");
   EXPECT_EQ(other_id, errors_of(header + "0123456789abcdef,A,B,x@example.fr,2 rue du Port,29200,Brest\r\n"));
   EXPECT_EQ(other_id, std::vector<std::string>{"profil_id ACCOUNT_ID_UNKNOWN"});
+}
+
+// The import gives profiles through HAB-GRANT's own operation: a refused grant is its row's error, with the
+// rule's reason, in the column of the application's role. (The rules themselves: entitlements_test.cc.)
+TEST_F(AccountImportTest, CSV_IMPORT_aRefusedGrantIsItsRowsErrorInTheRoleColumn) {
+  Applications applications(*store_, clock_);
+  Entitlements entitlements(*store_, clock_);
+  for (const char* id : {"portail", "autre"}) {
+    v1::CreateApplicationRequest app;
+    app.set_application_id(id);
+    app.mutable_application()->set_display_name(id);
+    v1::CreateApplicationResponse created;
+    ASSERT_TRUE(applications.Create(operator_, app, created).ok());
+  }
+  for (const auto& [application, profile] :
+       {std::pair{"portail", "utilisateur"}, std::pair{"portail", "ancien"}, std::pair{"autre", "lecteur"}}) {
+    v1::CreateProfileRequest request;
+    request.set_parent(absl::StrCat("applications/", application));
+    request.set_profile_id(profile);
+    request.mutable_profile()->set_display_name(profile);
+    request.mutable_profile()->add_permissions("factures.lire");
+    v1::CreateProfileResponse response;
+    ASSERT_TRUE(applications.CreateProfile(operator_, request, response).ok());
+  }
+  v1::RetireProfileRequest retire;
+  retire.set_name("applications/portail/profiles/ancien");
+  v1::RetireProfileResponse retired;
+  ASSERT_TRUE(applications.RetireProfile(operator_, retire, retired).ok());
+  v1::CreateSubscriptionRequest subscribe;  // to portail only
+  subscribe.set_parent(StructureName(kSiret));
+  subscribe.set_application("applications/portail");
+  v1::CreateSubscriptionResponse subscribed;
+  ASSERT_TRUE(entitlements.CreateSubscription(operator_, subscribe, subscribed).ok());
+
+  const std::string file =
+      "user_firstname,user_lastname,user_username,profil_postalAddress,profil_postalCode,profil_city,"
+      "agent_profil_role_portail,agent_profil_role_autre\r\n"
+      "Anne,Un,anne@example.fr,2 rue du Port,29200,Brest,ancien,\r\n"
+      "Bruno,Deux,bruno@example.fr,2 rue du Port,29200,Brest,,lecteur\r\n"
+      "Claire,Trois,claire@example.fr,2 rue du Port,29200,Brest,utilisateur,\r\n";
+  AccountImport::Options options;
+  options.siret = kSiret;
+  AccountImport import(*store_, clock_, policy_, operator_, {"operators/test", "habilis.v1.ImportAccounts", ""},
+                       std::move(options));
+  import.Feed(file);
+  std::vector<std::string> errors;
+  absl::StatusOr<v1::ImportSummary> summary = import.Finish([&](const std::vector<v1::RowError>& reported) {
+    for (const v1::RowError& error : reported) {
+      errors.push_back(absl::StrCat(error.line(), " ", error.column(), " ", error.reason()));
+    }
+  });
+  EXPECT_EQ(ErrorReason(summary.status()), "IMPORT_ROWS_INVALID");
+  EXPECT_EQ(errors, (std::vector<std::string>{"2 agent_profil_role_portail PROFILE_RETIRED",
+                                              "3 agent_profil_role_autre NOT_SUBSCRIBED"}));
+  EXPECT_TRUE(MemberLogins().empty()) << "a refused row writes nothing, nor do the others";
 }
 
 }  // namespace
