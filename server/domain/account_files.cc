@@ -627,6 +627,25 @@ class RowApplier {
     std::string profile_id;  // "" to hold none
   };
 
+  // The account a row is about, as found in the store.
+  struct RowTarget {
+    std::string login;  // folded
+    std::string account_id;
+    std::optional<v1::Membership> membership;  // in this structure
+    internal::AccountRecord record;            // empty when the row creates the account
+    bool create = false;                       // a new person
+    bool attach = false;                       // an operator's row for an account of another structure
+  };
+  // The steps of Apply: each reports the row's problems through Bad and returns only store failures.
+  absl::StatusOr<RowTarget> TargetOf(const AccountImport::Row& row);
+  v1::Account WantedAccount(const AccountImport::Row& row, const RowTarget& target);
+  absl::StatusOr<std::string> ServiceOf(const AccountImport::Row& row, const RowTarget& target);
+  absl::StatusOr<std::vector<RoleChange>> RolesOf(const AccountImport::Row& row);
+  std::optional<std::string> ProfileIdOf(const AccountImport::Row& row, absl::string_view column,
+                                         const std::string& application, const std::string& cell);
+  absl::StatusOr<bool> Write(const AccountImport::Row& row, RowTarget& target, const v1::Account& wanted,
+                             const std::string& service_id, const std::vector<RoleChange>& roles);
+
   // Whether the structure subscribes to `application` (read once per transaction, with the profiles the rows
   // give: facts_).
   absl::StatusOr<bool> Subscribed(const std::string& application) {
@@ -669,27 +688,34 @@ absl::string_view ColumnOfAccountField(absl::string_view path) {
 
 absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
   bad_ = false;
-  const AccountImport::Header& h = c_.header;
-  const std::string login = FoldEmail(row.Cell(*h.login));
-  const std::string id_cell = h.account_id ? std::string(row.Cell(*h.account_id)) : "";
+  ASSIGN_OR_RETURN(RowTarget target, TargetOf(row));
+  v1::Account wanted = WantedAccount(row, target);
+  ASSIGN_OR_RETURN(std::string service_id, ServiceOf(row, target));
+  ASSIGN_OR_RETURN(std::vector<RoleChange> roles, RolesOf(row));
+  if (bad_) return false;
+  return Write(row, target, wanted, service_id, roles);
+}
 
-  // Which account the row is about: a member of this structure with this login. Other structures' accounts
-  // are an operator's to see; for anyone else the row makes a new person (PlaceNewPerson decides how), and
-  // no error tells whether the login or the id exists elsewhere.
+// Which account the row is about: a member of this structure with this login. Other structures' accounts are
+// an operator's to see; for anyone else the row makes a new person (PlaceNewPerson decides how), and no error
+// tells whether the login or the id exists elsewhere.
+absl::StatusOr<RowApplier::RowTarget> RowApplier::TargetOf(const AccountImport::Row& row) {
+  const AccountImport::Header& h = c_.header;
+  RowTarget target;
+  target.login = FoldEmail(row.Cell(*h.login));
+  const std::string id_cell = h.account_id ? std::string(row.Cell(*h.account_id)) : "";
   const bool by_operator = c_.caller.kind == authz::PrincipalKind::kOperator;
-  ASSIGN_OR_RETURN(std::optional<std::string> existing_id, MemberIdByLogin(txn_, c_.siret, login));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing_id, MemberIdByLogin(txn_, c_.siret, target.login));
   if (!existing_id && by_operator) {
-    ASSIGN_OR_RETURN(existing_id, AccountIdByLogin(txn_, login));
+    ASSIGN_OR_RETURN(existing_id, AccountIdByLogin(txn_, target.login));
   }
-  std::optional<v1::Membership> membership;
-  internal::AccountRecord record;
   if (existing_id) {
     if (!id_cell.empty() && id_cell != *existing_id) {
       Bad(row, "profil_id", "ACCOUNT_ID_MISMATCH",
           absl::StrCat("this login belongs to account ", *existing_id, "; correct the id or leave it empty"));
     }
-    ASSIGN_OR_RETURN(membership, MembershipIn(txn_, c_.siret, *existing_id));
-    ASSIGN_OR_RETURN(record, LoadAccount(txn_, *existing_id));
+    ASSIGN_OR_RETURN(target.membership, MembershipIn(txn_, c_.siret, *existing_id));
+    ASSIGN_OR_RETURN(target.record, LoadAccount(txn_, *existing_id));
   } else if (!id_cell.empty() && !by_operator) {
     Bad(row, "profil_id", "ACCOUNT_ID_UNKNOWN",
         "no account of this structure has this login and id; leave the id empty to create a new account");
@@ -700,13 +726,17 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
           "another account has this id (with another login); leave the id empty to create a new account");
     }
   }
-  const bool attach = existing_id && !membership;
-  const bool create = !existing_id;
-  const std::string account_id = existing_id ? *existing_id : id_cell.empty() ? RandomHex(8) : id_cell;
+  target.attach = existing_id && !target.membership;
+  target.create = !existing_id;
+  target.account_id = existing_id ? *existing_id : id_cell.empty() ? RandomHex(8) : id_cell;
+  return target;
+}
 
-  // The account as the row wants it.
-  v1::Account wanted = record.account();
-  if (create) wanted.set_login_email(login);
+// The account as the row wants it; a field that breaks NEW-CREATE's checks is the row's error in its column.
+v1::Account RowApplier::WantedAccount(const AccountImport::Row& row, const RowTarget& target) {
+  const AccountImport::Header& h = c_.header;
+  v1::Account wanted = target.record.account();
+  if (target.create) wanted.set_login_email(target.login);
   const auto* reflection = v1::Account::GetReflection();
   for (size_t i = 0; i < h.names.size(); ++i) {
     if (h.specs[i] == nullptr || h.specs[i]->use != Use::kAccountField) continue;
@@ -723,78 +753,94 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
   for (const FieldViolations::Violation& v : violations.list()) {
     Bad(row, ColumnOfAccountField(v.field), v.reason, v.description);
   }
+  return wanted;
+}
 
-  // Its service.
-  std::string service_id = membership ? ServiceIdOf(*membership) : "";
+// The service the row places the member in ("" for the root level): the cell if the file has the column,
+// else the member's own.
+absl::StatusOr<std::string> RowApplier::ServiceOf(const AccountImport::Row& row, const RowTarget& target) {
+  const AccountImport::Header& h = c_.header;
+  std::string service_id = target.membership ? ServiceIdOf(*target.membership) : "";
   if (h.service) service_id = std::string(row.Cell(*h.service));
-  if (!service_id.empty()) {
-    ASSIGN_OR_RETURN(bool exists, Exists(txn_, store::ServiceKey(c_.siret, service_id)));
-    if (!exists) {
-      Bad(row, "organism_department_id", "SERVICE_NOT_FOUND",
-          "the structure has no service with this id (ListServices shows them); leave it empty for the root level");
-    }
+  if (service_id.empty()) return service_id;
+  ASSIGN_OR_RETURN(bool exists, Exists(txn_, store::ServiceKey(c_.siret, service_id)));
+  if (!exists) {
+    Bad(row, "organism_department_id", "SERVICE_NOT_FOUND",
+        "the structure has no service with this id (ListServices shows them); leave it empty for the root level");
   }
+  return service_id;
+}
 
-  // Its profiles.
+// The profile each role column asks for. A cell names a profile by id or by display name; whether it may be
+// given is GiveProfile's to decide, at the write.
+absl::StatusOr<std::vector<RowApplier::RoleChange>> RowApplier::RolesOf(const AccountImport::Row& row) {
+  const AccountImport::Header& h = c_.header;
   std::vector<RoleChange> roles;
   for (size_t i = 0; i < h.names.size(); ++i) {
     const std::string& application = h.role_application[i];
     if (application.empty()) continue;
-    const ApplicationProfiles& profiles = c_.profiles.at(application);
     std::string cell(absl::StripAsciiWhitespace(row.Cell(i)));
-    ASSIGN_OR_RETURN(bool subscribed, Subscribed(application));
     if (cell.empty()) {
       // No profile. Habilitations kept from an ended subscription are left alone.
+      ASSIGN_OR_RETURN(bool subscribed, Subscribed(application));
       if (subscribed) roles.push_back({application, ""});
       continue;
     }
-    if (!profiles.exists) {
-      Bad(row, h.names[i], "APPLICATION_NOT_FOUND", absl::StrCat("there is no application ", application));
-      continue;
-    }
-    std::string profile_id = profiles.by_id.contains(cell) ? cell : "";
-    if (profile_id.empty()) {
-      auto by_label = profiles.by_label.find(absl::AsciiStrToLower(cell));
-      if (by_label != profiles.by_label.end()) profile_id = by_label->second;
-      if (by_label != profiles.by_label.end() && profile_id.empty()) {
-        Bad(row, h.names[i], "PROFILE_AMBIGUOUS", "several profiles have this name: give the profile id");
-        continue;
-      }
-    }
-    if (profile_id.empty()) {
-      Bad(row, h.names[i], "PROFILE_NOT_FOUND",
-          absl::StrCat("application ", application, " has no profile \"", cell, "\" (ListProfiles shows them)"));
-      continue;
-    }
-    roles.push_back({application, profile_id});  // the grant checks the profile and the subscription
+    std::optional<std::string> profile_id = ProfileIdOf(row, h.names[i], application, cell);
+    if (profile_id) roles.push_back({application, *profile_id});
   }
-  if (bad_) return false;
+  return roles;
+}
 
-  // Writes.
+// The profile of `application` a cell names by id or by display name, or nullopt after reporting why not.
+std::optional<std::string> RowApplier::ProfileIdOf(const AccountImport::Row& row, absl::string_view column,
+                                                   const std::string& application, const std::string& cell) {
+  const ApplicationProfiles& profiles = c_.profiles.at(application);
+  if (!profiles.exists) {
+    Bad(row, column, "APPLICATION_NOT_FOUND", absl::StrCat("there is no application ", application));
+    return std::nullopt;
+  }
+  if (profiles.by_id.contains(cell)) return cell;
+  auto by_label = profiles.by_label.find(absl::AsciiStrToLower(cell));
+  if (by_label == profiles.by_label.end()) {
+    Bad(row, column, "PROFILE_NOT_FOUND",
+        absl::StrCat("application ", application, " has no profile \"", cell, "\" (ListProfiles shows them)"));
+    return std::nullopt;
+  }
+  if (by_label->second.empty()) {
+    Bad(row, column, "PROFILE_AMBIGUOUS", "several profiles have this name: give the profile id");
+    return std::nullopt;
+  }
+  return by_label->second;
+}
+
+// The row's writes, through the domain's operations: the new person (NEW-CREATE), the member's service,
+// fields and activation, then each role (HAB-GRANT / HAB-REVOKE).
+absl::StatusOr<bool> RowApplier::Write(const AccountImport::Row& row, RowTarget& target, const v1::Account& wanted,
+                                       const std::string& service_id, const std::vector<RoleChange>& roles) {
+  const AccountImport::Header& h = c_.header;
+  internal::AccountRecord& record = target.record;
   bool changed = false;
   v1::Membership placed;
   placed.set_structure(StructureName(c_.siret));
-  placed.set_role(membership ? membership->role() : v1::COLLABORATOR);
+  placed.set_role(target.membership ? target.membership->role() : v1::COLLABORATOR);
   if (!service_id.empty()) placed.set_service(ServiceResourceName(c_.siret, service_id));
-  if (create || attach) {
-    absl::StatusOr<PlacedPerson> person = PlaceNewPerson(txn_, c_.caller, c_.siret, wanted, placed, now_, account_id);
-    if (!person.ok() && ErrorReason(person.status()).empty()) return person.status();
-    if (!person.ok()) {
-      Bad(row, "user_username", ErrorReason(person.status()), std::string(person.status().message()));
-      return false;
-    }
-    if (attach) {
+  if (target.create || target.attach) {
+    absl::StatusOr<PlacedPerson> person =
+        PlaceNewPerson(txn_, c_.caller, c_.siret, wanted, placed, now_, target.account_id);
+    if (!person.ok()) return Refused(row, "user_username", person.status());
+    if (target.attach) {
       ++counts_.attached;
       changed = true;
     } else {
       record = std::move(person->record);
       ++counts_.created;
     }
-  } else if (placed.service() != membership->service()) {
-    RETURN_IF_ERROR(PutMembership(txn_, account_id, placed, &*membership));
+  } else if (placed.service() != target.membership->service()) {
+    RETURN_IF_ERROR(PutMembership(txn_, target.account_id, placed, &*target.membership));
     changed = true;
   }
-  if (!create && !google::protobuf::util::MessageDifferencer::Equals(wanted, record.account())) {
+  if (!target.create && !google::protobuf::util::MessageDifferencer::Equals(wanted, record.account())) {
     *record.mutable_account() = wanted;
     RETURN_IF_ERROR(SaveAccount(txn_, record, now_));
     changed = true;
@@ -805,11 +851,11 @@ absl::StatusOr<bool> RowApplier::Apply(const AccountImport::Row& row) {
     changed = true;
   }
   for (const RoleChange& role : roles) {
-    ASSIGN_OR_RETURN(bool role_changed, ApplyRole(row, role, create, account_id, placed));
+    ASSIGN_OR_RETURN(bool role_changed, ApplyRole(row, role, target.create, target.account_id, placed));
     if (bad_) return false;
     changed |= role_changed;
   }
-  if (!create) ++(changed ? counts_.updated : counts_.unchanged);
+  if (!target.create) ++(changed ? counts_.updated : counts_.unchanged);
   return true;
 }
 
