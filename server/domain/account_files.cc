@@ -84,12 +84,9 @@ constexpr ColumnSpec kLeadingColumns[] = {
     {"agent_profil_substitute", Use::kNotKept},
 };
 constexpr ColumnSpec kTrailingColumns[] = {
-    {"organism_department_id", Use::kService},
-    {"organism_department_label", Use::kOutputOnly},
-    {"organism_id", Use::kStructure},
-    {"organism_label", Use::kOutputOnly},
-    {"organism_siren", Use::kStructure},
-    {"organism_nic", Use::kStructure},
+    {"organism_department_id", Use::kService}, {"organism_department_label", Use::kOutputOnly},
+    {"organism_id", Use::kStructure},          {"organism_label", Use::kOutputOnly},
+    {"organism_siren", Use::kStructure},       {"organism_nic", Use::kStructure},
 };
 
 const ColumnSpec* FindColumn(absl::string_view name) {
@@ -122,18 +119,18 @@ std::optional<bool> ParseBool(absl::string_view text) {
 absl::StatusOr<std::vector<std::string>> SubscribedApplications(store::Reader& reader, absl::string_view siret) {
   std::vector<std::string> ids;
   absl::Status status = absl::OkStatus();
-  RETURN_IF_ERROR(store::ScanPrefix(reader, store::SubscriptionPrefix(siret), [&](absl::string_view,
-                                                                                   absl::string_view value) {
-    v1::Subscription subscription;
-    std::optional<std::string> id;
-    if (subscription.ParseFromString(std::string(value))) id = ParseApplicationName(subscription.application());
-    if (!id) {
-      status = absl::DataLossError("a stored subscription does not parse");
-      return false;
-    }
-    ids.push_back(*id);
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      store::ScanPrefix(reader, store::SubscriptionPrefix(siret), [&](absl::string_view, absl::string_view value) {
+        v1::Subscription subscription;
+        std::optional<std::string> id;
+        if (subscription.ParseFromString(std::string(value))) id = ParseApplicationName(subscription.application());
+        if (!id) {
+          status = absl::DataLossError("a stored subscription does not parse");
+          return false;
+        }
+        ids.push_back(*id);
+        return true;
+      }));
   RETURN_IF_ERROR(status);
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -163,8 +160,10 @@ absl::StatusOr<std::map<std::string, std::string>> ServiceLabels(store::Reader& 
 // The profiles held in `siret` by the members whose ids run from `first_id` to `last_id`: account id ->
 // application id -> profile id. One scan for a whole page of members, since habilitations are keyed by
 // structure then account, in the order the members are listed.
-absl::StatusOr<std::map<std::string, std::map<std::string, std::string>>> HeldProfiles(
-    store::Reader& reader, absl::string_view siret, absl::string_view first_id, absl::string_view last_id) {
+absl::StatusOr<std::map<std::string, std::map<std::string, std::string>>> HeldProfiles(store::Reader& reader,
+                                                                                       absl::string_view siret,
+                                                                                       absl::string_view first_id,
+                                                                                       absl::string_view last_id) {
   std::map<std::string, std::map<std::string, std::string>> held;
   const std::string prefix = store::HabilitationPrefix(siret);
   absl::Status status = absl::OkStatus();
@@ -207,112 +206,114 @@ absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOpt
   ExportResult result;
   const std::string& siret = options.siret;
   // A bulk read: an export of a large structure must not push the access checks' working set out of the cache.
-  absl::StatusOr<store::Revision> revision = store.Read([&](store::Reader& reader) -> absl::Status {
-    v1::Structure structure;
-    RETURN_IF_ERROR(LoadRecord(reader, store::StructureKey(siret), structure, "STRUCTURE_NOT_FOUND",
-                               absl::StrCat("structure ", siret, " does not exist")));
-    ASSIGN_OR_RETURN(std::vector<std::string> applications, SubscribedApplications(reader, siret));
-    ASSIGN_OR_RETURN(auto service_labels, ServiceLabels(reader, siret));
+  absl::StatusOr<store::Revision> revision = store.Read(
+      [&](store::Reader& reader) -> absl::Status {
+        v1::Structure structure;
+        RETURN_IF_ERROR(LoadRecord(reader, store::StructureKey(siret), structure, "STRUCTURE_NOT_FOUND",
+                                   absl::StrCat("structure ", siret, " does not exist")));
+        ASSIGN_OR_RETURN(std::vector<std::string> applications, SubscribedApplications(reader, siret));
+        ASSIGN_OR_RETURN(auto service_labels, ServiceLabels(reader, siret));
 
-    std::string out;
-    if (options.byte_order_mark) absl::StrAppend(&out, csv::kByteOrderMark);
-    csv::Writer writer(out, options.guard_formulas);
-    for (const std::string& column : ExportHeader(applications)) writer.Field(column);
-    writer.EndRecord();
+        std::string out;
+        if (options.byte_order_mark) absl::StrAppend(&out, csv::kByteOrderMark);
+        csv::Writer writer(out, options.guard_formulas);
+        for (const std::string& column : ExportHeader(applications)) writer.Field(column);
+        writer.EndRecord();
 
-    const std::map<std::string, std::string> holds_none;
-    auto write_member = [&](const std::string& account_id, const v1::Membership& membership,
-                            const std::map<std::string, std::string>& held) -> absl::Status {
-      ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader, account_id));
-      const v1::Account& a = record.account();
-      const auto* reflection = v1::Account::GetReflection();
-      for (const ColumnSpec& c : kLeadingColumns) {
-        switch (c.use) {
-          case Use::kAccountField: {
-            const auto* field = AccountField(c.account_field);
-            if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
-              writer.Field(reflection->GetBool(a, field) ? "true" : "false");
-            } else {
-              writer.Field(reflection->GetString(a, field));
+        const std::map<std::string, std::string> holds_none;
+        auto write_member = [&](const std::string& account_id, const v1::Membership& membership,
+                                const std::map<std::string, std::string>& held) -> absl::Status {
+          ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader, account_id));
+          const v1::Account& a = record.account();
+          const auto* reflection = v1::Account::GetReflection();
+          for (const ColumnSpec& c : kLeadingColumns) {
+            switch (c.use) {
+              case Use::kAccountField: {
+                const auto* field = AccountField(c.account_field);
+                if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+                  writer.Field(reflection->GetBool(a, field) ? "true" : "false");
+                } else {
+                  writer.Field(reflection->GetString(a, field));
+                }
+                break;
+              }
+              case Use::kLogin:
+                writer.Field(a.login_email());
+                break;
+              case Use::kAccountId:
+                writer.Field(account_id);
+                break;
+              case Use::kEnabled:
+                writer.Field(a.state() == v1::Account::ACTIVE ? "true" : "false");
+                break;
+              case Use::kNotKept:
+                writer.Field(c.name == "profil_grace" ? "" : "false");
+                break;
+              default:
+                if (c.name == "user_connectionAttempts") writer.Field(absl::StrCat(a.failed_login_attempts()));
+                if (c.name == "user_expirationDatePassword") writer.Field(FormatDate(a.password_expire_time()));
+                if (c.name == "user_modifDatePassword") writer.Field(FormatDate(a.password_change_time()));
+                break;
             }
-            break;
           }
-          case Use::kLogin:
-            writer.Field(a.login_email());
-            break;
-          case Use::kAccountId:
-            writer.Field(account_id);
-            break;
-          case Use::kEnabled:
-            writer.Field(a.state() == v1::Account::ACTIVE ? "true" : "false");
-            break;
-          case Use::kNotKept:
-            writer.Field(c.name == "profil_grace" ? "" : "false");
-            break;
-          default:
-            if (c.name == "user_connectionAttempts") writer.Field(absl::StrCat(a.failed_login_attempts()));
-            if (c.name == "user_expirationDatePassword") writer.Field(FormatDate(a.password_expire_time()));
-            if (c.name == "user_modifDatePassword") writer.Field(FormatDate(a.password_change_time()));
-            break;
-        }
-      }
-      for (const std::string& application : applications) {
-        auto it = held.find(application);
-        writer.Field(it == held.end() ? "" : it->second);
-      }
-      const std::string service_id = ServiceIdOf(membership);
-      writer.Field(service_id);
-      auto label = service_labels.find(service_id);
-      writer.Field(label == service_labels.end() ? "" : label->second);
-      writer.Field(siret);
-      writer.Field(structure.display_name());
-      writer.Field(siret.substr(0, 9));
-      writer.Field(siret.substr(9));
-      writer.EndRecord();
-      ++result.rows;
-      if (out.size() >= options.piece_bytes) {
-        RETURN_IF_ERROR(write(out));
-        out.clear();
-      }
-      return absl::OkStatus();
-    };
+          for (const std::string& application : applications) {
+            auto it = held.find(application);
+            writer.Field(it == held.end() ? "" : it->second);
+          }
+          const std::string service_id = ServiceIdOf(membership);
+          writer.Field(service_id);
+          auto label = service_labels.find(service_id);
+          writer.Field(label == service_labels.end() ? "" : label->second);
+          writer.Field(siret);
+          writer.Field(structure.display_name());
+          writer.Field(siret.substr(0, 9));
+          writer.Field(siret.substr(9));
+          writer.EndRecord();
+          ++result.rows;
+          if (out.size() >= options.piece_bytes) {
+            RETURN_IF_ERROR(write(out));
+            out.clear();
+          }
+          return absl::OkStatus();
+        };
 
-    // Members in pages, so that no store iterator stays open while a piece is written out.
-    const std::string prefix = store::MembershipPrefix(siret);
-    const std::string end = store::PrefixEnd(prefix);
-    std::string begin = prefix;
-    constexpr size_t kPage = 256;
-    std::vector<std::pair<std::string, v1::Membership>> page;
-    while (true) {
-      page.clear();
-      std::string last_key;
-      absl::Status parsed = absl::OkStatus();
-      RETURN_IF_ERROR(reader.Scan(begin, end, [&](absl::string_view key, absl::string_view value) {
-        absl::string_view rest = key.substr(prefix.size());
-        std::optional<std::string> id = store::ConsumeString(&rest);
-        auto& [account_id, membership] = page.emplace_back();
-        if (!id || !membership.ParseFromString(std::string(value))) {
-          parsed = absl::DataLossError("a stored membership does not parse");
-          return false;
+        // Members in pages, so that no store iterator stays open while a piece is written out.
+        const std::string prefix = store::MembershipPrefix(siret);
+        const std::string end = store::PrefixEnd(prefix);
+        std::string begin = prefix;
+        constexpr size_t kPage = 256;
+        std::vector<std::pair<std::string, v1::Membership>> page;
+        while (true) {
+          page.clear();
+          std::string last_key;
+          absl::Status parsed = absl::OkStatus();
+          RETURN_IF_ERROR(reader.Scan(begin, end, [&](absl::string_view key, absl::string_view value) {
+            absl::string_view rest = key.substr(prefix.size());
+            std::optional<std::string> id = store::ConsumeString(&rest);
+            auto& [account_id, membership] = page.emplace_back();
+            if (!id || !membership.ParseFromString(std::string(value))) {
+              parsed = absl::DataLossError("a stored membership does not parse");
+              return false;
+            }
+            account_id = std::move(*id);
+            last_key = std::string(key);
+            return page.size() < kPage;
+          }));
+          RETURN_IF_ERROR(parsed);
+          if (page.empty()) break;
+          ASSIGN_OR_RETURN(auto held, HeldProfiles(reader, siret, page.front().first, page.back().first));
+          for (const auto& [account_id, membership] : page) {
+            auto it = held.find(account_id);
+            RETURN_IF_ERROR(write_member(account_id, membership, it == held.end() ? holds_none : it->second));
+          }
+          if (page.size() < kPage) break;
+          begin = last_key;
+          begin.push_back('\0');
         }
-        account_id = std::move(*id);
-        last_key = std::string(key);
-        return page.size() < kPage;
-      }));
-      RETURN_IF_ERROR(parsed);
-      if (page.empty()) break;
-      ASSIGN_OR_RETURN(auto held, HeldProfiles(reader, siret, page.front().first, page.back().first));
-      for (const auto& [account_id, membership] : page) {
-        auto it = held.find(account_id);
-        RETURN_IF_ERROR(write_member(account_id, membership, it == held.end() ? holds_none : it->second));
-      }
-      if (page.size() < kPage) break;
-      begin = last_key;
-      begin.push_back('\0');
-    }
-    if (!out.empty()) RETURN_IF_ERROR(write(out));
-    return absl::OkStatus();
-  }, store::ReadOptions{.bulk = true});
+        if (!out.empty()) RETURN_IF_ERROR(write(out));
+        return absl::OkStatus();
+      },
+      store::ReadOptions{.bulk = true});
   if (!revision.ok()) return revision.status();
   result.revision = *revision;
   return result;
@@ -389,7 +390,11 @@ absl::uint128 Fingerprint(absl::string_view text) {
 
 AccountImport::AccountImport(store::Store& store, const Clock& clock, const IdentityPolicy& policy,
                              authz::Principal caller, AuditContext audit, Options options)
-    : store_(store), clock_(clock), policy_(policy), caller_(std::move(caller)), audit_(std::move(audit)),
+    : store_(store),
+      clock_(clock),
+      policy_(policy),
+      caller_(std::move(caller)),
+      audit_(std::move(audit)),
       options_(std::move(options)) {}
 
 AccountImport::~AccountImport() = default;
@@ -501,7 +506,8 @@ void AccountImport::OnRecord(const csv::Record& record) {
           break;
         }
         auto [it, inserted] = ids_.emplace(Fingerprint(cell), row.line);
-        if (!inserted) AddError(row.line, spec->name, "DUPLICATE_ID", absl::StrCat("the id is also on line ", it->second));
+        if (!inserted)
+          AddError(row.line, spec->name, "DUPLICATE_ID", absl::StrCat("the id is also on line ", it->second));
         break;
       }
       case Use::kEnabled:
@@ -573,28 +579,29 @@ struct RowCounts {
 // The profiles of an application, to read role cells by id or by display name.
 struct ApplicationProfiles {
   bool exists = false;
-  std::map<std::string, std::string> by_id;        // id -> display name
-  std::map<std::string, std::string> by_label;     // lower-case display name -> id, "" when ambiguous
+  std::map<std::string, std::string> by_id;     // id -> display name
+  std::map<std::string, std::string> by_label;  // lower-case display name -> id, "" when ambiguous
 };
 
 absl::StatusOr<ApplicationProfiles> LoadProfiles(store::Reader& reader, absl::string_view application_id) {
   ApplicationProfiles profiles;
   ASSIGN_OR_RETURN(profiles.exists, Exists(reader, store::ApplicationKey(application_id)));
   absl::Status status = absl::OkStatus();
-  RETURN_IF_ERROR(store::ScanPrefix(reader, store::ProfilePrefix(application_id), [&](absl::string_view,
-                                                                                       absl::string_view value) {
-    v1::Profile profile;
-    std::optional<ProfileNameParts> name;
-    if (profile.ParseFromString(std::string(value))) name = ParseProfileName(profile.name());
-    if (!name) {
-      status = absl::DataLossError("a stored profile does not parse");
-      return false;
-    }
-    profiles.by_id[name->profile_id] = profile.display_name();
-    auto [it, inserted] = profiles.by_label.emplace(absl::AsciiStrToLower(profile.display_name()), name->profile_id);
-    if (!inserted) it->second.clear();
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      store::ScanPrefix(reader, store::ProfilePrefix(application_id), [&](absl::string_view, absl::string_view value) {
+        v1::Profile profile;
+        std::optional<ProfileNameParts> name;
+        if (profile.ParseFromString(std::string(value))) name = ParseProfileName(profile.name());
+        if (!name) {
+          status = absl::DataLossError("a stored profile does not parse");
+          return false;
+        }
+        profiles.by_id[name->profile_id] = profile.display_name();
+        auto [it, inserted] =
+            profiles.by_label.emplace(absl::AsciiStrToLower(profile.display_name()), name->profile_id);
+        if (!inserted) it->second.clear();
+        return true;
+      }));
   RETURN_IF_ERROR(status);
   return profiles;
 }
@@ -965,24 +972,23 @@ absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) 
       });
       RowCounts counts;
       absl::StatusOr<store::Revision> revision =
-          !read.ok() ? read
-                     : AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
-                         counts = RowCounts();
-                         RETURN_IF_ERROR(CallerStillHolds(txn, caller_));  // an import runs long
-                         RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
-                         auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
-                         RowApplier applier(context, txn, ignore, counts);
-                         for (const Row& row : rows) {
-                           ASSIGN_OR_RETURN(bool good, applier.Apply(row));
-                           if (!good) {
-                             return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
-                                          absl::StrCat("line ", row.line,
-                                                       " no longer fits the store (it changed since the check); the "
-                                                       "batches committed so far stay: send the file again to finish"));
-                           }
-                         }
-                         return absl::OkStatus();
-                       });
+          !read.ok() ? read : AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
+            counts = RowCounts();
+            RETURN_IF_ERROR(CallerStillHolds(txn, caller_));  // an import runs long
+            RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
+            auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
+            RowApplier applier(context, txn, ignore, counts);
+            for (const Row& row : rows) {
+              ASSIGN_OR_RETURN(bool good, applier.Apply(row));
+              if (!good) {
+                return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
+                             absl::StrCat("line ", row.line,
+                                          " no longer fits the store (it changed since the check); the "
+                                          "batches committed so far stay: send the file again to finish"));
+              }
+            }
+            return absl::OkStatus();
+          });
       absl::MutexLock lock(&mu);
       if (!revision.ok()) {
         if (failed.ok()) failed = revision.status();
@@ -1036,7 +1042,8 @@ absl::StatusOr<v1::ImportSummary> AccountImport::Finish(
     std::vector<v1::RowError> group(errors_.begin() + i, errors_.begin() + std::min(errors_.size(), i + kGroup));
     report(group);
   }
-  std::string message = absl::StrCat(error_count_, " problem(s) in the file; nothing was imported. Each one is "
+  std::string message = absl::StrCat(error_count_,
+                                     " problem(s) in the file; nothing was imported. Each one is "
                                      "reported with its line and column.");
   if (static_cast<size_t>(error_count_) > errors_.size()) {
     absl::StrAppend(&message, " Only the first ", errors_.size(), " are reported.");

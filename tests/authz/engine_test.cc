@@ -46,7 +46,8 @@ TEST_F(EngineTest, SVC_CREATE_administratorOnly) {
 TEST_F(EngineTest, AUDIT_aStructuresTrailIsItsAdministratorsTheRestIsOperators) {
   EXPECT_TRUE(Decide(Member(Role::kAdministrator), Action::kAuditRead).allowed);
   EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kAuditRead, {.structure = kTheirs}).allowed);
-  EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kAuditRead, {}).allowed) << "everything, by account, by actor";
+  EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kAuditRead, {}).allowed)
+      << "everything, by account, by actor";
   EXPECT_FALSE(Decide(Member(Role::kResponsable), Action::kAuditRead).allowed);
   EXPECT_FALSE(Decide(Member(Role::kCollaborator), Action::kAuditRead).allowed);
   EXPECT_FALSE(Decide(Principal::Application("portail", "k"), Action::kAuditRead).allowed);

@@ -366,9 +366,8 @@ TEST_F(AccessTest, AUDIT_aRefusedGrantIsRecordedWithItsReasonChangesNothingAndIs
   EXPECT_EQ(Check("").reason(), v1::NO_HABILITATION);
 
   std::vector<v1::AuditEntry> trail = Trail(account_);
-  auto refused = std::find_if(trail.begin(), trail.end(), [](const v1::AuditEntry& e) {
-    return e.action() == "habilis.v1.GrantHabilitation";
-  });
+  auto refused = std::find_if(trail.begin(), trail.end(),
+                              [](const v1::AuditEntry& e) { return e.action() == "habilis.v1.GrantHabilitation"; });
   ASSERT_NE(refused, trail.end());
   EXPECT_EQ(refused->outcome(), v1::AuditEntry::DENIED);
   EXPECT_EQ(refused->actor(), account_);
@@ -428,9 +427,8 @@ TEST_F(AccessTest, AUDIT_theTrailOfAnAccountOutlivesItsDeletion) {
   EXPECT_TRUE(std::any_of(trail.back().changes().begin(), trail.back().changes().end(), [&](const v1::RecordChange& c) {
     return c.kind() == v1::RecordChange::DELETED && c.record() == account_;
   })) << trail.back().ShortDebugString();
-  EXPECT_TRUE(std::any_of(trail.begin(), trail.end(), [](const v1::AuditEntry& e) {
-    return e.action() == "habilis.v1.GrantHabilitation";
-  }));
+  EXPECT_TRUE(std::any_of(trail.begin(), trail.end(),
+                          [](const v1::AuditEntry& e) { return e.action() == "habilis.v1.GrantHabilitation"; }));
 }
 
 // WATCH against retention: tests/server/watch_retention_test.cc, with an injected clock.
