@@ -250,6 +250,7 @@ TEST_F(AccessTest, AnApplicationSeesOnlyItsOwnApplication) {
   grpc::Status status = access_->CheckAccess(As(app_keys_["autre"]).get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(client::DetailsOf(status).reason, "PROFILE_OF_ANOTHER_APPLICATION");
+  EXPECT_EQ(client::DetailsOf(status).reason, "PROFILE_OF_ANOTHER_APPLICATION");
 
   // The batch follows the same rule, and says which check it is about.
   v1::BatchCheckRequest batch;
@@ -257,6 +258,7 @@ TEST_F(AccessTest, AnApplicationSeesOnlyItsOwnApplication) {
   v1::BatchCheckResponse batched;
   grpc::Status in_batch = access_->BatchCheck(As(app_keys_["autre"]).get(), batch, &batched);
   EXPECT_EQ(in_batch.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(in_batch).reason, "PROFILE_OF_ANOTHER_APPLICATION");
   EXPECT_EQ(client::DetailsOf(in_batch).reason, "PROFILE_OF_ANOTHER_APPLICATION");
   EXPECT_EQ(in_batch.error_message().rfind("checks[0]: ", 0), 0u) << in_batch.error_message();
   batch.mutable_checks(0)->set_profile("pas un nom");
@@ -345,6 +347,7 @@ TEST_F(AccessTest, WATCH_anApplicationWatchesOnlyItsOwnApplication) {
   EXPECT_FALSE(stream->Read(&response));
   grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(status).reason, "PERMISSION_DENIED");
 
   watch.set_consistency_token("__________8");
   auto mine = As(app_keys_["portail"]);
@@ -520,6 +523,7 @@ TEST_F(AccessTest, WATCH_anAdministratorsStreamEndsWhenHeIsDemotedOrDeactivated)
   Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
   grpc::Status ended = DrainWithout(*demoted_stream, "habilis.v1.RevokeHabilitation");
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::PERMISSION_DENIED) << ended.error_message();
+  EXPECT_EQ(client::DetailsOf(ended).reason, "PERMISSION_DENIED");
 
   // Deactivated: UNAUTHENTICATED (his sessions end with it).
   token = set_role(v1::ADMINISTRATOR);

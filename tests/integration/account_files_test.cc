@@ -491,8 +491,10 @@ TEST_F(AccountFilesTest, CsvFilesAreForAdministratorsAndOperatorsOnly) {
   grpc::Status status;
   source_.Export(false, false, k.secret(), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(status).reason, "PERMISSION_DENIED");
   ImportResult refused = source_.Import("user_username\nx@example.fr\n", false, 64, k.secret());
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(refused.status).reason, "PERMISSION_DENIED");
   // An import grants profiles: its refusal is in the trail, under the application that tried.
   v1::ListAuditEntriesRequest list;
   list.set_structure(kStructure);

@@ -400,6 +400,7 @@ TEST_F(AccountFlowsTest, NEW_createActivateSetPasswordLoginConsentRequiredThenAl
   grpc::Status before = accounts_->GetAccount(As(login.session_token()).get(), get, &account);
   EXPECT_EQ(before.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(client::DetailsOf(before).reason, "PRIVACY_CONSENT_REQUIRED");
+  EXPECT_EQ(client::DetailsOf(before).reason, "PRIVACY_CONSENT_REQUIRED");
 
   v1::AcceptPrivacyPolicyResponse consent;
   ASSERT_TRUE(

@@ -359,10 +359,13 @@ TEST_F(HabilisdTest, ApplicationsCannotAdministerAndLearnNothingAboutExistence) 
   grpc::Status b = structures_->GetStructure(As(app_key).get(), missing, &response);
   EXPECT_EQ(a.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(b.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(a).reason, "PERMISSION_DENIED");
   EXPECT_EQ(client::DetailsOf(a).reason, client::DetailsOf(b).reason);
   EXPECT_EQ(a.error_message(), b.error_message());
 
-  EXPECT_EQ(CreateStructure(kOtherSiret, app_key).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status created = CreateStructure(kOtherSiret, app_key);
+  EXPECT_EQ(created.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(created).reason, "PERMISSION_DENIED");
 
   // Its own application, and only that one, is readable.
   v1::GetApplicationRequest own;

@@ -543,6 +543,7 @@ TEST_F(RaceTest, DLG_REVOKE_aResponsableGrantRacingTheRevocationOfItsDelegation)
     if (granted.ok() && grant_revision > RevisionOf(revocation.consistency_token())) ++granted_after_revocation;
     if (!granted.ok()) {
       EXPECT_EQ(granted.error_code(), grpc::StatusCode::PERMISSION_DENIED) << granted.error_message();
+      EXPECT_EQ(client::DetailsOf(granted).reason, "PROFILE_NOT_HELD_OR_DELEGATED");
     }
   }
   EXPECT_EQ(granted_after_revocation, 0);
