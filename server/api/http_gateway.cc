@@ -283,7 +283,6 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(HttpGatewayOptio
     absl::StatusOr<std::unique_ptr<HttpTls>> tls = HttpTls::Load(loop.options.tls);
     if (!tls.ok()) return tls.status();
     loop.tls = *std::move(tls);
-    gateway->tls_ = true;
   }
   if (absl::Status listening = loop.Listen(&gateway->port_); !listening.ok()) return listening;
   loop.thread = std::thread([&loop] { loop.Run(); });

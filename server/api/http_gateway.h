@@ -46,7 +46,6 @@ class HttpGateway {
                                                                           std::shared_ptr<grpc::Channel> channel);
   ~HttpGateway();
   int port() const { return port_; }
-  bool tls() const { return tls_; }
 
   struct Loop;
 
@@ -54,7 +53,6 @@ class HttpGateway {
   HttpGateway() = default;
   std::unique_ptr<Loop> loop_;
   int port_ = 0;
-  bool tls_ = false;
 };
 
 }  // namespace habilis::api
