@@ -16,10 +16,11 @@
 #include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
 #include "server/common/call_log.h"
+#include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/config.h"
-#include "server/domain/api_keys.h"
-#include "server/domain/demo.h"
+#include "server/domain/entitlements/api_keys.h"
+#include "server/domain/operations/demo.h"
 #include "server/mail/sealing.h"
 #include "store/rocksdb/rocksdb_store.h"
 
@@ -74,7 +75,7 @@ void PrintHowToCall(const habilis::Config& config, int port, int http_port, cons
 
 // --bootstrap-operator-key-file: the first operator key of an empty store, written where only the service's
 // user can read it. The file is made first (and must not exist), so that a key is never created unseen.
-absl::Status BootstrapOperatorKey(habilis::store::Store& store, const habilis::domain::Clock& clock,
+absl::Status BootstrapOperatorKey(habilis::store::Store& store, const habilis::Clock& clock,
                                   const std::string& path) {
   habilis::domain::ApiKeys api_keys(store, clock);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -122,7 +123,7 @@ int main(int argc, char** argv) {
     std::cerr << "habilisd: cannot open the store: " << store.status().message() << std::endl;
     return 1;
   }
-  const habilis::domain::Clock& clock = habilis::domain::SystemClock();
+  const habilis::Clock& clock = habilis::SystemClock();
 
   if (!operator_key_name.empty()) {
     habilis::domain::ApiKeys api_keys(**store, clock);

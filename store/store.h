@@ -85,7 +85,7 @@ class CommitObserver {
 struct UpdateOptions {
   // Run the transaction and discard its writes: the dry run behind validate_only.
   bool dry_run = false;
-  // How many times a conflicting transaction is run before Update gives up with ABORTED.
+  // How many times a conflicting transaction is run before Update gives up with UNAVAILABLE.
   int max_attempts = 10;
 };
 
@@ -113,7 +113,8 @@ class Store {
   // Runs `fn` in a new transaction and commits its writes atomically.
   // - If `fn` returns an error, nothing is written and that error is returned.
   // - On a conflict `fn` runs again in a fresh transaction, so it must have no effect outside the
-  //   transaction; after options.max_attempts conflicts, returns ABORTED.
+  //   transaction; after options.max_attempts conflicts, returns UNAVAILABLE: a store conflict is
+  //   retried here and never reaches the caller as ABORTED, which the domain keeps for its own outcomes.
   // - On success the writes are durable (synced to the write-ahead log) before Update returns, and the
   //   revision of the commit is returned.
   // - With options.dry_run, `fn` runs, nothing is committed, and the current revision is returned.

@@ -7,7 +7,8 @@
 #include "server/api/undecodable_requests.h"
 #include "server/common/call_log.h"
 #include "server/common/metrics.h"
-#include "server/domain/resource_names.h"
+#include "server/common/paging.h"
+#include "server/domain/kernel/resource_names.h"
 
 namespace habilis::api {
 namespace {
@@ -90,7 +91,7 @@ grpc::ServerWriteReactor<v1::ExportAccountsResponse>* AccountFileService::Export
     }
     v1::ExportAccountsResponse last;
     last.set_row_count(result->rows);
-    last.set_consistency_token(domain::EncodeConsistencyToken(result->revision));
+    last.set_consistency_token(habilis::EncodeConsistencyToken(result->revision));
     stream->Finish(call.Logged(stream->Write(last) ? grpc::Status::OK : grpc::Status::CANCELLED));
   });
   if (!started) stream->Finish(call.Logged(Busy()));

@@ -18,7 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/domain/support.h"
+#include "server/common/clock.h"
 
 namespace habilis::api {
 
@@ -33,7 +33,7 @@ struct AttemptLimits {
 
 class AttemptLimiter {
  public:
-  AttemptLimiter(AttemptLimits limits, const domain::Clock& clock) : limits_(limits), clock_(clock) {}
+  AttemptLimiter(AttemptLimits limits, const habilis::Clock& clock) : limits_(limits), clock_(clock) {}
 
   // Takes one attempt for `peer` (gRPC's peer string, "ipv4:1.2.3.4:5678"; the port is ignored). OK, or
   // RESOURCE_EXHAUSTED TOO_MANY_ATTEMPTS with a RetryInfo delay after which one attempt is available again.
@@ -53,7 +53,7 @@ class AttemptLimiter {
   void ForgetFullBuckets(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const AttemptLimits limits_;
-  const domain::Clock& clock_;
+  const habilis::Clock& clock_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Bucket> peers_ ABSL_GUARDED_BY(mu_);
   Bucket global_ ABSL_GUARDED_BY(mu_);

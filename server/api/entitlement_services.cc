@@ -1,7 +1,7 @@
 // Handlers of EntitlementService and AccessService.
 #include "server/api/services.h"
 #include "server/common/metrics.h"
-#include "server/domain/resource_names.h"
+#include "server/domain/kernel/resource_names.h"
 
 namespace habilis::api {
 namespace {

@@ -13,8 +13,8 @@
 #include "authz/principal.h"
 #include "grpcpp/server_context.h"
 #include "server/api/attempt_limiter.h"
-#include "server/domain/api_keys.h"
-#include "server/domain/sessions.h"
+#include "server/domain/entitlements/api_keys.h"
+#include "server/domain/identity/sessions.h"
 
 namespace habilis::api {
 

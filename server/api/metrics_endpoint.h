@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/domain/access_index.h"
+#include "server/domain/access/access_index.h"
 #include "store/store.h"
 
 namespace prometheus {

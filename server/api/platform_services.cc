@@ -5,7 +5,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/api/services.h"
 #include "server/api/stream_call.h"
-#include "server/domain/resource_names.h"
+#include "server/domain/kernel/resource_names.h"
 #include "store/keyspace.h"
 
 namespace habilis::api {

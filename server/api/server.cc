@@ -12,8 +12,10 @@
 #include "server/api/services.h"
 #include "server/api/transport_security.h"
 #include "server/api/undecodable_requests.h"
-#include "server/domain/account_records.h"
-#include "server/domain/audit_retention.h"
+#include "server/common/clock.h"
+#include "server/common/paging.h"
+#include "server/domain/identity/account_records.h"
+#include "server/domain/audit/audit_retention.h"
 #include "server/mail/delivery.h"
 
 namespace habilis::api {
@@ -60,7 +62,7 @@ domain::IdentityPolicy IdentityPolicyOf(const Config& config) {
 constexpr int kMaxBulkCalls = 2;
 
 struct Server::Parts {
-  Parts(const Config& config, store::Store& store, const domain::Clock& clock,
+  Parts(const Config& config, store::Store& store, const habilis::Clock& clock,
         std::unique_ptr<domain::AccessIndex> index, std::unique_ptr<ChangeNotifier> notifier, mail::SmtpConfig smtp,
         CertificateApplications certificates)
       : policy(IdentityPolicyOf(config)),
@@ -151,8 +153,8 @@ struct Server::Parts {
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, store::Store& store,
-                                                      const domain::Clock& clock) {
-  absl::Status key = domain::UsePageTokenKeyOf(store);
+                                                      const habilis::Clock& clock) {
+  absl::Status key = habilis::UsePageTokenKeyOf(store);
   if (!key.ok()) return key;
   // Built before anything serves: the client-application API answers from it.
   absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/common/clock.h"
 #include "server/config.h"
-#include "server/domain/policy.h"
-#include "server/domain/support.h"
+#include "server/domain/kernel/policy.h"
 #include "store/store.h"
 
 namespace habilis::api {
@@ -21,7 +21,7 @@ class Server {
  public:
   // Starts serving on config.listen. `store` and `clock` must outlive the server.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(const Config& config, store::Store& store,
-                                                                     const domain::Clock& clock);
+                                                                     const habilis::Clock& clock);
   ~Server();
 
   // The port actually bound (useful with port 0).

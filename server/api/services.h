@@ -24,19 +24,20 @@
 #include "server/api/bulk_calls.h"
 #include "server/api/unary.h"
 #include "server/api/watch.h"
-#include "server/domain/access.h"
-#include "server/domain/access_index.h"
-#include "server/domain/account_files.h"
-#include "server/domain/accounts.h"
-#include "server/domain/api_keys.h"
-#include "server/domain/applications.h"
-#include "server/domain/audit.h"
-#include "server/domain/backups.h"
-#include "server/domain/entitlements.h"
-#include "server/domain/invitations.h"
-#include "server/domain/org_chart.h"
-#include "server/domain/sessions.h"
-#include "server/domain/structures.h"
+#include "server/common/clock.h"
+#include "server/domain/access/access.h"
+#include "server/domain/access/access_index.h"
+#include "server/domain/audit/audit_trail.h"
+#include "server/domain/entitlements/api_keys.h"
+#include "server/domain/entitlements/applications.h"
+#include "server/domain/entitlements/entitlements.h"
+#include "server/domain/files/account_files.h"
+#include "server/domain/identity/accounts.h"
+#include "server/domain/identity/invitations.h"
+#include "server/domain/identity/sessions.h"
+#include "server/domain/operations/backups.h"
+#include "server/domain/organisation/org_chart.h"
+#include "server/domain/organisation/structures.h"
 
 namespace habilis::api {
 
@@ -264,7 +265,7 @@ class AccountFileService final
     : public v1::AccountFileService::WithRawCallbackMethod_ImportAccounts<
           v1::AccountFileService::WithCallbackMethod_ExportAccounts<v1::AccountFileService::Service>> {
  public:
-  AccountFileService(const CallContext& context, store::Store& store, const domain::Clock& clock,
+  AccountFileService(const CallContext& context, store::Store& store, const habilis::Clock& clock,
                      const domain::IdentityPolicy& policy, BulkWorkers& workers)
       : context_(context), store_(store), clock_(clock), policy_(policy), workers_(workers) {}
 
@@ -276,7 +277,7 @@ class AccountFileService final
  private:
   const CallContext& context_;
   store::Store& store_;
-  const domain::Clock& clock_;
+  const habilis::Clock& clock_;
   const domain::IdentityPolicy& policy_;
   BulkWorkers& workers_;
 };

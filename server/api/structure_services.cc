@@ -1,6 +1,6 @@
 // Handlers of StructureService and OrgChartService.
 #include "server/api/services.h"
-#include "server/domain/resource_names.h"
+#include "server/domain/kernel/resource_names.h"
 
 namespace habilis::api {
 namespace {

@@ -17,8 +17,8 @@
 #include "server/common/call_log.h"
 #include "server/common/errors.h"
 #include "server/common/metrics.h"
-#include "server/domain/audit.h"
-#include "server/domain/support.h"
+#include "server/common/paging.h"
+#include "server/domain/commands/audit_log.h"
 
 namespace habilis::api {
 
@@ -179,7 +179,7 @@ grpc::ServerUnaryReactor* ServeInline(const CallContext& context, grpc::Callback
 template <typename Response>
 absl::Status WithToken(const absl::StatusOr<store::Revision>& revision, Response& response) {
   if (!revision.ok()) return revision.status();
-  response.set_consistency_token(domain::EncodeConsistencyToken(*revision));
+  response.set_consistency_token(habilis::EncodeConsistencyToken(*revision));
   return absl::OkStatus();
 }
 

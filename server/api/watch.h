@@ -17,7 +17,7 @@
 #include "habilis/v1/audit.pb.h"
 #include "server/api/executor.h"
 #include "server/api/stream_call.h"
-#include "server/domain/audit.h"
+#include "server/domain/audit/audit_trail.h"
 #include "store/store.h"
 
 namespace habilis::api {

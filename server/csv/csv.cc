@@ -2,7 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/domain/text.h"
+#include "server/common/text.h"
 
 namespace habilis::csv {
 
@@ -63,7 +63,7 @@ void Reader::EndField() {
     dropping_ = true;
     return;
   }
-  if (domain::Utf8Length(absl::string_view(buffer_).substr(field_begin_)) < 0) {
+  if (habilis::Utf8Length(absl::string_view(buffer_).substr(field_begin_)) < 0) {
     Fail("INVALID_UTF8", "the field is not valid UTF-8: save the file as UTF-8");
   }
   ends_.push_back(buffer_.size());

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "habilis/internal/records.pb.h"
+#include "server/common/clock.h"
 #include "server/mail/sealing.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
@@ -15,7 +16,7 @@ constexpr int kBatch = 50;
 
 }  // namespace
 
-DeliveryWorker::DeliveryWorker(store::Store& store, const domain::Clock& clock, SmtpConfig config,
+DeliveryWorker::DeliveryWorker(store::Store& store, const habilis::Clock& clock, SmtpConfig config,
                                absl::Duration poll_interval)
     : store_(store), clock_(clock), config_(std::move(config)), poll_interval_(poll_interval) {
   if (!config_.url.empty()) thread_ = std::thread([this] { Run(); });
@@ -52,7 +53,7 @@ void DeliveryWorker::DeliverDue() {
                                                      [&](absl::string_view key, absl::string_view value) {
                                                        internal::OutboxRecord record;
                                                        if (record.ParseFromString(std::string(value)) &&
-                                                           domain::FromTimestamp(record.next_attempt_time()) <= now) {
+                                                           habilis::FromTimestamp(record.next_attempt_time()) <= now) {
                                                          due.emplace_back(std::string(key), std::move(record));
                                                        }
                                                        return due.size() < kBatch;
@@ -81,7 +82,7 @@ void DeliveryWorker::DeliverDue() {
               if (sent.ok()) return txn.Delete(key);
               record.set_attempts(record.attempts() + 1);
               record.set_last_error(std::string(sent.message()));
-              domain::SetTimestamp(clock_.Now() + Backoff(record.attempts()), record.mutable_next_attempt_time());
+              habilis::SetTimestamp(clock_.Now() + Backoff(record.attempts()), record.mutable_next_attempt_time());
               return txn.Put(key, record.SerializeAsString());
             })
             .status();

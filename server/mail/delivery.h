@@ -7,7 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/domain/support.h"
+#include "server/common/clock.h"
 #include "server/mail/smtp.h"
 #include "store/store.h"
 
@@ -16,7 +16,7 @@ namespace habilis::mail {
 class DeliveryWorker {
  public:
   // Polls the outbox every `poll_interval`. Does nothing when config.url is empty.
-  DeliveryWorker(store::Store& store, const domain::Clock& clock, SmtpConfig config, absl::Duration poll_interval);
+  DeliveryWorker(store::Store& store, const habilis::Clock& clock, SmtpConfig config, absl::Duration poll_interval);
   // Stops after the message being sent, if any.
   ~DeliveryWorker();
   DeliveryWorker(const DeliveryWorker&) = delete;
@@ -32,7 +32,7 @@ class DeliveryWorker {
   void DeliverDue();
 
   store::Store& store_;
-  const domain::Clock& clock_;
+  const habilis::Clock& clock_;
   const SmtpConfig config_;
   const absl::Duration poll_interval_;
   absl::Mutex mu_;

@@ -2,7 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
-#include "server/domain/support.h"
+#include "server/common/clock.h"
+#include "server/common/random.h"
 #include "server/mail/sealing.h"
 #include "store/keyspace.h"
 
@@ -11,15 +12,15 @@ namespace habilis::mail {
 absl::Status Enqueue(store::Transaction& txn, absl::Time now, absl::string_view to, MailKind kind,
                      absl::string_view language, const std::map<std::string, std::string>& params) {
   RenderedMail mail = Render(kind, language, params);
-  const std::string id = domain::RandomHex(12);
+  const std::string id = habilis::RandomHex(12);
   internal::OutboxRecord record;
   record.set_message_id(absl::StrCat("<", id, "@habilis>"));
   record.set_to(std::string(to));
   record.set_subject(mail.subject);
   record.set_sealed_body(SealBody(mail.body));
   record.set_kind(std::string(MailKindName(kind)));
-  domain::SetTimestamp(now, record.mutable_create_time());
-  domain::SetTimestamp(now, record.mutable_next_attempt_time());
+  habilis::SetTimestamp(now, record.mutable_create_time());
+  habilis::SetTimestamp(now, record.mutable_next_attempt_time());
   return txn.Put(store::OutboxKey(absl::ToUnixMicros(now), id), record.SerializeAsString());
 }
 
@@ -33,7 +34,7 @@ absl::StatusOr<OutboxBacklog> BacklogOf(store::Store& store) {
               if (backlog.messages++ == 0) {
                 internal::OutboxRecord record;
                 if (record.ParseFromString(std::string(value))) {
-                  backlog.oldest = domain::FromTimestamp(record.create_time());
+                  backlog.oldest = habilis::FromTimestamp(record.create_time());
                 }
               }
               return true;

@@ -9,12 +9,12 @@
 #include "habilis/v1/entitlements.pb.h"
 #include "habilis/v1/org_chart.pb.h"
 #include "habilis/v1/structures.pb.h"
+#include "server/common/clock.h"
+#include "server/common/text.h"
 #include "server/common/status_macros.h"
-#include "server/domain/identifiers.h"
-#include "server/domain/passwords.h"
-#include "server/domain/resource_names.h"
-#include "server/domain/support.h"
-#include "server/domain/text.h"
+#include "server/domain/kernel/identifiers.h"
+#include "server/domain/kernel/passwords.h"
+#include "server/domain/kernel/resource_names.h"
 #include "store/keyspace.h"
 
 namespace habilis::tools {
@@ -82,7 +82,7 @@ std::string DatasetApplicationId(int a) { return absl::StrCat("app-", a); }
 
 absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params, int sample) {
   BatchWriter writer(store, params.batch);
-  absl::Time now = domain::SystemClock().Now();
+  absl::Time now = habilis::SystemClock().Now();
   // One hash for everyone: hashing a million passwords would take hours and measure nothing.
   const std::string password_hash = domain::HashPassword("dataset password 2026");
 
@@ -123,7 +123,7 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
       service.set_name(domain::ServiceResourceName(siret, id));
       service.set_display_name(absl::StrCat("Service ", k));
       RETURN_IF_ERROR(writer.Put(store::ServiceKey(siret, id), service));
-      RETURN_IF_ERROR(writer.Put(store::ServiceNameKey(siret, domain::FoldName(service.display_name())), id));
+      RETURN_IF_ERROR(writer.Put(store::ServiceNameKey(siret, habilis::FoldName(service.display_name())), id));
     }
     for (int k = 0; k < params.habilitations_per_account; ++k) {
       const std::string app = AppFor(s, k, params.applications);
@@ -152,9 +152,9 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
     account.set_country("FR");
     account.set_language("fr");
     account.set_state(v1::Account::ACTIVE);
-    domain::SetTimestamp(now, account.mutable_privacy_consent_time());
-    domain::SetTimestamp(now, account.mutable_password_change_time());
-    domain::SetTimestamp(now + absl::Hours(24 * 365), account.mutable_password_expire_time());
+    habilis::SetTimestamp(now, account.mutable_privacy_consent_time());
+    habilis::SetTimestamp(now, account.mutable_password_change_time());
+    habilis::SetTimestamp(now + absl::Hours(24 * 365), account.mutable_password_expire_time());
     record.set_password_hash(password_hash);
     RETURN_IF_ERROR(writer.Put(store::AccountKey(id), record));
     RETURN_IF_ERROR(writer.Put(store::LoginKey(account.login_email()), id));
@@ -178,7 +178,7 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
       habilitation.set_name(domain::HabilitationName(siret, id, subscribed_app));
       habilitation.set_account(domain::AccountName(id));
       habilitation.set_profile(domain::ProfileName(subscribed_app, profile_id));
-      domain::SetTimestamp(now, habilitation.mutable_grant_time());
+      habilis::SetTimestamp(now, habilitation.mutable_grant_time());
       RETURN_IF_ERROR(writer.Put(store::HabilitationKey(siret, id, subscribed_app), habilitation));
       RETURN_IF_ERROR(writer.Put(store::AccountHabilitationKey(id, subscribed_app, siret), ""));
       RETURN_IF_ERROR(writer.Put(store::ProfileHolderKey(subscribed_app, profile_id, id, siret), ""));

@@ -11,7 +11,8 @@
 
 #include "CLI/CLI.hpp"
 #include "habilis/v1/api_keys.pb.h"
-#include "server/domain/api_keys.h"
+#include "server/common/clock.h"
+#include "server/domain/entitlements/api_keys.h"
 #include "server/tools/dataset.h"
 #include "store/rocksdb/rocksdb_store.h"
 
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
     std::cerr << pairs.status() << std::endl;
     return 1;
   }
-  const habilis::domain::Clock& clock = habilis::domain::SystemClock();
+  const habilis::Clock& clock = habilis::SystemClock();
   habilis::domain::ApiKeys keys(**store, clock);
   auto op_key = keys.CreateFirstOperatorKey("dataset");
   auto op = keys.Authenticate(*op_key);

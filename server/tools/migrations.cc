@@ -1,7 +1,7 @@
 #include "server/tools/migrations.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/domain/account_records.h"
+#include "server/domain/identity/account_records.h"
 #include "store/keyspace.h"
 
 namespace habilis::tools {

@@ -24,7 +24,9 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(what, ": ", s.ToString());
   if (s.IsNotFound()) return absl::NotFoundError(message);
-  if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(message);
+  // A conflict the store could not retry away is the store's state, not the caller's: UNAVAILABLE (retry),
+  // never ABORTED, which means a concurrent change the caller must look at (docs/API.md "Errors").
+  if (s.IsBusy() || s.IsTryAgain()) return absl::UnavailableError(message);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
   if (s.IsIOError() || s.IsCorruption()) return absl::DataLossError(message);
   return absl::InternalError(message);
@@ -285,8 +287,8 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     published_revision_ = next;
     return next;
   }
-  return absl::AbortedError(
-      absl::StrCat("the transaction conflicted with concurrent changes ", options.max_attempts, " times"));
+  return absl::UnavailableError(absl::StrCat("the transaction conflicted with concurrent changes ",
+                                             options.max_attempts, " times; the store is busy, retry"));
 }
 
 absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reader&)> fn, const ReadOptions& options) {

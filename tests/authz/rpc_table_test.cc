@@ -6,6 +6,7 @@
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "server/api/server.h"
+#include "server/common/clock.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/temp_dir.h"
 
@@ -18,7 +19,7 @@ class RpcTableTest : public ::testing::Test {
     store_ = std::move(store::RocksDbStore::Open(dir_.Sub("db"))).value();
     Config config;
     config.listen = "127.0.0.1:0";
-    auto server = api::Server::Start(config, *store_, domain::SystemClock());
+    auto server = api::Server::Start(config, *store_, habilis::SystemClock());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
   }

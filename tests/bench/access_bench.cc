@@ -6,7 +6,8 @@
 #include <random>
 
 #include "benchmark/benchmark.h"
-#include "server/domain/access.h"
+#include "server/common/clock.h"
+#include "server/domain/access/access.h"
 #include "server/tools/dataset.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/temp_dir.h"
@@ -23,7 +24,7 @@ struct Fixture {
     store = std::move(store::RocksDbStore::Open(dir.Sub("db"))).value();
     pairs = std::move(tools::GenerateDataset(*store, params, 10000)).value();
     index = std::move(domain::AccessIndex::Attach(*store)).value();
-    access = std::make_unique<domain::Access>(*store, *index, domain::SystemClock());
+    access = std::make_unique<domain::Access>(*store, *index, habilis::SystemClock());
   }
   testing::TempDir dir;
   std::unique_ptr<store::Store> store;

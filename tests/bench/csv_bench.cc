@@ -20,11 +20,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
-#include "server/domain/account_files.h"
-#include "server/domain/api_keys.h"
-#include "server/domain/entitlements.h"
-#include "server/domain/resource_names.h"
-#include "server/domain/structures.h"
+#include "server/common/clock.h"
+#include "server/domain/files/account_files.h"
+#include "server/domain/entitlements/api_keys.h"
+#include "server/domain/entitlements/entitlements.h"
+#include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/structures.h"
 #include "server/tools/dataset.h"
 #include "store/keyspace.h"
 #include "store/rocksdb/rocksdb_store.h"
@@ -34,7 +35,7 @@ namespace {
 
 // The operator the benchmark acts as: the store's operator key, made on a fresh store. Commands check in their
 // transaction that their caller's key exists, so a made-up principal would be refused.
-absl::StatusOr<authz::Principal> BenchOperator(store::Store& store, const domain::Clock& clock) {
+absl::StatusOr<authz::Principal> BenchOperator(store::Store& store, const habilis::Clock& clock) {
   domain::ApiKeys keys(store, clock);
   absl::StatusOr<std::string> created = keys.CreateFirstOperatorKey("habilis-csv-bench");
   if (created.ok()) return keys.Authenticate(*created);
@@ -97,7 +98,7 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<store::RocksDbStore>> opened = store::RocksDbStore::Open(dir);
   if (!opened.ok()) return Fail(opened.status());
   store::Store& store = **opened;
-  const domain::Clock& clock = domain::SystemClock();
+  const habilis::Clock& clock = habilis::SystemClock();
   if (store.LatestRevision() == 0) {
     tools::DatasetParams params;
     params.structures = 1;

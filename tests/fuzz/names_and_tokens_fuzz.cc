@@ -6,10 +6,10 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/domain/account_records.h"
-#include "server/domain/resource_names.h"
-#include "server/domain/support.h"
-#include "server/domain/text.h"
+#include "server/common/paging.h"
+#include "server/common/text.h"
+#include "server/domain/identity/account_records.h"
+#include "server/domain/kernel/resource_names.h"
 
 namespace {
 

@@ -32,8 +32,9 @@
 #include "habilis/v1/sessions.pb.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/api/server.h"
+#include "server/common/clock.h"
 #include "server/config.h"
-#include "server/domain/demo.h"
+#include "server/domain/operations/demo.h"
 #include "store/rocksdb/rocksdb_store.h"
 
 namespace {
@@ -55,7 +56,7 @@ World& TheWorld() {
     auto store = habilis::store::RocksDbStore::Open(dir);
     if (!store.ok()) std::abort();
     w->store = std::move(store).value();
-    auto demo = habilis::domain::SeedDemo(*w->store, habilis::domain::SystemClock(), {});
+    auto demo = habilis::domain::SeedDemo(*w->store, habilis::SystemClock(), {});
     if (!demo.ok() || !demo->has_value()) std::abort();
     w->keys[0] = (*demo)->operator_key;
     w->keys[1] = (*demo)->application_key;
@@ -67,7 +68,7 @@ World& TheWorld() {
     config.attempts_per_peer_per_minute = 1e9;
     config.attempts_global_burst = 1000000;
     config.attempts_global_per_second = 1e9;
-    auto server = habilis::api::Server::Start(config, *w->store, habilis::domain::SystemClock());
+    auto server = habilis::api::Server::Start(config, *w->store, habilis::SystemClock());
     if (!server.ok()) std::abort();
     w->server = std::move(server).value();
     w->channel = habilis::client::Connect("127.0.0.1:" + std::to_string(w->server->port()));

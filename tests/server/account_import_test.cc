@@ -6,11 +6,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/domain/account_files.h"
-#include "server/domain/applications.h"
-#include "server/domain/audit.h"
-#include "server/domain/entitlements.h"
-#include "server/domain/memberships.h"
+#include "server/common/paging.h"
+#include "server/domain/audit/audit_trail.h"
+#include "server/domain/entitlements/applications.h"
+#include "server/domain/entitlements/entitlements.h"
+#include "server/domain/files/account_files.h"
+#include "server/domain/organisation/memberships.h"
 #include "tests/testing/domain_fixture.h"
 
 namespace habilis::domain {

@@ -2,10 +2,10 @@
 // SELF, DEVICES, SVC-TRANSFER, SVC-LIST, NOTIFY, and one active administrator per structure.
 #include <thread>
 
-#include "server/domain/account_records.h"
-#include "server/domain/identifiers.h"
-#include "server/domain/memberships.h"
-#include "server/domain/passwords.h"
+#include "server/domain/identity/account_records.h"
+#include "server/domain/kernel/identifiers.h"
+#include "server/domain/organisation/memberships.h"
+#include "server/domain/kernel/passwords.h"
 #include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
 

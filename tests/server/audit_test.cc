@@ -1,5 +1,7 @@
 // AUDIT: what the trail records, what it keeps out, and how it is read.
-#include "server/domain/audit.h"
+#include "server/common/clock.h"
+#include "server/common/paging.h"
+#include "server/domain/audit/audit_trail.h"
 
 #include <set>
 
@@ -14,7 +16,7 @@
 #include "habilis/v1/org_chart.pb.h"
 #include "habilis/v1/sessions.pb.h"
 #include "habilis/v1/structures.pb.h"
-#include "server/domain/resource_names.h"
+#include "server/domain/kernel/resource_names.h"
 #include "server/common/status_macros.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"

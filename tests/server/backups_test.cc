@@ -1,6 +1,6 @@
 // Online backups (docs/OPERATIONS.md "Backup and restore"): a name is taken once, even by two backups at once,
 // and a backup is a store of its own.
-#include "server/domain/backups.h"
+#include "server/domain/operations/backups.h"
 
 #include <thread>
 

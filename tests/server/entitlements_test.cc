@@ -1,8 +1,9 @@
 // Entitlements: APP-REG, SUB, HAB-GRANT, HAB-REVOKE, DLG-GRANT, DLG-REVOKE, LIST and CHECK.
-#include "server/domain/entitlements.h"
+#include "server/common/paging.h"
+#include "server/domain/entitlements/entitlements.h"
 
-#include "server/domain/access.h"
-#include "server/domain/resource_names.h"
+#include "server/domain/access/access.h"
+#include "server/domain/kernel/resource_names.h"
 #include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
 

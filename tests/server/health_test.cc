@@ -6,6 +6,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/api/server.h"
+#include "server/common/clock.h"
 #include "store/keyspace.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/temp_dir.h"
@@ -21,7 +22,7 @@ class HealthTest : public ::testing::Test {
     store_ = std::move(store::RocksDbStore::Open(dir_.Sub("db"))).value();
     Config config;
     config.listen = "127.0.0.1:0";
-    auto server = Server::Start(config, *store_, domain::SystemClock());
+    auto server = Server::Start(config, *store_, habilis::SystemClock());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
     stub_ = grpc::health::v1::Health::NewStub(

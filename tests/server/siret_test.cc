@@ -1,5 +1,5 @@
 // STR-1: SIRET vectors.
-#include "server/domain/siret.h"
+#include "server/domain/organisation/siret.h"
 
 #include "gtest/gtest.h"
 

@@ -1,6 +1,6 @@
-#include "server/domain/text.h"
 
 #include "gtest/gtest.h"
+#include "server/common/text.h"
 
 namespace habilis::domain {
 namespace {

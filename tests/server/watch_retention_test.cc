@@ -11,7 +11,7 @@
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
 #include "server/api/server.h"
-#include "server/domain/api_keys.h"
+#include "server/domain/entitlements/api_keys.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "tests/testing/domain_fixture.h"
 #include "tests/testing/requests.h"

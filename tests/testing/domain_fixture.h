@@ -11,14 +11,14 @@
 #include "gtest/gtest.h"
 #include "habilis/internal/records.pb.h"
 #include "server/common/errors.h"
-#include "server/domain/accounts.h"
-#include "server/domain/api_keys.h"
-#include "server/domain/applications.h"
-#include "server/domain/invitations.h"
-#include "server/domain/org_chart.h"
-#include "server/domain/resource_names.h"
-#include "server/domain/sessions.h"
-#include "server/domain/structures.h"
+#include "server/domain/identity/accounts.h"
+#include "server/domain/entitlements/api_keys.h"
+#include "server/domain/entitlements/applications.h"
+#include "server/domain/identity/invitations.h"
+#include "server/domain/organisation/org_chart.h"
+#include "server/domain/kernel/resource_names.h"
+#include "server/domain/identity/sessions.h"
+#include "server/domain/organisation/structures.h"
 #include "server/mail/sealing.h"
 #include "store/keyspace.h"
 #include "store/rocksdb/rocksdb_store.h"
@@ -26,7 +26,7 @@
 
 namespace habilis::testing {
 
-class FixedClock final : public domain::Clock {
+class FixedClock final : public habilis::Clock {
  public:
   absl::Time Now() const override { return now; }
   absl::Time now = absl::FromUnixSeconds(1798761600);  // 2027-01-01

@@ -1,0 +1,343 @@
+#include "server/domain/audit/audit_trail.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "habilis/internal/records.pb.h"
+#include "habilis/v1/account_files.pb.h"
+#include "habilis/v1/accounts.pb.h"
+#include "habilis/v1/applications.pb.h"
+#include "habilis/v1/entitlements.pb.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "habilis/v1/structures.pb.h"
+#include "server/common/clock.h"
+#include "server/common/paging.h"
+#include "server/common/errors.h"
+#include "server/common/status_macros.h"
+#include "server/domain/access/access.h"
+#include "server/domain/kernel/records.h"
+#include "server/domain/kernel/resource_names.h"
+#include "store/encoding.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+using google::protobuf::Message;
+
+absl::StatusOr<v1::AuditEntry> LoadEntry(store::Reader& reader, store::Revision revision) {
+  std::string prefix = store::AuditLogPrefix();
+  store::AppendUint64(&prefix, revision);
+  std::optional<v1::AuditEntry> found;
+  absl::Status decoded = absl::OkStatus();
+  RETURN_IF_ERROR(store::ScanPrefix(reader, prefix, [&](absl::string_view, absl::string_view value) {
+    found.emplace();
+    if (!found->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      decoded = absl::DataLossError("an audit entry does not decode");
+    }
+    return false;
+  }));
+  RETURN_IF_ERROR(decoded);
+  if (!found) return absl::DataLossError("an audit index names a missing entry");
+  found->set_name(absl::StrCat("auditEntries/", revision));
+  found->set_consistency_token(EncodeConsistencyToken(revision));
+  return *std::move(found);
+}
+
+// The first revision whose entries are kept (retention); 0 when none was ever pruned.
+absl::StatusOr<store::Revision> RetainedFrom(store::Reader& reader) {
+  absl::StatusOr<std::string> value = reader.Get(store::MetaKey(store::kMetaAuditRetainedFrom));
+  if (absl::IsNotFound(value.status())) return 0;
+  if (!value.ok()) return value.status();
+  absl::string_view in(*value);
+  std::optional<uint64_t> revision = store::ConsumeUint64(&in);
+  if (!revision) return absl::DataLossError("the audit retention mark does not decode");
+  return *revision;
+}
+
+absl::Status TokenExpired(store::Revision retained_from) {
+  return Error(absl::StatusCode::kFailedPrecondition, "CONSISTENCY_TOKEN_EXPIRED",
+               absl::StrCat("the changes after this token are no longer kept (the trail starts at revision ",
+                            retained_from, "): resynchronise (read the current state, e.g. ListEntitlements) and "
+                            "watch again from the token that read returns"));
+}
+
+// Visits, in commit order, the entries named by the log keys under `prefix` from revision `first` on (each
+// commit once), until `visit` returns false. Pruned entries (before the retention mark) are skipped.
+absl::Status ForEachEntry(store::Reader& reader, absl::string_view prefix, store::Revision first,
+                          absl::FunctionRef<bool(store::Revision, v1::AuditEntry&)> visit) {
+  ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
+  first = std::max(first, retained_from);
+  std::string begin(prefix);
+  store::AppendUint64(&begin, first);
+  store::Revision last = 0;
+  absl::Status failed = absl::OkStatus();
+  RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
+    std::optional<uint64_t> revision = store::LogRevision(key, prefix);
+    if (!revision || *revision == last) return true;
+    last = *revision;
+    absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
+    if (!entry.ok()) {
+      failed = entry.status();
+      return false;
+    }
+    return visit(*revision, *entry);
+  }));
+  return failed;
+}
+
+// Whether an entry concerns `application`: one of its records is named under the application (profiles),
+// names it as the last segment of a subscription or habilitation, or as the head of a delegation
+// ("{application}~{profile}"); or it changes an account, whose state bears on every application.
+bool ConcernsApplication(const v1::AuditEntry& entry, absl::string_view application) {
+  for (const v1::RecordChange& change : entry.changes()) {
+    if (change.record_type() == internal::AccountRecord::descriptor()->full_name()) return true;
+    const std::string& record = change.record();
+    if (absl::StartsWith(record, absl::StrCat("applications/", application, "/")) ||
+        record == absl::StrCat("applications/", application) ||
+        absl::EndsWith(record, absl::StrCat("/subscriptions/", application)) ||
+        absl::EndsWith(record, absl::StrCat("/habilitations/", application)) ||
+        absl::StrContains(record, absl::StrCat("/delegations/", application, "~"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Deletes the index entries of family `tag` (by structure, account or actor) whose revision is before
+// `retained_from`, in commits of at most `batch` keys. Under each structure, account or actor the keys run
+// by revision, so the old ones come first: one short scan per prefix.
+absl::Status PruneIndex(store::Store& store, store::KeyTag tag, store::Revision retained_from, int batch) {
+  const std::string family(1, static_cast<char>(tag));
+  std::string cursor = family;
+  bool done = false;
+  while (!done) {
+    std::vector<std::string> keys;
+    RETURN_IF_ERROR(store
+                        .Read([&](store::Reader& reader) -> absl::Status {
+                          while (static_cast<int>(keys.size()) < batch) {
+                            std::string first;
+                            RETURN_IF_ERROR(reader.Scan(cursor, store::PrefixEnd(family),
+                                                        [&](absl::string_view key, absl::string_view) {
+                                                          first = std::string(key);
+                                                          return false;
+                                                        }));
+                            // An index key is its prefix, then the revision and the position (8 bytes each).
+                            if (first.size() < family.size() + 16) {
+                              done = true;
+                              return absl::OkStatus();
+                            }
+                            const std::string prefix = first.substr(0, first.size() - 16);
+                            std::string stop = prefix;
+                            store::AppendUint64(&stop, retained_from);
+                            cursor = store::PrefixEnd(prefix);  // the next prefix, unless the batch fills
+                            RETURN_IF_ERROR(reader.Scan(first, stop, [&](absl::string_view key, absl::string_view) {
+                              keys.emplace_back(key);
+                              if (static_cast<int>(keys.size()) < batch) return true;
+                              cursor = std::string(key);
+                              cursor.push_back('\0');
+                              return false;
+                            }));
+                          }
+                          return absl::OkStatus();
+                        })
+                        .status());
+    if (keys.empty()) continue;
+    RETURN_IF_ERROR(store
+                        .Update([&](store::Transaction& txn) -> absl::Status {
+                          for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
+                          return absl::OkStatus();
+                        })
+                        .status());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
+                              v1::ListAuditEntriesResponse& response) const {
+  std::string prefix;
+  switch (request.scope_case()) {
+    case v1::ListAuditEntriesRequest::kStructure: {
+      std::optional<std::string> siret = ParseStructureName(request.structure());
+      if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+      prefix = store::AuditByStructurePrefix(*siret);
+      break;
+    }
+    case v1::ListAuditEntriesRequest::kAccount: {
+      std::optional<std::string> id = ParseAccountName(request.account());
+      if (!id) return InvalidField("account", "NAME_FORMAT", "must be accounts/{account}");
+      prefix = store::AuditByAccountPrefix(*id);
+      break;
+    }
+    case v1::ListAuditEntriesRequest::kActor:
+      if (request.actor().empty() || request.actor().size() > 200) {
+        return InvalidField("actor", "ACTOR_FORMAT", "name an actor as audit entries do, e.g. operators/{key}");
+      }
+      prefix = store::AuditByActorPrefix(request.actor());
+      break;
+    case v1::ListAuditEntriesRequest::SCOPE_NOT_SET:
+      prefix = store::AuditLogPrefix();
+      break;
+  }
+  const std::optional<absl::Time> start =
+      request.has_start_time() ? std::optional<absl::Time>(FromTimestamp(request.start_time())) : std::nullopt;
+  const std::optional<absl::Time> end =
+      request.has_end_time() ? std::optional<absl::Time>(FromTimestamp(request.end_time())) : std::nullopt;
+  if (start && end && *end <= *start) {
+    return InvalidField("end_time", "TIME_RANGE_EMPTY", "must be later than start_time");
+  }
+  ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token()));
+  store::Revision begin_revision = 0;
+  if (!after.empty() && !absl::SimpleAtoi(after, &begin_revision)) {
+    return InvalidField("page_token", "PAGE_TOKEN_INVALID", "is not a token this server returned");
+  }
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        store::Revision last_returned = 0;
+        return ForEachEntry(reader, prefix, begin_revision + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+          const absl::Time time = FromTimestamp(entry.time());
+          if (start && time < *start) return true;
+          if (end && time >= *end) return false;  // commits are in time order
+          if (response.audit_entries_size() == page_size) {
+            response.set_next_page_token(EncodePageToken(absl::StrCat(last_returned)));
+            return false;
+          }
+          *response.add_audit_entries() = std::move(entry);
+          last_returned = revision;
+          return true;
+        });
+      })
+      .status();
+}
+
+absl::StatusOr<std::pair<AuditTrail::ChangeFilter, store::Revision>> AuditTrail::ParseWatch(
+    const v1::WatchChangesRequest& request) const {
+  ChangeFilter filter;
+  switch (request.filter_case()) {
+    case v1::WatchChangesRequest::kStructure: {
+      std::optional<std::string> siret = ParseStructureName(request.structure());
+      if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+      filter.siret = *siret;
+      break;
+    }
+    case v1::WatchChangesRequest::kApplication: {
+      std::optional<std::string> application = ParseApplicationName(request.application());
+      if (!application) return InvalidField("application", "NAME_FORMAT", "must be applications/{application}");
+      filter.application = *application;
+      break;
+    }
+    case v1::WatchChangesRequest::FILTER_NOT_SET:
+      return InvalidField("structure", "REQUIRED", "watch a structure or an application");
+  }
+  if (request.consistency_token().empty()) return std::make_pair(filter, store_.LatestRevision());
+  ASSIGN_OR_RETURN(store::Revision after, ConsistencyTokenRevision(store_, request.consistency_token()));
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
+                        if (after + 1 < retained_from) return TokenExpired(retained_from);
+                        return absl::OkStatus();
+                      })
+                      .status());
+  return std::make_pair(filter, after);
+}
+
+absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filter, store::Revision after, int limit,
+                                                        v1::WatchChangesResponse& response) const {
+  const std::string prefix =
+      filter.siret.empty() ? store::AuditLogPrefix() : store::AuditByStructurePrefix(filter.siret);
+  store::Revision reached = after;
+  store::Revision last_sent = 0;
+  absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) -> absl::Status {
+    // A stream that fell behind the retention mark has missed entries: it must resynchronise.
+    ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
+    if (after + 1 < retained_from) return TokenExpired(retained_from);
+    bool full = false;
+    RETURN_IF_ERROR(ForEachEntry(reader, prefix, after + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+      if (entry.outcome() == v1::AuditEntry::DENIED) return true;  // nothing changed
+      if (!filter.application.empty() && !ConcernsApplication(entry, filter.application)) return true;
+      *response.add_audit_entries() = std::move(entry);
+      reached = last_sent = revision;
+      full = response.audit_entries_size() >= limit;
+      return !full;
+    }));
+    if (!full) reached = 0;  // everything up to the snapshot: set below from its revision
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read.status();
+  // The snapshot may hold commits past the revision Read reports: never resume before an entry already sent.
+  if (reached == 0) reached = std::max({after, *read, last_sent});
+  response.set_consistency_token(EncodeConsistencyToken(reached));
+  return reached;
+}
+
+absl::StatusOr<int64_t> AuditTrail::Prune(absl::Time cutoff, int batch) {
+  int64_t removed = 0;
+  store::Revision retained_from = 0;
+  // 1. The entries, oldest first: each commit moves the mark past the entries it deletes.
+  while (true) {
+    std::vector<std::string> keys;
+    store::Revision next_from = 0;
+    RETURN_IF_ERROR(store_
+                        .Read([&](store::Reader& reader) -> absl::Status {
+                          ASSIGN_OR_RETURN(retained_from, RetainedFrom(reader));
+                          const std::string prefix = store::AuditLogPrefix();
+                          std::string begin = prefix;
+                          store::AppendUint64(&begin, retained_from);
+                          absl::Status decoded = absl::OkStatus();
+                          RETURN_IF_ERROR(reader.Scan(
+                              begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view value) {
+                                v1::AuditEntry entry;
+                                std::optional<uint64_t> revision = store::LogRevision(key, prefix);
+                                if (!revision || !entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                                  decoded = absl::DataLossError("an audit entry does not decode");
+                                  return false;
+                                }
+                                // Commit order is time order: the first entry young enough ends the pass.
+                                if (FromTimestamp(entry.time()) >= cutoff) return false;
+                                keys.emplace_back(key);
+                                next_from = *revision + 1;
+                                return static_cast<int>(keys.size()) < batch;
+                              }));
+                          return decoded;
+                        })
+                        .status());
+    if (keys.empty()) break;
+    RETURN_IF_ERROR(store_
+                        .Update([&](store::Transaction& txn) -> absl::Status {
+                          std::string mark;
+                          store::AppendUint64(&mark, next_from);
+                          RETURN_IF_ERROR(txn.Put(store::MetaKey(store::kMetaAuditRetainedFrom), mark));
+                          for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
+                          return absl::OkStatus();
+                        })
+                        .status());
+    removed += static_cast<int64_t>(keys.size());
+    retained_from = next_from;
+  }
+  if (retained_from == 0) return removed;
+
+  // 2. Their index entries.
+  for (store::KeyTag tag : {store::KeyTag::kAuditByStructure, store::KeyTag::kAuditByAccount,
+                            store::KeyTag::kAuditByActor}) {
+    RETURN_IF_ERROR(PruneIndex(store_, tag, retained_from, batch));
+  }
+  return removed;
+}
+
+}  // namespace habilis::domain

@@ -1,0 +1,425 @@
+#include "server/domain/entitlements/entitlements.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "authz/engine.h"
+#include "habilis/v1/applications.pb.h"
+#include "server/common/clock.h"
+#include "server/common/errors.h"
+#include "server/common/paging.h"
+#include "server/common/status_macros.h"
+#include "server/domain/commands/mutation.h"
+#include "server/domain/entitlements/grant_records.h"
+#include "server/domain/identity/account_records.h"
+#include "server/domain/kernel/existence.h"
+#include "server/domain/kernel/records.h"
+#include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/memberships.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+struct MemberTarget {
+  std::string siret;
+  std::string account_id;
+};
+
+void ParseMember(FieldViolations& violations, const std::string& structure, const std::string& account,
+                 MemberTarget& out) {
+  std::optional<std::string> siret = ParseStructureName(structure);
+  if (!siret) violations.Add("structure", "NAME_FORMAT", "must be structures/{siret}");
+  std::optional<std::string> id = ParseAccountName(account);
+  if (!id) violations.Add("account", "NAME_FORMAT", "must be accounts/{account}");
+  out = {siret.value_or(""), id.value_or("")};
+}
+
+absl::StatusOr<v1::Membership> MemberOf(store::Reader& reader, const MemberTarget& target) {
+  ASSIGN_OR_RETURN(std::optional<v1::Membership> membership, MembershipIn(reader, target.siret, target.account_id));
+  if (!membership) {
+    return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND",
+                 absl::StrCat(AccountName(target.account_id), " is not an account of this structure"));
+  }
+  return *membership;
+}
+
+// A responsable grants or revokes only for a collaborator of his own service, and only a profile he holds or
+// was delegated in the structure (HAB-GRANT). The gate decided on facts read before the transaction; they are
+// read again here, so a transfer of the member or a revoked delegation that commits meanwhile is seen (and
+// the caller's own role is confirmed by RunMutation).
+absl::Status ResponsableMayGive(store::Reader& reader, const authz::Principal& caller, absl::string_view siret,
+                                const v1::Membership& member, const ProfileNameParts& profile) {
+  if (caller.kind != authz::PrincipalKind::kAccount) return absl::OkStatus();
+  const authz::Membership* membership = caller.MembershipIn(std::string(siret));
+  if (membership == nullptr || membership->role != authz::Role::kResponsable) return absl::OkStatus();
+  if (!authz::ResponsableReaches(*membership, ToAuthz(member))) {
+    return Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                 "a responsable gives profiles only to the collaborators of his own service");
+  }
+  v1::Habilitation held;
+  absl::Status loaded =
+      LoadRecord(reader, store::HabilitationKey(siret, caller.id, profile.application_id), held, "", "");
+  if (loaded.ok() && held.profile() == ProfileName(profile.application_id, profile.profile_id)) {
+    return absl::OkStatus();
+  }
+  if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
+  ASSIGN_OR_RETURN(bool delegated,
+                   Exists(reader, store::DelegationKey(siret, caller.id, profile.application_id, profile.profile_id)));
+  if (delegated) return absl::OkStatus();
+  return Error(absl::StatusCode::kPermissionDenied, "PROFILE_NOT_HELD_OR_DELEGATED",
+               "a responsable gives only the profiles he holds himself or was delegated");
+}
+
+absl::Status Notify(store::Transaction& txn, absl::Time now, absl::string_view account_id, absl::string_view siret,
+                    mail::MailKind kind, absl::string_view application_id, const std::string& profiles) {
+  ASSIGN_OR_RETURN(internal::AccountRecord account, LoadAccount(txn, account_id));
+  return NotifyAccount(txn, now, account.account(), kind,
+                       {{"structure", StructureDisplayName(txn, siret)},
+                        {"application", std::string(application_id)},
+                        {"profile", profiles}},
+                       /*notice=*/true);
+}
+
+// The profiles a delegation request names: distinct, of one application (DLG-GRANT, DLG-REVOKE).
+std::vector<ProfileNameParts> ProfilesOfOneApplication(FieldViolations& violations,
+                                                       const google::protobuf::RepeatedPtrField<std::string>& names) {
+  std::vector<ProfileNameParts> profiles;
+  std::set<std::string> seen;
+  for (int i = 0; i < names.size(); ++i) {
+    std::string field = absl::StrCat("profiles[", i, "]");
+    std::optional<ProfileNameParts> profile = ParseProfileName(names[i]);
+    if (!profile) {
+      violations.Add(field, "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
+    } else if (!profiles.empty() && profile->application_id != profiles.front().application_id) {
+      violations.Add(field, "PROFILES_OF_SEVERAL_APPLICATIONS", "name the profiles of one application at a time");
+    } else if (!seen.insert(profile->profile_id).second) {
+      violations.Add(field, "DUPLICATE", "is listed twice");
+    } else {
+      profiles.push_back(*profile);
+    }
+  }
+  if (names.empty()) violations.Add("profiles", "REQUIRED", "name at least one profile");
+  return profiles;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> GrantFacts::Subscribed(store::Reader& reader, absl::string_view siret,
+                                            absl::string_view application_id) {
+  auto [it, inserted] = subscribed_.try_emplace(absl::StrCat(siret, "/", application_id));
+  if (inserted) {
+    absl::StatusOr<bool> exists = Exists(reader, store::SubscriptionKey(siret, application_id));
+    if (!exists.ok()) {
+      subscribed_.erase(it);
+      return exists.status();
+    }
+    it->second = *exists;
+  }
+  return it->second;
+}
+
+absl::StatusOr<const v1::Profile*> GrantFacts::Profile(store::Reader& reader, const ProfileNameParts& profile) {
+  auto [it, inserted] = profiles_.try_emplace(ProfileName(profile.application_id, profile.profile_id));
+  if (inserted) {
+    absl::Status loaded = LoadRecord(reader, store::ProfileKey(profile.application_id, profile.profile_id), it->second,
+                                     "PROFILE_NOT_FOUND", absl::StrCat("profile ", it->first, " does not exist"));
+    if (!loaded.ok()) {
+      profiles_.erase(it);
+      return loaded;
+    }
+  }
+  return &it->second;
+}
+
+absl::StatusOr<const v1::Profile*> GivableProfile(store::Reader& reader, GrantFacts& facts, absl::string_view siret,
+                                                  const ProfileNameParts& profile) {
+  ASSIGN_OR_RETURN(const v1::Profile* found, facts.Profile(reader, profile));
+  if (found->state() == v1::Profile::RETIRED) {
+    return Error(absl::StatusCode::kFailedPrecondition, "PROFILE_RETIRED",
+                 absl::StrCat("profile ", found->name(), " is retired and can no longer be granted"));
+  }
+  ASSIGN_OR_RETURN(bool subscribed, facts.Subscribed(reader, siret, profile.application_id));
+  if (!subscribed) {
+    return Error(absl::StatusCode::kFailedPrecondition, "NOT_SUBSCRIBED",
+                 absl::StrCat("the structure does not subscribe to application ", profile.application_id));
+  }
+  return found;
+}
+
+absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& facts, const authz::Principal& caller,
+                                         absl::string_view siret, absl::string_view account_id,
+                                         const v1::Membership& member, const ProfileNameParts& profile, absl::Time now,
+                                         bool notify) {
+  ASSIGN_OR_RETURN(const v1::Profile* granted, GivableProfile(txn, facts, siret, profile));
+  RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, profile));
+  GivenProfile given;
+  given.profile_display_name = granted->display_name();
+  const std::string profile_name = ProfileName(profile.application_id, profile.profile_id);
+  v1::Habilitation existing;
+  absl::Status loaded =
+      LoadRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), existing, "", "");
+  if (loaded.ok()) {
+    if (existing.profile() == profile_name) {
+      given.habilitation = std::move(existing);
+      return given;
+    }
+    // Replacing is revoking the profile held: the caller must be able to revoke it too.
+    std::optional<ProfileNameParts> replaced = ParseProfileName(existing.profile());
+    if (!replaced) return absl::DataLossError("a habilitation names no profile");
+    RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, *replaced));
+    given.replaced_profile = existing.profile();
+    RETURN_IF_ERROR(DeleteHabilitation(txn, siret, account_id, existing));
+  } else if (!absl::IsNotFound(loaded)) {
+    return loaded;
+  }
+  v1::Habilitation& habilitation = given.habilitation;
+  habilitation.set_name(HabilitationName(siret, account_id, profile.application_id));
+  habilitation.set_account(AccountName(account_id));
+  habilitation.set_profile(profile_name);
+  habilitation.set_granted_by(caller.ResourceName());
+  SetTimestamp(now, habilitation.mutable_grant_time());
+  RETURN_IF_ERROR(PutHabilitation(txn, siret, account_id, profile, habilitation));
+  if (notify) {
+    RETURN_IF_ERROR(Notify(txn, now, account_id, siret, mail::MailKind::kHabilitationGranted, profile.application_id,
+                           granted->display_name()));
+  }
+  given.changed = true;
+  return given;
+}
+
+absl::StatusOr<v1::Habilitation> TakeProfile(store::Transaction& txn, GrantFacts& facts, const authz::Principal& caller,
+                                             absl::string_view siret, absl::string_view account_id,
+                                             const v1::Membership& member, absl::string_view application_id,
+                                             absl::Time now, bool notify) {
+  v1::Habilitation habilitation;
+  RETURN_IF_ERROR(LoadRecord(txn, store::HabilitationKey(siret, account_id, application_id), habilitation,
+                             "HABILITATION_NOT_FOUND",
+                             "the account holds no profile of this application in this structure"));
+  std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
+  if (!profile) return absl::DataLossError("a habilitation names no profile");
+  RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, *profile));
+  RETURN_IF_ERROR(DeleteHabilitation(txn, siret, account_id, habilitation));
+  if (notify) {
+    ASSIGN_OR_RETURN(const v1::Profile* revoked, facts.Profile(txn, *profile));
+    RETURN_IF_ERROR(Notify(txn, now, account_id, siret, mail::MailKind::kHabilitationRevoked, application_id,
+                           revoked->display_name()));
+  }
+  return habilitation;
+}
+
+absl::StatusOr<store::Revision> Entitlements::CreateSubscription(const authz::Principal& caller,
+                                                                 const v1::CreateSubscriptionRequest& request,
+                                                                 v1::CreateSubscriptionResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) violations.Add("parent", "NAME_FORMAT", "must be structures/{siret}");
+  std::optional<std::string> application = ParseApplicationName(request.application());
+  if (!application) violations.Add("application", "NAME_FORMAT", "must be applications/{application}");
+  RETURN_IF_ERROR(violations.ToStatus());
+  v1::Subscription subscription;
+  subscription.set_name(SubscriptionName(*siret, *application));
+  subscription.set_application(request.application());
+  SetTimestamp(clock_.Now(), subscription.mutable_create_time());
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(ApplicationMustExist(txn, *application));
+                       const std::string key = store::SubscriptionKey(*siret, *application);
+                       ASSIGN_OR_RETURN(bool exists, Exists(txn, key));
+                       if (exists) {
+                         return Error(absl::StatusCode::kAlreadyExists, "SUBSCRIPTION_EXISTS",
+                                      "the structure already subscribes to this application");
+                       }
+                       RETURN_IF_ERROR(StoreRecord(txn, key, subscription));
+                       *response.mutable_subscription() = subscription;
+                       return absl::OkStatus();
+                     });
+}
+
+absl::Status Entitlements::ListSubscriptions(const v1::ListSubscriptionsRequest& request,
+                                             v1::ListSubscriptionsResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, *siret));
+        return ReadPage(
+            reader, store::SubscriptionPrefix(*siret), request.page_size(), request.page_token(),
+            [&](absl::string_view) { return response.add_subscriptions(); }, response.mutable_next_page_token());
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Entitlements::DeleteSubscription(const authz::Principal& caller,
+                                                                 const v1::DeleteSubscriptionRequest& request,
+                                                                 v1::DeleteSubscriptionResponse& response) {
+  std::optional<SubscriptionNameParts> name = ParseSubscriptionName(request.name());
+  if (!name) {
+    return InvalidField("name", "NAME_FORMAT", "must be structures/{siret}/subscriptions/{application}");
+  }
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       const std::string key = store::SubscriptionKey(name->siret, name->application_id);
+                       ASSIGN_OR_RETURN(bool exists, Exists(txn, key));
+                       if (!exists) {
+                         return Error(absl::StatusCode::kNotFound, "SUBSCRIPTION_NOT_FOUND",
+                                      "the structure does not subscribe to this application");
+                       }
+                       return txn.Delete(key);
+                     });
+}
+
+absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Principal& caller,
+                                                                const v1::GrantHabilitationRequest& request,
+                                                                v1::GrantHabilitationResponse& response) {
+  FieldViolations violations;
+  MemberTarget target;
+  ParseMember(violations, request.structure(), request.account(), target);
+  std::optional<ProfileNameParts> profile = ParseProfileName(request.profile());
+  if (!profile) violations.Add("profile", "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
+  RETURN_IF_ERROR(violations.ToStatus());
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
+                       ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
+                       GrantFacts facts;
+                       ASSIGN_OR_RETURN(GivenProfile given,
+                                        GiveProfile(txn, facts, caller, target.siret, target.account_id, member,
+                                                    *profile, clock_.Now(), /*notify=*/true));
+                       *response.mutable_habilitation() = std::move(given.habilitation);
+                       if (!given.replaced_profile.empty()) response.set_replaced_profile(given.replaced_profile);
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Entitlements::RevokeHabilitation(const authz::Principal& caller,
+                                                                 const v1::RevokeHabilitationRequest& request,
+                                                                 v1::RevokeHabilitationResponse& response) {
+  FieldViolations violations;
+  MemberTarget target;
+  ParseMember(violations, request.structure(), request.account(), target);
+  std::optional<std::string> application = ParseApplicationName(request.application());
+  if (!application) violations.Add("application", "NAME_FORMAT", "must be applications/{application}");
+  RETURN_IF_ERROR(violations.ToStatus());
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
+                       GrantFacts facts;
+                       return TakeProfile(txn, facts, caller, target.siret, target.account_id, member, *application,
+                                          clock_.Now(), /*notify=*/true)
+                           .status();
+                     });
+}
+
+absl::Status Entitlements::ListHabilitations(const v1::ListHabilitationsRequest& request,
+                                             v1::ListHabilitationsResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.structure());
+  if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+  std::string prefix = store::HabilitationPrefix(*siret);
+  if (!request.account().empty()) {
+    std::optional<std::string> id = ParseAccountName(request.account());
+    if (!id) return InvalidField("account", "NAME_FORMAT", "must be accounts/{account}");
+    prefix = store::MemberHabilitationPrefix(*siret, *id);
+  }
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, *siret));
+        return ReadPage(
+            reader, prefix, request.page_size(), request.page_token(),
+            [&](absl::string_view) { return response.add_habilitations(); }, response.mutable_next_page_token());
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Entitlements::GrantDelegations(const authz::Principal& caller,
+                                                               const v1::GrantDelegationsRequest& request,
+                                                               v1::GrantDelegationsResponse& response) {
+  FieldViolations violations;
+  MemberTarget target;
+  ParseMember(violations, request.structure(), request.account(), target);
+  std::vector<ProfileNameParts> profiles = ProfilesOfOneApplication(violations, request.profiles());
+  RETURN_IF_ERROR(violations.ToStatus());
+  const std::string& application_id = profiles.front().application_id;
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
+        ASSIGN_OR_RETURN(v1::Membership membership, MemberOf(txn, target));
+        if (membership.role() != v1::RESPONSABLE) {
+          return Error(absl::StatusCode::kFailedPrecondition, "NOT_A_RESPONSABLE",
+                       "profiles are delegated to responsables only");
+        }
+        absl::Time now = clock_.Now();
+        GrantFacts facts;
+        std::vector<std::string> labels;
+        for (const ProfileNameParts& profile : profiles) {
+          ASSIGN_OR_RETURN(const v1::Profile* delegated, GivableProfile(txn, facts, target.siret, profile));
+          labels.push_back(delegated->display_name());
+          v1::Delegation delegation;
+          delegation.set_name(DelegationName(target.siret, target.account_id, application_id, profile.profile_id));
+          delegation.set_account(AccountName(target.account_id));
+          delegation.set_profile(delegated->name());
+          SetTimestamp(now, delegation.mutable_grant_time());
+          RETURN_IF_ERROR(PutDelegation(txn, target.siret, target.account_id, profile, delegation));
+          *response.add_delegations() = delegation;
+        }
+        return Notify(txn, now, target.account_id, target.siret, mail::MailKind::kDelegationGranted, application_id,
+                      absl::StrJoin(labels, ", "));
+      });
+}
+
+absl::StatusOr<store::Revision> Entitlements::RevokeDelegations(const authz::Principal& caller,
+                                                                const v1::RevokeDelegationsRequest& request,
+                                                                v1::RevokeDelegationsResponse& response) {
+  FieldViolations violations;
+  MemberTarget target;
+  ParseMember(violations, request.structure(), request.account(), target);
+  std::vector<ProfileNameParts> profiles = ProfilesOfOneApplication(violations, request.profiles());
+  RETURN_IF_ERROR(violations.ToStatus());
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        std::vector<std::string> names;
+        for (const ProfileNameParts& profile : profiles) {
+          const std::string key =
+              store::DelegationKey(target.siret, target.account_id, profile.application_id, profile.profile_id);
+          ASSIGN_OR_RETURN(bool exists, Exists(txn, key));
+          if (!exists) {
+            return Error(absl::StatusCode::kNotFound, "DELEGATION_NOT_FOUND",
+                         absl::StrCat("profile ", ProfileName(profile.application_id, profile.profile_id),
+                                      " is not delegated to this account"));
+          }
+          RETURN_IF_ERROR(DeleteDelegation(txn, target.siret, target.account_id, profile));
+          names.push_back(profile.profile_id);
+        }
+        return Notify(txn, clock_.Now(), target.account_id, target.siret, mail::MailKind::kDelegationRevoked,
+                      profiles.front().application_id, absl::StrJoin(names, ", "));
+      });
+}
+
+absl::Status Entitlements::ListDelegations(const v1::ListDelegationsRequest& request,
+                                           v1::ListDelegationsResponse& response) {
+  FieldViolations violations;
+  MemberTarget target;
+  ParseMember(violations, request.structure(), request.account(), target);
+  RETURN_IF_ERROR(violations.ToStatus());
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        absl::Status parse_status;
+        RETURN_IF_ERROR(store::ScanPrefix(reader, store::MemberDelegationPrefix(target.siret, target.account_id),
+                                          [&](absl::string_view, absl::string_view value) {
+                                            if (!response.add_delegations()->ParseFromString(std::string(value))) {
+                                              parse_status = absl::DataLossError("a delegation does not parse");
+                                              return false;
+                                            }
+                                            return true;
+                                          }));
+        return parse_status;
+      })
+      .status();
+}
+
+}  // namespace habilis::domain

@@ -1,0 +1,632 @@
+#include "server/domain/identity/accounts.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "habilis/v1/org_chart.pb.h"
+#include "server/common/clock.h"
+#include "server/common/errors.h"
+#include "server/common/paging.h"
+#include "server/common/random.h"
+#include "server/common/status_macros.h"
+#include "server/common/text.h"
+#include "server/domain/commands/mutation.h"
+#include "server/domain/entitlements/grant_records.h"
+#include "server/domain/identity/account_records.h"
+#include "server/domain/identity/link_tokens.h"
+#include "server/domain/identity/new_members.h"
+#include "server/domain/kernel/existence.h"
+#include "server/domain/kernel/passwords.h"
+#include "server/domain/kernel/records.h"
+#include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/memberships.h"
+#include "server/mail/outbox.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+using internal::AccountRecord;
+
+// SVC-LIST: an account's detail as others see it omits phone numbers.
+void ClearPhones(v1::Account& account) {
+  account.clear_mobile_phone();
+  account.clear_phone();
+  account.clear_fax();
+}
+
+bool IsRole(v1::Role role) { return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR; }
+
+absl::Status NotAMember(absl::string_view what) {
+  return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND",
+               absl::StrCat(what, " is not an account of this structure"));
+}
+
+// The membership of `account_id` in `siret`, or NOT_FOUND.
+absl::StatusOr<v1::Membership> MemberOf(store::Reader& reader, absl::string_view siret, absl::string_view account_id) {
+  ASSIGN_OR_RETURN(std::optional<v1::Membership> membership, MembershipIn(reader, siret, account_id));
+  if (!membership) return NotAMember(AccountName(account_id));
+  return *membership;
+}
+
+// Checks a requested role and service of `siret`; returns the service id ("" for the root level).
+std::string CheckMembership(FieldViolations& violations, absl::string_view field, const v1::Membership& membership,
+                            absl::string_view siret) {
+  if (!IsRole(membership.role())) {
+    violations.Add(absl::StrCat(field, ".role"), "ROLE_REQUIRED", "must be ADMINISTRATOR, RESPONSABLE or COLLABORATOR");
+  }
+  return ServiceOfStructure(violations, absl::StrCat(field, ".service"), membership.service(), siret).value_or("");
+}
+
+struct AccountInStructure {
+  std::string account_id;
+  std::string siret;
+};
+
+// Takes the structure's guard (store/keyspace.h) and checks that the account is one of its members: how every
+// change to one member's place in a structure begins.
+absl::Status GuardMembership(store::Transaction& txn, const AccountInStructure& target) {
+  RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
+  return MemberOf(txn, target.siret, target.account_id).status();
+}
+
+// Parses the account name and structure name of a request about one account in one structure.
+absl::StatusOr<AccountInStructure> ParseAccountInStructure(absl::string_view name, absl::string_view structure) {
+  FieldViolations violations;
+  std::optional<std::string> id = ParseAccountName(name);
+  if (!id) violations.Add("name", "NAME_FORMAT", "must be accounts/{account}");
+  std::optional<std::string> siret = ParseStructureName(structure);
+  if (!siret) violations.Add("structure", "NAME_FORMAT", "must be structures/{siret}");
+  RETURN_IF_ERROR(violations.ToStatus());
+  return AccountInStructure{*id, *siret};
+}
+
+// Active administrators of every structure where `account_id` is an administrator, before a change to it.
+absl::StatusOr<std::map<std::string, int>> AdministratorsAround(store::Transaction& txn, absl::string_view account_id) {
+  std::map<std::string, int> counts;
+  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
+  ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
+  for (const v1::Membership& m : memberships) {
+    if (m.role() != v1::ADMINISTRATOR) continue;
+    const std::string siret = SiretOf(m);
+    RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(siret)));
+    ASSIGN_OR_RETURN(counts[siret], ActiveAdministrators(txn, siret));
+  }
+  return counts;
+}
+
+absl::Status StillAdministered(store::Transaction& txn, const std::map<std::string, int>& before) {
+  for (const auto& [siret, count] : before) RETURN_IF_ERROR(KeepsAnAdministrator(txn, siret, count));
+  return absl::OkStatus();
+}
+
+void CopyField(absl::string_view field, const v1::Account& from, v1::Account& to) {
+  const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
+  const auto* reflection = v1::Account::GetReflection();
+  if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+    reflection->SetBool(&to, descriptor, reflection->GetBool(from, descriptor));
+  } else {
+    reflection->SetString(&to, descriptor, reflection->GetString(from, descriptor));
+  }
+}
+
+// SECRETS: `requested` replaces the notification e-mail of `record` only once confirmed from that address. A
+// link goes to the new address; the address used until now is told at once, so that its owner can react.
+// Clearing it, or giving the login e-mail itself (proven by the login), takes effect at once.
+absl::Status ChangeNotificationEmail(store::Transaction& txn, internal::AccountRecord& record,
+                                     const std::string& requested, absl::Time now, const IdentityPolicy& policy) {
+  v1::Account& account = *record.mutable_account();
+  RETURN_IF_ERROR(NotifyAccount(txn, now, account, mail::MailKind::kNotificationEmailChanged,
+                                {{"email", requested.empty() ? account.login_email() : requested}},
+                                /*notice=*/false));
+  if (requested.empty() || FoldEmail(requested) == FoldEmail(account.login_email())) {
+    account.set_notification_email(requested);
+    record.clear_pending_notification_email();
+    return absl::OkStatus();
+  }
+  record.set_pending_notification_email(requested);
+  internal::LinkTokenRecord link;
+  link.set_kind(internal::LinkTokenRecord::NOTIFICATION_EMAIL);
+  link.set_subject(ParseAccountName(account.name()).value_or(""));
+  link.set_email(requested);
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
+  return mail::Enqueue(txn, now, requested, mail::MailKind::kNotificationEmailConfirmation, account.language(),
+                       {{"name", absl::StrCat(account.given_name(), " ", account.family_name())},
+                        {"login", account.login_email()},
+                        {"link", LinkUrl(policy.link_base_url, "confirm-email", token)},
+                        {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
+}
+
+bool FieldIsSet(absl::string_view field, const v1::Account& account) {
+  const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
+  const auto* reflection = v1::Account::GetReflection();
+  if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+    return reflection->GetBool(account, descriptor);
+  }
+  return !reflection->GetString(account, descriptor).empty();
+}
+
+}  // namespace
+
+absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
+                                                 const v1::CreateAccountRequest& request,
+                                                 v1::CreateAccountResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) violations.Add("parent", "NAME_FORMAT", "must be structures/{siret}");
+  CheckAccountFields(violations, "account", request.account());
+  std::string service_id = CheckMembership(violations, "membership", request.membership(), siret.value_or(""));
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  const std::string id = RandomHex(8);
+  absl::Time now = clock_.Now();
+  v1::Account account = request.account();
+  for (const char* output_only :
+       {"memberships", "create_time", "update_time", "password_change_time", "password_expire_time",
+        "privacy_consent_time", "failed_login_attempts", "locked_until", "etag", "state"}) {
+    account.GetReflection()->ClearField(&account, v1::Account::descriptor()->FindFieldByName(output_only));
+  }
+  NormalizeAccount(account);
+  v1::Membership membership;
+  membership.set_structure(StructureName(*siret));
+  membership.set_role(request.membership().role());
+  if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
+
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+                       RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       ASSIGN_OR_RETURN(PlacedPerson placed,
+                                        PlaceNewPerson(txn, caller, *siret, account, membership, now, id));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, placed.record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountRequest& request,
+                           v1::GetAccountResponse& response) {
+  std::optional<std::string> id = ParseAccountName(request.name());
+  if (!id) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}");
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, *id));
+                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(reader, record));
+                        return absl::OkStatus();
+                      })
+                      .status());
+  const bool sees_all = caller.kind == authz::PrincipalKind::kOperator ||
+                        (caller.kind == authz::PrincipalKind::kAccount && caller.id == *id);
+  if (sees_all) return absl::OkStatus();
+  v1::Account& account = *response.mutable_account();
+  ClearPhones(account);
+  auto* memberships = account.mutable_memberships();
+  memberships->erase(
+      std::remove_if(memberships->begin(), memberships->end(),
+                     [&](const v1::Membership& m) { return caller.MembershipIn(SiretOf(m)) == nullptr; }),
+      memberships->end());
+  return absl::OkStatus();
+}
+
+namespace {
+
+// ListAccounts' login_email filter: the one member of `siret` with that login, if any, into `page`.
+absl::Status MemberByLogin(store::Reader& reader, absl::string_view siret, const v1::ListAccountsRequest& request,
+                           std::vector<std::pair<std::string, v1::Membership>>& page) {
+  if (!request.page_token().empty()) {
+    return InvalidField("page_token", "PAGE_TOKEN_INVALID", "a search by login_email has a single page");
+  }
+  if (!IsEmail(request.login_email())) {
+    return InvalidField("login_email", "EMAIL_FORMAT", "must be an e-mail address such as name@example.fr");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(reader, siret, request.login_email()));
+  if (!id) return absl::OkStatus();
+  absl::StatusOr<std::string> value = reader.Get(store::MembershipKey(siret, *id));
+  if (!value.ok()) return value.status();
+  v1::Membership& membership = page.emplace_back(*id, v1::Membership()).second;
+  if (!membership.ParseFromString(*value)) return absl::DataLossError("membership record does not decode");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Accounts::List(const authz::Principal& caller, const v1::ListAccountsRequest& request,
+                            v1::ListAccountsResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  // The service a responsable is confined to; none for operators and administrators.
+  const authz::Membership* own = caller.MembershipIn(*siret);
+  const std::optional<std::string> only_service =
+      caller.kind != authz::PrincipalKind::kOperator && own != nullptr && own->role == authz::Role::kResponsable
+          ? std::optional<std::string>(own->service)
+          : std::nullopt;
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(reader, *siret));
+        std::vector<std::pair<std::string, v1::Membership>> page;
+        if (!request.login_email().empty()) {
+          RETURN_IF_ERROR(MemberByLogin(reader, *siret, request, page));
+        } else {
+          RETURN_IF_ERROR(ReadPage(
+              reader, store::MembershipPrefix(*siret), request.page_size(), request.page_token(),
+              [&](absl::string_view id) { return &page.emplace_back(std::string(id), v1::Membership()).second; },
+              response.mutable_next_page_token()));
+        }
+        for (auto& [id, membership] : page) {
+          if (only_service && ServiceIdOf(membership) != *only_service) continue;
+          ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, id));
+          v1::Account* account = response.add_accounts();
+          *account = record.account();
+          // SVC-LIST shows no phone numbers, and only this structure's membership.
+          ClearPhones(*account);
+          *account->add_memberships() = std::move(membership);
+        }
+        return absl::OkStatus();
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
+                                                 const v1::UpdateAccountRequest& request,
+                                                 v1::UpdateAccountResponse& response) {
+  const v1::Account& in = request.account();
+  std::optional<std::string> id = ParseAccountName(in.name());
+  if (!id) return InvalidField("account.name", "NAME_FORMAT", "must be accounts/{account}");
+  std::vector<std::string> paths;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "*") {
+      paths.assign(PersonalFields().begin(), PersonalFields().end());
+      break;
+    }
+    if (!PersonalFields().contains(path)) {
+      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
+                          absl::StrCat("'", path,
+                                       "' cannot be updated here (the login, the state and output fields "
+                                       "cannot; roles change with UpdateMembership)"));
+    }
+    paths.push_back(path);
+  }
+  if (paths.empty()) {
+    for (const std::string& field : PersonalFields()) {
+      if (FieldIsSet(field, in)) paths.push_back(field);
+    }
+  }
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+                       v1::Account& account = *record.mutable_account();
+                       if (!in.etag().empty() && in.etag() != account.etag()) {
+                         return Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                                      "the account changed since it was read; read it again and retry");
+                       }
+                       const std::string notification_email = account.notification_email();
+                       for (const std::string& path : paths) CopyField(path, in, account);
+                       FieldViolations violations;
+                       CheckAccountFields(violations, "account", account);
+                       RETURN_IF_ERROR(violations.ToStatus());
+                       NormalizeAccount(account);
+                       const absl::Time now = clock_.Now();
+                       if (account.notification_email() != notification_email) {
+                         const std::string requested = account.notification_email();
+                         account.set_notification_email(notification_email);
+                         RETURN_IF_ERROR(ChangeNotificationEmail(txn, record, requested, now, policy_));
+                       }
+                       RETURN_IF_ERROR(SaveAccount(txn, record, now));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::AcceptJoin(const authz::Principal& caller,
+                                                     const v1::AcceptJoinRequest& request,
+                                                     v1::AcceptJoinResponse& response) {
+  // The password is verified outside the transaction (Argon2 is slow); the transaction checks that the hash
+  // it was verified against is still the account's.
+  absl::StatusOr<std::string> hash;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        hash = JoiningAccountPasswordHash(reader, clock_.Now(), request.link_token());
+                        return hash.status();
+                      })
+                      .status());
+  if (!hash->empty() && !VerifyPassword(request.password(), *hash)) {
+    return InvalidField("password", "EXISTING_ACCOUNT_PASSWORD", "enter the password of your account");
+  }
+  return RunMutation(
+      store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
+        std::string siret, account_id;
+        RETURN_IF_ERROR(domain::AcceptJoin(txn, clock_.Now(), request.link_token(), *hash, &siret, &account_id));
+        response.set_structure(StructureName(siret));
+        response.set_account(AccountName(account_id));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(const authz::Principal& caller,
+                                                                   const v1::ConfirmNotificationEmailRequest& request,
+                                                                   v1::ConfirmNotificationEmailResponse& response) {
+  return RunMutation(
+      store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
+        const absl::Time now = clock_.Now();
+        std::string link_id;
+        ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
+                         ReadLinkToken(txn, now, request.link_token(), {internal::LinkTokenRecord::NOTIFICATION_EMAIL},
+                                       "link_token", &link_id));
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
+        if (record.pending_notification_email() != link.email()) {
+          return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
+                       "another notification e-mail was asked for since; follow the latest link");
+        }
+        record.mutable_account()->set_notification_email(link.email());
+        record.clear_pending_notification_email();
+        RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
+        response.set_notification_email(link.email());
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& caller,
+                                                   const v1::ActivateAccountRequest& request,
+                                                   v1::ActivateAccountResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(GuardMembership(txn, target));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       v1::Account& account = *record.mutable_account();
+                       if (account.state() == v1::Account::ACTIVE && !record.password_hash().empty()) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_ACTIVE",
+                                      "the account is active and has a password; it can log in");
+                       }
+                       RETURN_IF_ERROR(ActivateAccount(txn, record, clock_.Now(), policy_, target.siret));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::Unlock(const authz::Principal& caller,
+                                                 const v1::UnlockAccountRequest& request,
+                                                 v1::UnlockAccountResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       ClearLock(*record.mutable_account());
+                       RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& caller,
+                                                     const v1::DeactivateAccountRequest& request,
+                                                     v1::DeactivateAccountResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(GuardMembership(txn, target));
+                       ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       if (record.account().state() == v1::Account::DEACTIVATED) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_DEACTIVATED",
+                                      "the account is already deactivated");
+                       }
+                       record.mutable_account()->set_state(v1::Account::DEACTIVATED);
+                       RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
+                       RETURN_IF_ERROR(EndAllSessions(txn, target.account_id));
+                       RETURN_IF_ERROR(StillAdministered(txn, before));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::ResendIdentifier(const authz::Principal& caller,
+                                                           const v1::ResendIdentifierRequest& request,
+                                                           v1::ResendIdentifierResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       return NotifyAccount(txn, clock_.Now(), record.account(), mail::MailKind::kIdentifier, {});
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::UpdateMembership(const authz::Principal& caller,
+                                                           const v1::UpdateMembershipRequest& request,
+                                                           v1::UpdateMembershipResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> id = ParseAccountName(request.account());
+  if (!id) violations.Add("account", "NAME_FORMAT", "must be accounts/{account}");
+  std::optional<std::string> siret = ParseStructureName(request.membership().structure());
+  if (!siret) violations.Add("membership.structure", "NAME_FORMAT", "must be structures/{siret}");
+  std::string service_id = CheckMembership(violations, "membership", request.membership(), siret.value_or(""));
+  RETURN_IF_ERROR(violations.ToStatus());
+  v1::Membership membership;
+  membership.set_structure(StructureName(*siret));
+  membership.set_role(request.membership().role());
+  if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
+
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+                       ASSIGN_OR_RETURN(v1::Membership current, MemberOf(txn, *siret, *id));
+                       RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       ASSIGN_OR_RETURN(int before, ActiveAdministrators(txn, *siret));
+                       RETURN_IF_ERROR(PutMembership(txn, *id, membership, &current));
+                       RETURN_IF_ERROR(KeepsAnAdministrator(txn, *siret, before));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       return absl::OkStatus();
+                     });
+}
+
+absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& caller,
+                                                   const v1::TransferAccountsRequest& request,
+                                                   v1::TransferAccountsResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  std::set<std::string> emails;
+  for (int i = 0; i < request.login_emails_size(); ++i) {
+    std::string field = absl::StrCat("login_emails[", i, "]");
+    if (!IsEmail(request.login_emails(i))) {
+      violations.Add(field, "EMAIL_FORMAT", "must be an e-mail address");
+    } else if (!emails.insert(FoldEmail(request.login_emails(i))).second) {
+      violations.Add(field, "DUPLICATE", "names an account already listed");
+    }
+  }
+  if (request.login_emails().empty()) violations.Add("login_emails", "REQUIRED", "name at least one account");
+  std::string service_id = ServiceOfStructure(violations, "service", request.service(), *siret).value_or("");
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+        absl::Time now = clock_.Now();
+        std::string service_label = "";
+        if (!service_id.empty()) {
+          v1::Service service;
+          RETURN_IF_ERROR(LoadRecord(txn, store::ServiceKey(*siret, service_id), service, "SERVICE_NOT_FOUND", ""));
+          service_label = service.display_name();
+        }
+        for (const std::string& email : emails) {
+          ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(txn, *siret, email));
+          if (!id) return NotAMember(email);
+          ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *id));
+          if (!current) return NotAMember(email);
+          v1::Membership moved = *current;
+          if (service_id.empty()) {
+            moved.clear_service();
+          } else {
+            moved.set_service(ServiceResourceName(*siret, service_id));
+          }
+          RETURN_IF_ERROR(PutMembership(txn, *id, moved, &*current));
+          response.add_transferred_accounts(AccountName(*id));
+          if (current->role() == v1::RESPONSABLE) {
+            ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+            RETURN_IF_ERROR(NotifyAccount(txn, now, record.account(), mail::MailKind::kTransfer,
+                                          {{"service", service_label.empty() ? "(racine)" : service_label},
+                                           {"structure", StructureDisplayName(txn, *siret)}},
+                                          /*notice=*/true));
+          }
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> Accounts::RequestDeletion(const authz::Principal& caller,
+                                                          const v1::RequestAccountDeletionRequest& request,
+                                                          v1::RequestAccountDeletionResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  const std::string request_id = RandomHex(8);
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(GuardMembership(txn, target));
+                       ASSIGN_OR_RETURN(bool holds, HoldsHabilitations(txn, target.siret, target.account_id));
+                       if (holds) {
+                         return Error(
+                             absl::StatusCode::kFailedPrecondition, "ACCOUNT_HOLDS_HABILITATIONS",
+                             "revoke the account's habilitations in this structure before asking for its deletion");
+                       }
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, target.account_id));
+                       absl::Time now = clock_.Now();
+                       v1::DeletionRequest deletion;
+                       deletion.set_name(DeletionRequestName(request_id));
+                       deletion.set_account(record.account().name());
+                       deletion.set_login_email(record.account().login_email());
+                       deletion.set_structure(StructureName(target.siret));
+                       SetTimestamp(now, deletion.mutable_create_time());
+                       if (memberships.size() == 1) {
+                         ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
+                         RETURN_IF_ERROR(DeleteAccountEverywhere(txn, target.account_id, record));
+                         RETURN_IF_ERROR(StillAdministered(txn, before));
+                         deletion.set_state(v1::DeletionRequest::DONE);
+                         SetTimestamp(now, deletion.mutable_decide_time());
+                       } else {
+                         deletion.set_state(v1::DeletionRequest::PENDING);
+                       }
+                       RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(request_id), deletion));
+                       *response.mutable_deletion_request() = deletion;
+                       return absl::OkStatus();
+                     });
+}
+
+absl::Status Accounts::ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,
+                                            v1::ListDeletionRequestsResponse& response) {
+  return store_
+      .Read([&](store::Reader& reader) {
+        return ReadPage(
+            reader, store::DeletionRequestPrefix(), request.page_size(), request.page_token(),
+            [&](absl::string_view) { return response.add_deletion_requests(); }, response.mutable_next_page_token());
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Accounts::DecideDeletionRequest(const authz::Principal& caller,
+                                                                const v1::DecideDeletionRequestRequest& request,
+                                                                v1::DecideDeletionRequestResponse& response) {
+  std::optional<std::string> id = ParseDeletionRequestName(request.name());
+  if (!id) return InvalidField("name", "NAME_FORMAT", "must be deletionRequests/{request}");
+  if (!request.approve() && NormalizeSpaces(request.comment()).empty()) {
+    return InvalidField("comment", "COMMENT_REQUIRED_TO_REFUSE", "say why the deletion is refused");
+  }
+  FieldViolations violations;
+  CheckText(violations, "comment", request.comment(), 2000, false);
+  RETURN_IF_ERROR(violations.ToStatus());
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        v1::DeletionRequest deletion;
+        RETURN_IF_ERROR(LoadRecord(txn, store::DeletionRequestKey(*id), deletion, "DELETION_REQUEST_NOT_FOUND",
+                                   absl::StrCat("deletion request ", *id, " does not exist")));
+        if (deletion.state() != v1::DeletionRequest::PENDING) {
+          return Error(absl::StatusCode::kFailedPrecondition, "DELETION_REQUEST_DECIDED",
+                       "this deletion request was already decided");
+        }
+        absl::Time now = clock_.Now();
+        if (request.approve()) {
+          std::optional<std::string> account_id = ParseAccountName(deletion.account());
+          absl::StatusOr<AccountRecord> record = LoadAccount(txn, account_id.value_or(""));
+          if (record.ok()) {
+            ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, *account_id));
+            RETURN_IF_ERROR(DeleteAccountEverywhere(txn, *account_id, *record));
+            RETURN_IF_ERROR(StillAdministered(txn, before));
+          } else if (!absl::IsNotFound(record.status())) {
+            return record.status();
+          }
+          deletion.set_state(v1::DeletionRequest::DONE);
+        } else {
+          deletion.set_state(v1::DeletionRequest::REFUSED);
+          deletion.set_comment(NormalizeSpaces(request.comment()));
+        }
+        SetTimestamp(now, deletion.mutable_decide_time());
+        RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(*id), deletion));
+        *response.mutable_deletion_request() = deletion;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<std::vector<authz::Membership>> Accounts::MembershipsForAuthz(absl::string_view account_name) {
+  std::optional<std::string> id = ParseAccountName(account_name);
+  if (!id) return std::vector<authz::Membership>();
+  std::vector<authz::Membership> memberships;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(std::vector<v1::Membership> found, MembershipsOf(reader, *id));
+                        memberships = ToAuthz(found);
+                        return absl::OkStatus();
+                      })
+                      .status());
+  return memberships;
+}
+
+}  // namespace habilis::domain

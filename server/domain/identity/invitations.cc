@@ -1,0 +1,300 @@
+#include "server/domain/identity/invitations.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/clock.h"
+#include "server/common/errors.h"
+#include "server/common/paging.h"
+#include "server/common/random.h"
+#include "server/common/status_macros.h"
+#include "server/common/text.h"
+#include "server/domain/commands/audit_log.h"
+#include "server/domain/commands/mutation.h"
+#include "server/domain/identity/account_records.h"
+#include "server/domain/identity/link_tokens.h"
+#include "server/domain/identity/new_members.h"
+#include "server/domain/kernel/existence.h"
+#include "server/domain/kernel/passwords.h"
+#include "server/domain/kernel/records.h"
+#include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/memberships.h"
+#include "server/mail/outbox.h"
+#include "store/keyspace.h"
+
+namespace habilis::domain {
+namespace {
+
+using internal::AccountRecord;
+using internal::InvitationRecord;
+using internal::LinkTokenRecord;
+
+// Whom the invitee is to the people who decide: "Jeanne Martin <jeanne@example.fr>".
+std::string Who(const v1::Invitation& invitation) {
+  return absl::StrCat(invitation.form().given_name(), " ", invitation.form().family_name(), " <", invitation.email(),
+                      ">");
+}
+
+// INV-DECIDE, accepting: the account the invitee becomes. An invitee who proved an existing account at INV-FILL
+// (no password of his own in the request) is attached to it; anyone else is placed like every new person
+// (PlaceNewPerson, NEW-CREATE): an account that appeared for the address since the form was filled becomes a
+// joining account, so the answer tells the administrator nothing of it.
+absl::StatusOr<std::string> AcceptInto(store::Transaction& txn, const authz::Principal& caller, absl::string_view siret,
+                                       const InvitationRecord& record, const v1::Membership& membership, absl::Time now,
+                                       const IdentityPolicy& policy) {
+  const v1::Invitation& invitation = record.invitation();
+  if (record.password_hash().empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> existing, AccountIdByLogin(txn, invitation.email()));
+    if (existing) {
+      ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, siret, *existing));
+      if (current) {
+        return Error(absl::StatusCode::kAlreadyExists, "ACCOUNT_ALREADY_MEMBER",
+                     absl::StrCat(invitation.email(), " already belongs to the structure"));
+      }
+      RETURN_IF_ERROR(PutMembership(txn, *existing, membership, nullptr));
+      return *existing;
+    }
+  }
+  ASSIGN_OR_RETURN(PlacedPerson placed,
+                   PlaceNewPerson(txn, caller, siret, invitation.form(), membership, now, RandomHex(8)));
+  if (placed.how == PlacedPerson::How::kCreated && !record.password_hash().empty()) {
+    placed.record.mutable_account()->set_state(v1::Account::ACTIVE);
+    SetPassword(placed.record, record.password_hash(), now, policy.passwords);
+    RETURN_IF_ERROR(SaveAccount(txn, placed.record, now));
+  } else if (placed.how != PlacedPerson::How::kAttached) {
+    RETURN_IF_ERROR(ActivateAccount(txn, placed.record, now, policy, siret));
+  }
+  return placed.account_id;
+}
+
+}  // namespace
+
+absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller,
+                                                  const v1::SendInvitationsRequest& request,
+                                                  v1::SendInvitationsResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  std::optional<std::string> application = ParseApplicationName(request.application());
+  if (!application) violations.Add("application", "NAME_FORMAT", "must be applications/{application}");
+  std::set<std::string> emails;
+  for (int i = 0; i < request.emails_size(); ++i) {
+    std::string field = absl::StrCat("emails[", i, "]");
+    if (!IsEmail(request.emails(i))) {
+      violations.Add(field, "EMAIL_FORMAT", "must be an e-mail address");
+    } else if (!emails.insert(FoldEmail(request.emails(i))).second) {
+      violations.Add(field, "DUPLICATE", "is listed twice");
+    }
+  }
+  if (request.emails().empty()) violations.Add("emails", "REQUIRED", "give at least one address");
+  if (request.emails_size() > 100) violations.Add("emails", "TOO_MANY", "at most 100 addresses per call");
+  if (request.role() != v1::RESPONSABLE && request.role() != v1::COLLABORATOR) {
+    violations.Add("role", "ROLE_NOT_INVITABLE", "invitations are for RESPONSABLE or COLLABORATOR accounts");
+  }
+  std::string service_id = ServiceOfStructure(violations, "service", request.service(), *siret).value_or("");
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(StructureMustExist(txn, *siret));
+                       RETURN_IF_ERROR(ApplicationMustExist(txn, *application));
+                       RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       absl::Time now = clock_.Now();
+                       const std::string structure = StructureDisplayName(txn, *siret);
+                       for (const std::string& email : emails) {
+                         const std::string id = RandomHex(8);
+                         InvitationRecord record;
+                         v1::Invitation& invitation = *record.mutable_invitation();
+                         invitation.set_name(InvitationName(*siret, id));
+                         invitation.set_email(email);
+                         invitation.set_application(request.application());
+                         invitation.set_role(request.role());
+                         if (!service_id.empty()) invitation.set_service(ServiceResourceName(*siret, service_id));
+                         invitation.set_state(v1::Invitation::SENT);
+                         SetTimestamp(now, invitation.mutable_create_time());
+                         SetTimestamp(now, invitation.mutable_update_time());
+                         SetTimestamp(now + policy_.invitation_ttl, invitation.mutable_expire_time());
+                         RETURN_IF_ERROR(StoreRecord(txn, store::InvitationKey(*siret, id), record));
+                         LinkTokenRecord link;
+                         link.set_kind(LinkTokenRecord::INVITATION);
+                         link.set_subject(invitation.name());
+                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.invitation_ttl, link));
+                         RETURN_IF_ERROR(mail::Enqueue(txn, now, email, mail::MailKind::kInvitation, "fr",
+                                                       {{"structure", structure},
+                                                        {"link", LinkUrl(policy_.link_base_url, "invitation", token)},
+                                                        {"expires", FormatDeadline(now + policy_.invitation_ttl)}}));
+                         *response.add_invitations() = invitation;
+                       }
+                       return absl::OkStatus();
+                     });
+}
+
+absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::FillInvitationResponse& response) {
+  // First find the invitation, to check the form against the invited address.
+  InvitationRecord seen;
+  std::optional<std::string> existing_account;
+  AccountRecord existing;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        std::string id;
+                        ASSIGN_OR_RETURN(LinkTokenRecord link,
+                                         ReadLinkToken(reader, clock_.Now(), request.link_token(),
+                                                       {LinkTokenRecord::INVITATION}, "link_token", &id));
+                        std::optional<InvitationNameParts> name = ParseInvitationName(link.subject());
+                        if (!name) return absl::DataLossError("an invitation link names no invitation");
+                        RETURN_IF_ERROR(LoadRecord(reader, store::InvitationKey(name->siret, name->invitation_id), seen,
+                                                   "INVITATION_NOT_FOUND", "the invitation no longer exists"));
+                        ASSIGN_OR_RETURN(existing_account, AccountIdByLogin(reader, seen.invitation().email()));
+                        if (existing_account) {
+                          ASSIGN_OR_RETURN(existing, LoadAccount(reader, *existing_account));
+                        }
+                        return absl::OkStatus();
+                      })
+                      .status());
+  v1::Account form = request.account();
+  form.set_login_email(seen.invitation().email());
+  FieldViolations violations;
+  CheckAccountFields(violations, "account", form);
+  RETURN_IF_ERROR(violations.ToStatus());
+  NormalizeAccount(form);
+  std::string password_hash;
+  if (existing_account) {
+    if (!VerifyPassword(request.password(), existing.password_hash())) {
+      return InvalidField("password", "EXISTING_ACCOUNT_PASSWORD",
+                          "this address already has an account: enter that account's password");
+    }
+  } else {
+    RETURN_IF_ERROR(CheckPasswordStrength(policy_.passwords, "password", request.password(), form.login_email()));
+    password_hash = HashPassword(request.password());
+  }
+
+  v1::ChangeSummary summary;
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, {"anonymous", "habilis.v1.FillInvitation", ""}, [&](store::Transaction& txn) -> absl::Status {
+        response.Clear();
+        absl::Time now = clock_.Now();
+        std::string token_id;
+        ASSIGN_OR_RETURN(LinkTokenRecord link, ReadLinkToken(txn, now, request.link_token(),
+                                                             {LinkTokenRecord::INVITATION}, "link_token", &token_id));
+        std::optional<InvitationNameParts> name = ParseInvitationName(link.subject());
+        const std::string key = store::InvitationKey(name->siret, name->invitation_id);
+        InvitationRecord record;
+        RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND", "the invitation no longer exists"));
+        if (record.invitation().state() != v1::Invitation::SENT) {
+          return Error(absl::StatusCode::kFailedPrecondition, "INVITATION_ALREADY_FILLED",
+                       "this invitation was already filled in");
+        }
+        v1::Invitation& invitation = *record.mutable_invitation();
+        invitation.set_state(v1::Invitation::PENDING);
+        *invitation.mutable_form() = form;
+        SetTimestamp(now, invitation.mutable_update_time());
+        record.set_password_hash(password_hash);
+        RETURN_IF_ERROR(StoreRecord(txn, key, record));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, token_id, link));
+        // The structure's active administrators learn that a request waits for them.
+        const std::string prefix = store::StructureAdminPrefix(name->siret);
+        std::vector<std::string> administrators;
+        RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view k, absl::string_view) {
+          administrators.push_back(store::LastComponent(k, prefix));
+          return true;
+        }));
+        const std::string structure = StructureDisplayName(txn, name->siret);
+        for (const std::string& admin_id : administrators) {
+          ASSIGN_OR_RETURN(AccountRecord admin, LoadAccount(txn, admin_id));
+          if (admin.account().state() != v1::Account::ACTIVE) continue;
+          RETURN_IF_ERROR(NotifyAccount(txn, now, admin.account(), mail::MailKind::kInvitationPending,
+                                        {{"structure", structure}, {"login", Who(invitation)}}));
+        }
+        *response.mutable_invitation() = invitation;
+        return absl::OkStatus();
+      }, {.dry_run = request.validate_only()}, &summary);
+  if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
+  return revision.status();
+}
+
+absl::Status Invitations::List(const v1::ListInvitationsRequest& request, v1::ListInvitationsResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        std::vector<InvitationRecord> page;
+        RETURN_IF_ERROR(ReadPage(
+            reader, store::InvitationPrefix(*siret), request.page_size(), request.page_token(),
+            [&](absl::string_view) { return &page.emplace_back(); }, response.mutable_next_page_token()));
+        for (InvitationRecord& record : page) {
+          if (request.state() == v1::Invitation::STATE_UNSPECIFIED || record.invitation().state() == request.state()) {
+            *response.add_invitations() = std::move(*record.mutable_invitation());
+          }
+        }
+        return absl::OkStatus();
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& caller,
+                                                    const v1::DecideInvitationsRequest& request,
+                                                    v1::DecideInvitationsResponse& response) {
+  FieldViolations violations;
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  std::set<std::string> seen;
+  for (int i = 0; i < request.decisions_size(); ++i) {
+    const v1::InvitationDecision& d = request.decisions(i);
+    std::string field = absl::StrCat("decisions[", i, "]");
+    std::optional<InvitationNameParts> name = ParseInvitationName(d.invitation());
+    if (!name || name->siret != *siret) {
+      violations.Add(field + ".invitation", "NAME_FORMAT", "must be an invitation of the structure");
+    } else if (!seen.insert(name->invitation_id).second) {
+      violations.Add(field + ".invitation", "DUPLICATE", "is decided twice");
+    }
+    if (!d.accept() && NormalizeSpaces(d.comment()).empty()) {
+      violations.Add(field + ".comment", "COMMENT_REQUIRED_TO_REFUSE", "a refusal needs a comment for the invitee");
+    }
+    CheckText(violations, field + ".comment", d.comment(), 2000, false);
+  }
+  if (request.decisions().empty()) violations.Add("decisions", "REQUIRED", "give at least one decision");
+  RETURN_IF_ERROR(violations.ToStatus());
+
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+        absl::Time now = clock_.Now();
+        const std::string structure = StructureDisplayName(txn, *siret);
+        for (const v1::InvitationDecision& d : request.decisions()) {
+          std::optional<InvitationNameParts> name = ParseInvitationName(d.invitation());
+          const std::string key = store::InvitationKey(*siret, name->invitation_id);
+          InvitationRecord record;
+          RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND",
+                                     absl::StrCat("invitation ", d.invitation(), " does not exist")));
+          v1::Invitation& invitation = *record.mutable_invitation();
+          if (invitation.state() != v1::Invitation::PENDING) {
+            return Error(absl::StatusCode::kFailedPrecondition, "INVITATION_NOT_PENDING",
+                         absl::StrCat("invitation ", d.invitation(), " is not waiting for a decision"));
+          }
+          v1::Account invitee = invitation.form();
+          if (d.accept()) {
+            v1::Membership membership;
+            membership.set_structure(StructureName(*siret));
+            membership.set_role(invitation.role());
+            membership.set_service(invitation.service());
+            ASSIGN_OR_RETURN(std::string account_id, AcceptInto(txn, caller, *siret, record, membership, now, policy_));
+            invitation.set_state(v1::Invitation::ACCEPTED);
+            invitation.set_account(AccountName(account_id));
+            RETURN_IF_ERROR(
+                NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationAccepted, {{"structure", structure}}));
+          } else {
+            invitation.set_state(v1::Invitation::REFUSED);
+            invitation.set_comment(NormalizeSpaces(d.comment()));
+            RETURN_IF_ERROR(NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationRefused,
+                                          {{"structure", structure}, {"comment", invitation.comment()}}));
+          }
+          record.clear_password_hash();  // no longer needed once decided
+          SetTimestamp(now, invitation.mutable_update_time());
+          RETURN_IF_ERROR(StoreRecord(txn, key, record));
+          *response.add_invitations() = invitation;
+        }
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace habilis::domain
