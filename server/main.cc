@@ -75,8 +75,7 @@ void PrintHowToCall(const habilis::Config& config, int port, int http_port, cons
 
 // --bootstrap-operator-key-file: the first operator key of an empty store, written where only the service's
 // user can read it. The file is made first (and must not exist), so that a key is never created unseen.
-absl::Status BootstrapOperatorKey(habilis::store::Store& store, const habilis::Clock& clock,
-                                  const std::string& path) {
+absl::Status BootstrapOperatorKey(habilis::store::Store& store, const habilis::Clock& clock, const std::string& path) {
   habilis::domain::ApiKeys api_keys(store, clock);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 && errno == EEXIST) return absl::OkStatus();  // written at an earlier start; left to its owner

@@ -11,6 +11,8 @@
 //
 //   habilis-loadgen --target 127.0.0.1:50051 --key-file KEY --pairs-file PAIRS [--seconds 10]
 //                   [--concurrency 64] [--rate 0] [--batch 0]
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -21,8 +23,6 @@
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <sys/prctl.h>
 
 #include "CLI/CLI.hpp"
 #include "clients/cpp/client.h"

@@ -1,8 +1,8 @@
 // Handlers of AccountService, SessionService and InvitationService.
 #include "server/api/services.h"
-#include "server/domain/organisation/memberships.h"
 #include "server/domain/kernel/passwords.h"
 #include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/memberships.h"
 
 namespace habilis::api {
 namespace {

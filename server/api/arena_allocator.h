@@ -27,8 +27,8 @@ class ArenaMessageAllocator final : public grpc::MessageAllocator<Request, Respo
    private:
     static google::protobuf::ArenaOptions Options() {
       google::protobuf::ArenaOptions options;
-      options.start_block_size = 1024;       // a single check fits
-      options.max_block_size = 256 << 10;    // a batch of 1,000 takes a handful of blocks
+      options.start_block_size = 1024;     // a single check fits
+      options.max_block_size = 256 << 10;  // a batch of 1,000 takes a handful of blocks
       return options;
     }
     google::protobuf::Arena arena_;

@@ -14,8 +14,8 @@
 #include "server/api/undecodable_requests.h"
 #include "server/common/clock.h"
 #include "server/common/paging.h"
-#include "server/domain/identity/account_records.h"
 #include "server/domain/audit/audit_retention.h"
+#include "server/domain/identity/account_records.h"
 #include "server/mail/delivery.h"
 
 namespace habilis::api {

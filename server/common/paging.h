@@ -37,7 +37,6 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 // Consistency tokens are opaque to clients: they carry a store revision.
 std::string EncodeConsistencyToken(store::Revision revision);
 
-
 }  // namespace habilis
 
 #endif  // HABILIS_SERVER_COMMON_PAGING_H_

@@ -133,8 +133,9 @@ void Reader::Consume(char c, Visitor visit) {
     case State::kUnquoted:
       if (Delimits(c, line_break, visit)) return;
       if (c == '"') {
-        Fail("QUOTE_IN_UNQUOTED_FIELD", "a quote inside a field that does not begin with one: quote the whole "
-                                        "field and double the quote (\"a \"\"b\"\" c\")");
+        Fail("QUOTE_IN_UNQUOTED_FIELD",
+             "a quote inside a field that does not begin with one: quote the whole "
+             "field and double the quote (\"a \"\"b\"\" c\")");
       }
       Append(c);
       return;
@@ -150,8 +151,9 @@ void Reader::Consume(char c, Visitor visit) {
         Append(c);
         state_ = State::kQuoted;
       } else if (!Delimits(c, line_break, visit)) {
-        Fail("TEXT_AFTER_CLOSING_QUOTE", "text follows the closing quote of a field: double the quote if it is "
-                                         "part of the field");
+        Fail("TEXT_AFTER_CLOSING_QUOTE",
+             "text follows the closing quote of a field: double the quote if it is "
+             "part of the field");
         Append(c);
         state_ = State::kUnquoted;
       }

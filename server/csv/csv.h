@@ -77,15 +77,15 @@ class Reader {
   std::string start_;
 
   State state_ = State::kFieldStart;
-  int64_t line_ = 1;           // physical line of the next byte
+  int64_t line_ = 1;  // physical line of the next byte
   bool previous_was_cr_ = false;
   bool record_started_ = false;
   bool record_quoted_ = false;  // some field of the record was quoted (so it is not a blank line)
   int64_t record_line_ = 1;
-  std::string buffer_;          // the record's fields, one after another
-  std::vector<size_t> ends_;    // end offset of each finished field in buffer_
+  std::string buffer_;        // the record's fields, one after another
+  std::vector<size_t> ends_;  // end offset of each finished field in buffer_
   size_t field_begin_ = 0;
-  bool dropping_ = false;       // the record has too many fields or too long a field: drop the rest
+  bool dropping_ = false;  // the record has too many fields or too long a field: drop the rest
   std::optional<SyntaxError> error_;
 };
 

@@ -21,9 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
 #include "server/common/clock.h"
-#include "server/domain/files/account_files.h"
 #include "server/domain/entitlements/api_keys.h"
 #include "server/domain/entitlements/entitlements.h"
+#include "server/domain/files/account_files.h"
 #include "server/domain/kernel/resource_names.h"
 #include "server/domain/organisation/structures.h"
 #include "server/tools/dataset.h"
@@ -128,10 +128,11 @@ int Run(int argc, char** argv) {
     double seconds = SecondsSince(start);
     if (!exported.ok()) return Fail(exported.status());
     auto [rss_after, peak] = MemoryMiB();
-    std::printf("export: %ld rows, %.1f MiB of CSV in %.2f s = %.0f rows/s; RSS %.0f MiB before, peak %.0f MiB, "
-                "%.0f MiB after\n",
-                static_cast<long>(exported->rows), bytes / 1048576.0, seconds, exported->rows / seconds, rss_before,
-                peak, rss_after);
+    std::printf(
+        "export: %ld rows, %.1f MiB of CSV in %.2f s = %.0f rows/s; RSS %.0f MiB before, peak %.0f MiB, "
+        "%.0f MiB after\n",
+        static_cast<long>(exported->rows), bytes / 1048576.0, seconds, exported->rows / seconds, rss_before, peak,
+        rss_after);
   }
 
   // 2. and 3. Import into a new structure.
@@ -163,8 +164,8 @@ int Run(int argc, char** argv) {
   const int64_t run = static_cast<int64_t>(store.LatestRevision());
   for (int64_t i = 0; i < import_rows; ++i) {
     absl::StrAppend(&file, i % 2 ? "M.," : "Mme,", "Prénom", i, ",Nom", i, ",import", run, "-", i,
-                    "@example.fr,\"12 rue de la Paix, bât. B\",29200,Brest,+33 6 00 00 00 00,profil-", i % 3,
-                    ",", i % 2 ? "profil-1" : "", "\r\n");
+                    "@example.fr,\"12 rue de la Paix, bât. B\",29200,Brest,+33 6 00 00 00 00,profil-", i % 3, ",",
+                    i % 2 ? "profil-1" : "", "\r\n");
   }
   for (const char* pass : {"import (new rows)", "import (same file again)"}) {
     if (only_check) break;
@@ -179,11 +180,12 @@ int Run(int argc, char** argv) {
     });
     double seconds = SecondsSince(start);
     if (!summary.ok()) return Fail(summary.status());
-    std::printf("%s: %ld rows (%ld created, %ld unchanged, %ld habilitations) in %.2f s = %.0f rows/s, "
-                "%ld commits\n",
-                pass, static_cast<long>(summary->rows()), static_cast<long>(summary->accounts_created()),
-                static_cast<long>(summary->accounts_unchanged()), static_cast<long>(summary->habilitations_granted()),
-                seconds, summary->rows() / seconds, static_cast<long>(summary->batches_committed()));
+    std::printf(
+        "%s: %ld rows (%ld created, %ld unchanged, %ld habilitations) in %.2f s = %.0f rows/s, "
+        "%ld commits\n",
+        pass, static_cast<long>(summary->rows()), static_cast<long>(summary->accounts_created()),
+        static_cast<long>(summary->accounts_unchanged()), static_cast<long>(summary->habilitations_granted()), seconds,
+        summary->rows() / seconds, static_cast<long>(summary->batches_committed()));
   }
   file.clear();
   file.shrink_to_fit();
@@ -220,10 +222,11 @@ int Run(int argc, char** argv) {
                                                    " rows, ", summary->accounts_created(), " new")));
     }
     auto [rss_after, peak] = MemoryMiB();
-    std::printf("check (validate_only): %ld rows, %.1f MiB of CSV in %.2f s; RSS %.0f MiB before, peak %.0f MiB "
-                "(+%.0f MiB, %.0f bytes a row)\n",
-                static_cast<long>(rows), bytes / 1048576.0, seconds, rss_before, peak, peak - rss_before,
-                (peak - rss_before) * 1048576.0 / static_cast<double>(rows));
+    std::printf(
+        "check (validate_only): %ld rows, %.1f MiB of CSV in %.2f s; RSS %.0f MiB before, peak %.0f MiB "
+        "(+%.0f MiB, %.0f bytes a row)\n",
+        static_cast<long>(rows), bytes / 1048576.0, seconds, rss_before, peak, peak - rss_before,
+        (peak - rss_before) * 1048576.0 / static_cast<double>(rows));
   }
   return 0;
 }

@@ -34,9 +34,9 @@ std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
   return context;
 }
 
-#define ASSERT_RPC_OK(call)                                       \
-  do {                                                            \
-    grpc::Status status_ = (call);                                \
+#define ASSERT_RPC_OK(call)                                                \
+  do {                                                                     \
+    grpc::Status status_ = (call);                                         \
     ASSERT_TRUE(status_.ok()) << #call << ": " << status_.error_message(); \
   } while (false)
 
@@ -54,7 +54,8 @@ class Instance {
     testing::RunResult created = testing::RunHabilisd({"--data-dir", dir_.Sub("data"), "--create-operator-key", "t"});
     ASSERT_EQ(created.exit_code, 0);
     operator_key = std::string(absl::StripAsciiWhitespace(created.out));
-    auto process = testing::HabilisdProcess::Start(dir_.Sub("data"), {"--smtp-url", sink.url(), "--mail-poll-ms", "50"});
+    auto process =
+        testing::HabilisdProcess::Start(dir_.Sub("data"), {"--smtp-url", sink.url(), "--mail-poll-ms", "50"});
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(process).value();
     channel = client::Connect(process_->target());
@@ -284,7 +285,10 @@ TEST_F(AccountFilesTest, CsvExportHasTheColumnsOfSeed003) {
   EXPECT_NE(file.find(",'=AGENT-7,"), std::string::npos) << "by default a formula is shown, not run";
   EXPECT_NE(file.find(",'+33 6 12 34 56 78,"), std::string::npos);
   std::string for_spreadsheets = source_.Export(/*byte_order_mark=*/true);
-  EXPECT_EQ(for_spreadsheets.rfind("\xEF\xBB\xBF" "user_civility,", 0), 0u);
+  EXPECT_EQ(for_spreadsheets.rfind("\xEF\xBB\xBF"
+                                   "user_civility,",
+                                   0),
+            0u);
   std::string for_programs = source_.Export(/*byte_order_mark=*/false, /*allow_formulas=*/true);
   EXPECT_NE(for_programs.find(",=AGENT-7,"), std::string::npos) << "asked for as it is";
 }
@@ -320,8 +324,9 @@ TEST_F(AccountFilesTest, CsvRoundTripIntoAnEmptyStructureGivesTheSameExport) {
 // Twenty rows, three of them bad: exactly those three are reported, with line and column, and nothing is
 // written.
 TEST_F(AccountFilesTest, CsvImportOfAFileWithBadRowsReportsEachAndWritesNothing) {
-  std::string header = "user_civility,user_firstname,user_lastname,user_username,profil_postalAddress,"
-                       "profil_postalCode,profil_city,agent_profil_role_portail,organism_department_id";
+  std::string header =
+      "user_civility,user_firstname,user_lastname,user_username,profil_postalAddress,"
+      "profil_postalCode,profil_city,agent_profil_role_portail,organism_department_id";
   std::vector<std::string> rows;
   for (int i = 1; i <= 20; ++i) {
     std::string login = absl::StrCat("agent", i, "@example.fr");

@@ -4,8 +4,8 @@
 
 #include "server/domain/identity/account_records.h"
 #include "server/domain/kernel/identifiers.h"
-#include "server/domain/organisation/memberships.h"
 #include "server/domain/kernel/passwords.h"
+#include "server/domain/organisation/memberships.h"
 #include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
 

@@ -1,8 +1,4 @@
 // AUDIT: what the trail records, what it keeps out, and how it is read.
-#include "server/common/clock.h"
-#include "server/common/paging.h"
-#include "server/domain/audit/audit_trail.h"
-
 #include <set>
 
 #include "absl/strings/match.h"
@@ -16,8 +12,11 @@
 #include "habilis/v1/org_chart.pb.h"
 #include "habilis/v1/sessions.pb.h"
 #include "habilis/v1/structures.pb.h"
-#include "server/domain/kernel/resource_names.h"
+#include "server/common/clock.h"
+#include "server/common/paging.h"
 #include "server/common/status_macros.h"
+#include "server/domain/audit/audit_trail.h"
+#include "server/domain/kernel/resource_names.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
 #include "tests/testing/domain_fixture.h"
@@ -280,7 +279,7 @@ TEST_F(AuditTest, WATCH_entriesPastTheRetentionArePrunedWithTheirIndexesAndTheir
 TEST(ConfirmTest, CONFIRM_everyRequestWithValidateOnlyHasAResponseWithAChangeSummary) {
   // Link every API file, then walk their messages.
   const google::protobuf::FileDescriptor* files[] = {
-      v1::CreateStructureRequest::descriptor()->file(), v1::CreateServiceRequest::descriptor()->file(),
+      v1::CreateStructureRequest::descriptor()->file(),   v1::CreateServiceRequest::descriptor()->file(),
       v1::CreateApplicationRequest::descriptor()->file(), v1::CreateApiKeyRequest::descriptor()->file(),
       v1::CreateAccountRequest::descriptor()->file(),     v1::SendInvitationsRequest::descriptor()->file(),
       v1::GrantHabilitationRequest::descriptor()->file(), v1::LoginRequest::descriptor()->file()};
@@ -306,7 +305,7 @@ TEST(ConfirmTest, CONFIRM_everyMutatingRpcTakesValidateOnlyButThoseWhoseRequestP
   // exists), and counting it as an attempt would make it a write: docs/DECISIONS.md.
   const std::set<std::string> proving = {"Login", "ConfirmLoginCode", "ChangePassword", "RequestPasswordReset"};
   const google::protobuf::FileDescriptor* files[] = {
-      v1::CreateStructureRequest::descriptor()->file(), v1::CreateServiceRequest::descriptor()->file(),
+      v1::CreateStructureRequest::descriptor()->file(),   v1::CreateServiceRequest::descriptor()->file(),
       v1::CreateApplicationRequest::descriptor()->file(), v1::CreateApiKeyRequest::descriptor()->file(),
       v1::CreateAccountRequest::descriptor()->file(),     v1::SendInvitationsRequest::descriptor()->file(),
       v1::GrantHabilitationRequest::descriptor()->file(), v1::LoginRequest::descriptor()->file(),

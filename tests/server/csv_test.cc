@@ -47,8 +47,7 @@ std::vector<std::vector<std::string>> Fields(const std::vector<Row>& rows) {
 }
 
 TEST(CsvReaderTest, SplitsFieldsAndRecords) {
-  EXPECT_THAT(Fields(Parse("a,b,c\n1,,3\n")),
-              ElementsAre(ElementsAre("a", "b", "c"), ElementsAre("1", "", "3")));
+  EXPECT_THAT(Fields(Parse("a,b,c\n1,,3\n")), ElementsAre(ElementsAre("a", "b", "c"), ElementsAre("1", "", "3")));
 }
 
 TEST(CsvReaderTest, QuotedFieldsHoldCommasDoubledQuotesAndLineBreaks) {
@@ -61,8 +60,8 @@ TEST(CsvReaderTest, QuotedFieldsHoldCommasDoubledQuotesAndLineBreaks) {
 
 TEST(CsvReaderTest, CrlfLfAndLoneCrEndRecords) {
   std::vector<Row> rows = Parse("a,b\r\nc,d\ne,f\rg,h");
-  EXPECT_THAT(Fields(rows), ElementsAre(ElementsAre("a", "b"), ElementsAre("c", "d"), ElementsAre("e", "f"),
-                                        ElementsAre("g", "h")));
+  EXPECT_THAT(Fields(rows),
+              ElementsAre(ElementsAre("a", "b"), ElementsAre("c", "d"), ElementsAre("e", "f"), ElementsAre("g", "h")));
   EXPECT_EQ(rows[1].line, 2);
   EXPECT_EQ(rows[3].line, 4);
 }
@@ -72,17 +71,23 @@ TEST(CsvReaderTest, CrlfInsideQuotesIsKept) {
 }
 
 TEST(CsvReaderTest, SkipsByteOrderMarkOnlyAtTheStart) {
-  EXPECT_THAT(Fields(Parse("\xEF\xBB\xBF" "a,b\n")), ElementsAre(ElementsAre("a", "b")));
-  EXPECT_THAT(Fields(Parse("\xEF\xBB\xBF" "a,b\n", 1)), ElementsAre(ElementsAre("a", "b")))
+  EXPECT_THAT(Fields(Parse("\xEF\xBB\xBF"
+                           "a,b\n")),
+              ElementsAre(ElementsAre("a", "b")));
+  EXPECT_THAT(Fields(Parse("\xEF\xBB\xBF"
+                           "a,b\n",
+                           1)),
+              ElementsAre(ElementsAre("a", "b")))
       << "a mark split across pieces";
   EXPECT_THAT(Fields(Parse("a,\xEF\xBB\xBF\n")), ElementsAre(ElementsAre("a", "\xEF\xBB\xBF")));
-  EXPECT_THAT(Fields(Parse("\xEF\xBB" "x\n")), ElementsAre(ElementsAre("\xEF\xBBx")))
+  EXPECT_THAT(Fields(Parse("\xEF\xBB"
+                           "x\n")),
+              ElementsAre(ElementsAre("\xEF\xBBx")))
       << "a partial mark is data (here invalid UTF-8)";
 }
 
 TEST(CsvReaderTest, SkipsBlankLinesButNotQuotedEmptyFields) {
-  EXPECT_THAT(Fields(Parse("a\n\n\r\n\"\"\nb\n\n")),
-              ElementsAre(ElementsAre("a"), ElementsAre(""), ElementsAre("b")));
+  EXPECT_THAT(Fields(Parse("a\n\n\r\n\"\"\nb\n\n")), ElementsAre(ElementsAre("a"), ElementsAre(""), ElementsAre("b")));
 }
 
 TEST(CsvReaderTest, ReadsALastRecordWithoutLineBreak) {

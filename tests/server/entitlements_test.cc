@@ -1,7 +1,7 @@
 // Entitlements: APP-REG, SUB, HAB-GRANT, HAB-REVOKE, DLG-GRANT, DLG-REVOKE, LIST and CHECK.
-#include "server/common/paging.h"
 #include "server/domain/entitlements/entitlements.h"
 
+#include "server/common/paging.h"
 #include "server/domain/access/access.h"
 #include "server/domain/kernel/resource_names.h"
 #include "store/keyspace.h"
@@ -319,7 +319,8 @@ TEST_F(EntitlementsTest, CHECK_anIndexRebuiltFromTheStoreAnswersAsTheLiveOne) {
   Access from_store(*store_, *rebuilt, clock_);
   int granted = 0;
   for (const std::string& account : {a, b, c, fresh, std::string("accounts/0123456789abcdef")}) {
-    for (const std::string& structure : {std::string(), StructureName(kSiret), std::string("structures/44306184100047")}) {
+    for (const std::string& structure :
+         {std::string(), StructureName(kSiret), std::string("structures/44306184100047")}) {
       for (int object = 0; object < 4; ++object) {
         v1::CheckAccessRequest request;
         request.set_account(account);
@@ -352,9 +353,11 @@ TEST_F(EntitlementsTest, CHECK_anIndexThatMissedAChangeRefusesToAnswerAndARestar
   ASSERT_TRUE(Grant(a, kUser).ok());
   ASSERT_TRUE(Check(a, kUser).allowed());
   // A record that does not decode (a bug or a corruption): the index cannot apply it.
-  ASSERT_TRUE(store_->Update([&](store::Transaction& txn) {
-                      return txn.Put(store::AccountKey(*ParseAccountName(a)), "\xff\xff not a record");
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->Update([&](store::Transaction& txn) {
+                    return txn.Put(store::AccountKey(*ParseAccountName(a)), "\xff\xff not a record");
+                  })
+                  .ok());
   v1::CheckAccessRequest request;
   request.set_account(a);
   request.set_profile(kUser);

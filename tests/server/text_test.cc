@@ -1,6 +1,7 @@
 
-#include "gtest/gtest.h"
 #include "server/common/text.h"
+
+#include "gtest/gtest.h"
 
 namespace habilis::domain {
 namespace {

@@ -279,7 +279,6 @@ TYPED_TEST(StoreConformance, CommitsAndRevisionsSurviveReopening) {
   EXPECT_GT(this->Put("after", "1").value(), revision);
 }
 
-
 class RecordingObserver final : public CommitObserver {
  public:
   struct Commit {

@@ -123,8 +123,8 @@ absl::Status CheckOne(const AccessIndex::View& index, int64_t now_micros, absl::
   std::optional<AccessIndex::SiretId> only;
   if (siret) {
     only = index.FindSiret(*siret);
-    if (!only || std::find(account->memberships.begin(), account->memberships.end(), *only) ==
-                     account->memberships.end()) {
+    if (!only ||
+        std::find(account->memberships.begin(), account->memberships.end(), *only) == account->memberships.end()) {
       response.set_reason(v1::MEMBERSHIP_ENDED);
       return absl::OkStatus();
     }

@@ -44,7 +44,7 @@ class Access {
 [[nodiscard]] absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view token);
 // The revision a (non-empty) token names, if this store has reached it; INVALID_ARGUMENT otherwise.
 [[nodiscard]] absl::StatusOr<store::Revision> ConsistencyTokenRevision(const store::Store& store,
-                                                                      absl::string_view token);
+                                                                       absl::string_view token);
 
 }  // namespace habilis::domain
 

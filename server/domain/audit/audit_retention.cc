@@ -1,12 +1,12 @@
 #include "server/domain/audit/audit_retention.h"
 
-#include "server/common/clock.h"
 #include <iostream>
+
+#include "server/common/clock.h"
 
 namespace habilis::domain {
 
-AuditRetention::AuditRetention(AuditTrail& trail, const Clock& clock, absl::Duration retention,
-                               absl::Duration interval)
+AuditRetention::AuditRetention(AuditTrail& trail, const Clock& clock, absl::Duration retention, absl::Duration interval)
     : trail_(trail), clock_(clock), retention_(retention), interval_(interval) {
   if (retention_ > absl::ZeroDuration()) thread_ = std::thread([this] { Run(); });
 }

@@ -24,8 +24,8 @@
 #include "habilis/v1/org_chart.pb.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/common/clock.h"
-#include "server/common/paging.h"
 #include "server/common/errors.h"
+#include "server/common/paging.h"
 #include "server/common/status_macros.h"
 #include "server/domain/access/access.h"
 #include "server/domain/kernel/records.h"
@@ -69,10 +69,11 @@ absl::StatusOr<store::Revision> RetainedFrom(store::Reader& reader) {
 }
 
 absl::Status TokenExpired(store::Revision retained_from) {
-  return Error(absl::StatusCode::kFailedPrecondition, "CONSISTENCY_TOKEN_EXPIRED",
-               absl::StrCat("the changes after this token are no longer kept (the trail starts at revision ",
-                            retained_from, "): resynchronise (read the current state, e.g. ListEntitlements) and "
-                            "watch again from the token that read returns"));
+  return Error(
+      absl::StatusCode::kFailedPrecondition, "CONSISTENCY_TOKEN_EXPIRED",
+      absl::StrCat("the changes after this token are no longer kept (the trail starts at revision ", retained_from,
+                   "): resynchronise (read the current state, e.g. ListEntitlements) and "
+                   "watch again from the token that read returns"));
 }
 
 // Visits, in commit order, the entries named by the log keys under `prefix` from revision `first` on (each
@@ -333,8 +334,8 @@ absl::StatusOr<int64_t> AuditTrail::Prune(absl::Time cutoff, int batch) {
   if (retained_from == 0) return removed;
 
   // 2. Their index entries.
-  for (store::KeyTag tag : {store::KeyTag::kAuditByStructure, store::KeyTag::kAuditByAccount,
-                            store::KeyTag::kAuditByActor}) {
+  for (store::KeyTag tag :
+       {store::KeyTag::kAuditByStructure, store::KeyTag::kAuditByAccount, store::KeyTag::kAuditByActor}) {
     RETURN_IF_ERROR(PruneIndex(store_, tag, retained_from, batch));
   }
   return removed;

@@ -24,8 +24,8 @@
 #include "habilis/v1/org_chart.pb.h"
 #include "habilis/v1/structures.pb.h"
 #include "server/common/clock.h"
-#include "server/common/paging.h"
 #include "server/common/errors.h"
+#include "server/common/paging.h"
 #include "server/common/status_macros.h"
 #include "server/domain/kernel/records.h"
 #include "server/domain/kernel/resource_names.h"
@@ -98,10 +98,9 @@ std::string RenderScalar(const Message& message, const FieldDescriptor& field, i
       std::string scratch;
       const std::string& value = repeated ? r.GetRepeatedStringReference(message, &field, index, &scratch)
                                           : r.GetStringReference(message, &field, &scratch);
-      return absl::StrCat("\"",
-                          field.type() == FieldDescriptor::TYPE_BYTES ? absl::CEscape(value)
-                                                                      : absl::Utf8SafeCEscape(value),
-                          "\"");
+      return absl::StrCat(
+          "\"", field.type() == FieldDescriptor::TYPE_BYTES ? absl::CEscape(value) : absl::Utf8SafeCEscape(value),
+          "\"");
     }
     case FieldDescriptor::CPPTYPE_BOOL:
       return (repeated ? r.GetRepeatedBool(message, &field, index) : r.GetBool(message, &field)) ? "true" : "false";
@@ -132,8 +131,8 @@ std::string Render(const Message& message, const FieldDescriptor& field) {
   const Reflection& reflection = *message.GetReflection();
   auto one = [&](int index) {
     if (IsTimestamp(field)) {
-      const Message& value = index < 0 ? reflection.GetMessage(message, &field)
-                                       : reflection.GetRepeatedMessage(message, &field, index);
+      const Message& value =
+          index < 0 ? reflection.GetMessage(message, &field) : reflection.GetRepeatedMessage(message, &field, index);
       google::protobuf::Timestamp timestamp;
       timestamp.CopyFrom(value);
       return absl::FormatTime(absl::RFC3339_full, FromTimestamp(timestamp), absl::UTCTimeZone());
@@ -245,8 +244,8 @@ void SetEntryContext(const AuditContext& context, v1::AuditEntry::Outcome outcom
 
 // Appends `entry` to the trail, with its index entries: by each structure and account it concerns, and by
 // its actor.
-absl::Status AppendAuditEntry(store::Transaction& txn, const v1::AuditEntry& entry,
-                              const std::set<std::string>& sirets, const std::set<std::string>& accounts) {
+absl::Status AppendAuditEntry(store::Transaction& txn, const v1::AuditEntry& entry, const std::set<std::string>& sirets,
+                              const std::set<std::string>& accounts) {
   RETURN_IF_ERROR(txn.AppendToLog(store::AuditLogPrefix(), entry.SerializeAsString()));  // position 0
   for (const std::string& siret : sirets) {
     RETURN_IF_ERROR(txn.AppendToLog(store::AuditByStructurePrefix(siret), ""));
@@ -315,7 +314,7 @@ class RecordingTransaction final : public store::Transaction {
       if (touched.after && !after->ParseFromString(*touched.after)) return Undecodable(key);
       v1::RecordChange* change = entry.add_changes();
       change->set_record_type(type.prototype->GetDescriptor()->full_name());
-      change->set_kind(!touched.before ? v1::RecordChange::CREATED
+      change->set_kind(!touched.before  ? v1::RecordChange::CREATED
                        : !touched.after ? v1::RecordChange::DELETED
                                         : v1::RecordChange::UPDATED);
       change->set_record(NameOf(touched.after ? *after : *before));
@@ -403,7 +402,8 @@ absl::Status RecordDenial(store::Store& store, const authz::Principal& caller, c
   std::set<std::string> sirets, accounts;
   std::vector<std::string> structure_names = {StringField(request, "structure"), StringField(request, "parent")};
   if (const FieldDescriptor* membership = request.GetDescriptor()->FindFieldByName("membership");
-      membership != nullptr && membership->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !membership->is_repeated()) {
+      membership != nullptr && membership->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+      !membership->is_repeated()) {
     structure_names.push_back(StringField(request.GetReflection()->GetMessage(request, membership), "structure"));
   }
   for (const std::string& name : structure_names) {
@@ -412,9 +412,7 @@ absl::Status RecordDenial(store::Store& store, const authz::Principal& caller, c
   for (absl::string_view field : {"account", "name"}) {
     if (std::optional<std::string> id = ParseAccountName(StringField(request, field))) accounts.insert(*id);
   }
-  return store
-      .Update([&](store::Transaction& txn) { return AppendAuditEntry(txn, entry, sirets, accounts); })
-      .status();
+  return store.Update([&](store::Transaction& txn) { return AppendAuditEntry(txn, entry, sirets, accounts); }).status();
 }
 
 absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,

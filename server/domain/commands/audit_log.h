@@ -1,5 +1,5 @@
-// AUDIT (the writing side): every change records who asked, when, with which request id, what was done, and the before and
-// after of each field that changed, in the same commit as the change.
+// AUDIT (the writing side): every change records who asked, when, with which request id, what was done, and the before
+// and after of each field that changed, in the same commit as the change.
 //
 // Recording is generic, so no command can forget it: AuditedUpdate runs a command in a transaction that
 // remembers what each key it writes held before. At the end it turns the writes into RecordChanges, by the

@@ -169,7 +169,9 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
   }
 
   v1::ChangeSummary summary;
-  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, {"anonymous", "habilis.v1.FillInvitation", ""}, [&](store::Transaction& txn) -> absl::Status {
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(
+      store_, {"anonymous", "habilis.v1.FillInvitation", ""},
+      [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         absl::Time now = clock_.Now();
         std::string token_id;
@@ -206,7 +208,8 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
         }
         *response.mutable_invitation() = invitation;
         return absl::OkStatus();
-      }, {.dry_run = request.validate_only()}, &summary);
+      },
+      {.dry_run = request.validate_only()}, &summary);
   if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
   return revision.status();
 }

@@ -121,42 +121,41 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
   bool failed = false;
   RETURN_IF_ERROR(
       AuditedUpdate(store_, {AccountName(*id), "habilis.v1.Login", ""}, [&](store::Transaction& txn) -> absl::Status {
-            response.Clear();
-            failed = true;
-            absl::Time now = clock_.Now();
-            ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
-            if (record.password_hash() != seen.password_hash()) {
-              return Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
-                           "the password changed during the login; try again");
-            }
-            v1::Account& account = *record.mutable_account();
-            if (account.state() != v1::Account::ACTIVE) return absl::OkStatus();
-            if (account.has_locked_until() && FromTimestamp(account.locked_until()) > now) {
-              return absl::OkStatus();  // refused without counting: the lock runs its course
-            }
-            if (!password_ok) return CountFailure(txn, *id, record, now);
-            failed = false;
-            if (account.failed_login_attempts() != 0 || account.has_locked_until()) {
-              ClearLock(account);
-              RETURN_IF_ERROR(SaveAccount(txn, record, now));
-            }
-            ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, *id));
-            if (!(policy_.login_code_for_administrators && IsAdministratorAnywhere(memberships))) {
-              return OpenSession(txn, *id, request.device_label(), response);
-            }
-            // LOGIN-CODE: the session opens once the e-mailed code comes back.
-            const std::string code = RandomDigits(6);
-            LinkTokenRecord challenge;
-            challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
-            challenge.set_subject(*id);
-            challenge.set_code_sha256(Sha256(code));
-            challenge.set_device_label(request.device_label());
-            ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
-            response.set_code_challenge(token);
-            return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
-                                 {{"code", code}, {"expires", FormatDeadline(now + policy_.login_code_ttl)}});
-          })
-          .status());
+        response.Clear();
+        failed = true;
+        absl::Time now = clock_.Now();
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+        if (record.password_hash() != seen.password_hash()) {
+          return Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION",
+                       "the password changed during the login; try again");
+        }
+        v1::Account& account = *record.mutable_account();
+        if (account.state() != v1::Account::ACTIVE) return absl::OkStatus();
+        if (account.has_locked_until() && FromTimestamp(account.locked_until()) > now) {
+          return absl::OkStatus();  // refused without counting: the lock runs its course
+        }
+        if (!password_ok) return CountFailure(txn, *id, record, now);
+        failed = false;
+        if (account.failed_login_attempts() != 0 || account.has_locked_until()) {
+          ClearLock(account);
+          RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        }
+        ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, *id));
+        if (!(policy_.login_code_for_administrators && IsAdministratorAnywhere(memberships))) {
+          return OpenSession(txn, *id, request.device_label(), response);
+        }
+        // LOGIN-CODE: the session opens once the e-mailed code comes back.
+        const std::string code = RandomDigits(6);
+        LinkTokenRecord challenge;
+        challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
+        challenge.set_subject(*id);
+        challenge.set_code_sha256(Sha256(code));
+        challenge.set_device_label(request.device_label());
+        ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
+        response.set_code_challenge(token);
+        return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
+                             {{"code", code}, {"expires", FormatDeadline(now + policy_.login_code_ttl)}});
+      }).status());
   if (failed) {
     response.Clear();
     return LoginFailed();
@@ -211,27 +210,28 @@ absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& reque
   if (request.code().size() != 6) return InvalidField("code", "CODE_FORMAT", "is the 6-digit code sent by e-mail");
   bool wrong_code = false;
   int tries_left = 0;
-  RETURN_IF_ERROR(AuditedUpdate(store_, {"anonymous", "habilis.v1.ConfirmLoginCode", ""}, [&](store::Transaction& txn) -> absl::Status {
-                        response.Clear();
-                        wrong_code = false;
-                        absl::Time now = clock_.Now();
-                        std::string id;
-                        ASSIGN_OR_RETURN(LinkTokenRecord challenge,
-                                         ReadLinkToken(txn, now, request.code_challenge(),
-                                                       {LinkTokenRecord::LOGIN_CODE}, "code_challenge", &id));
-                        if (!SameDigest(Sha256(request.code()), challenge.code_sha256())) {
-                          wrong_code = true;
-                          challenge.set_failed_tries(challenge.failed_tries() + 1);
-                          tries_left = policy_.login_code_max_tries - challenge.failed_tries();
-                          if (tries_left <= 0) return SpendLinkToken(txn, now, id, challenge);
-                          return StoreRecord(txn, store::LinkTokenKey(id), challenge);
-                        }
-                        RETURN_IF_ERROR(SpendLinkToken(txn, now, id, challenge));
-                        ASSIGN_OR_RETURN(AccountRecord account, LoadAccount(txn, challenge.subject()));
-                        if (account.account().state() != v1::Account::ACTIVE) return LoginFailed();
-                        return OpenSession(txn, challenge.subject(), challenge.device_label(),
-                                           *response.mutable_login());
-                      })
+  RETURN_IF_ERROR(AuditedUpdate(store_, {"anonymous", "habilis.v1.ConfirmLoginCode", ""},
+                                [&](store::Transaction& txn) -> absl::Status {
+                                  response.Clear();
+                                  wrong_code = false;
+                                  absl::Time now = clock_.Now();
+                                  std::string id;
+                                  ASSIGN_OR_RETURN(LinkTokenRecord challenge,
+                                                   ReadLinkToken(txn, now, request.code_challenge(),
+                                                                 {LinkTokenRecord::LOGIN_CODE}, "code_challenge", &id));
+                                  if (!SameDigest(Sha256(request.code()), challenge.code_sha256())) {
+                                    wrong_code = true;
+                                    challenge.set_failed_tries(challenge.failed_tries() + 1);
+                                    tries_left = policy_.login_code_max_tries - challenge.failed_tries();
+                                    if (tries_left <= 0) return SpendLinkToken(txn, now, id, challenge);
+                                    return StoreRecord(txn, store::LinkTokenKey(id), challenge);
+                                  }
+                                  RETURN_IF_ERROR(SpendLinkToken(txn, now, id, challenge));
+                                  ASSIGN_OR_RETURN(AccountRecord account, LoadAccount(txn, challenge.subject()));
+                                  if (account.account().state() != v1::Account::ACTIVE) return LoginFailed();
+                                  return OpenSession(txn, challenge.subject(), challenge.device_label(),
+                                                     *response.mutable_login());
+                                })
                       .status());
   if (wrong_code) {
     response.Clear();
@@ -286,16 +286,19 @@ absl::StatusOr<store::Revision> Sessions::EndSession(const authz::Principal& cal
   if (!name) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}/sessions/{session}");
   const store::UpdateOptions options{.dry_run = request.validate_only()};
   v1::ChangeSummary* summary = request.validate_only() ? response.mutable_change_summary() : nullptr;
-  return AuditedUpdate(store_, AuditContextOf(caller, request, ""), [&](store::Transaction& txn) -> absl::Status {
-    SessionRecord record;
-    absl::Status loaded = LoadRecord(txn, store::SessionKey(name->session_id), record, "", "");
-    if (absl::IsNotFound(loaded) || (loaded.ok() && record.account_id() != name->account_id)) {
-      return Error(absl::StatusCode::kNotFound, "SESSION_NOT_FOUND", "this session has already ended");
-    }
-    RETURN_IF_ERROR(loaded);
-    RETURN_IF_ERROR(txn.Delete(store::SessionKey(name->session_id)));
-    return txn.Delete(store::AccountSessionKey(name->account_id, name->session_id));
-  }, options, summary);
+  return AuditedUpdate(
+      store_, AuditContextOf(caller, request, ""),
+      [&](store::Transaction& txn) -> absl::Status {
+        SessionRecord record;
+        absl::Status loaded = LoadRecord(txn, store::SessionKey(name->session_id), record, "", "");
+        if (absl::IsNotFound(loaded) || (loaded.ok() && record.account_id() != name->account_id)) {
+          return Error(absl::StatusCode::kNotFound, "SESSION_NOT_FOUND", "this session has already ended");
+        }
+        RETURN_IF_ERROR(loaded);
+        RETURN_IF_ERROR(txn.Delete(store::SessionKey(name->session_id)));
+        return txn.Delete(store::AccountSessionKey(name->account_id, name->session_id));
+      },
+      options, summary);
 }
 
 absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Principal& caller,
@@ -303,17 +306,20 @@ absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Princ
                                                               v1::AcceptPrivacyPolicyResponse& response) {
   RETURN_IF_ERROR(NeedsAccountSession(caller));
   v1::ChangeSummary summary;
-  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, AuditContextOf(caller, request, ""), [&](store::Transaction& txn) -> absl::Status {
-    response.Clear();
-    ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
-    absl::Time now = clock_.Now();
-    if (!record.account().has_privacy_consent_time()) {
-      SetTimestamp(now, record.mutable_account()->mutable_privacy_consent_time());
-      RETURN_IF_ERROR(SaveAccount(txn, record, now));
-    }
-    ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
-    return absl::OkStatus();
-  }, {.dry_run = request.validate_only()}, &summary);
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(
+      store_, AuditContextOf(caller, request, ""),
+      [&](store::Transaction& txn) -> absl::Status {
+        response.Clear();
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
+        absl::Time now = clock_.Now();
+        if (!record.account().has_privacy_consent_time()) {
+          SetTimestamp(now, record.mutable_account()->mutable_privacy_consent_time());
+          RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        }
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+        return absl::OkStatus();
+      },
+      {.dry_run = request.validate_only()}, &summary);
   if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
   return revision;
 }
@@ -338,31 +344,32 @@ absl::StatusOr<store::Revision> Sessions::ChangePassword(const authz::Principal&
   RETURN_IF_ERROR(
       CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(), seen.account().login_email()));
   const std::string hash = HashPassword(request.new_password());
-  return AuditedUpdate(store_, {ActorOf(caller), "habilis.v1.ChangePassword", ""}, [&](store::Transaction& txn) -> absl::Status {
-    response.Clear();
-    ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
-    if (record.password_hash() != seen.password_hash()) {
-      return Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION", "the password changed meanwhile; retry");
-    }
-    absl::Time now = clock_.Now();
-    SetPassword(record, hash, now, policy_.passwords);
-    RETURN_IF_ERROR(SaveAccount(txn, record, now));
-    // The other devices log in again with the new password.
-    std::vector<std::string> others;
-    RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(caller.id)));
-    const std::string prefix = store::AccountSessionPrefix(caller.id);
-    RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view key, absl::string_view) {
-      std::string session = store::LastComponent(key, prefix);
-      if (session != caller.session_id) others.push_back(session);
-      return true;
-    }));
-    for (const std::string& session : others) {
-      RETURN_IF_ERROR(txn.Delete(store::SessionKey(session)));
-      RETURN_IF_ERROR(txn.Delete(store::AccountSessionKey(caller.id, session)));
-    }
-    ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
-    return absl::OkStatus();
-  });
+  return AuditedUpdate(
+      store_, {ActorOf(caller), "habilis.v1.ChangePassword", ""}, [&](store::Transaction& txn) -> absl::Status {
+        response.Clear();
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
+        if (record.password_hash() != seen.password_hash()) {
+          return Error(absl::StatusCode::kAborted, "CONCURRENT_MODIFICATION", "the password changed meanwhile; retry");
+        }
+        absl::Time now = clock_.Now();
+        SetPassword(record, hash, now, policy_.passwords);
+        RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        // The other devices log in again with the new password.
+        std::vector<std::string> others;
+        RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(caller.id)));
+        const std::string prefix = store::AccountSessionPrefix(caller.id);
+        RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view key, absl::string_view) {
+          std::string session = store::LastComponent(key, prefix);
+          if (session != caller.session_id) others.push_back(session);
+          return true;
+        }));
+        for (const std::string& session : others) {
+          RETURN_IF_ERROR(txn.Delete(store::SessionKey(session)));
+          RETURN_IF_ERROR(txn.Delete(store::AccountSessionKey(caller.id, session)));
+        }
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+        return absl::OkStatus();
+      });
 }
 
 absl::Status Sessions::RequestPasswordReset(const v1::RequestPasswordResetRequest& request) {
@@ -370,20 +377,21 @@ absl::Status Sessions::RequestPasswordReset(const v1::RequestPasswordResetReques
     return InvalidField("login_email", "EMAIL_FORMAT", "must be an e-mail address");
   }
   // Known or not, the call commits once, so that its duration tells nothing.
-  return AuditedUpdate(store_, {"anonymous", "habilis.v1.RequestPasswordReset", ""}, [&](store::Transaction& txn) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<std::string> id, AccountIdByLogin(txn, request.login_email()));
-        if (!id) return absl::OkStatus();
-        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
-        if (record.account().state() != v1::Account::ACTIVE) return absl::OkStatus();
-        absl::Time now = clock_.Now();
-        LinkTokenRecord link;
-        link.set_kind(LinkTokenRecord::PASSWORD_RESET);
-        link.set_subject(*id);
-        ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.reset_ttl, link));
-        return NotifyAccount(txn, now, record.account(), mail::MailKind::kPasswordReset,
-                             {{"link", LinkUrl(policy_.link_base_url, "reset-password", token)},
-                              {"expires", FormatDeadline(now + policy_.reset_ttl)}});
-      })
+  return AuditedUpdate(store_, {"anonymous", "habilis.v1.RequestPasswordReset", ""},
+                       [&](store::Transaction& txn) -> absl::Status {
+                         ASSIGN_OR_RETURN(std::optional<std::string> id, AccountIdByLogin(txn, request.login_email()));
+                         if (!id) return absl::OkStatus();
+                         ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
+                         if (record.account().state() != v1::Account::ACTIVE) return absl::OkStatus();
+                         absl::Time now = clock_.Now();
+                         LinkTokenRecord link;
+                         link.set_kind(LinkTokenRecord::PASSWORD_RESET);
+                         link.set_subject(*id);
+                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.reset_ttl, link));
+                         return NotifyAccount(txn, now, record.account(), mail::MailKind::kPasswordReset,
+                                              {{"link", LinkUrl(policy_.link_base_url, "reset-password", token)},
+                                               {"expires", FormatDeadline(now + policy_.reset_ttl)}});
+                       })
       .status();
 }
 
@@ -405,7 +413,9 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
   RETURN_IF_ERROR(CheckPasswordStrength(policy_.passwords, "new_password", request.new_password(), login));
   const std::string hash = HashPassword(request.new_password());
   v1::ChangeSummary summary;
-  absl::StatusOr<store::Revision> revision = AuditedUpdate(store_, {"anonymous", "habilis.v1.SetPasswordWithLink", ""}, [&](store::Transaction& txn) -> absl::Status {
+  absl::StatusOr<store::Revision> revision = AuditedUpdate(
+      store_, {"anonymous", "habilis.v1.SetPasswordWithLink", ""},
+      [&](store::Transaction& txn) -> absl::Status {
         absl::Time now = clock_.Now();
         std::string id;
         ASSIGN_OR_RETURN(
@@ -423,7 +433,8 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
         RETURN_IF_ERROR(EndAllSessions(txn, link.subject()));
         response.set_login_email(record.account().login_email());
         return absl::OkStatus();
-      }, {.dry_run = request.validate_only()}, &summary);
+      },
+      {.dry_run = request.validate_only()}, &summary);
   if (revision.ok() && request.validate_only()) *response.mutable_change_summary() = std::move(summary);
   return revision.status();
 }

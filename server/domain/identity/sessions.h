@@ -30,7 +30,8 @@ class Sessions {
                                                        v1::LogoutResponse& response);
   [[nodiscard]] absl::Status ListSessions(const authz::Principal& caller, const v1::ListSessionsRequest& request,
                                           v1::ListSessionsResponse& response);
-  [[nodiscard]] absl::StatusOr<store::Revision> EndSession(const authz::Principal& caller, const v1::EndSessionRequest& request,
+  [[nodiscard]] absl::StatusOr<store::Revision> EndSession(const authz::Principal& caller,
+                                                           const v1::EndSessionRequest& request,
                                                            v1::EndSessionResponse& response);
   [[nodiscard]] absl::StatusOr<store::Revision> AcceptPrivacyPolicy(const authz::Principal& caller,
                                                                     const v1::AcceptPrivacyPolicyRequest& request,

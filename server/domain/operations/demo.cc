@@ -5,12 +5,12 @@
 #include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/common/status_macros.h"
-#include "server/domain/identity/accounts.h"
 #include "server/domain/entitlements/api_keys.h"
 #include "server/domain/entitlements/applications.h"
 #include "server/domain/entitlements/entitlements.h"
-#include "server/domain/organisation/org_chart.h"
+#include "server/domain/identity/accounts.h"
 #include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/org_chart.h"
 #include "server/domain/organisation/structures.h"
 
 namespace habilis::domain {
