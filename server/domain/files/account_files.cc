@@ -36,7 +36,6 @@
 #include "store/overlay_transaction.h"
 
 namespace habilis::domain {
-namespace {
 
 // What a column of seed 003 is to habilis.
 enum class Use {
@@ -55,6 +54,8 @@ struct ColumnSpec {
   Use use;
   absl::string_view account_field = "";  // for kAccountField
 };
+
+namespace {
 
 constexpr absl::string_view kRolePrefix = "agent_profil_role_";
 
@@ -204,116 +205,151 @@ std::vector<std::string> ExportHeader(const std::vector<std::string>& applicatio
 // ---------------------------------------------------------------------------------------------------------------
 // Export
 
+namespace {
+
+// The leading cell of column `c` for account `a` (id `account_id`).
+std::string LeadingCell(const ColumnSpec& c, const std::string& account_id, const v1::Account& a) {
+  switch (c.use) {
+    case Use::kAccountField: {
+      const auto* field = AccountField(c.account_field);
+      const auto* reflection = v1::Account::GetReflection();
+      if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+        return reflection->GetBool(a, field) ? "true" : "false";
+      }
+      return reflection->GetString(a, field);
+    }
+    case Use::kLogin:
+      return a.login_email();
+    case Use::kAccountId:
+      return account_id;
+    case Use::kEnabled:
+      return a.state() == v1::Account::ACTIVE ? "true" : "false";
+    case Use::kNotKept:
+      return c.name == "profil_grace" ? "" : "false";
+    default:
+      if (c.name == "user_connectionAttempts") return absl::StrCat(a.failed_login_attempts());
+      if (c.name == "user_expirationDatePassword") return FormatDate(a.password_expire_time());
+      if (c.name == "user_modifDatePassword") return FormatDate(a.password_change_time());
+      return "";
+  }
+}
+
+// One export: a snapshot of one structure written out as CSV, in pieces of about options.piece_bytes.
+class AccountExporter {
+ public:
+  AccountExporter(store::Reader& reader, const ExportOptions& options,
+                  absl::FunctionRef<absl::Status(absl::string_view)> write)
+      : reader_(reader),
+        options_(options),
+        siret_(options.siret),
+        write_(write),
+        writer_(out_, options.guard_formulas) {}
+
+  // Writes the header and every member's row; returns how many rows.
+  absl::StatusOr<int64_t> Run() {
+    RETURN_IF_ERROR(LoadRecord(reader_, store::StructureKey(siret_), structure_, "STRUCTURE_NOT_FOUND",
+                               absl::StrCat("structure ", siret_, " does not exist")));
+    ASSIGN_OR_RETURN(applications_, SubscribedApplications(reader_, siret_));
+    ASSIGN_OR_RETURN(service_labels_, ServiceLabels(reader_, siret_));
+    if (options_.byte_order_mark) absl::StrAppend(&out_, csv::kByteOrderMark);
+    for (const std::string& column : ExportHeader(applications_)) writer_.Field(column);
+    writer_.EndRecord();
+    RETURN_IF_ERROR(WriteMembers());
+    if (!out_.empty()) RETURN_IF_ERROR(write_(out_));
+    return rows_;
+  }
+
+ private:
+  using Page = std::vector<std::pair<std::string, v1::Membership>>;
+  static constexpr size_t kPage = 256;
+
+  // Members in pages, so that no store iterator stays open while a piece is written out.
+  absl::Status WriteMembers() {
+    const std::string prefix = store::MembershipPrefix(siret_);
+    std::string begin = prefix;
+    Page page;
+    while (true) {
+      ASSIGN_OR_RETURN(std::string last_key, ReadMembers(prefix, begin, page));
+      if (page.empty()) return absl::OkStatus();
+      ASSIGN_OR_RETURN(auto held, HeldProfiles(reader_, siret_, page.front().first, page.back().first));
+      for (const auto& [account_id, membership] : page) {
+        auto it = held.find(account_id);
+        RETURN_IF_ERROR(WriteMember(account_id, membership, it == held.end() ? kHoldsNone : it->second));
+      }
+      if (page.size() < kPage) return absl::OkStatus();
+      begin = last_key;
+      begin.push_back('\0');
+    }
+  }
+
+  // Reads up to kPage memberships from `begin` into `page`; returns the last key read.
+  absl::StatusOr<std::string> ReadMembers(const std::string& prefix, const std::string& begin, Page& page) {
+    page.clear();
+    std::string last_key;
+    absl::Status parsed = absl::OkStatus();
+    RETURN_IF_ERROR(reader_.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view value) {
+      absl::string_view rest = key.substr(prefix.size());
+      std::optional<std::string> id = store::ConsumeString(&rest);
+      auto& [account_id, membership] = page.emplace_back();
+      if (!id || !membership.ParseFromString(std::string(value))) {
+        parsed = absl::DataLossError("a stored membership does not parse");
+        return false;
+      }
+      account_id = std::move(*id);
+      last_key = std::string(key);
+      return page.size() < kPage;
+    }));
+    RETURN_IF_ERROR(parsed);
+    return last_key;
+  }
+
+  absl::Status WriteMember(const std::string& account_id, const v1::Membership& membership,
+                           const std::map<std::string, std::string>& held) {
+    ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader_, account_id));
+    for (const ColumnSpec& c : kLeadingColumns) writer_.Field(LeadingCell(c, account_id, record.account()));
+    for (const std::string& application : applications_) {
+      auto it = held.find(application);
+      writer_.Field(it == held.end() ? "" : it->second);
+    }
+    const std::string service_id = ServiceIdOf(membership);
+    writer_.Field(service_id);
+    auto label = service_labels_.find(service_id);
+    writer_.Field(label == service_labels_.end() ? "" : label->second);
+    writer_.Field(siret_);
+    writer_.Field(structure_.display_name());
+    writer_.Field(siret_.substr(0, 9));
+    writer_.Field(siret_.substr(9));
+    writer_.EndRecord();
+    ++rows_;
+    if (out_.size() < options_.piece_bytes) return absl::OkStatus();
+    RETURN_IF_ERROR(write_(out_));
+    out_.clear();
+    return absl::OkStatus();
+  }
+
+  inline static const std::map<std::string, std::string> kHoldsNone;
+  store::Reader& reader_;
+  const ExportOptions& options_;
+  const std::string& siret_;
+  absl::FunctionRef<absl::Status(absl::string_view)> write_;
+  std::string out_;
+  csv::Writer writer_;
+  v1::Structure structure_;
+  std::vector<std::string> applications_;
+  std::map<std::string, std::string> service_labels_;
+  int64_t rows_ = 0;
+};
+
+}  // namespace
+
 absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOptions& options,
                                             absl::FunctionRef<absl::Status(absl::string_view)> write) {
   ExportResult result;
-  const std::string& siret = options.siret;
   // A bulk read: an export of a large structure must not push the access checks' working set out of the cache.
   absl::StatusOr<store::Revision> revision = store.Read(
       [&](store::Reader& reader) -> absl::Status {
-        v1::Structure structure;
-        RETURN_IF_ERROR(LoadRecord(reader, store::StructureKey(siret), structure, "STRUCTURE_NOT_FOUND",
-                                   absl::StrCat("structure ", siret, " does not exist")));
-        ASSIGN_OR_RETURN(std::vector<std::string> applications, SubscribedApplications(reader, siret));
-        ASSIGN_OR_RETURN(auto service_labels, ServiceLabels(reader, siret));
-
-        std::string out;
-        if (options.byte_order_mark) absl::StrAppend(&out, csv::kByteOrderMark);
-        csv::Writer writer(out, options.guard_formulas);
-        for (const std::string& column : ExportHeader(applications)) writer.Field(column);
-        writer.EndRecord();
-
-        const std::map<std::string, std::string> holds_none;
-        auto write_member = [&](const std::string& account_id, const v1::Membership& membership,
-                                const std::map<std::string, std::string>& held) -> absl::Status {
-          ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader, account_id));
-          const v1::Account& a = record.account();
-          const auto* reflection = v1::Account::GetReflection();
-          for (const ColumnSpec& c : kLeadingColumns) {
-            switch (c.use) {
-              case Use::kAccountField: {
-                const auto* field = AccountField(c.account_field);
-                if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
-                  writer.Field(reflection->GetBool(a, field) ? "true" : "false");
-                } else {
-                  writer.Field(reflection->GetString(a, field));
-                }
-                break;
-              }
-              case Use::kLogin:
-                writer.Field(a.login_email());
-                break;
-              case Use::kAccountId:
-                writer.Field(account_id);
-                break;
-              case Use::kEnabled:
-                writer.Field(a.state() == v1::Account::ACTIVE ? "true" : "false");
-                break;
-              case Use::kNotKept:
-                writer.Field(c.name == "profil_grace" ? "" : "false");
-                break;
-              default:
-                if (c.name == "user_connectionAttempts") writer.Field(absl::StrCat(a.failed_login_attempts()));
-                if (c.name == "user_expirationDatePassword") writer.Field(FormatDate(a.password_expire_time()));
-                if (c.name == "user_modifDatePassword") writer.Field(FormatDate(a.password_change_time()));
-                break;
-            }
-          }
-          for (const std::string& application : applications) {
-            auto it = held.find(application);
-            writer.Field(it == held.end() ? "" : it->second);
-          }
-          const std::string service_id = ServiceIdOf(membership);
-          writer.Field(service_id);
-          auto label = service_labels.find(service_id);
-          writer.Field(label == service_labels.end() ? "" : label->second);
-          writer.Field(siret);
-          writer.Field(structure.display_name());
-          writer.Field(siret.substr(0, 9));
-          writer.Field(siret.substr(9));
-          writer.EndRecord();
-          ++result.rows;
-          if (out.size() >= options.piece_bytes) {
-            RETURN_IF_ERROR(write(out));
-            out.clear();
-          }
-          return absl::OkStatus();
-        };
-
-        // Members in pages, so that no store iterator stays open while a piece is written out.
-        const std::string prefix = store::MembershipPrefix(siret);
-        const std::string end = store::PrefixEnd(prefix);
-        std::string begin = prefix;
-        constexpr size_t kPage = 256;
-        std::vector<std::pair<std::string, v1::Membership>> page;
-        while (true) {
-          page.clear();
-          std::string last_key;
-          absl::Status parsed = absl::OkStatus();
-          RETURN_IF_ERROR(reader.Scan(begin, end, [&](absl::string_view key, absl::string_view value) {
-            absl::string_view rest = key.substr(prefix.size());
-            std::optional<std::string> id = store::ConsumeString(&rest);
-            auto& [account_id, membership] = page.emplace_back();
-            if (!id || !membership.ParseFromString(std::string(value))) {
-              parsed = absl::DataLossError("a stored membership does not parse");
-              return false;
-            }
-            account_id = std::move(*id);
-            last_key = std::string(key);
-            return page.size() < kPage;
-          }));
-          RETURN_IF_ERROR(parsed);
-          if (page.empty()) break;
-          ASSIGN_OR_RETURN(auto held, HeldProfiles(reader, siret, page.front().first, page.back().first));
-          for (const auto& [account_id, membership] : page) {
-            auto it = held.find(account_id);
-            RETURN_IF_ERROR(write_member(account_id, membership, it == held.end() ? holds_none : it->second));
-          }
-          if (page.size() < kPage) break;
-          begin = last_key;
-          begin.push_back('\0');
-        }
-        if (!out.empty()) RETURN_IF_ERROR(write(out));
+        AccountExporter exporter(reader, options, write);
+        ASSIGN_OR_RETURN(result.rows, exporter.Run());
         return absl::OkStatus();
       },
       store::ReadOptions{.bulk = true});
@@ -423,60 +459,76 @@ void AccountImport::Feed(absl::string_view bytes) {
 
 void AccountImport::OnRecord(const csv::Record& record) {
   if (header_ == nullptr) {
-    header_ = std::make_unique<Header>();
-    Header& h = *header_;
-    h.valid = !record.error.has_value();
-    if (record.error) {
-      AddError(record.line, "", record.error->reason, record.error->message);
-      return;
-    }
-    for (size_t i = 0; i < record.fields.size(); ++i) {
-      std::string name(absl::StripAsciiWhitespace(record.fields[i]));
-      const ColumnSpec* spec = FindColumn(name);
-      std::string application;
-      if (spec == nullptr && absl::StartsWith(name, kRolePrefix)) {
-        application = name.substr(kRolePrefix.size());
-        if (!IsValidResourceId(application)) {
-          AddError(record.line, name, "APPLICATION_ID_FORMAT",
-                   "a role column is agent_profil_role_<application id>, e.g. agent_profil_role_factures");
-          h.valid = false;
-        }
-      } else if (spec == nullptr) {
-        AddError(record.line, name, "UNKNOWN_COLUMN",
-                 "not a column of the export format (docs/CSV.md); check its spelling");
-        h.valid = false;
-      }
-      if (h.IndexOf(name)) {
-        AddError(record.line, name, "DUPLICATE_COLUMN", "the column appears twice");
-        h.valid = false;
-      }
-      h.names.push_back(name);
-      h.specs.push_back(spec);
-      h.role_application.push_back(application);
-    }
-    h.login = h.IndexOf("user_username");
-    h.account_id = h.IndexOf("profil_id");
-    h.enabled = h.IndexOf("profil_enabled");
-    h.service = h.IndexOf("organism_department_id");
-    if (!h.login) {
-      AddError(record.line, "user_username", "REQUIRED_COLUMN", "the file needs the user_username column");
-      h.valid = false;
-    }
+    OnHeader(record);
     return;
   }
-
   ++data_rows_;
+  if (!header_->valid) return;  // the header's errors say it all
+  std::optional<Row> row = RowOf(record);
+  if (!row) return;
+  const int64_t errors_before = error_count_;
+  for (size_t i = 0; i < header_->names.size(); ++i) {
+    if (const ColumnSpec* spec = header_->specs[i]; spec != nullptr) CheckCell(*spec, row->Cell(i), row->line);
+  }
+  if (error_count_ != errors_before) return;
+  Spool(*row);
+}
+
+void AccountImport::OnHeader(const csv::Record& record) {
+  header_ = std::make_unique<Header>();
+  Header& h = *header_;
+  h.valid = !record.error.has_value();
+  if (record.error) {
+    AddError(record.line, "", record.error->reason, record.error->message);
+    return;
+  }
+  for (size_t i = 0; i < record.fields.size(); ++i) AddHeaderColumn(record.line, record.fields[i]);
+  h.login = h.IndexOf("user_username");
+  h.account_id = h.IndexOf("profil_id");
+  h.enabled = h.IndexOf("profil_enabled");
+  h.service = h.IndexOf("organism_department_id");
+  if (!h.login) {
+    AddError(record.line, "user_username", "REQUIRED_COLUMN", "the file needs the user_username column");
+    h.valid = false;
+  }
+}
+
+void AccountImport::AddHeaderColumn(int64_t line, absl::string_view field) {
+  Header& h = *header_;
+  std::string name(absl::StripAsciiWhitespace(field));
+  const ColumnSpec* spec = FindColumn(name);
+  std::string application;
+  if (spec == nullptr && absl::StartsWith(name, kRolePrefix)) {
+    application = name.substr(kRolePrefix.size());
+    if (!IsValidResourceId(application)) {
+      AddError(line, name, "APPLICATION_ID_FORMAT",
+               "a role column is agent_profil_role_<application id>, e.g. agent_profil_role_factures");
+      h.valid = false;
+    }
+  } else if (spec == nullptr) {
+    AddError(line, name, "UNKNOWN_COLUMN", "not a column of the export format (docs/CSV.md); check its spelling");
+    h.valid = false;
+  }
+  if (h.IndexOf(name)) {
+    AddError(line, name, "DUPLICATE_COLUMN", "the column appears twice");
+    h.valid = false;
+  }
+  h.names.push_back(name);
+  h.specs.push_back(spec);
+  h.role_application.push_back(application);
+}
+
+std::optional<AccountImport::Row> AccountImport::RowOf(const csv::Record& record) {
   const Header& h = *header_;
-  if (!h.valid) return;  // the header's errors say it all
   if (record.error) {
     const size_t field = static_cast<size_t>(record.error->field) - 1;
     AddError(record.line, field < h.names.size() ? h.names[field] : "", record.error->reason, record.error->message);
-    return;
+    return std::nullopt;
   }
   if (record.fields.size() != h.names.size()) {
     AddError(record.line, "", "FIELD_COUNT",
              absl::StrCat("the row has ", record.fields.size(), " fields where the header has ", h.names.size()));
-    return;
+    return std::nullopt;
   }
   Row row;
   row.line = record.line;
@@ -484,73 +536,75 @@ void AccountImport::OnRecord(const csv::Record& record) {
     absl::StrAppend(&row.cells, csv::UnguardFormula(field));
     row.ends.push_back(static_cast<uint32_t>(row.cells.size()));
   }
-  const int64_t errors_before = error_count_;
-  for (size_t i = 0; i < h.names.size(); ++i) {
-    const ColumnSpec* spec = h.specs[i];
-    if (spec == nullptr) continue;
-    absl::string_view cell = row.Cell(i);
-    switch (spec->use) {
-      case Use::kLogin: {
-        if (!IsEmail(absl::StripAsciiWhitespace(cell))) {
-          AddError(row.line, spec->name, cell.empty() ? "REQUIRED" : "EMAIL_FORMAT",
-                   "the login must be an e-mail address such as name@example.fr");
-          break;
-        }
-        auto [it, inserted] = logins_.emplace(Fingerprint(FoldEmail(cell)), row.line);
-        if (!inserted) {
-          AddError(row.line, spec->name, "DUPLICATE_LOGIN", absl::StrCat("the login is also on line ", it->second));
-        }
-        break;
+  return row;
+}
+
+void AccountImport::CheckCell(const ColumnSpec& spec, absl::string_view cell, int64_t line) {
+  switch (spec.use) {
+    case Use::kLogin:
+      return CheckLoginCell(spec, cell, line);
+    case Use::kAccountId:
+      return CheckAccountIdCell(spec, cell, line);
+    case Use::kEnabled:
+      if (!ParseBool(cell)) AddError(line, spec.name, "BOOLEAN_FORMAT", "must be true or false");
+      return;
+    case Use::kAccountField:
+      if (AccountField(spec.account_field)->type() == google::protobuf::FieldDescriptor::TYPE_BOOL &&
+          !ParseBool(cell)) {
+        AddError(line, spec.name, "BOOLEAN_FORMAT", "must be true or false");
       }
-      case Use::kAccountId: {
-        if (cell.empty()) break;
-        if (!ParseAccountName(absl::StrCat("accounts/", cell))) {
-          AddError(row.line, spec->name, "ACCOUNT_ID_FORMAT", "not an account id of habilis; leave it empty");
-          break;
-        }
-        auto [it, inserted] = ids_.emplace(Fingerprint(cell), row.line);
-        if (!inserted)
-          AddError(row.line, spec->name, "DUPLICATE_ID", absl::StrCat("the id is also on line ", it->second));
-        break;
+      return;
+    case Use::kNotKept:
+      if (std::optional<bool> value = ParseBool(cell); !value || *value) {
+        AddError(line, spec.name, "NOT_KEPT", "habilis does not keep this attribute: leave the cell empty (or false)");
       }
-      case Use::kEnabled:
-        if (!ParseBool(cell)) AddError(row.line, spec->name, "BOOLEAN_FORMAT", "must be true or false");
-        break;
-      case Use::kAccountField:
-        if (AccountField(spec->account_field)->type() == google::protobuf::FieldDescriptor::TYPE_BOOL &&
-            !ParseBool(cell)) {
-          AddError(row.line, spec->name, "BOOLEAN_FORMAT", "must be true or false");
-        }
-        break;
-      case Use::kNotKept: {
-        std::optional<bool> value = ParseBool(cell);
-        if (!value || *value) {
-          AddError(row.line, spec->name, "NOT_KEPT",
-                   "habilis does not keep this attribute: leave the cell empty (or false)");
-        }
-        break;
+      return;
+    case Use::kStructure:
+      return CheckStructureCell(spec, cell, line);
+    case Use::kService:
+      if (!cell.empty() && !IsValidResourceId(cell)) {
+        AddError(line, spec.name, "SERVICE_ID_FORMAT", "not a service id; leave it empty for the root level");
       }
-      case Use::kStructure: {
-        const std::string& siret = options_.siret;
-        absl::string_view expected = spec->name == "organism_siren" ? absl::string_view(siret).substr(0, 9)
-                                     : spec->name == "organism_nic" ? absl::string_view(siret).substr(9)
-                                                                    : absl::string_view(siret);
-        if (!cell.empty() && cell != expected) {
-          AddError(row.line, spec->name, "WRONG_STRUCTURE",
-                   absl::StrCat("the row is about another structure; this import is for ", siret));
-        }
-        break;
-      }
-      case Use::kService:
-        if (!cell.empty() && !IsValidResourceId(cell)) {
-          AddError(row.line, spec->name, "SERVICE_ID_FORMAT", "not a service id; leave it empty for the root level");
-        }
-        break;
-      case Use::kOutputOnly:
-        break;
-    }
+      return;
+    case Use::kOutputOnly:
+      return;
   }
-  if (error_count_ != errors_before || spool_dropped_ || !spool_status_.ok()) return;
+}
+
+void AccountImport::CheckLoginCell(const ColumnSpec& spec, absl::string_view cell, int64_t line) {
+  if (!IsEmail(absl::StripAsciiWhitespace(cell))) {
+    AddError(line, spec.name, cell.empty() ? "REQUIRED" : "EMAIL_FORMAT",
+             "the login must be an e-mail address such as name@example.fr");
+    return;
+  }
+  auto [it, inserted] = logins_.emplace(Fingerprint(FoldEmail(cell)), line);
+  if (!inserted) AddError(line, spec.name, "DUPLICATE_LOGIN", absl::StrCat("the login is also on line ", it->second));
+}
+
+void AccountImport::CheckAccountIdCell(const ColumnSpec& spec, absl::string_view cell, int64_t line) {
+  if (cell.empty()) return;
+  if (!ParseAccountName(absl::StrCat("accounts/", cell))) {
+    AddError(line, spec.name, "ACCOUNT_ID_FORMAT", "not an account id of habilis; leave it empty");
+    return;
+  }
+  auto [it, inserted] = ids_.emplace(Fingerprint(cell), line);
+  if (!inserted) AddError(line, spec.name, "DUPLICATE_ID", absl::StrCat("the id is also on line ", it->second));
+}
+
+void AccountImport::CheckStructureCell(const ColumnSpec& spec, absl::string_view cell, int64_t line) {
+  const std::string& siret = options_.siret;
+  absl::string_view expected = spec.name == "organism_siren" ? absl::string_view(siret).substr(0, 9)
+                               : spec.name == "organism_nic" ? absl::string_view(siret).substr(9)
+                                                             : absl::string_view(siret);
+  if (!cell.empty() && cell != expected) {
+    AddError(line, spec.name, "WRONG_STRUCTURE",
+             absl::StrCat("the row is about another structure; this import is for ", siret));
+  }
+}
+
+// Keeps a row that passed its own checks for the store checks of Finish.
+void AccountImport::Spool(const Row& row) {
+  if (spool_dropped_ || !spool_status_.ok()) return;
   if (spool_ == nullptr) {
     absl::StatusOr<std::unique_ptr<csv::RecordSpool>> made = csv::RecordSpool::Create(options_.batch_rows);
     if (!made.ok()) {
@@ -889,6 +943,144 @@ absl::StatusOr<bool> RowApplier::ApplyRole(const AccountImport::Row& row, const 
   return given->changed;
 }
 
+// Runs `work(0)` here and `work(1)` on a second thread, and returns when both are done: the import's check
+// and its commits each keep both cores busy.
+void OnTwoThreads(absl::FunctionRef<void(int worker)> work) {
+  std::thread second([&] { work(1); });
+  work(0);
+  second.join();
+}
+
+// The profiles of the applications the file's role columns name, read once.
+absl::StatusOr<std::map<std::string, ApplicationProfiles>> LoadFileProfiles(store::Store& store,
+                                                                            absl::string_view siret,
+                                                                            const AccountImport::Header& header) {
+  std::map<std::string, ApplicationProfiles> profiles;
+  RETURN_IF_ERROR(store
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        RETURN_IF_ERROR(StructureMustExist(reader, siret));
+                        for (const std::string& application : header.role_application) {
+                          if (application.empty()) continue;
+                          ASSIGN_OR_RETURN(profiles[application], LoadProfiles(reader, application));
+                        }
+                        return absl::OkStatus();
+                      })
+                      .status());
+  return profiles;
+}
+
+// What the import's two phases need of it: its rows, by batch, and where its errors go.
+struct SpooledRows {
+  size_t batches;
+  absl::FunctionRef<absl::Status(size_t batch, absl::FunctionRef<absl::Status(const AccountImport::Row&)>)> read;
+};
+
+// The check of one half of the batches, on a snapshot, each row's writes kept in scratch memory.
+struct CheckedHalf {
+  RowCounts counts;
+  std::vector<std::tuple<int64_t, std::string, std::string, std::string>> errors;
+  absl::Status status;
+};
+
+void CheckBatches(store::Reader& reader, const RowApplier::Context& context, const SpooledRows& rows,
+                  size_t first_batch, size_t end_batch, CheckedHalf& half) {
+  store::OverlayTransaction scratch(reader);
+  auto sink = [&](int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message) {
+    half.errors.emplace_back(line, std::string(column), std::string(reason), std::string(message));
+  };
+  RowApplier applier(context, scratch, sink, half.counts);
+  for (size_t batch = first_batch; batch < end_batch && half.status.ok(); ++batch) {
+    half.status = rows.read(batch, [&](const AccountImport::Row& row) -> absl::Status {
+      RETURN_IF_ERROR(applier.Apply(row).status());
+      scratch.Clear();
+      return absl::OkStatus();
+    });
+  }
+}
+
+// Commits the rows of one batch with its audit entry; IMPORT_INTERRUPTED if a row no longer fits.
+absl::StatusOr<store::Revision> CommitBatch(store::Store& store, const AuditContext& audit,
+                                            const RowApplier::Context& context,
+                                            const std::vector<AccountImport::Row>& rows, RowCounts& counts) {
+  return AuditedUpdate(store, audit, [&](store::Transaction& txn) -> absl::Status {
+    counts = RowCounts();
+    RETURN_IF_ERROR(CallerStillHolds(txn, context.caller));  // an import runs long
+    RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(context.siret)));
+    auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
+    RowApplier applier(context, txn, ignore, counts);
+    for (const AccountImport::Row& row : rows) {
+      ASSIGN_OR_RETURN(bool good, applier.Apply(row));
+      if (good) continue;
+      return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
+                   absl::StrCat("line ", row.line,
+                                " no longer fits the store (it changed since the check); the batches committed "
+                                "so far stay: send the file again to finish"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+// The check of every row: on one snapshot, on two threads (the snapshot reads are thread-safe, and rows are
+// independent: they name distinct logins and ids), each thread one half of the batches.
+absl::Status CheckRows(store::Store& store, const RowApplier::Context& context, const SpooledRows& rows,
+                       RowApplier::ErrorSink report, v1::ImportSummary& summary) {
+  CheckedHalf halves[2];
+  absl::StatusOr<store::Revision> revision = store.Read([&](store::Reader& reader) -> absl::Status {
+    RETURN_IF_ERROR(CallerStillHolds(reader, context.caller));
+    const size_t middle = rows.batches / 2;
+    OnTwoThreads([&](int worker) {
+      CheckBatches(reader, context, rows, worker == 0 ? 0 : middle, worker == 0 ? middle : rows.batches,
+                   halves[worker]);
+    });
+    return absl::OkStatus();
+  });
+  if (!revision.ok()) return revision.status();
+  for (CheckedHalf& half : halves) {
+    RETURN_IF_ERROR(half.status);
+    half.counts.AddTo(summary);
+    for (const auto& [line, column, reason, message] : half.errors) report(line, column, reason, message);
+  }
+  summary.set_consistency_token(EncodeConsistencyToken(*revision));
+  return absl::OkStatus();
+}
+
+// The commits: batches taken in turn by two workers, so that one builds its batch while the other commits.
+// Batches of one file never conflict with each other: their rows name distinct accounts, and they bump the
+// structure's guard without watching it. That is sound because every decision a row makes rests on keys it
+// reads (watched), and it still makes the readers of the structure's memberships (service deletion, the
+// last administrator) conflict with it.
+absl::Status CommitRows(store::Store& store, const AuditContext& audit, const RowApplier::Context& context,
+                        const SpooledRows& rows, v1::ImportSummary& summary) {
+  std::atomic<size_t> next_batch{0};
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  absl::Status failed;
+  store::Revision last_revision = 0;
+  OnTwoThreads([&](int) {
+    for (size_t batch = next_batch++; !stop.load() && batch < rows.batches; batch = next_batch++) {
+      std::vector<AccountImport::Row> batch_rows;
+      absl::Status read = rows.read(batch, [&](const AccountImport::Row& row) {
+        batch_rows.push_back(row);
+        return absl::OkStatus();
+      });
+      RowCounts counts;
+      absl::StatusOr<store::Revision> revision =
+          read.ok() ? CommitBatch(store, audit, context, batch_rows, counts) : read;
+      absl::MutexLock lock(&mu);
+      if (!revision.ok()) {
+        if (failed.ok()) failed = revision.status();
+        stop = true;
+        return;
+      }
+      counts.AddTo(summary);
+      summary.set_batches_committed(summary.batches_committed() + 1);
+      last_revision = std::max(last_revision, *revision);
+    }
+  });
+  if (last_revision != 0) summary.set_consistency_token(EncodeConsistencyToken(last_revision));
+  return failed;
+}
+
 }  // namespace
 
 absl::Status AccountImport::ForEachSpooledRow(size_t batch, absl::FunctionRef<absl::Status(const Row&)> visit) const {
@@ -901,113 +1093,17 @@ absl::Status AccountImport::ForEachSpooledRow(size_t batch, absl::FunctionRef<ab
 absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) {
   RETURN_IF_ERROR(spool_status_);
   if (spool_ != nullptr) RETURN_IF_ERROR(spool_->Seal());
-  // The profiles of the applications the file names, read once.
-  std::map<std::string, ApplicationProfiles> profiles;
-  RETURN_IF_ERROR(store_
-                      .Read([&](store::Reader& reader) -> absl::Status {
-                        RETURN_IF_ERROR(StructureMustExist(reader, options_.siret));
-                        for (const std::string& application : header_->role_application) {
-                          if (application.empty()) continue;
-                          ASSIGN_OR_RETURN(profiles[application], LoadProfiles(reader, application));
-                        }
-                        return absl::OkStatus();
-                      })
-                      .status());
+  ASSIGN_OR_RETURN(auto profiles, LoadFileProfiles(store_, options_.siret, *header_));
   const RowApplier::Context context{clock_, policy_, caller_, options_.siret, *header_, profiles};
-  if (!commit) {
-    // The check of every row: on one snapshot, each row's writes kept in scratch memory, on two threads (the
-    // snapshot reads are thread-safe, and rows are independent: they name distinct logins and ids).
-    struct Half {
-      RowCounts counts;
-      std::vector<std::tuple<int64_t, std::string, std::string, std::string>> errors;
-      absl::Status status;
-    };
-    Half halves[2];
-    absl::StatusOr<store::Revision> revision = store_.Read([&](store::Reader& reader) -> absl::Status {
-      RETURN_IF_ERROR(CallerStillHolds(reader, caller_));
-      auto check = [&](size_t first_batch, size_t end_batch, Half& half) {
-        store::OverlayTransaction scratch(reader);
-        auto sink = [&](int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message) {
-          half.errors.emplace_back(line, std::string(column), std::string(reason), std::string(message));
-        };
-        RowApplier applier(context, scratch, sink, half.counts);
-        for (size_t batch = first_batch; batch < end_batch && half.status.ok(); ++batch) {
-          half.status = ForEachSpooledRow(batch, [&](const Row& row) -> absl::Status {
-            RETURN_IF_ERROR(applier.Apply(row).status());
-            scratch.Clear();
-            return absl::OkStatus();
-          });
-        }
-      };
-      const size_t batches = spool_ == nullptr ? 0 : spool_->batches();
-      std::thread second([&] { check(batches / 2, batches, halves[1]); });
-      check(0, batches / 2, halves[0]);
-      second.join();
-      return absl::OkStatus();
-    });
-    if (!revision.ok()) return revision.status();
-    for (Half& half : halves) {
-      RETURN_IF_ERROR(half.status);
-      half.counts.AddTo(summary);
-      for (const auto& [line, column, reason, message] : half.errors) AddError(line, column, reason, message);
-    }
-    summary.set_consistency_token(EncodeConsistencyToken(*revision));
-    return absl::OkStatus();
-  }
-  // The commits: batches taken in turn by two workers, so that one builds its batch while the other commits.
-  // Batches of one file never conflict with each other: their rows name distinct accounts, and they bump the
-  // structure's guard without watching it. That is sound because every decision a row makes rests on keys it
-  // reads (watched), and it still makes the readers of the structure's memberships (service deletion, the
-  // last administrator) conflict with it.
-  std::atomic<size_t> next_batch{0};  // batches are taken in turn
-  std::atomic<bool> stop{false};
-  absl::Mutex mu;
-  absl::Status failed;
-  store::Revision last_revision = 0;
-  auto work = [&] {
-    while (!stop.load()) {
-      const size_t batch = next_batch.fetch_add(1);
-      if (spool_ == nullptr || batch >= spool_->batches()) return;
-      std::vector<Row> rows;
-      absl::Status read = ForEachSpooledRow(batch, [&](const Row& row) {
-        rows.push_back(row);
-        return absl::OkStatus();
-      });
-      RowCounts counts;
-      absl::StatusOr<store::Revision> revision =
-          !read.ok() ? read : AuditedUpdate(store_, audit_, [&](store::Transaction& txn) -> absl::Status {
-            counts = RowCounts();
-            RETURN_IF_ERROR(CallerStillHolds(txn, caller_));  // an import runs long
-            RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(options_.siret)));
-            auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
-            RowApplier applier(context, txn, ignore, counts);
-            for (const Row& row : rows) {
-              ASSIGN_OR_RETURN(bool good, applier.Apply(row));
-              if (!good) {
-                return Error(absl::StatusCode::kAborted, "IMPORT_INTERRUPTED",
-                             absl::StrCat("line ", row.line,
-                                          " no longer fits the store (it changed since the check); the "
-                                          "batches committed so far stay: send the file again to finish"));
-              }
-            }
-            return absl::OkStatus();
-          });
-      absl::MutexLock lock(&mu);
-      if (!revision.ok()) {
-        if (failed.ok()) failed = revision.status();
-        stop = true;
-        return;
-      }
-      counts.AddTo(summary);
-      summary.set_batches_committed(summary.batches_committed() + 1);
-      last_revision = std::max(last_revision, *revision);
-    }
+  auto read = [this](size_t batch, absl::FunctionRef<absl::Status(const Row&)> visit) {
+    return ForEachSpooledRow(batch, visit);
   };
-  std::thread second(work);
-  work();
-  second.join();
-  if (last_revision != 0) summary.set_consistency_token(EncodeConsistencyToken(last_revision));
-  return failed;
+  const SpooledRows rows{spool_ == nullptr ? 0 : spool_->batches(), read};
+  if (commit) return CommitRows(store_, audit_, context, rows, summary);
+  auto report = [this](int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message) {
+    AddError(line, column, reason, message);
+  };
+  return CheckRows(store_, context, rows, report, summary);
 }
 
 absl::StatusOr<v1::ImportSummary> AccountImport::Finish(

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,8 @@ struct ExportResult {
 // finds a row that the store no longer allows (someone changed it meanwhile), the import stops there with
 // ABORTED; the batches before it stay, and sending the same file again finishes the job, because a row
 // that already matches the store changes nothing.
+struct ColumnSpec;  // a column of the file format (account_files.cc)
+
 class AccountImport {
  public:
   struct Options {
@@ -94,6 +97,16 @@ class AccountImport {
 
  private:
   void OnRecord(const csv::Record& record);
+  void OnHeader(const csv::Record& record);
+  void AddHeaderColumn(int64_t line, absl::string_view field);
+  // The row of `record`, or nullopt after reporting why it is not one (a CSV error, a wrong field count).
+  std::optional<Row> RowOf(const csv::Record& record);
+  // Each check reports what is wrong with one cell on its own (format, duplicates, another structure).
+  void CheckCell(const ColumnSpec& spec, absl::string_view cell, int64_t line);
+  void CheckLoginCell(const ColumnSpec& spec, absl::string_view cell, int64_t line);
+  void CheckAccountIdCell(const ColumnSpec& spec, absl::string_view cell, int64_t line);
+  void CheckStructureCell(const ColumnSpec& spec, absl::string_view cell, int64_t line);
+  void Spool(const Row& row);
   void AddError(int64_t line, absl::string_view column, absl::string_view reason, absl::string_view message);
   // Without `commit`: the dry run of every row, reporting each bad one. With it: the rows in batches, each
   // committed, stopping at the first bad row.
