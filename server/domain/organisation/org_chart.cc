@@ -178,6 +178,156 @@ void AddNode(const Chart& chart, const std::map<std::string, int>& accounts, con
   node->set_subtree_account_count(subtree_accounts);
 }
 
+// SVC-RENAME: what an UpdateService request changes, checked before the store is read.
+struct ServiceUpdate {
+  bool set_name = false, set_type = false, set_parent = false;
+  std::string display_name;                  // normalized, when set_name
+  std::optional<std::string> new_parent_id;  // when set_parent: nullopt moves the service to the root level
+};
+
+// The fields an update mask names (all with "*"); without a mask, the fields the service sets.
+absl::Status ReadUpdateMask(const v1::UpdateServiceRequest& request, ServiceUpdate& update) {
+  const v1::Service& in = request.service();
+  if (request.update_mask().paths().empty()) {
+    update.set_name = !in.display_name().empty();
+    update.set_type = !in.service_type().empty();
+    update.set_parent = !in.parent().empty();
+    return absl::OkStatus();
+  }
+  for (const std::string& path : request.update_mask().paths()) {
+    const bool all = path == "*";
+    if (!all && path != "display_name" && path != "service_type" && path != "parent") {
+      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
+                          absl::StrCat("'", path, "' cannot be updated; allowed: display_name, service_type, parent"));
+    }
+    update.set_name |= all || path == "display_name";
+    update.set_type |= all || path == "service_type";
+    update.set_parent |= all || path == "parent";
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServiceUpdate> ParseServiceUpdate(const v1::UpdateServiceRequest& request, const ServiceName& name) {
+  const v1::Service& in = request.service();
+  ServiceUpdate update;
+  RETURN_IF_ERROR(ReadUpdateMask(request, update));
+  FieldViolations violations;
+  if (update.set_name) CheckText(violations, "service.display_name", in.display_name(), 200, true);
+  if (update.set_type) CheckText(violations, "service.service_type", in.service_type(), 100, false);
+  if (update.set_parent && !in.parent().empty()) {
+    update.new_parent_id = ServiceOfStructure(violations, "service.parent", in.parent(), name.siret);
+    if (update.new_parent_id && *update.new_parent_id == name.service_id) {
+      violations.Add("service.parent", "PARENT_IS_SELF", "a service cannot be its own parent");
+    }
+  }
+  RETURN_IF_ERROR(violations.ToStatus());
+  if (update.set_name) {
+    ASSIGN_OR_RETURN(update.display_name, ServiceDisplayName(in.display_name(), "service.display_name"));
+  }
+  return update;
+}
+
+// Renames `service` (id `id`) to `display_name`, moving its unique-name key.
+absl::Status RenameService(store::Transaction& txn, const Chart& chart, absl::string_view siret, absl::string_view id,
+                           const std::string& display_name, v1::Service& service) {
+  const std::string old_key = store::ServiceNameKey(siret, FoldName(service.display_name()));
+  const std::string new_key = store::ServiceNameKey(siret, FoldName(display_name));
+  if (new_key != old_key) {
+    ASSIGN_OR_RETURN(bool taken, Exists(txn, new_key));
+    if (taken) return NameTaken(display_name);
+    RETURN_IF_ERROR(NoLookalike(chart, display_name, id));
+    RETURN_IF_ERROR(txn.Delete(old_key));
+    RETURN_IF_ERROR(txn.Put(new_key, std::string(id)));
+  }
+  service.set_display_name(display_name);
+  return absl::OkStatus();
+}
+
+// Moves `service` (id `id`) under `parent_id`, or to the root level; never under itself.
+absl::Status MoveService(const Chart& chart, absl::string_view siret, const std::string& id,
+                         const std::optional<std::string>& parent_id, absl::string_view parent_name,
+                         v1::Service& service) {
+  if (!parent_id) {
+    service.clear_parent();
+    return absl::OkStatus();
+  }
+  if (chart.Find(*parent_id) == nullptr) return ServiceNotFound(parent_name);
+  if (chart.IsDescendant(*parent_id, id)) {
+    return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_CYCLE",
+                 "a service cannot move under one of its own sub-services");
+  }
+  service.set_parent(ServiceResourceName(siret, *parent_id));
+  return absl::OkStatus();
+}
+
+// SVC-MERGE, in the store: the sources exist, the structure has three services, one survives.
+absl::Status CheckMerge(const Chart& chart, absl::string_view siret, const std::set<std::string>& sources,
+                        const std::string& target, absl::string_view target_name) {
+  if (chart.services().size() < 3) {
+    return Error(absl::StatusCode::kFailedPrecondition, "MERGE_NEEDS_THREE_SERVICES",
+                 "a merge needs a structure with at least three services");
+  }
+  for (const std::string& id : sources) {
+    if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(siret, id));
+  }
+  if (sources.size() >= chart.services().size()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "MERGE_SELECTS_EVERY_SERVICE",
+                 "every service of the structure is selected; leave one out as the target");
+  }
+  if (chart.Find(target) == nullptr) return ServiceNotFound(target_name);
+  return absl::OkStatus();
+}
+
+// The sub-services of the sources hang under the target from now on.
+absl::Status AdoptChildren(store::Transaction& txn, const Chart& chart, absl::string_view siret,
+                           const std::set<std::string>& sources, const std::string& target, absl::Time now,
+                           v1::MergeServicesResponse& response) {
+  const std::string target_name = ServiceResourceName(siret, target);
+  for (const auto& [id, service] : chart.services()) {
+    if (sources.contains(id) || id == target || !sources.contains(chart.ParentId(id))) continue;
+    v1::Service moved = service;
+    moved.set_parent(target_name);
+    RETURN_IF_ERROR(Save(txn, siret, id, moved, now));
+    response.add_moved_services(moved.name());
+  }
+  return absl::OkStatus();
+}
+
+// A target below a source climbs to the nearest ancestor that survives. Returns the target as it stands.
+absl::StatusOr<v1::Service> LiftTarget(store::Transaction& txn, const Chart& chart, absl::string_view siret,
+                                       const std::set<std::string>& sources, const std::string& target,
+                                       absl::Time now) {
+  v1::Service target_service = *chart.Find(target);
+  std::string ancestor = chart.ParentId(target);
+  while (sources.contains(ancestor)) ancestor = chart.ParentId(ancestor);
+  if (ancestor == chart.ParentId(target)) return target_service;
+  if (ancestor.empty()) {
+    target_service.clear_parent();
+  } else {
+    target_service.set_parent(ServiceResourceName(siret, ancestor));
+  }
+  RETURN_IF_ERROR(Save(txn, siret, target, target_service, now));
+  return target_service;
+}
+
+// The accounts of the sources join the target.
+absl::Status MoveMembers(store::Transaction& txn, absl::string_view siret, const std::set<std::string>& sources,
+                         const std::string& target, v1::MergeServicesResponse& response) {
+  const std::string target_name = ServiceResourceName(siret, target);
+  for (const std::string& id : sources) {
+    ASSIGN_OR_RETURN(std::vector<std::string> members, ServiceMembers(txn, siret, id, SIZE_MAX));
+    for (const std::string& account_id : members) {
+      ASSIGN_OR_RETURN(std::optional<v1::Membership> membership, MembershipIn(txn, siret, account_id));
+      if (!membership) return absl::DataLossError("a service member index points to no membership");
+      v1::Membership moved = *membership;
+      moved.set_service(target_name);
+      RETURN_IF_ERROR(PutMembership(txn, account_id, moved, &*membership));
+      response.add_moved_accounts(AccountName(account_id));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& caller,
@@ -266,44 +416,9 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
   const v1::Service& in = request.service();
   std::optional<ServiceName> name = ParseServiceName(in.name());
   if (!name) return InvalidField("service.name", "NAME_FORMAT", "must be structures/{siret}/services/{service}");
-  bool set_name = false, set_type = false, set_parent = false;
-  for (const std::string& path : request.update_mask().paths()) {
-    if (path == "display_name") {
-      set_name = true;
-    } else if (path == "service_type") {
-      set_type = true;
-    } else if (path == "parent") {
-      set_parent = true;
-    } else if (path == "*") {
-      set_name = set_type = set_parent = true;
-    } else {
-      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
-                          absl::StrCat("'", path, "' cannot be updated; allowed: display_name, service_type, parent"));
-    }
-  }
-  if (request.update_mask().paths().empty()) {
-    set_name = !in.display_name().empty();
-    set_type = !in.service_type().empty();
-    set_parent = !in.parent().empty();
-  }
-  FieldViolations violations;
-  if (set_name) CheckText(violations, "service.display_name", in.display_name(), 200, true);
-  if (set_type) CheckText(violations, "service.service_type", in.service_type(), 100, false);
-  std::optional<std::string> new_parent_id;
-  if (set_parent && !in.parent().empty()) {
-    new_parent_id = ServiceOfStructure(violations, "service.parent", in.parent(), name->siret);
-    if (new_parent_id && *new_parent_id == name->service_id) {
-      violations.Add("service.parent", "PARENT_IS_SELF", "a service cannot be its own parent");
-    }
-  }
-  RETURN_IF_ERROR(violations.ToStatus());
+  ASSIGN_OR_RETURN(const ServiceUpdate update, ParseServiceUpdate(request, *name));
   const std::string& siret = name->siret;
   const std::string& id = name->service_id;
-  std::string display_name;
-  if (set_name) {
-    ASSIGN_OR_RETURN(display_name, ServiceDisplayName(in.display_name(), "service.display_name"));
-  }
-
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, siret));
@@ -316,30 +431,12 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
                                       "the service changed since it was read; read it again and retry");
                        }
                        v1::Service service = *current;
-                       if (set_name) {
-                         std::string old_key = store::ServiceNameKey(siret, FoldName(service.display_name()));
-                         std::string new_key = store::ServiceNameKey(siret, FoldName(display_name));
-                         if (new_key != old_key) {
-                           ASSIGN_OR_RETURN(bool taken, Exists(txn, new_key));
-                           if (taken) return NameTaken(display_name);
-                           RETURN_IF_ERROR(NoLookalike(chart, display_name, id));
-                           RETURN_IF_ERROR(txn.Delete(old_key));
-                           RETURN_IF_ERROR(txn.Put(new_key, id));
-                         }
-                         service.set_display_name(display_name);
+                       if (update.set_name) {
+                         RETURN_IF_ERROR(RenameService(txn, chart, siret, id, update.display_name, service));
                        }
-                       if (set_type) service.set_service_type(NormalizeSpaces(in.service_type()));
-                       if (set_parent) {
-                         if (new_parent_id) {
-                           if (chart.Find(*new_parent_id) == nullptr) return ServiceNotFound(in.parent());
-                           if (chart.IsDescendant(*new_parent_id, id)) {
-                             return Error(absl::StatusCode::kFailedPrecondition, "SERVICE_CYCLE",
-                                          "a service cannot move under one of its own sub-services");
-                           }
-                           service.set_parent(ServiceResourceName(siret, *new_parent_id));
-                         } else {
-                           service.clear_parent();
-                         }
+                       if (update.set_type) service.set_service_type(NormalizeSpaces(in.service_type()));
+                       if (update.set_parent) {
+                         RETURN_IF_ERROR(MoveService(chart, siret, id, update.new_parent_id, in.parent(), service));
                        }
                        RETURN_IF_ERROR(Save(txn, siret, id, service, clock_.Now()));
                        *response.mutable_service() = service;
@@ -373,61 +470,16 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        ASSIGN_OR_RETURN(Chart chart, Chart::Load(txn, *siret));
-                       if (chart.services().size() < 3) {
-                         return Error(absl::StatusCode::kFailedPrecondition, "MERGE_NEEDS_THREE_SERVICES",
-                                      "a merge needs a structure with at least three services");
-                       }
-                       for (const std::string& id : sources) {
-                         if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(*siret, id));
-                       }
-                       if (sources.size() >= chart.services().size()) {
-                         return Error(absl::StatusCode::kFailedPrecondition, "MERGE_SELECTS_EVERY_SERVICE",
-                                      "every service of the structure is selected; leave one out as the target");
-                       }
-                       if (chart.Find(*target) == nullptr) return ServiceNotFound(request.target());
-
-                       absl::Time now = clock_.Now();
-                       const std::string target_name = ServiceResourceName(*siret, *target);
-                       // Children of the sources hang under the target from now on.
-                       for (const auto& [id, service] : chart.services()) {
-                         if (sources.contains(id) || id == *target) continue;
-                         if (!sources.contains(chart.ParentId(id))) continue;
-                         v1::Service moved = service;
-                         moved.set_parent(target_name);
-                         RETURN_IF_ERROR(Save(txn, *siret, id, moved, now));
-                         response.add_moved_services(moved.name());
-                       }
-                       // A target below a source climbs to the nearest ancestor that survives.
-                       v1::Service target_service = *chart.Find(*target);
-                       std::string ancestor = chart.ParentId(*target);
-                       while (sources.contains(ancestor)) ancestor = chart.ParentId(ancestor);
-                       if (ancestor != chart.ParentId(*target)) {
-                         if (ancestor.empty()) {
-                           target_service.clear_parent();
-                         } else {
-                           target_service.set_parent(ServiceResourceName(*siret, ancestor));
-                         }
-                         RETURN_IF_ERROR(Save(txn, *siret, *target, target_service, now));
-                       }
-                       // The accounts of the sources join the target.
-                       for (const std::string& id : sources) {
-                         ASSIGN_OR_RETURN(std::vector<std::string> members, ServiceMembers(txn, *siret, id, SIZE_MAX));
-                         for (const std::string& account_id : members) {
-                           ASSIGN_OR_RETURN(std::optional<v1::Membership> membership,
-                                            MembershipIn(txn, *siret, account_id));
-                           if (!membership)
-                             return absl::DataLossError("a service member index points to no membership");
-                           v1::Membership moved = *membership;
-                           moved.set_service(target_name);
-                           RETURN_IF_ERROR(PutMembership(txn, account_id, moved, &*membership));
-                           response.add_moved_accounts(AccountName(account_id));
-                         }
-                       }
+                       RETURN_IF_ERROR(CheckMerge(chart, *siret, sources, *target, request.target()));
+                       const absl::Time now = clock_.Now();
+                       RETURN_IF_ERROR(AdoptChildren(txn, chart, *siret, sources, *target, now, response));
+                       ASSIGN_OR_RETURN(*response.mutable_target(),
+                                        LiftTarget(txn, chart, *siret, sources, *target, now));
+                       RETURN_IF_ERROR(MoveMembers(txn, *siret, sources, *target, response));
                        for (const std::string& id : sources) {
                          RETURN_IF_ERROR(Remove(txn, *siret, chart, id));
                          response.add_removed_services(ServiceResourceName(*siret, id));
                        }
-                       *response.mutable_target() = target_service;
                        return absl::OkStatus();
                      });
 }
