@@ -109,100 +109,120 @@ absl::Status AccessIndex::Apply(absl::string_view key, std::optional<absl::strin
   }
   const std::vector<std::string> parts = store::ComponentsAfter(key, key.substr(0, 1));
   switch (tag) {
-    case KeyTag::kAccount: {
-      Account* account = parts.size() == 1 ? AccountFor(parts[0]) : nullptr;
-      if (account == nullptr) return Undecodable("account key");
-      if (!value) {
-        account->exists = false;
-        return absl::OkStatus();
-      }
-      internal::AccountRecord record;
-      if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("account");
-      const v1::Account& a = record.account();
-      account->exists = true;
-      account->state = a.state();
-      account->privacy_consent = a.has_privacy_consent_time();
-      account->locked_until_micros = MicrosOrNone(a.has_locked_until(), a.locked_until());
-      account->password_expire_micros = MicrosOrNone(a.has_password_expire_time(), a.password_expire_time());
-      return absl::OkStatus();
-    }
-    case KeyTag::kLogin: {
-      if (parts.size() != 1) return Undecodable("login key");
-      if (!value) {
-        logins_.erase(parts[0]);
-        return absl::OkStatus();
-      }
-      std::optional<uint64_t> number = AccountNumber(*value);
-      if (!number) return Undecodable("login");
-      AccountFor(*value);
-      logins_[parts[0]] = *number;
-      return absl::OkStatus();
-    }
-    case KeyTag::kMembership: {
-      Account* account = parts.size() == 2 ? AccountFor(parts[1]) : nullptr;
-      if (account == nullptr) return Undecodable("membership key");
-      const SiretId siret = SiretFor(parts[0]);
-      auto& memberships = account->memberships;
-      auto found = std::find(memberships.begin(), memberships.end(), siret);
-      if (!value) {
-        if (found != memberships.end()) memberships.erase(found);
-      } else if (found == memberships.end()) {
-        memberships.push_back(siret);
-      }
-      return absl::OkStatus();
-    }
-    case KeyTag::kHabilitation: {
-      Account* account = parts.size() == 3 ? AccountFor(parts[1]) : nullptr;
-      if (account == nullptr) return Undecodable("habilitation key");
-      const SiretId siret = SiretFor(parts[0]);
-      const ApplicationId application = ApplicationFor(parts[2]);
-      auto& grants = account->grants;
-      auto found = std::find_if(grants.begin(), grants.end(), [&](const Grant& grant) {
-        return grant.siret == siret && grant.application == application;
-      });
-      if (!value) {
-        if (found != grants.end()) grants.erase(found);
-        return absl::OkStatus();
-      }
-      v1::Habilitation habilitation;
-      if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size())))
-        return Undecodable("habilitation");
-      const ProfileId profile = ProfileFor(habilitation.profile());
-      if (found != grants.end()) {
-        found->profile = profile;
-      } else {
-        grants.push_back(Grant{siret, application, profile});
-      }
-      return absl::OkStatus();
-    }
-    case KeyTag::kSubscription: {
-      if (parts.size() != 2) return Undecodable("subscription key");
-      const uint64_t slot = SubscriptionSlot(SiretFor(parts[0]), ApplicationFor(parts[1]));
-      if (!value) {
-        subscriptions_.erase(slot);
-      } else {
-        subscriptions_.insert(slot);
-      }
-      return absl::OkStatus();
-    }
-    case KeyTag::kProfile: {
-      if (parts.size() != 2) return Undecodable("profile key");
-      Profile& profile = profiles_[ProfileFor(ProfileName(parts[0], parts[1]))];
-      if (!value) {
-        profile.exists = false;
-        return absl::OkStatus();
-      }
-      v1::Profile record;
-      if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("profile");
-      profile.exists = true;
-      profile.retired = record.state() == v1::Profile::RETIRED;
-      profile.permissions.assign(record.permissions().begin(), record.permissions().end());
-      std::sort(profile.permissions.begin(), profile.permissions.end());
-      return absl::OkStatus();
-    }
+    case KeyTag::kAccount:
+      return ApplyAccount(parts, value);
+    case KeyTag::kLogin:
+      return ApplyLogin(parts, value);
+    case KeyTag::kMembership:
+      return ApplyMembership(parts, value);
+    case KeyTag::kHabilitation:
+      return ApplyHabilitation(parts, value);
+    case KeyTag::kSubscription:
+      return ApplySubscription(parts, value);
+    case KeyTag::kProfile:
+      return ApplyProfile(parts, value);
     default:
       return absl::OkStatus();
   }
+}
+
+absl::Status AccessIndex::ApplyAccount(const std::vector<std::string>& parts, std::optional<absl::string_view> value) {
+  Account* account = parts.size() == 1 ? AccountFor(parts[0]) : nullptr;
+  if (account == nullptr) return Undecodable("account key");
+  if (!value) {
+    account->exists = false;
+    return absl::OkStatus();
+  }
+  internal::AccountRecord record;
+  if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("account");
+  const v1::Account& a = record.account();
+  account->exists = true;
+  account->state = a.state();
+  account->privacy_consent = a.has_privacy_consent_time();
+  account->locked_until_micros = MicrosOrNone(a.has_locked_until(), a.locked_until());
+  account->password_expire_micros = MicrosOrNone(a.has_password_expire_time(), a.password_expire_time());
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::ApplyLogin(const std::vector<std::string>& parts, std::optional<absl::string_view> value) {
+  if (parts.size() != 1) return Undecodable("login key");
+  if (!value) {
+    logins_.erase(parts[0]);
+    return absl::OkStatus();
+  }
+  std::optional<uint64_t> number = AccountNumber(*value);
+  if (!number) return Undecodable("login");
+  AccountFor(*value);
+  logins_[parts[0]] = *number;
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::ApplyMembership(const std::vector<std::string>& parts,
+                                          std::optional<absl::string_view> value) {
+  Account* account = parts.size() == 2 ? AccountFor(parts[1]) : nullptr;
+  if (account == nullptr) return Undecodable("membership key");
+  const SiretId siret = SiretFor(parts[0]);
+  auto& memberships = account->memberships;
+  auto found = std::find(memberships.begin(), memberships.end(), siret);
+  if (!value) {
+    if (found != memberships.end()) memberships.erase(found);
+  } else if (found == memberships.end()) {
+    memberships.push_back(siret);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::ApplyHabilitation(const std::vector<std::string>& parts,
+                                            std::optional<absl::string_view> value) {
+  Account* account = parts.size() == 3 ? AccountFor(parts[1]) : nullptr;
+  if (account == nullptr) return Undecodable("habilitation key");
+  const SiretId siret = SiretFor(parts[0]);
+  const ApplicationId application = ApplicationFor(parts[2]);
+  auto& grants = account->grants;
+  auto found = std::find_if(grants.begin(), grants.end(), [&](const Grant& grant) {
+    return grant.siret == siret && grant.application == application;
+  });
+  if (!value) {
+    if (found != grants.end()) grants.erase(found);
+    return absl::OkStatus();
+  }
+  v1::Habilitation habilitation;
+  if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("habilitation");
+  const ProfileId profile = ProfileFor(habilitation.profile());
+  if (found != grants.end()) {
+    found->profile = profile;
+  } else {
+    grants.push_back(Grant{siret, application, profile});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::ApplySubscription(const std::vector<std::string>& parts,
+                                            std::optional<absl::string_view> value) {
+  if (parts.size() != 2) return Undecodable("subscription key");
+  const uint64_t slot = SubscriptionSlot(SiretFor(parts[0]), ApplicationFor(parts[1]));
+  if (!value) {
+    subscriptions_.erase(slot);
+  } else {
+    subscriptions_.insert(slot);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::ApplyProfile(const std::vector<std::string>& parts, std::optional<absl::string_view> value) {
+  if (parts.size() != 2) return Undecodable("profile key");
+  Profile& profile = profiles_[ProfileFor(ProfileName(parts[0], parts[1]))];
+  if (!value) {
+    profile.exists = false;
+    return absl::OkStatus();
+  }
+  v1::Profile record;
+  if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("profile");
+  profile.exists = true;
+  profile.retired = record.state() == v1::Profile::RETIRED;
+  profile.permissions.assign(record.permissions().begin(), record.permissions().end());
+  std::sort(profile.permissions.begin(), profile.permissions.end());
+  return absl::OkStatus();
 }
 
 AccessIndex::Account* AccessIndex::AccountFor(absl::string_view account_id) {

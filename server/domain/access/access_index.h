@@ -132,6 +132,19 @@ class AccessIndex final : public store::CommitObserver {
   explicit AccessIndex(store::Store& store) : store_(store) {}
   // Applies one record as written (value) or deleted (nullopt); records of other tags are ignored.
   absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Apply for each kind of key; `parts` are the key's components after its tag.
+  absl::Status ApplyAccount(const std::vector<std::string>& parts, std::optional<absl::string_view> value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyLogin(const std::vector<std::string>& parts, std::optional<absl::string_view> value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyMembership(const std::vector<std::string>& parts, std::optional<absl::string_view> value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyHabilitation(const std::vector<std::string>& parts, std::optional<absl::string_view> value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplySubscription(const std::vector<std::string>& parts, std::optional<absl::string_view> value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyProfile(const std::vector<std::string>& parts, std::optional<absl::string_view> value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // nullptr if `account_id` is not an account id.
   Account* AccountFor(absl::string_view account_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SiretId SiretFor(absl::string_view siret) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
