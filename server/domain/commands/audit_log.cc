@@ -317,19 +317,24 @@ class RecordingTransaction final : public store::Transaction {
       change->set_kind(!touched.before  ? v1::RecordChange::CREATED
                        : !touched.after ? v1::RecordChange::DELETED
                                         : v1::RecordChange::UPDATED);
-      change->set_record(NameOf(touched.after ? *after : *before));
+      const Message& record = touched.after ? *after : *before;
+      change->set_record(NameOf(record));
       Diff(*before, *after, "", *change);
-
-      const std::vector<std::string> parts = store::ComponentsAfter(key, key.substr(0, 1));
-      if (type.siret_first && !parts.empty()) sirets.insert(parts[0]);
-      if (type.account_component >= 0 && static_cast<int>(parts.size()) > type.account_component) {
-        accounts.insert(parts[type.account_component]);
-      }
-      if (std::string account = AccountIn(touched.after ? *after : *before); !account.empty()) {
-        accounts.insert(account);
-      }
+      NoteConcerned(key, type, record, sirets, accounts);
     }
     return absl::OkStatus();
+  }
+
+  // The structures and accounts the record at `key` concerns, for the trail's indexes: by its key's
+  // components, and by the account its value names.
+  static void NoteConcerned(absl::string_view key, const RecordType& type, const Message& record,
+                            std::set<std::string>& sirets, std::set<std::string>& accounts) {
+    const std::vector<std::string> parts = store::ComponentsAfter(key, key.substr(0, 1));
+    if (type.siret_first && !parts.empty()) sirets.insert(parts[0]);
+    if (type.account_component >= 0 && static_cast<int>(parts.size()) > type.account_component) {
+      accounts.insert(parts[type.account_component]);
+    }
+    if (std::string account = AccountIn(record); !account.empty()) accounts.insert(account);
   }
 
   struct Touched {

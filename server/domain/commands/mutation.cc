@@ -22,6 +22,46 @@ bool ValidRequestId(absl::string_view id) {
   return true;
 }
 
+// What identifies a request for AIP-155: its method and the digest of its content.
+struct RequestIdentity {
+  std::string key;  // the idempotency record's key; "" without a request id
+  std::string method;
+  std::string digest;
+};
+
+// The answer recorded for `id`'s request id, into `response`: true if there is one (a replay), false if
+// none; ALREADY_EXISTS REQUEST_ID_REUSED if the id was used for another request.
+absl::StatusOr<bool> Replay(store::Transaction& txn, const RequestIdentity& id, google::protobuf::Message& response) {
+  absl::StatusOr<std::string> previous = txn.Get(id.key);
+  if (absl::IsNotFound(previous.status())) return false;
+  if (!previous.ok()) return previous.status();
+  internal::IdempotencyRecord record;
+  if (!record.ParseFromString(*previous)) return absl::DataLossError("bad idempotency record");
+  if (record.method() != id.method || record.request_sha256() != id.digest) {
+    return Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                 "this request_id was already used for a different request; use a new request_id");
+  }
+  if (!response.ParseFromString(record.response())) return absl::DataLossError("bad stored response");
+  return true;
+}
+
+absl::Status RecordAnswer(store::Transaction& txn, const RequestIdentity& id,
+                          const google::protobuf::Message& response) {
+  internal::IdempotencyRecord record;
+  record.set_method(id.method);
+  record.set_request_sha256(id.digest);
+  record.set_response(response.SerializeAsString());
+  return txn.Put(id.key, record.SerializeAsString());
+}
+
+// CONFIRM: every mutating response has a change_summary for what a dry run would have changed.
+void SetChangeSummary(const v1::ChangeSummary& summary, google::protobuf::Message& response) {
+  const google::protobuf::FieldDescriptor* field = response.GetDescriptor()->FindFieldByName("change_summary");
+  if (field != nullptr && field->message_type() == v1::ChangeSummary::descriptor()) {
+    response.GetReflection()->MutableMessage(&response, field)->CopyFrom(summary);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Principal& caller,
@@ -31,54 +71,28 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
   if (!ValidRequestId(options.request_id)) {
     return InvalidField("request_id", "REQUEST_ID_INVALID", "must be at most 128 of [A-Za-z0-9_.-], e.g. a UUID");
   }
-  const std::string method = request.GetDescriptor()->full_name();
-  const std::string request_digest = Sha256(DeterministicBytes(request));
-  const std::string idempotency_key =
-      options.request_id.empty() ? "" : store::IdempotencyKey(caller.ResourceName(), options.request_id);
+  const RequestIdentity id{
+      options.request_id.empty() ? "" : store::IdempotencyKey(caller.ResourceName(), options.request_id),
+      request.GetDescriptor()->full_name(), Sha256(DeterministicBytes(request))};
   bool replayed = false;
-
   v1::ChangeSummary summary;
-  const AuditContext audit = AuditContextOf(caller, request, options.request_id);
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
-      store, audit,
+      store, AuditContextOf(caller, request, options.request_id),
       [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         replayed = false;
         RETURN_IF_ERROR(CallerStillHolds(txn, caller));
-        if (!idempotency_key.empty()) {
-          absl::StatusOr<std::string> previous = txn.Get(idempotency_key);
-          if (previous.ok()) {
-            internal::IdempotencyRecord record;
-            if (!record.ParseFromString(*previous)) return absl::DataLossError("bad idempotency record");
-            if (record.method() != method || record.request_sha256() != request_digest) {
-              return Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                           "this request_id was already used for a different request; use a new request_id");
-            }
-            if (!response.ParseFromString(record.response())) return absl::DataLossError("bad stored response");
-            replayed = true;
-            return absl::OkStatus();
-          }
-          if (!absl::IsNotFound(previous.status())) return previous.status();
+        if (!id.key.empty()) {
+          ASSIGN_OR_RETURN(replayed, Replay(txn, id, response));
+          if (replayed) return absl::OkStatus();
         }
         RETURN_IF_ERROR(apply(txn));
-        if (!idempotency_key.empty() && !options.validate_only) {
-          internal::IdempotencyRecord record;
-          record.set_method(method);
-          record.set_request_sha256(request_digest);
-          record.set_response(response.SerializeAsString());
-          RETURN_IF_ERROR(txn.Put(idempotency_key, record.SerializeAsString()));
-        }
-        return absl::OkStatus();
+        if (id.key.empty() || options.validate_only) return absl::OkStatus();
+        return RecordAnswer(txn, id, response);
       },
       store::UpdateOptions{.dry_run = options.validate_only}, &summary);
   if (revision.ok() && replayed) return store.LatestRevision();
-  if (revision.ok() && options.validate_only) {
-    // CONFIRM: every mutating response has a change_summary for this.
-    const google::protobuf::FieldDescriptor* field = response.GetDescriptor()->FindFieldByName("change_summary");
-    if (field != nullptr && field->message_type() == v1::ChangeSummary::descriptor()) {
-      response.GetReflection()->MutableMessage(&response, field)->CopyFrom(summary);
-    }
-  }
+  if (revision.ok() && options.validate_only) SetChangeSummary(summary, response);
   return revision;
 }
 

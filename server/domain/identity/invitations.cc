@@ -67,6 +67,102 @@ absl::StatusOr<std::string> AcceptInto(store::Transaction& txn, const authz::Pri
   return placed.account_id;
 }
 
+// The checks of a DecideInvitationsRequest that need no store: each invitation of the structure, decided
+// once, and a refusal with a comment.
+absl::Status CheckDecisions(const v1::DecideInvitationsRequest& request, absl::string_view siret) {
+  FieldViolations violations;
+  std::set<std::string> seen;
+  for (int i = 0; i < request.decisions_size(); ++i) {
+    const v1::InvitationDecision& d = request.decisions(i);
+    std::string field = absl::StrCat("decisions[", i, "]");
+    std::optional<InvitationNameParts> name = ParseInvitationName(d.invitation());
+    if (!name || name->siret != siret) {
+      violations.Add(field + ".invitation", "NAME_FORMAT", "must be an invitation of the structure");
+    } else if (!seen.insert(name->invitation_id).second) {
+      violations.Add(field + ".invitation", "DUPLICATE", "is decided twice");
+    }
+    if (!d.accept() && NormalizeSpaces(d.comment()).empty()) {
+      violations.Add(field + ".comment", "COMMENT_REQUIRED_TO_REFUSE", "a refusal needs a comment for the invitee");
+    }
+    CheckText(violations, field + ".comment", d.comment(), 2000, false);
+  }
+  if (request.decisions().empty()) violations.Add("decisions", "REQUIRED", "give at least one decision");
+  return violations.ToStatus();
+}
+
+// INV-DECIDE for one pending invitation: accepted (the account is made or attached) or refused with its
+// comment; the invitee hears of it either way. Returns the invitation as decided.
+absl::StatusOr<v1::Invitation> DecideOne(store::Transaction& txn, const authz::Principal& caller,
+                                         absl::string_view siret, const v1::InvitationDecision& d,
+                                         absl::string_view structure, absl::Time now, const IdentityPolicy& policy) {
+  std::optional<InvitationNameParts> name = ParseInvitationName(d.invitation());
+  const std::string key = store::InvitationKey(siret, name->invitation_id);
+  InvitationRecord record;
+  RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND",
+                             absl::StrCat("invitation ", d.invitation(), " does not exist")));
+  v1::Invitation& invitation = *record.mutable_invitation();
+  if (invitation.state() != v1::Invitation::PENDING) {
+    return Error(absl::StatusCode::kFailedPrecondition, "INVITATION_NOT_PENDING",
+                 absl::StrCat("invitation ", d.invitation(), " is not waiting for a decision"));
+  }
+  const v1::Account invitee = invitation.form();
+  const std::string structure_name(structure);
+  if (d.accept()) {
+    v1::Membership membership;
+    membership.set_structure(StructureName(siret));
+    membership.set_role(invitation.role());
+    membership.set_service(invitation.service());
+    ASSIGN_OR_RETURN(std::string account_id, AcceptInto(txn, caller, siret, record, membership, now, policy));
+    invitation.set_state(v1::Invitation::ACCEPTED);
+    invitation.set_account(AccountName(account_id));
+    RETURN_IF_ERROR(
+        NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationAccepted, {{"structure", structure_name}}));
+  } else {
+    invitation.set_state(v1::Invitation::REFUSED);
+    invitation.set_comment(NormalizeSpaces(d.comment()));
+    RETURN_IF_ERROR(NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationRefused,
+                                  {{"structure", structure_name}, {"comment", invitation.comment()}}));
+  }
+  record.clear_password_hash();  // no longer needed once decided
+  SetTimestamp(now, invitation.mutable_update_time());
+  RETURN_IF_ERROR(StoreRecord(txn, key, record));
+  return invitation;
+}
+
+// The structure's active administrators learn that a request waits for them.
+absl::Status NotifyAdministrators(store::Transaction& txn, absl::string_view siret, absl::Time now,
+                                  const v1::Invitation& invitation) {
+  const std::string prefix = store::StructureAdminPrefix(siret);
+  std::vector<std::string> administrators;
+  RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view k, absl::string_view) {
+    administrators.push_back(store::LastComponent(k, prefix));
+    return true;
+  }));
+  const std::string structure = StructureDisplayName(txn, siret);
+  for (const std::string& admin_id : administrators) {
+    ASSIGN_OR_RETURN(AccountRecord admin, LoadAccount(txn, admin_id));
+    if (admin.account().state() != v1::Account::ACTIVE) continue;
+    RETURN_IF_ERROR(NotifyAccount(txn, now, admin.account(), mail::MailKind::kInvitationPending,
+                                  {{"structure", structure}, {"login", Who(invitation)}}));
+  }
+  return absl::OkStatus();
+}
+
+// The password hash an invitation keeps: none for an address that has an account (which proves itself with
+// its own password), else the hash of a strong enough new password.
+absl::StatusOr<std::string> FormPasswordHash(const PasswordPolicy& policy, absl::string_view password,
+                                             absl::string_view login, const AccountRecord* existing) {
+  if (existing == nullptr) {
+    RETURN_IF_ERROR(CheckPasswordStrength(policy, "password", password, login));
+    return HashPassword(password);
+  }
+  if (!VerifyPassword(password, existing->password_hash())) {
+    return InvalidField("password", "EXISTING_ACCOUNT_PASSWORD",
+                        "this address already has an account: enter that account's password");
+  }
+  return std::string();
+}
+
 }  // namespace
 
 absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller,
@@ -157,16 +253,9 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
   CheckAccountFields(violations, "account", form);
   RETURN_IF_ERROR(violations.ToStatus());
   NormalizeAccount(form);
-  std::string password_hash;
-  if (existing_account) {
-    if (!VerifyPassword(request.password(), existing.password_hash())) {
-      return InvalidField("password", "EXISTING_ACCOUNT_PASSWORD",
-                          "this address already has an account: enter that account's password");
-    }
-  } else {
-    RETURN_IF_ERROR(CheckPasswordStrength(policy_.passwords, "password", request.password(), form.login_email()));
-    password_hash = HashPassword(request.password());
-  }
+  ASSIGN_OR_RETURN(const std::string password_hash,
+                   FormPasswordHash(policy_.passwords, request.password(), form.login_email(),
+                                    existing_account ? &existing : nullptr));
 
   v1::ChangeSummary summary;
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
@@ -192,20 +281,7 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
         record.set_password_hash(password_hash);
         RETURN_IF_ERROR(StoreRecord(txn, key, record));
         RETURN_IF_ERROR(SpendLinkToken(txn, now, token_id, link));
-        // The structure's active administrators learn that a request waits for them.
-        const std::string prefix = store::StructureAdminPrefix(name->siret);
-        std::vector<std::string> administrators;
-        RETURN_IF_ERROR(store::ScanPrefix(txn, prefix, [&](absl::string_view k, absl::string_view) {
-          administrators.push_back(store::LastComponent(k, prefix));
-          return true;
-        }));
-        const std::string structure = StructureDisplayName(txn, name->siret);
-        for (const std::string& admin_id : administrators) {
-          ASSIGN_OR_RETURN(AccountRecord admin, LoadAccount(txn, admin_id));
-          if (admin.account().state() != v1::Account::ACTIVE) continue;
-          RETURN_IF_ERROR(NotifyAccount(txn, now, admin.account(), mail::MailKind::kInvitationPending,
-                                        {{"structure", structure}, {"login", Who(invitation)}}));
-        }
+        RETURN_IF_ERROR(NotifyAdministrators(txn, name->siret, now, invitation));
         *response.mutable_invitation() = invitation;
         return absl::OkStatus();
       },
@@ -236,68 +312,20 @@ absl::Status Invitations::List(const v1::ListInvitationsRequest& request, v1::Li
 absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& caller,
                                                     const v1::DecideInvitationsRequest& request,
                                                     v1::DecideInvitationsResponse& response) {
-  FieldViolations violations;
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
-  std::set<std::string> seen;
-  for (int i = 0; i < request.decisions_size(); ++i) {
-    const v1::InvitationDecision& d = request.decisions(i);
-    std::string field = absl::StrCat("decisions[", i, "]");
-    std::optional<InvitationNameParts> name = ParseInvitationName(d.invitation());
-    if (!name || name->siret != *siret) {
-      violations.Add(field + ".invitation", "NAME_FORMAT", "must be an invitation of the structure");
-    } else if (!seen.insert(name->invitation_id).second) {
-      violations.Add(field + ".invitation", "DUPLICATE", "is decided twice");
-    }
-    if (!d.accept() && NormalizeSpaces(d.comment()).empty()) {
-      violations.Add(field + ".comment", "COMMENT_REQUIRED_TO_REFUSE", "a refusal needs a comment for the invitee");
-    }
-    CheckText(violations, field + ".comment", d.comment(), 2000, false);
-  }
-  if (request.decisions().empty()) violations.Add("decisions", "REQUIRED", "give at least one decision");
-  RETURN_IF_ERROR(violations.ToStatus());
-
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
-        absl::Time now = clock_.Now();
-        const std::string structure = StructureDisplayName(txn, *siret);
-        for (const v1::InvitationDecision& d : request.decisions()) {
-          std::optional<InvitationNameParts> name = ParseInvitationName(d.invitation());
-          const std::string key = store::InvitationKey(*siret, name->invitation_id);
-          InvitationRecord record;
-          RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND",
-                                     absl::StrCat("invitation ", d.invitation(), " does not exist")));
-          v1::Invitation& invitation = *record.mutable_invitation();
-          if (invitation.state() != v1::Invitation::PENDING) {
-            return Error(absl::StatusCode::kFailedPrecondition, "INVITATION_NOT_PENDING",
-                         absl::StrCat("invitation ", d.invitation(), " is not waiting for a decision"));
-          }
-          v1::Account invitee = invitation.form();
-          if (d.accept()) {
-            v1::Membership membership;
-            membership.set_structure(StructureName(*siret));
-            membership.set_role(invitation.role());
-            membership.set_service(invitation.service());
-            ASSIGN_OR_RETURN(std::string account_id, AcceptInto(txn, caller, *siret, record, membership, now, policy_));
-            invitation.set_state(v1::Invitation::ACCEPTED);
-            invitation.set_account(AccountName(account_id));
-            RETURN_IF_ERROR(
-                NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationAccepted, {{"structure", structure}}));
-          } else {
-            invitation.set_state(v1::Invitation::REFUSED);
-            invitation.set_comment(NormalizeSpaces(d.comment()));
-            RETURN_IF_ERROR(NotifyAccount(txn, now, invitee, mail::MailKind::kInvitationRefused,
-                                          {{"structure", structure}, {"comment", invitation.comment()}}));
-          }
-          record.clear_password_hash();  // no longer needed once decided
-          SetTimestamp(now, invitation.mutable_update_time());
-          RETURN_IF_ERROR(StoreRecord(txn, key, record));
-          *response.add_invitations() = invitation;
-        }
-        return absl::OkStatus();
-      });
+  RETURN_IF_ERROR(CheckDecisions(request, *siret));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
+                       const absl::Time now = clock_.Now();
+                       const std::string structure = StructureDisplayName(txn, *siret);
+                       for (const v1::InvitationDecision& d : request.decisions()) {
+                         ASSIGN_OR_RETURN(*response.add_invitations(),
+                                          DecideOne(txn, caller, *siret, d, structure, now, policy_));
+                       }
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace habilis::domain

@@ -144,23 +144,28 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
         if (!(policy_.login_code_for_administrators && IsAdministratorAnywhere(memberships))) {
           return OpenSession(txn, *id, request.device_label(), response);
         }
-        // LOGIN-CODE: the session opens once the e-mailed code comes back.
-        const std::string code = RandomDigits(6);
-        LinkTokenRecord challenge;
-        challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
-        challenge.set_subject(*id);
-        challenge.set_code_sha256(Sha256(code));
-        challenge.set_device_label(request.device_label());
-        ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
-        response.set_code_challenge(token);
-        return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
-                             {{"code", code}, {"expires", FormatDeadline(now + policy_.login_code_ttl)}});
+        return SendLoginCode(txn, *id, account, request.device_label(), now, response);
       }).status());
   if (failed) {
     response.Clear();
     return LoginFailed();
   }
   return absl::OkStatus();
+}
+
+// LOGIN-CODE: the session opens once the e-mailed code comes back.
+absl::Status Sessions::SendLoginCode(store::Transaction& txn, absl::string_view account_id, const v1::Account& account,
+                                     absl::string_view device_label, absl::Time now, v1::LoginResponse& response) {
+  const std::string code = RandomDigits(6);
+  LinkTokenRecord challenge;
+  challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
+  challenge.set_subject(std::string(account_id));
+  challenge.set_code_sha256(Sha256(code));
+  challenge.set_device_label(std::string(device_label));
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
+  response.set_code_challenge(token);
+  return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
+                       {{"code", code}, {"expires", FormatDeadline(now + policy_.login_code_ttl)}});
 }
 
 absl::Status Sessions::CountFailure(store::Transaction& txn, absl::string_view account_id, AccountRecord& record,
