@@ -148,6 +148,33 @@ absl::Status NotifyAdministrators(store::Transaction& txn, absl::string_view sir
   return absl::OkStatus();
 }
 
+// INV-FILL in the store: the invitation behind `link_token`, still SENT, takes the form and becomes PENDING;
+// the link is spent and the structure's administrators are told.
+absl::StatusOr<v1::Invitation> FillForm(store::Transaction& txn, absl::Time now, absl::string_view link_token,
+                                        const v1::Account& form, const std::string& password_hash) {
+  std::string token_id;
+  ASSIGN_OR_RETURN(LinkTokenRecord link,
+                   ReadLinkToken(txn, now, link_token, {LinkTokenRecord::INVITATION}, "link_token", &token_id));
+  std::optional<InvitationNameParts> name = ParseInvitationName(link.subject());
+  if (!name) return absl::DataLossError("an invitation link names no invitation");
+  const std::string key = store::InvitationKey(name->siret, name->invitation_id);
+  InvitationRecord record;
+  RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND", "the invitation no longer exists"));
+  if (record.invitation().state() != v1::Invitation::SENT) {
+    return Error(absl::StatusCode::kFailedPrecondition, "INVITATION_ALREADY_FILLED",
+                 "this invitation was already filled in");
+  }
+  v1::Invitation& invitation = *record.mutable_invitation();
+  invitation.set_state(v1::Invitation::PENDING);
+  *invitation.mutable_form() = form;
+  SetTimestamp(now, invitation.mutable_update_time());
+  record.set_password_hash(password_hash);
+  RETURN_IF_ERROR(StoreRecord(txn, key, record));
+  RETURN_IF_ERROR(SpendLinkToken(txn, now, token_id, link));
+  RETURN_IF_ERROR(NotifyAdministrators(txn, name->siret, now, invitation));
+  return invitation;
+}
+
 // The password hash an invitation keeps: none for an address that has an account (which proves itself with
 // its own password), else the hash of a strong enough new password.
 absl::StatusOr<std::string> FormPasswordHash(const PasswordPolicy& policy, absl::string_view password,
@@ -263,25 +290,7 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
       [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         absl::Time now = clock_.Now();
-        std::string token_id;
-        ASSIGN_OR_RETURN(LinkTokenRecord link, ReadLinkToken(txn, now, request.link_token(),
-                                                             {LinkTokenRecord::INVITATION}, "link_token", &token_id));
-        std::optional<InvitationNameParts> name = ParseInvitationName(link.subject());
-        const std::string key = store::InvitationKey(name->siret, name->invitation_id);
-        InvitationRecord record;
-        RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND", "the invitation no longer exists"));
-        if (record.invitation().state() != v1::Invitation::SENT) {
-          return Error(absl::StatusCode::kFailedPrecondition, "INVITATION_ALREADY_FILLED",
-                       "this invitation was already filled in");
-        }
-        v1::Invitation& invitation = *record.mutable_invitation();
-        invitation.set_state(v1::Invitation::PENDING);
-        *invitation.mutable_form() = form;
-        SetTimestamp(now, invitation.mutable_update_time());
-        record.set_password_hash(password_hash);
-        RETURN_IF_ERROR(StoreRecord(txn, key, record));
-        RETURN_IF_ERROR(SpendLinkToken(txn, now, token_id, link));
-        RETURN_IF_ERROR(NotifyAdministrators(txn, name->siret, now, invitation));
+        ASSIGN_OR_RETURN(v1::Invitation invitation, FillForm(txn, now, request.link_token(), form, password_hash));
         *response.mutable_invitation() = invitation;
         return absl::OkStatus();
       },
