@@ -27,7 +27,8 @@ std::string EnvironmentName(const std::string& flag) {
 // Settings that are actions, not configuration: never taken from the environment or a file.
 bool IsAction(const std::string& flag) { return flag == "help" || flag == "version" || flag == "create-operator-key"; }
 
-void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
+// Where habilisd listens, and with which TLS.
+void AddTransportOptions(CLI::App& app, Config& config) {
   app.add_option("--listen", config.listen, "HOST:PORT to serve gRPC on (port 0 picks one)")->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "directory of the embedded store")->capture_default_str();
   app.add_option("--tls-cert", config.tls_cert_file, "TLS: the server's certificate chain, PEM (with --tls-key)");
@@ -45,6 +46,10 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
   app.add_option("--http-listen", config.http_listen, "HOST:PORT of the HTTP/JSON API, Connect protocol (empty: none)");
   app.add_option("--http-cors-origins", config.http_cors_origins,
                  "browser origins allowed to call the HTTP/JSON API, comma-separated (empty: none)");
+}
+
+// The store, the log, and how much work habilisd takes on.
+void AddServerOptions(CLI::App& app, Config& config) {
   app.add_option("--log-level", config.log_level,
                  "least level of the JSON log lines: debug (also each access check), info, warning, error")
       ->capture_default_str();
@@ -56,6 +61,10 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
                  "on a store without an operator key, create one and write it to this new file (mode 0600)");
   app.add_option("--backup-dir", config.backup_dir, "where online backups are written (default: <data-dir>.backups)");
   app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
+}
+
+// E-mail: the relay, and what the messages say.
+void AddMailOptions(CLI::App& app, Config& config) {
   app.add_option("--smtp-url", config.smtp_url, "SMTP relay, smtp://host:port (empty: e-mails wait in the outbox)");
   app.add_flag("--smtp-starttls", config.smtp_starttls, "upgrade smtp:// with STARTTLS; refuse a relay without it");
   app.add_option("--smtp-ca-file", config.smtp_ca_file, "the CA (PEM) of the relay's certificate (default: system's)");
@@ -65,6 +74,10 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
   app.add_option("--mail-poll-ms", config.mail_poll_ms, "outbox polling interval")->capture_default_str();
   app.add_option("--link-base-url", config.link_base_url, "portal page that e-mailed links open")
       ->capture_default_str();
+}
+
+// The policy: login codes, passwords, the audit trail's retention, the attempt limits.
+void AddPolicyOptions(CLI::App& app, Config& config) {
   app.add_option("--login-codes-for-administrators", config.login_codes_for_administrators,
                  "administrators confirm logins with an e-mailed code (true/false)")
       ->capture_default_str();
@@ -88,6 +101,13 @@ void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
   app.add_option("--outbox-key-file", config.outbox_key_file,
                  "key sealing e-mails waiting in the outbox; keep it apart from backups of the data directory "
                  "(default: <data-dir>.outbox-key, created on first start)");
+}
+
+void AddOptions(CLI::App& app, Config& config, std::string& operator_key_name) {
+  AddTransportOptions(app, config);
+  AddServerOptions(app, config);
+  AddMailOptions(app, config);
+  AddPolicyOptions(app, config);
   app.add_option("--create-operator-key", operator_key_name,
                  "create the first operator key of an empty store, print it once, and exit")
       ->configurable(false);
@@ -158,67 +178,95 @@ absl::Status CheckOrigins(const std::string& origins) {
   return absl::OkStatus();
 }
 
+// The addresses habilisd listens on, and the data directory.
+absl::Status CheckListeners(const Config& c) {
+  if (absl::Status checked = CheckHostPort("--listen", c.listen); !checked.ok()) return checked;
+  if (!c.metrics_listen.empty()) {
+    if (absl::Status checked = CheckHostPort("--metrics-listen", c.metrics_listen); !checked.ok()) return checked;
+  }
+  if (!c.http_listen.empty()) {
+    if (absl::Status checked = CheckHostPort("--http-listen", c.http_listen); !checked.ok()) return checked;
+  }
+  if (absl::Status checked = CheckOrigins(c.http_cors_origins); !checked.ok()) return checked;
+  if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must name a directory");
+  return absl::OkStatus();
+}
+
+// TLS settings come in the pairs they need.
+absl::Status CheckTls(const Config& c) {
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both, or neither for plain text");
+  }
+  if (!c.tls_client_ca_file.empty() && c.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
+  }
+  if (!c.tls_client_applications_file.empty() && c.tls_client_ca_file.empty()) {
+    return absl::InvalidArgumentError("--tls-client-applications needs --tls-client-ca (certificates it verifies)");
+  }
+  return absl::OkStatus();
+}
+
+// The log level, and the limits of the server.
+absl::Status CheckServer(const Config& c) {
+  LogLevel level;
+  if (!ParseLogLevel(c.log_level, &level)) {
+    return absl::InvalidArgumentError("--log-level must be debug, info, warning or error");
+  }
+  if (c.tls_refresh_seconds < 1 || c.tls_refresh_seconds > 86400) {
+    return absl::InvalidArgumentError("--tls-refresh-seconds must be between 1 and 86400");
+  }
+  if (c.max_message_bytes < 1024 || c.max_message_bytes > (64 << 20)) {
+    return absl::InvalidArgumentError("--max-message-bytes must be between 1024 and 67108864");
+  }
+  if (c.worker_threads < 1 || c.worker_threads > 256) {
+    return absl::InvalidArgumentError("--workers must be between 1 and 256");
+  }
+  if (c.max_queued_calls < 1 || c.max_queued_calls > 1000000) {
+    return absl::InvalidArgumentError("--max-queued-calls must be between 1 and 1000000");
+  }
+  return absl::OkStatus();
+}
+
+// The relay and how it is reached.
+absl::Status CheckMail(const Config& c) {
+  if (c.mail_poll_ms < 10 || c.mail_poll_ms > 60000) {
+    return absl::InvalidArgumentError("--mail-poll-ms must be between 10 and 60000");
+  }
+  if (!c.smtp_url.empty() && c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0) {
+    return absl::InvalidArgumentError("--smtp-url must start with smtp:// or smtps://");
+  }
+  if (!c.smtp_credentials_file.empty() && c.smtp_url.rfind("smtps://", 0) != 0 && !c.smtp_starttls) {
+    return absl::InvalidArgumentError("--smtp-credentials-file needs TLS: an smtps:// --smtp-url, or --smtp-starttls");
+  }
+  if (c.smtp_starttls && c.smtp_url.rfind("smtps://", 0) == 0) {
+    return absl::InvalidArgumentError("--smtp-starttls is for smtp:// (smtps:// is TLS from the start)");
+  }
+  return absl::OkStatus();
+}
+
+// Password age, audit retention, attempt limits.
+absl::Status CheckPolicy(const Config& c) {
+  if (c.password_max_age_days < 0 || c.password_max_age_days > 3650) {
+    return absl::InvalidArgumentError("--password-max-age-days must be between 0 and 3650");
+  }
+  if (!(c.audit_retention_days >= 0 && c.audit_retention_days <= 36500)) {
+    return absl::InvalidArgumentError("--audit-retention-days must be between 0 (keep forever) and 36500");
+  }
+  if (c.attempts_per_peer_burst < 1 || c.attempts_global_burst < 1) {
+    return absl::InvalidArgumentError("--attempts-per-peer-burst and --attempts-global-burst must be at least 1");
+  }
+  if (!(c.attempts_per_peer_per_minute > 0) || !(c.attempts_global_per_second > 0)) {
+    return absl::InvalidArgumentError(
+        "--attempts-per-peer-per-minute and --attempts-global-per-second must be greater than 0");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status Config::Validate() const {
-  if (absl::Status checked = CheckHostPort("--listen", listen); !checked.ok()) return checked;
-  if (!metrics_listen.empty()) {
-    if (absl::Status checked = CheckHostPort("--metrics-listen", metrics_listen); !checked.ok()) return checked;
-  }
-  if (!http_listen.empty()) {
-    if (absl::Status checked = CheckHostPort("--http-listen", http_listen); !checked.ok()) return checked;
-  }
-  if (absl::Status checked = CheckOrigins(http_cors_origins); !checked.ok()) return checked;
-  if (data_dir.empty()) return absl::InvalidArgumentError("--data-dir must name a directory");
-  if (tls_cert_file.empty() != tls_key_file.empty()) {
-    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both, or neither for plain text");
-  }
-  if (!tls_client_ca_file.empty() && tls_cert_file.empty()) {
-    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
-  }
-  if (!tls_client_applications_file.empty() && tls_client_ca_file.empty()) {
-    return absl::InvalidArgumentError("--tls-client-applications needs --tls-client-ca (certificates it verifies)");
-  }
-  LogLevel level;
-  if (!ParseLogLevel(log_level, &level)) {
-    return absl::InvalidArgumentError("--log-level must be debug, info, warning or error");
-  }
-  if (tls_refresh_seconds < 1 || tls_refresh_seconds > 86400) {
-    return absl::InvalidArgumentError("--tls-refresh-seconds must be between 1 and 86400");
-  }
-  if (max_message_bytes < 1024 || max_message_bytes > (64 << 20)) {
-    return absl::InvalidArgumentError("--max-message-bytes must be between 1024 and 67108864");
-  }
-  if (worker_threads < 1 || worker_threads > 256) {
-    return absl::InvalidArgumentError("--workers must be between 1 and 256");
-  }
-  if (max_queued_calls < 1 || max_queued_calls > 1000000) {
-    return absl::InvalidArgumentError("--max-queued-calls must be between 1 and 1000000");
-  }
-  if (mail_poll_ms < 10 || mail_poll_ms > 60000) {
-    return absl::InvalidArgumentError("--mail-poll-ms must be between 10 and 60000");
-  }
-  if (!smtp_url.empty() && smtp_url.rfind("smtp://", 0) != 0 && smtp_url.rfind("smtps://", 0) != 0) {
-    return absl::InvalidArgumentError("--smtp-url must start with smtp:// or smtps://");
-  }
-  if (!smtp_credentials_file.empty() && smtp_url.rfind("smtps://", 0) != 0 && !smtp_starttls) {
-    return absl::InvalidArgumentError("--smtp-credentials-file needs TLS: an smtps:// --smtp-url, or --smtp-starttls");
-  }
-  if (smtp_starttls && smtp_url.rfind("smtps://", 0) == 0) {
-    return absl::InvalidArgumentError("--smtp-starttls is for smtp:// (smtps:// is TLS from the start)");
-  }
-  if (password_max_age_days < 0 || password_max_age_days > 3650) {
-    return absl::InvalidArgumentError("--password-max-age-days must be between 0 and 3650");
-  }
-  if (!(audit_retention_days >= 0 && audit_retention_days <= 36500)) {
-    return absl::InvalidArgumentError("--audit-retention-days must be between 0 (keep forever) and 36500");
-  }
-  if (attempts_per_peer_burst < 1 || attempts_global_burst < 1) {
-    return absl::InvalidArgumentError("--attempts-per-peer-burst and --attempts-global-burst must be at least 1");
-  }
-  if (!(attempts_per_peer_per_minute > 0) || !(attempts_global_per_second > 0)) {
-    return absl::InvalidArgumentError(
-        "--attempts-per-peer-per-minute and --attempts-global-per-second must be greater than 0");
+  for (auto check : {CheckListeners, CheckTls, CheckServer, CheckMail, CheckPolicy}) {
+    if (absl::Status checked = check(*this); !checked.ok()) return checked;
   }
   return absl::OkStatus();
 }
