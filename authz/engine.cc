@@ -189,7 +189,9 @@ absl::string_view DecisionReasonName(DecisionReason reason) {
   return "UNKNOWN";
 }
 
-absl::string_view ActionName(Action action) {
+// A table written as a switch, so that the compiler checks that every value has its entry: long, not
+// complex.
+absl::string_view ActionName(Action action) {  // NOLINT(readability-function-size)
   switch (action) {
     case Action::kPublic:
       return "public";

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/server.h"
@@ -96,6 +97,86 @@ absl::Status BootstrapOperatorKey(habilis::store::Store& store, const habilis::C
   return absl::OkStatus();
 }
 
+// Blocks the termination signals in every thread, so that the one that waits for them (ServeUntilSignalled)
+// handles them in order.
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // a reload request must not end the server (its default action)
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// --create-operator-key: prints the key once and returns the exit code.
+int CreateOperatorKey(habilis::store::Store& store, const habilis::Clock& clock, const std::string& name) {
+  habilis::domain::ApiKeys api_keys(store, clock);
+  absl::StatusOr<std::string> key = api_keys.CreateFirstOperatorKey(name);
+  if (!key.ok()) {
+    std::cerr << "habilisd: " << key.status().message() << std::endl;
+    return 1;
+  }
+  std::cout << *key << std::endl;
+  std::cerr << "habilisd: this operator key is shown once; keep it in a secret store." << std::endl;
+  return 0;
+}
+
+// What a store needs before it is served: the outbox key, the bootstrap operator key, the demo. Sets
+// *demo_seeded when the demo's credentials are there to print.
+absl::Status PrepareStore(const habilis::Config& config, habilis::store::Store& store, const habilis::Clock& clock,
+                          const std::string& credentials_path, bool* demo_seeded) {
+  const std::string outbox_key_file = config.outbox_key_file.empty()
+                                          ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".outbox-key"
+                                          : config.outbox_key_file;
+  if (absl::Status key = habilis::mail::UseOutboxKeyFile(outbox_key_file); !key.ok()) return key;
+  if (!config.bootstrap_operator_key_file.empty()) {
+    absl::Status bootstrapped = BootstrapOperatorKey(store, clock, config.bootstrap_operator_key_file);
+    if (!bootstrapped.ok()) return bootstrapped;
+  }
+  *demo_seeded = false;
+  if (!config.seed_demo) return absl::OkStatus();
+  auto demo = habilis::domain::SeedDemo(store, clock, habilis::api::IdentityPolicyOf(config));
+  if (!demo.ok())
+    return absl::Status(demo.status().code(), absl::StrCat("cannot seed the demo: ", demo.status().message()));
+  if (demo->has_value()) SaveDemoCredentials(credentials_path, **demo);
+  *demo_seeded = std::ifstream(credentials_path).good();
+  return absl::OkStatus();
+}
+
+// The addresses served. "listening on" comes last: it tells a supervisor (and the tests) that all is up.
+void PrintListening(const habilis::Config& config, const habilis::api::Server& server) {
+  if (server.metrics_port() != 0) {
+    std::string metrics_host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
+    std::cout << "habilisd: metrics on http://" << metrics_host << ":" << server.metrics_port() << "/metrics"
+              << std::endl;
+  }
+  if (server.http_port() != 0) {
+    std::string http_host = config.http_listen.substr(0, config.http_listen.rfind(':'));
+    std::cout << "habilisd: HTTP/JSON API on " << HttpScheme(config) << "://" << http_host << ":" << server.http_port()
+              << std::endl;
+  }
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  std::cout << "habilisd: listening on " << host << ":" << server.port() << ", data in " << config.data_dir
+            << std::endl;
+}
+
+// Serves until SIGINT or SIGTERM; SIGHUP only says what a reload does.
+void ServeUntilSignalled(const habilis::Config& config, habilis::api::Server& server, const sigset_t& signals) {
+  std::thread stopper([&] {
+    int signal = 0;
+    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+      // The TLS files are re-read on their own (transport_security.h); other settings need a restart.
+      std::cout << "habilisd: SIGHUP: TLS files are read again within " << config.tls_refresh_seconds
+                << " s; other settings take a restart" << std::endl;
+    }
+    std::cout << "habilisd: stopping" << std::endl;
+    server.Shutdown();
+  });
+  server.Wait();
+  stopper.join();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,12 +191,7 @@ int main(int argc, char** argv) {
   habilis::ParseLogLevel(config.log_level, &log_level);  // validated by ParseSettings
   habilis::SetLogLevel(log_level);
   // Handle termination signals on a thread of our own, for an orderly shutdown.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);  // a reload request must not end the server (its default action)
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = BlockTerminationSignals();
 
   auto store = habilis::store::RocksDbStore::Open(config.data_dir);
   if (!store.ok()) {
@@ -123,80 +199,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   const habilis::Clock& clock = habilis::SystemClock();
-
-  if (!operator_key_name.empty()) {
-    habilis::domain::ApiKeys api_keys(**store, clock);
-    absl::StatusOr<std::string> key = api_keys.CreateFirstOperatorKey(operator_key_name);
-    if (!key.ok()) {
-      std::cerr << "habilisd: " << key.status().message() << std::endl;
-      return 1;
-    }
-    std::cout << *key << std::endl;
-    std::cerr << "habilisd: this operator key is shown once; keep it in a secret store." << std::endl;
-    return 0;
-  }
-
-  const std::string outbox_key_file = config.outbox_key_file.empty()
-                                          ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".outbox-key"
-                                          : config.outbox_key_file;
-  if (absl::Status key = habilis::mail::UseOutboxKeyFile(outbox_key_file); !key.ok()) {
-    std::cerr << "habilisd: " << key.message() << std::endl;
-    return 1;
-  }
-
-  if (!config.bootstrap_operator_key_file.empty()) {
-    absl::Status bootstrapped = BootstrapOperatorKey(**store, clock, config.bootstrap_operator_key_file);
-    if (!bootstrapped.ok()) {
-      std::cerr << "habilisd: " << bootstrapped.message() << std::endl;
-      return 1;
-    }
-  }
+  if (!operator_key_name.empty()) return CreateOperatorKey(**store, clock, operator_key_name);
 
   const std::string credentials_path = config.data_dir + "/demo-credentials.env";
   bool demo_seeded = false;
-  if (config.seed_demo) {
-    auto demo = habilis::domain::SeedDemo(**store, clock, habilis::api::IdentityPolicyOf(config));
-    if (!demo.ok()) {
-      std::cerr << "habilisd: cannot seed the demo: " << demo.status().message() << std::endl;
-      return 1;
-    }
-    if (demo->has_value()) SaveDemoCredentials(credentials_path, **demo);
-    demo_seeded = std::ifstream(credentials_path).good();
+  if (absl::Status prepared = PrepareStore(config, **store, clock, credentials_path, &demo_seeded); !prepared.ok()) {
+    std::cerr << "habilisd: " << prepared.message() << std::endl;
+    return 1;
   }
-
   auto server = habilis::api::Server::Start(config, **store, clock);
   if (!server.ok()) {
     std::cerr << "habilisd: " << server.status().message() << std::endl;
     return 1;
   }
-  // Printed before "listening on", which tells a supervisor (and the tests) that everything is up.
-  if ((*server)->metrics_port() != 0) {
-    std::string metrics_host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
-    std::cout << "habilisd: metrics on http://" << metrics_host << ":" << (*server)->metrics_port() << "/metrics"
-              << std::endl;
-  }
-  if ((*server)->http_port() != 0) {
-    std::string http_host = config.http_listen.substr(0, config.http_listen.rfind(':'));
-    std::cout << "habilisd: HTTP/JSON API on " << HttpScheme(config) << "://" << http_host << ":"
-              << (*server)->http_port() << std::endl;
-  }
-  std::string host = config.listen.substr(0, config.listen.rfind(':'));
-  std::cout << "habilisd: listening on " << host << ":" << (*server)->port() << ", data in " << config.data_dir
-            << std::endl;
+  PrintListening(config, **server);
   if (demo_seeded) PrintHowToCall(config, (*server)->port(), (*server)->http_port(), credentials_path);
-
-  std::thread stopper([&] {
-    int signal = 0;
-    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
-      // The TLS files are re-read on their own (transport_security.h); other settings need a restart.
-      std::cout << "habilisd: SIGHUP: TLS files are read again within " << config.tls_refresh_seconds
-                << " s; other settings take a restart" << std::endl;
-    }
-    std::cout << "habilisd: stopping" << std::endl;
-    (*server)->Shutdown();
-  });
-  (*server)->Wait();
-  stopper.join();
+  ServeUntilSignalled(config, **server, signals);
   habilis::FlushLog();
   return 0;
 }
