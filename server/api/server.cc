@@ -150,7 +150,68 @@ struct Server::Parts {
   int port = 0;
   const std::vector<std::string>* service_list = nullptr;
   std::vector<std::string> registered_services;
+
+  // Every gRPC service, in the order they are registered.
+  std::vector<grpc::Service*> services() {
+    return {&structure_service, &org_chart_service,    &application_service, &api_key_service,     &operations_service,
+            &account_service,   &session_service,      &invitation_service,  &entitlement_service, &access_service,
+            &audit_service,     &account_file_service, &health_service};
+  }
 };
+
+namespace {
+
+absl::StatusOr<mail::SmtpConfig> SmtpConfigOf(const Config& config) {
+  mail::SmtpConfig smtp{config.smtp_url, config.mail_from, config.smtp_starttls, config.smtp_ca_file};
+  if (!config.smtp_credentials_file.empty()) {
+    if (absl::Status read = mail::ReadSmtpCredentials(config.smtp_credentials_file, smtp); !read.ok()) return read;
+  }
+  return smtp;
+}
+
+absl::StatusOr<CertificateApplications> CertificateApplicationsOf(const Config& config) {
+  if (config.tls_client_applications_file.empty()) return CertificateApplications();
+  return ReadCertificateApplications(config.tls_client_applications_file);
+}
+
+// Builds and starts the gRPC server of `parts`, with every service and the request interceptor.
+absl::Status StartGrpc(const Config& config, const std::shared_ptr<grpc::ServerCredentials>& credentials,
+                       Server::Parts& parts) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, credentials, &parts.port);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  for (grpc::Service* service : parts.services()) builder.RegisterService(service);
+  builder.SetOption(std::make_unique<ServiceListOption>(&parts.service_list));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewUndecodableRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  LimitProtobufLogging();
+  parts.server = builder.BuildAndStart();
+  if (parts.server == nullptr || parts.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  if (parts.service_list != nullptr) parts.registered_services = *parts.service_list;
+  parts.health_service.SetServices(parts.registered_services);
+  return absl::OkStatus();
+}
+
+// The HTTP/JSON gateway, calling `server` through its in-process channel.
+absl::StatusOr<std::unique_ptr<HttpGateway>> StartHttpGateway(const Config& config, grpc::Server& server) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
+  HttpGatewayOptions options{
+      config.http_listen,
+      {},
+      config.max_message_bytes,
+      {config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file, config.tls_refresh_seconds}};
+  for (absl::string_view origin : absl::StrSplit(config.http_cors_origins, ',', absl::SkipWhitespace())) {
+    options.cors_origins.emplace_back(absl::StripAsciiWhitespace(origin));
+  }
+  return HttpGateway::Start(std::move(options), server.InProcessChannel(arguments));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, store::Store& store,
                                                       const habilis::Clock& clock) {
@@ -163,46 +224,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   if (!notifier.ok()) return notifier.status();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(config);
   if (!credentials.ok()) return credentials.status();
-  mail::SmtpConfig smtp{config.smtp_url, config.mail_from, config.smtp_starttls, config.smtp_ca_file};
-  if (!config.smtp_credentials_file.empty()) {
-    if (absl::Status read = mail::ReadSmtpCredentials(config.smtp_credentials_file, smtp); !read.ok()) return read;
-  }
-  CertificateApplications certificates;
-  if (!config.tls_client_applications_file.empty()) {
-    absl::StatusOr<CertificateApplications> read = ReadCertificateApplications(config.tls_client_applications_file);
-    if (!read.ok()) return read.status();
-    certificates = *std::move(read);
-  }
-  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier), std::move(smtp),
-                                       std::move(certificates));
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, *credentials, &parts->port);
-  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
-  builder.RegisterService(&parts->structure_service);
-  builder.RegisterService(&parts->org_chart_service);
-  builder.RegisterService(&parts->application_service);
-  builder.RegisterService(&parts->api_key_service);
-  builder.RegisterService(&parts->operations_service);
-  builder.RegisterService(&parts->account_service);
-  builder.RegisterService(&parts->session_service);
-  builder.RegisterService(&parts->invitation_service);
-  builder.RegisterService(&parts->entitlement_service);
-  builder.RegisterService(&parts->access_service);
-  builder.RegisterService(&parts->audit_service);
-  builder.RegisterService(&parts->account_file_service);
-  builder.RegisterService(&parts->health_service);
-  builder.SetOption(std::make_unique<ServiceListOption>(&parts->service_list));
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(NewUndecodableRequestInterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  LimitProtobufLogging();
-  parts->server = builder.BuildAndStart();
-  if (parts->server == nullptr || parts->port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
-  }
-  if (parts->service_list != nullptr) parts->registered_services = *parts->service_list;
-  parts->health_service.SetServices(parts->registered_services);
+  absl::StatusOr<mail::SmtpConfig> smtp = SmtpConfigOf(config);
+  if (!smtp.ok()) return smtp.status();
+  absl::StatusOr<CertificateApplications> certificates = CertificateApplicationsOf(config);
+  if (!certificates.ok()) return certificates.status();
+  auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier), *std::move(smtp),
+                                       *std::move(certificates));
+  if (absl::Status started = StartGrpc(config, *credentials, *parts); !started.ok()) return started;
   if (!config.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
         MetricsEndpoint::Start(config.metrics_listen, store, *parts->access_index);
@@ -210,18 +238,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
     parts->metrics_endpoint = *std::move(metrics);
   }
   if (!config.http_listen.empty()) {
-    grpc::ChannelArguments arguments;
-    arguments.SetMaxReceiveMessageSize(-1);
-    HttpGatewayOptions options{
-        config.http_listen,
-        {},
-        config.max_message_bytes,
-        {config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file, config.tls_refresh_seconds}};
-    for (absl::string_view origin : absl::StrSplit(config.http_cors_origins, ',', absl::SkipWhitespace())) {
-      options.cors_origins.emplace_back(absl::StripAsciiWhitespace(origin));
-    }
-    absl::StatusOr<std::unique_ptr<HttpGateway>> gateway =
-        HttpGateway::Start(std::move(options), parts->server->InProcessChannel(arguments));
+    absl::StatusOr<std::unique_ptr<HttpGateway>> gateway = StartHttpGateway(config, *parts->server);
     if (!gateway.ok()) return gateway.status();
     parts->http_gateway = *std::move(gateway);
   }
