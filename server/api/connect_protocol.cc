@@ -186,6 +186,59 @@ std::optional<HttpReply> ConnectCalls::Refuse(const HttpRequest& request, bool c
   return std::nullopt;
 }
 
+namespace {
+
+// The body's encoding from its Content-Type: true for JSON, false for binary protobuf; for another, nullopt
+// and `refused` is the 415 to send.
+std::optional<bool> IsJson(const HttpRequest& request, HttpReply& refused) {
+  const std::string* content_type = request.Header("content-type");
+  std::string media = content_type != nullptr ? *content_type : "";
+  media = absl::AsciiStrToLower(absl::StripAsciiWhitespace(media.substr(0, media.find(';'))));
+  if (media == "application/json" || media == "application/proto") return media == "application/json";
+  refused = ErrorReply(absl::StatusCode::kInvalidArgument, "CONTENT_TYPE_UNSUPPORTED",
+                       "send Content-Type: application/json (or application/proto)");
+  refused.status = 415;
+  refused.headers.emplace_back("accept-post", "application/json, application/proto");
+  return std::nullopt;
+}
+
+// The call's deadline (Connect-Timeout-Ms, at most 5 minutes, 1 by default) and metadata: the caller's
+// credentials, and its address for the attempt limiter, vouched for by the gateway's secret.
+std::optional<HttpReply> PrepareContext(const HttpRequest& request, grpc::ClientContext& context) {
+  int64_t timeout_ms = 60000;
+  if (const std::string* timeout = request.Header("connect-timeout-ms"); timeout != nullptr) {
+    if (!absl::SimpleAtoi(*timeout, &timeout_ms) || timeout_ms <= 0) {
+      return ErrorReply(absl::StatusCode::kInvalidArgument, "TIMEOUT_INVALID",
+                        "Connect-Timeout-Ms must be a positive number of milliseconds");
+    }
+    timeout_ms = std::min<int64_t>(timeout_ms, 300000);
+  }
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+  if (const std::string* authorization = request.Header("authorization"); authorization != nullptr) {
+    context.AddMetadata("authorization", *authorization);
+  }
+  context.AddMetadata(kHttpClientAddressKey, absl::StrCat(GatewaySecret(), " ", request.peer));
+  return std::nullopt;
+}
+
+// The HTTP reply of a call that ended with `status` and `response`, in the request's encoding.
+HttpReply ReplyOf(const grpc::Status& status, grpc::ByteBuffer& response, const MethodDescriptor* method, bool json) {
+  if (!status.ok()) return ErrorReply(status);
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (!response.Dump(&slices).ok()) return ErrorReply(grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response"));
+  for (const grpc::Slice& part : slices) bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
+  if (!json) return HttpReply{200, "application/proto", std::move(bytes), {}};
+  std::unique_ptr<Message> message = NewMessage(method->output_type());
+  std::string out;
+  if (!message->ParseFromString(bytes) || !google::protobuf::util::MessageToJsonString(*message, &out).ok()) {
+    return ErrorReply(absl::StatusCode::kInternal, "RESPONSE_UNENCODABLE", "the response could not be written");
+  }
+  return HttpReply{200, "application/json", std::move(out), {}};
+}
+
+}  // namespace
+
 void ConnectCalls::Answer(const HttpRequest& request, grpc::ClientContext* context,
                           std::function<void(HttpReply)> done) {
   const std::string* origin = request.Header("origin");
@@ -202,39 +255,18 @@ void ConnectCalls::Answer(const HttpRequest& request, grpc::ClientContext* conte
   if (std::optional<HttpReply> refused = Refuse(request, cors)) return finish(*std::move(refused));
 
   const MethodDescriptor* method = UnaryMethodOf(request.path);
-  const std::string* content_type = request.Header("content-type");
-  std::string media = content_type != nullptr ? *content_type : "";
-  media = absl::AsciiStrToLower(absl::StripAsciiWhitespace(media.substr(0, media.find(';'))));
-  if (media != "application/json" && media != "application/proto") {
-    HttpReply refused = ErrorReply(absl::StatusCode::kInvalidArgument, "CONTENT_TYPE_UNSUPPORTED",
-                                   "send Content-Type: application/json (or application/proto)");
-    refused.status = 415;
-    refused.headers.emplace_back("accept-post", "application/json, application/proto");
-    return finish(std::move(refused));
-  }
-  const bool json = media == "application/json";
+  HttpReply refused;
+  const std::optional<bool> json = IsJson(request, refused);
+  if (!json) return finish(std::move(refused));
   std::unique_ptr<Message> message = NewMessage(method->input_type());
-  const bool parsed = json ? google::protobuf::util::JsonStringToMessage(request.body, message.get()).ok()
-                           : message->ParseFromString(request.body);
+  const bool parsed = *json ? google::protobuf::util::JsonStringToMessage(request.body, message.get()).ok()
+                            : message->ParseFromString(request.body);
   if (!parsed) {
     return finish(ErrorReply(absl::StatusCode::kInvalidArgument, "REQUEST_UNDECODABLE",
                              absl::StrCat("the body is not a ", method->input_type()->full_name(), " in ",
-                                          json ? "JSON (proto3 JSON mapping, no unknown field)" : "protobuf binary")));
+                                          *json ? "JSON (proto3 JSON mapping, no unknown field)" : "protobuf binary")));
   }
-
-  int64_t timeout_ms = 60000;
-  if (const std::string* timeout = request.Header("connect-timeout-ms"); timeout != nullptr) {
-    if (!absl::SimpleAtoi(*timeout, &timeout_ms) || timeout_ms <= 0) {
-      return finish(ErrorReply(absl::StatusCode::kInvalidArgument, "TIMEOUT_INVALID",
-                               "Connect-Timeout-Ms must be a positive number of milliseconds"));
-    }
-    timeout_ms = std::min<int64_t>(timeout_ms, 300000);
-  }
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-  if (const std::string* authorization = request.Header("authorization"); authorization != nullptr) {
-    context->AddMetadata("authorization", *authorization);
-  }
-  context->AddMetadata(kHttpClientAddressKey, absl::StrCat(GatewaySecret(), " ", request.peer));
+  if (std::optional<HttpReply> invalid = PrepareContext(request, *context)) return finish(*std::move(invalid));
 
   struct Buffers {
     grpc::ByteBuffer request;
@@ -243,27 +275,11 @@ void ConnectCalls::Answer(const HttpRequest& request, grpc::ClientContext* conte
   auto buffers = std::make_shared<Buffers>();
   grpc::Slice slice(message->SerializeAsString());
   buffers->request = grpc::ByteBuffer(&slice, 1);
-  stub_.UnaryCall(
-      context, absl::StrCat("/", method->service()->full_name(), "/", method->name()), grpc::StubOptions(),
-      &buffers->request, &buffers->response, [buffers, method, json, finish = std::move(finish)](grpc::Status status) {
-        if (!status.ok()) return finish(ErrorReply(status));
-        std::vector<grpc::Slice> slices;
-        std::string bytes;
-        if (!buffers->response.Dump(&slices).ok()) {
-          return finish(ErrorReply(grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response")));
-        }
-        for (const grpc::Slice& part : slices) {
-          bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
-        }
-        if (!json) return finish(HttpReply{200, "application/proto", std::move(bytes), {}});
-        std::unique_ptr<Message> response = NewMessage(method->output_type());
-        std::string out;
-        if (!response->ParseFromString(bytes) || !google::protobuf::util::MessageToJsonString(*response, &out).ok()) {
-          return finish(
-              ErrorReply(absl::StatusCode::kInternal, "RESPONSE_UNENCODABLE", "the response could not be written"));
-        }
-        finish(HttpReply{200, "application/json", std::move(out), {}});
-      });
+  stub_.UnaryCall(context, absl::StrCat("/", method->service()->full_name(), "/", method->name()), grpc::StubOptions(),
+                  &buffers->request, &buffers->response,
+                  [buffers, method, json = *json, finish = std::move(finish)](grpc::Status status) {
+                    finish(ReplyOf(status, buffers->response, method, json));
+                  });
 }
 
 }  // namespace habilis::api
