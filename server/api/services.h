@@ -22,6 +22,7 @@
 #include "habilis/v1/structures.grpc.pb.h"
 #include "server/api/arena_allocator.h"
 #include "server/api/bulk_calls.h"
+#include "server/api/stream_call.h"
 #include "server/api/unary.h"
 #include "server/api/watch.h"
 #include "server/common/clock.h"
@@ -259,6 +260,8 @@ class AuditService final : public v1::AuditService::CallbackService {
   ChangeNotifier& notifier_;
 };
 
+class ImportStream;  // account_file_services.cc
+
 // CSV-EXPORT and CSV-IMPORT: long streams, each on a thread of its own (bulk_calls.h).
 // ImportAccounts takes its messages as bytes and parses them itself (undecodable_requests.h).
 class AccountFileService final
@@ -275,6 +278,8 @@ class AccountFileService final
       grpc::CallbackServerContext* ctx) override;
 
  private:
+  // One import, from its first message to its summary; returns how the stream ends.
+  grpc::Status Import(ImportStream& stream, grpc::CallbackServerContext* ctx, StreamCall& call);
   const CallContext& context_;
   store::Store& store_;
   const habilis::Clock& clock_;
