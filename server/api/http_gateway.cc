@@ -171,7 +171,12 @@ struct HttpGateway::Loop {
   h2o_accept_ctx_t accept{};
   h2o_socket_t* listener = nullptr;
   h2o_multithread_queue_t* queue = nullptr;
-  h2o_multithread_receiver_t receiver{};
+  // h2o hands OnReplies the receiver only. Loop is not standard-layout, where offsetof (behind
+  // H2O_STRUCT_FROM_MEMBER) is not defined; this wrapper is, and it carries the loop.
+  struct Receiver {
+    h2o_multithread_receiver_t super{};
+    Loop* loop = nullptr;
+  } receiver;
   absl::flat_hash_set<Pending*> pending;  // loop thread only
   std::atomic<bool> stopping{false};
   std::thread thread;
@@ -191,7 +196,7 @@ int HttpGateway::Loop::OnRequest(h2o_handler_t* self, h2o_req_t* req) {
   loop->pending.insert(pending);
   loop->calls->Answer(RequestOf(req), &pending->context, [loop, pending](HttpReply reply) {
     pending->reply = std::move(reply);
-    h2o_multithread_send_message(&loop->receiver, &pending->message.super);
+    h2o_multithread_send_message(&loop->receiver.super, &pending->message.super);
   });
   return 0;
 }
@@ -202,7 +207,7 @@ void HttpGateway::Loop::OnReplies(h2o_multithread_receiver_t* receiver, h2o_link
     auto* message = reinterpret_cast<Pending::Message*>(messages->next);
     h2o_linklist_unlink(&message->super.link);
     std::unique_ptr<Pending> pending(message->pending);
-    if (loop == nullptr) loop = H2O_STRUCT_FROM_MEMBER(Loop, receiver, receiver);
+    if (loop == nullptr) loop = H2O_STRUCT_FROM_MEMBER(Receiver, super, receiver)->loop;
     loop->pending.erase(pending.get());
     if (pending->req == nullptr) continue;  // the client has gone
     pending->slot->pending = nullptr;
@@ -257,7 +262,8 @@ absl::Status HttpGateway::Loop::Listen(int* port) {
   accept.hosts = config.hosts;
   accept.ssl_ctx = tls != nullptr ? tls->context() : nullptr;
   queue = h2o_multithread_create_queue(context.loop);
-  h2o_multithread_register_receiver(queue, &receiver, &Loop::OnReplies);
+  receiver.loop = this;
+  h2o_multithread_register_receiver(queue, &receiver.super, &Loop::OnReplies);
   listener = h2o_evloop_socket_create(context.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
   listener->data = this;
   h2o_socket_read_start(listener, &Loop::OnAccept);

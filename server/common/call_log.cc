@@ -119,6 +119,21 @@ LogLevel LevelOf(const CallRecord& call) {
   }
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[i] (2 to 4), or 0 if there is none.
+size_t Utf8SequenceAt(absl::string_view text, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(text[i]);
+  const size_t length = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (size_t i = 0; i < text.size(); ++i) {
@@ -130,17 +145,11 @@ std::string JsonString(absl::string_view text) {
       absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
     } else if (c < 0x80) {
       out.push_back(static_cast<char>(c));
+    } else if (const size_t length = Utf8SequenceAt(text, i); length != 0) {
+      out.append(text.data() + i, length);  // a well-formed UTF-8 sequence is copied
+      i += length - 1;
     } else {
-      // A well-formed UTF-8 sequence is copied; anything else becomes U+FFFD.
-      const int length = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-      bool valid = length > 0 && i + length <= text.size();
-      for (int k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-      if (valid) {
-        out.append(text.data() + i, length);
-        i += length - 1;
-      } else {
-        out.append("\\ufffd");
-      }
+      out.append("\\ufffd");  // anything else becomes U+FFFD
     }
   }
   out.push_back('"');

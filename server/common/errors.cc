@@ -97,28 +97,38 @@ absl::Status InElement(const absl::Status& status, absl::string_view path) {
 namespace {
 
 void CollectUnknownEnums(const google::protobuf::Message& message, const std::string& path,
-                         FieldViolations& violations) {
+                         FieldViolations& violations);
+
+// Element `i` of `field` (its only value when not repeated), at `element` in the request.
+void CollectUnknownEnumsIn(const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
+                           int i, const std::string& element, FieldViolations& violations) {
   using google::protobuf::FieldDescriptor;
   const google::protobuf::Reflection& reflection = *message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
+  if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+    const int value = field->is_repeated() ? reflection.GetRepeatedEnumValue(message, field, i)
+                                           : reflection.GetEnumValue(message, field);
+    if (field->enum_type()->FindValueByNumber(value) == nullptr) {
+      violations.Add(element, "ENUM_VALUE_UNKNOWN",
+                     absl::StrCat(value, " is not a value of ", field->enum_type()->full_name()));
+    }
+  } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_map()) {
+    CollectUnknownEnums(
+        field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i) : reflection.GetMessage(message, field),
+        element, violations);
+  }
+}
+
+void CollectUnknownEnums(const google::protobuf::Message& message, const std::string& path,
+                         FieldViolations& violations) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
+  for (const google::protobuf::FieldDescriptor* field : fields) {
     const std::string name = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
     const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
     for (int i = 0; i < count; ++i) {
-      const std::string element = field->is_repeated() ? absl::StrCat(name, "[", i, "]") : name;
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-        const int value = field->is_repeated() ? reflection.GetRepeatedEnumValue(message, field, i)
-                                               : reflection.GetEnumValue(message, field);
-        if (field->enum_type()->FindValueByNumber(value) == nullptr) {
-          violations.Add(element, "ENUM_VALUE_UNKNOWN",
-                         absl::StrCat(value, " is not a value of ", field->enum_type()->full_name()));
-        }
-      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_map()) {
-        CollectUnknownEnums(field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
-                                                 : reflection.GetMessage(message, field),
-                            element, violations);
-      }
+      CollectUnknownEnumsIn(message, field, i, field->is_repeated() ? absl::StrCat(name, "[", i, "]") : name,
+                            violations);
     }
   }
 }
