@@ -182,12 +182,10 @@ absl::Status RocksDbStore::SetFormatVersion(uint64_t version) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const std::string& directory,
-                                                                          bool migrating) {
-  std::error_code ec;
-  std::filesystem::create_directories(directory, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", directory, ": ", ec.message()));
+namespace {
 
+// The options of the store's database, tuned for point reads (access checks) and optimistic transactions.
+rocksdb::Options StoreOptions() {
   rocksdb::Options options;
   options.create_if_missing = true;
   // Access checks are point reads: a block cache that holds the working set, and Bloom filters so that a
@@ -208,20 +206,27 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const 
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
   options.IncreaseParallelism(2);
-  rocksdb::OptimisticTransactionDB* raw = nullptr;
-  rocksdb::Status s = rocksdb::OptimisticTransactionDB::Open(options, directory, &raw);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("open ", directory));
-  std::unique_ptr<rocksdb::OptimisticTransactionDB> db(raw);
+  return options;
+}
 
+// What the store's meta keys say: its format and its latest revision.
+struct StoreMeta {
+  uint64_t format_version = kFormatVersion;
+  Revision revision = 0;
+};
+
+// Reads the format version and the revision of the store at `directory` (a new store gets this version's
+// format); a store of another format is refused, unless `migrating` and it is older.
+absl::StatusOr<StoreMeta> ReadStoreMeta(rocksdb::OptimisticTransactionDB& db, const std::string& directory,
+                                        bool migrating) {
+  StoreMeta meta;
   rocksdb::ReadOptions read;
   std::string value;
-  Revision revision = 0;
-  uint64_t format_version = kFormatVersion;
-  s = db->Get(read, MetaKey(kMetaFormatVersion), &value);
+  rocksdb::Status s = db.Get(read, MetaKey(kMetaFormatVersion), &value);
   if (s.IsNotFound()) {
     rocksdb::WriteOptions write;
     write.sync = true;
-    s = db->Put(write, MetaKey(kMetaFormatVersion), EncodeUint64(kFormatVersion));
+    s = db.Put(write, MetaKey(kMetaFormatVersion), EncodeUint64(kFormatVersion));
     if (!s.ok()) return FromRocks(s, "write format version");
   } else if (!s.ok()) {
     return FromRocks(s, "read format version");
@@ -229,7 +234,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const 
     absl::string_view in(value);
     std::optional<uint64_t> version = ConsumeUint64(&in);
     if (!version) return absl::DataLossError(absl::StrCat(directory, ": the format version does not decode"));
-    format_version = *version;
+    meta.format_version = *version;
     if (!migrating && *version < kFormatVersion) {
       return absl::FailedPreconditionError(
           absl::StrCat(directory, " holds store format ", *version, "; this habilisd reads format ", kFormatVersion,
@@ -241,15 +246,31 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const 
                                                         ", written by a newer habilis; this one reads format ",
                                                         kFormatVersion));
     }
-    s = db->Get(read, MetaKey(kMetaRevision), &value);
+    s = db.Get(read, MetaKey(kMetaRevision), &value);
     if (s.ok()) {
       absl::string_view rev(value);
-      revision = ConsumeUint64(&rev).value_or(0);
+      meta.revision = ConsumeUint64(&rev).value_or(0);
     } else if (!s.IsNotFound()) {
       return FromRocks(s, "read revision");
     }
   }
-  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), revision, format_version));
+  return meta;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const std::string& directory,
+                                                                          bool migrating) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", directory, ": ", ec.message()));
+  rocksdb::OptimisticTransactionDB* raw = nullptr;
+  rocksdb::Status s = rocksdb::OptimisticTransactionDB::Open(StoreOptions(), directory, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("open ", directory));
+  std::unique_ptr<rocksdb::OptimisticTransactionDB> db(raw);
+  absl::StatusOr<StoreMeta> meta = ReadStoreMeta(*db, directory, migrating);
+  if (!meta.ok()) return meta.status();
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), meta->revision, meta->format_version));
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision,
