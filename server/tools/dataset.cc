@@ -80,12 +80,10 @@ std::string DatasetSiret(int64_t i) {
 std::string DatasetAccountId(int64_t i) { return absl::StrFormat("%016x", i + 1); }
 std::string DatasetApplicationId(int a) { return absl::StrCat("app-", a); }
 
-absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params, int sample) {
-  BatchWriter writer(store, params.batch);
-  absl::Time now = habilis::SystemClock().Now();
-  // One hash for everyone: hashing a million passwords would take hours and measure nothing.
-  const std::string password_hash = domain::HashPassword("dataset password 2026");
+namespace {
 
+// Every application, with its profiles.
+absl::Status WriteApplications(BatchWriter& writer, const DatasetParams& params) {
   for (int a = 0; a < params.applications; ++a) {
     const std::string app = DatasetApplicationId(a);
     v1::Application application;
@@ -102,8 +100,11 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
       RETURN_IF_ERROR(writer.Put(store::ProfileKey(app, ProfileIdOf(p)), profile));
     }
   }
+  return absl::OkStatus();
+}
 
-  const int64_t per_structure = std::max<int64_t>(1, params.accounts / params.structures);
+// Every structure, with its services and its subscriptions.
+absl::Status WriteStructures(BatchWriter& writer, const DatasetParams& params) {
   for (int64_t s = 0; s < params.structures; ++s) {
     const std::string siret = DatasetSiret(s);
     v1::Structure structure;
@@ -133,59 +134,92 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
       RETURN_IF_ERROR(writer.Put(store::SubscriptionKey(siret, app), subscription));
     }
   }
+  return absl::OkStatus();
+}
 
+// Account `i` (id `id`), active, with a password and consent.
+absl::Status WriteAccount(BatchWriter& writer, int64_t i, const std::string& id, absl::Time now,
+                          const std::string& password_hash) {
+  internal::AccountRecord record;
+  v1::Account& account = *record.mutable_account();
+  account.set_name(domain::AccountName(id));
+  account.set_login_email(absl::StrCat("user", i, "@example.fr"));
+  account.set_given_name("Prénom");
+  account.set_family_name(absl::StrCat("Nom", i));
+  account.set_address("2 rue du Port");
+  account.set_postal_code("35000");
+  account.set_city("Rennes");
+  account.set_country("FR");
+  account.set_language("fr");
+  account.set_state(v1::Account::ACTIVE);
+  habilis::SetTimestamp(now, account.mutable_privacy_consent_time());
+  habilis::SetTimestamp(now, account.mutable_password_change_time());
+  habilis::SetTimestamp(now + absl::Hours(24 * 365), account.mutable_password_expire_time());
+  record.set_password_hash(password_hash);
+  RETURN_IF_ERROR(writer.Put(store::AccountKey(id), record));
+  RETURN_IF_ERROR(writer.Put(store::LoginKey(account.login_email()), id));
+  RETURN_IF_ERROR(writer.Put(store::LoginLookalikeKey(domain::ConfusableSkeleton(account.login_email())), id));
+  return absl::OkStatus();
+}
+
+// The membership of account `i` in its structure: the first of each structure is its administrator, the
+// others collaborators spread over the services.
+absl::Status WriteMembership(BatchWriter& writer, const DatasetParams& params, int64_t i, const std::string& id,
+                             const std::string& siret, int64_t per_structure) {
+  v1::Membership membership;
+  membership.set_structure(domain::StructureName(siret));
+  const bool administrator = i % per_structure == 0;
+  membership.set_role(administrator ? v1::ADMINISTRATOR : v1::COLLABORATOR);
+  const std::string service_id = administrator ? "" : absl::StrCat("service-", i % params.services_per_structure);
+  if (!service_id.empty()) membership.set_service(domain::ServiceResourceName(siret, service_id));
+  RETURN_IF_ERROR(writer.Put(store::MembershipKey(siret, id), membership));
+  RETURN_IF_ERROR(writer.Put(store::AccountMembershipKey(id, siret), ""));
+  RETURN_IF_ERROR(writer.Put(store::ServiceMemberKey(siret, service_id, id), ""));
+  if (administrator) RETURN_IF_ERROR(writer.Put(store::StructureAdminKey(siret, id), ""));
+  return absl::OkStatus();
+}
+
+// The habilitations of account `i` in structure `s`; the first of every `stride`-th account joins `pairs`.
+absl::Status WriteHabilitations(BatchWriter& writer, const DatasetParams& params, int64_t i, int64_t s,
+                                const std::string& id, absl::Time now, int64_t stride, int sample,
+                                std::vector<GrantedPair>& pairs) {
+  const std::string siret = DatasetSiret(s);
+  for (int k = 0; k < params.habilitations_per_account; ++k) {
+    const std::string subscribed_app = AppFor(s, k, params.applications);
+    const std::string profile_id = ProfileIdOf(static_cast<int>((i + k) % params.profiles_per_application));
+    v1::Habilitation habilitation;
+    habilitation.set_name(domain::HabilitationName(siret, id, subscribed_app));
+    habilitation.set_account(domain::AccountName(id));
+    habilitation.set_profile(domain::ProfileName(subscribed_app, profile_id));
+    habilis::SetTimestamp(now, habilitation.mutable_grant_time());
+    RETURN_IF_ERROR(writer.Put(store::HabilitationKey(siret, id, subscribed_app), habilitation));
+    RETURN_IF_ERROR(writer.Put(store::AccountHabilitationKey(id, subscribed_app, siret), ""));
+    RETURN_IF_ERROR(writer.Put(store::ProfileHolderKey(subscribed_app, profile_id, id, siret), ""));
+    if (k == 0 && i % stride == 0 && static_cast<int>(pairs.size()) < sample) {
+      pairs.push_back({domain::AccountName(id), habilitation.profile()});
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params, int sample) {
+  BatchWriter writer(store, params.batch);
+  absl::Time now = habilis::SystemClock().Now();
+  // One hash for everyone: hashing a million passwords would take hours and measure nothing.
+  const std::string password_hash = domain::HashPassword("dataset password 2026");
+  RETURN_IF_ERROR(WriteApplications(writer, params));
+  RETURN_IF_ERROR(WriteStructures(writer, params));
+  const int64_t per_structure = std::max<int64_t>(1, params.accounts / params.structures);
   std::vector<GrantedPair> pairs;
   const int64_t stride = sample > 0 ? std::max<int64_t>(1, params.accounts / sample) : params.accounts + 1;
   for (int64_t i = 0; i < params.accounts; ++i) {
     const std::string id = DatasetAccountId(i);
     const int64_t s = std::min(i / per_structure, params.structures - 1);
-    const std::string siret = DatasetSiret(s);
-    internal::AccountRecord record;
-    v1::Account& account = *record.mutable_account();
-    account.set_name(domain::AccountName(id));
-    account.set_login_email(absl::StrCat("user", i, "@example.fr"));
-    account.set_given_name("Prénom");
-    account.set_family_name(absl::StrCat("Nom", i));
-    account.set_address("2 rue du Port");
-    account.set_postal_code("35000");
-    account.set_city("Rennes");
-    account.set_country("FR");
-    account.set_language("fr");
-    account.set_state(v1::Account::ACTIVE);
-    habilis::SetTimestamp(now, account.mutable_privacy_consent_time());
-    habilis::SetTimestamp(now, account.mutable_password_change_time());
-    habilis::SetTimestamp(now + absl::Hours(24 * 365), account.mutable_password_expire_time());
-    record.set_password_hash(password_hash);
-    RETURN_IF_ERROR(writer.Put(store::AccountKey(id), record));
-    RETURN_IF_ERROR(writer.Put(store::LoginKey(account.login_email()), id));
-    RETURN_IF_ERROR(writer.Put(store::LoginLookalikeKey(domain::ConfusableSkeleton(account.login_email())), id));
-
-    v1::Membership membership;
-    membership.set_structure(domain::StructureName(siret));
-    const bool administrator = i % per_structure == 0;
-    membership.set_role(administrator ? v1::ADMINISTRATOR : v1::COLLABORATOR);
-    const std::string service_id = administrator ? "" : absl::StrCat("service-", i % params.services_per_structure);
-    if (!service_id.empty()) membership.set_service(domain::ServiceResourceName(siret, service_id));
-    RETURN_IF_ERROR(writer.Put(store::MembershipKey(siret, id), membership));
-    RETURN_IF_ERROR(writer.Put(store::AccountMembershipKey(id, siret), ""));
-    RETURN_IF_ERROR(writer.Put(store::ServiceMemberKey(siret, service_id, id), ""));
-    if (administrator) RETURN_IF_ERROR(writer.Put(store::StructureAdminKey(siret, id), ""));
-
-    for (int k = 0; k < params.habilitations_per_account; ++k) {
-      const std::string subscribed_app = AppFor(s, k, params.applications);
-      const std::string profile_id = ProfileIdOf(static_cast<int>((i + k) % params.profiles_per_application));
-      v1::Habilitation habilitation;
-      habilitation.set_name(domain::HabilitationName(siret, id, subscribed_app));
-      habilitation.set_account(domain::AccountName(id));
-      habilitation.set_profile(domain::ProfileName(subscribed_app, profile_id));
-      habilis::SetTimestamp(now, habilitation.mutable_grant_time());
-      RETURN_IF_ERROR(writer.Put(store::HabilitationKey(siret, id, subscribed_app), habilitation));
-      RETURN_IF_ERROR(writer.Put(store::AccountHabilitationKey(id, subscribed_app, siret), ""));
-      RETURN_IF_ERROR(writer.Put(store::ProfileHolderKey(subscribed_app, profile_id, id, siret), ""));
-      if (k == 0 && i % stride == 0 && static_cast<int>(pairs.size()) < sample) {
-        pairs.push_back({domain::AccountName(id), habilitation.profile()});
-      }
-    }
+    RETURN_IF_ERROR(WriteAccount(writer, i, id, now, password_hash));
+    RETURN_IF_ERROR(WriteMembership(writer, params, i, id, DatasetSiret(s), per_structure));
+    RETURN_IF_ERROR(WriteHabilitations(writer, params, i, s, id, now, stride, sample, pairs));
   }
   RETURN_IF_ERROR(writer.Flush());
   return pairs;
