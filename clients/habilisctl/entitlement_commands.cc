@@ -10,7 +10,7 @@
 namespace habilis::ctl {
 namespace {
 
-void AddCatalogCommands(CLI::App& app, Cli& cli) {
+void AddApplicationCommand(CLI::App& app, Cli& cli) {
   CLI::App* application = app.add_subcommand("application", "client applications (APP-REG)")->require_subcommand(1);
   struct Create {
     std::string id;
@@ -43,7 +43,9 @@ void AddCatalogCommands(CLI::App& app, Cli& cli) {
     v1::ListApplicationsResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddProfileCommand(CLI::App& app, Cli& cli) {
   CLI::App* profile = app.add_subcommand("profile", "an application's profiles (APP-REG)")->require_subcommand(1);
   struct Profile {
     std::string application, id;
@@ -86,7 +88,9 @@ void AddCatalogCommands(CLI::App& app, Cli& cli) {
     v1::RetireProfileResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddSubscriptionCommand(CLI::App& app, Cli& cli) {
   CLI::App* subscription =
       app.add_subcommand("subscription", "the structure's subscriptions (SUB, --structure)")->require_subcommand(1);
   auto subscribed = std::make_shared<std::string>();
@@ -117,11 +121,18 @@ void AddCatalogCommands(CLI::App& app, Cli& cli) {
   });
 }
 
-void AddGrantCommands(CLI::App& app, Cli& cli) {
-  struct Grant {
-    std::string who;
-    std::vector<std::string> profiles;
-  };
+void AddCatalogCommands(CLI::App& app, Cli& cli) {
+  AddApplicationCommand(app, cli);
+  AddProfileCommand(app, cli);
+  AddSubscriptionCommand(app, cli);
+}
+
+struct Grant {
+  std::string who;
+  std::vector<std::string> profiles;
+};
+
+void AddGrantCommand(CLI::App& app, Cli& cli) {
   auto grant_options = std::make_shared<Grant>();
   CLI::App* grant = app.add_subcommand("grant", "give an account a profile in the structure (HAB-GRANT)");
   grant->add_option("account", grant_options->who, "login e-mail, accounts/{id} or id")->required();
@@ -136,6 +147,9 @@ void AddGrantCommands(CLI::App& app, Cli& cli) {
     v1::GrantHabilitationResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddRevokeCommand(CLI::App& app, Cli& cli) {
   auto revoke_options = std::make_shared<Grant>();
   CLI::App* revoke = app.add_subcommand("revoke", "take an application's profile from an account (HAB-REVOKE)");
   revoke->add_option("account", revoke_options->who)->required();
@@ -150,6 +164,9 @@ void AddGrantCommands(CLI::App& app, Cli& cli) {
     v1::RevokeHabilitationResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddHabilitationsCommand(CLI::App& app, Cli& cli) {
   auto listed = std::make_shared<std::string>();
   CLI::App* habilitations = app.add_subcommand("habilitations", "the structure's habilitations, or one account's");
   habilitations->add_option("account", *listed);
@@ -163,7 +180,9 @@ void AddGrantCommands(CLI::App& app, Cli& cli) {
     v1::ListHabilitationsResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddDelegateCommand(CLI::App& app, Cli& cli) {
   auto delegate_options = std::make_shared<Grant>();
   CLI::App* delegate = app.add_subcommand("delegate", "hand profiles to a responsable to give on (DLG-GRANT)");
   delegate->add_option("account", delegate_options->who, "the responsable")->required();
@@ -178,6 +197,9 @@ void AddGrantCommands(CLI::App& app, Cli& cli) {
     v1::GrantDelegationsResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddUndelegateCommand(CLI::App& app, Cli& cli) {
   auto undelegate_options = std::make_shared<Grant>();
   CLI::App* undelegate = app.add_subcommand("undelegate", "take delegated profiles back (DLG-REVOKE)");
   undelegate->add_option("account", undelegate_options->who)->required();
@@ -192,6 +214,9 @@ void AddGrantCommands(CLI::App& app, Cli& cli) {
     v1::RevokeDelegationsResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddDelegationsCommand(CLI::App& app, Cli& cli) {
   auto delegated = std::make_shared<std::string>();
   CLI::App* delegations = app.add_subcommand("delegations", "the structure's delegations, or one responsable's");
   delegations->add_option("account", *delegated);
@@ -208,10 +233,20 @@ void AddGrantCommands(CLI::App& app, Cli& cli) {
   });
 }
 
-void AddAccessCommands(CLI::App& app, Cli& cli) {
-  struct Check {
-    std::string who, profile, permission;
-  };
+void AddGrantCommands(CLI::App& app, Cli& cli) {
+  AddGrantCommand(app, cli);
+  AddRevokeCommand(app, cli);
+  AddHabilitationsCommand(app, cli);
+  AddDelegateCommand(app, cli);
+  AddUndelegateCommand(app, cli);
+  AddDelegationsCommand(app, cli);
+}
+
+struct Check {
+  std::string who, profile, permission;
+};
+
+void AddCheckCommand(CLI::App& app, Cli& cli) {
   auto check_options = std::make_shared<Check>();
   CLI::App* check =
       app.add_subcommand("check", "may this account use this profile? (CHECK; a client application's key)");
@@ -237,6 +272,9 @@ void AddAccessCommands(CLI::App& app, Cli& cli) {
               << (response.structure().empty() ? "" : " in " + response.structure())
               << (response.profile().empty() ? "" : " by " + response.profile()) << "\n";
   });
+}
+
+void AddEntitlementsCommand(CLI::App& app, Cli& cli) {
   auto entitled = std::make_shared<std::string>();
   CLI::App* entitlements = app.add_subcommand("entitlements", "an account's entitlements in the application (LIST)");
   entitlements->add_option("account", *entitled, "login e-mail or accounts/{id}")->required();
@@ -250,6 +288,11 @@ void AddAccessCommands(CLI::App& app, Cli& cli) {
     v1::ListEntitlementsResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddAccessCommands(CLI::App& app, Cli& cli) {
+  AddCheckCommand(app, cli);
+  AddEntitlementsCommand(app, cli);
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ int Import(Cli& cli, const FileOptions& options) {
 
 }  // namespace
 
-void AddOperationCommands(CLI::App& app, Cli& cli) {
+void AddKeyCommand(CLI::App& app, Cli& cli) {
   CLI::App* key = app.add_subcommand("key", "API keys (operators)")->require_subcommand(1);
   struct Create {
     std::string name, application;
@@ -181,7 +181,9 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
     v1::RevokeApiKeyResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddAuditCommand(CLI::App& app, Cli& cli) {
   struct Audit {
     std::string account, actor;
     int page_size = 50;
@@ -212,7 +214,9 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
     v1::ListAuditEntriesResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddHealthCommand(CLI::App& app, Cli& cli) {
   auto service = std::make_shared<std::string>();
   CLI::App* health = app.add_subcommand("health", "is the server serving? exit 0 if SERVING (for probes)");
   health->add_option("service", *service, "a service name, e.g. habilis.v1.AccessService (default: the server)");
@@ -227,7 +231,9 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
       cli.exit_code = static_cast<int>(grpc::StatusCode::UNAVAILABLE);
     }
   });
+}
 
+void AddBackupCommand(CLI::App& app, Cli& cli) {
   auto backup_id = std::make_shared<std::string>();
   CLI::App* backup = app.add_subcommand("backup", "an online backup of the store, on the server's host (operators)");
   backup->add_option("backup_id", *backup_id, "its directory name under --backup-dir (default: time and revision)");
@@ -237,7 +243,9 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
     v1::CreateBackupResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddExportCommand(CLI::App& app, Cli& cli) {
   auto export_options = std::make_shared<FileOptions>();
   CLI::App* exported = app.add_subcommand("export", "the structure's accounts to a CSV file (--structure)");
   exported->add_option("file", export_options->file, "the file to write, or - for standard output")->required();
@@ -251,6 +259,14 @@ void AddOperationCommands(CLI::App& app, Cli& cli) {
   imported->add_option("file", import_options->file)->required();
   imported->add_flag("--progress", import_options->progress, "show progress even when not on a terminal");
   imported->callback([&cli, import_options] { cli.exit_code = Import(cli, *import_options); });
+}
+
+void AddOperationCommands(CLI::App& app, Cli& cli) {
+  AddKeyCommand(app, cli);
+  AddAuditCommand(app, cli);
+  AddHealthCommand(app, cli);
+  AddBackupCommand(app, cli);
+  AddExportCommand(app, cli);
 }
 
 }  // namespace habilis::ctl

@@ -54,8 +54,7 @@ void AddStructureCommands(CLI::App& app, Cli& cli) {
   });
 }
 
-void AddServiceCommands(CLI::App& app, Cli& cli) {
-  CLI::App* service = app.add_subcommand("service", "the structure's services (--structure)")->require_subcommand(1);
+void AddServiceCreate(CLI::App* service, Cli& cli) {
   struct Create {
     std::string display_name, parent, type, id;
   };
@@ -78,7 +77,9 @@ void AddServiceCommands(CLI::App& app, Cli& cli) {
     v1::CreateServiceResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddServiceTree(CLI::App* service, Cli& cli) {
   service->add_subcommand("tree", "the org chart, with account counts")->callback([&cli] {
     v1::GetServiceTreeRequest request;
     if (grpc::Status named = cli.Structure(request.mutable_structure()); !named.ok()) return cli.Refuse(named);
@@ -90,7 +91,9 @@ void AddServiceCommands(CLI::App& app, Cli& cli) {
               << " accounts (" << response.root_account_count() << " at the root)\n";
     for (const v1::ServiceNode& root : response.roots()) PrintTree(root, "  ");
   });
+}
 
+void AddServiceRename(CLI::App* service, Cli& cli) {
   auto renamed = std::make_shared<std::pair<std::string, std::string>>();
   CLI::App* rename = service->add_subcommand("rename", "rename a service (SVC-RENAME)");
   rename->add_option("service", renamed->first, "id or name")->required();
@@ -105,7 +108,9 @@ void AddServiceCommands(CLI::App& app, Cli& cli) {
     v1::UpdateServiceResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddServiceMerge(CLI::App* service, Cli& cli) {
   struct Merge {
     std::vector<std::string> sources;
     std::string into;
@@ -126,7 +131,9 @@ void AddServiceCommands(CLI::App& app, Cli& cli) {
     v1::MergeServicesResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddServiceDelete(CLI::App* service, Cli& cli) {
   auto deleted = std::make_shared<std::vector<std::string>>();
   CLI::App* remove =
       service->add_subcommand("delete", "delete services (SVC-DELETE): refused while accounts are in them");
@@ -140,7 +147,9 @@ void AddServiceCommands(CLI::App& app, Cli& cli) {
     v1::BatchDeleteServicesResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddServiceTransfer(CLI::App* service, Cli& cli) {
   struct Transfer {
     std::vector<std::string> logins;
     std::string to;
@@ -159,6 +168,16 @@ void AddServiceCommands(CLI::App& app, Cli& cli) {
     v1::TransferAccountsResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddServiceCommands(CLI::App& app, Cli& cli) {
+  CLI::App* service = app.add_subcommand("service", "the structure's services (--structure)")->require_subcommand(1);
+  AddServiceCreate(service, cli);
+  AddServiceTree(service, cli);
+  AddServiceRename(service, cli);
+  AddServiceMerge(service, cli);
+  AddServiceDelete(service, cli);
+  AddServiceTransfer(service, cli);
 }
 
 }  // namespace

@@ -47,6 +47,26 @@ bool IsSet(const Message& message, const FieldDescriptor* field) {
   return field->is_repeated() ? reflection->FieldSize(message, field) > 0 : reflection->HasField(message, field);
 }
 
+std::string ScalarText(const Message& message, const FieldDescriptor* field, int index);
+
+// A message in one cell: a time, a membership as "ROLE service-or-structure", anything else as JSON.
+std::string MessageText(const Message& value) {
+  const std::string type = value.GetDescriptor()->full_name();
+  if (type == "google.protobuf.Timestamp") {
+    const auto& time = static_cast<const google::protobuf::Timestamp&>(value);
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(time.seconds()), absl::UTCTimeZone());
+  }
+  if (type == "habilis.v1.Membership") {
+    const auto* d = value.GetDescriptor();
+    std::string text = ScalarText(value, d->FindFieldByName("role"), 0);
+    const std::string service = ScalarText(value, d->FindFieldByName("service"), 0);
+    return absl::StrCat(text, " ", service.empty() ? ScalarText(value, d->FindFieldByName("structure"), 0) : service);
+  }
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(value, &json);
+  return json;
+}
+
 std::string ScalarText(const Message& message, const FieldDescriptor* field, int index) {
   const auto* r = message.GetReflection();
   const bool rep = field->is_repeated();
@@ -69,24 +89,8 @@ std::string ScalarText(const Message& message, const FieldDescriptor* field, int
       return absl::StrCat(rep ? r->GetRepeatedFloat(message, field, index) : r->GetFloat(message, field));
     case FieldDescriptor::CPPTYPE_ENUM:
       return (rep ? r->GetRepeatedEnum(message, field, index) : r->GetEnum(message, field))->name();
-    case FieldDescriptor::CPPTYPE_MESSAGE: {
-      const Message& value = rep ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field);
-      const std::string type = value.GetDescriptor()->full_name();
-      if (type == "google.protobuf.Timestamp") {
-        const auto& time = static_cast<const google::protobuf::Timestamp&>(value);
-        return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(time.seconds()), absl::UTCTimeZone());
-      }
-      if (type == "habilis.v1.Membership") {
-        const auto* d = value.GetDescriptor();
-        std::string text = ScalarText(value, d->FindFieldByName("role"), 0);
-        const std::string service = ScalarText(value, d->FindFieldByName("service"), 0);
-        return absl::StrCat(text, " ",
-                            service.empty() ? ScalarText(value, d->FindFieldByName("structure"), 0) : service);
-      }
-      std::string json;
-      (void)google::protobuf::util::MessageToJsonString(value, &json);
-      return json;
-    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return MessageText(rep ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field));
   }
   return "";
 }

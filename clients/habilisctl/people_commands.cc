@@ -32,8 +32,7 @@ void AddAccountAction(CLI::App& parent, Cli& cli, const std::string& name, const
   });
 }
 
-void AddAccountCommands(CLI::App& app, Cli& cli) {
-  CLI::App* account = app.add_subcommand("account", "accounts of the structure (--structure)")->require_subcommand(1);
+void AddAccountCreate(CLI::App* account, Cli& cli) {
   struct Create {
     v1::Account account;
     std::string role = "collaborator";
@@ -70,7 +69,9 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
     v1::CreateAccountResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddAccountGet(CLI::App* account, Cli& cli) {
   auto who = std::make_shared<std::string>();
   CLI::App* get = account->add_subcommand("get", "an account's details");
   get->add_option("account", *who, "login e-mail (with --structure), accounts/{id} or id")->required();
@@ -80,7 +81,9 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
     v1::GetAccountResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddAccountList(CLI::App* account, Cli& cli) {
   struct List {
     int page_size = 100;
     std::string page_token, login;
@@ -99,7 +102,9 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
     v1::ListAccountsResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddAccountPart(CLI::App* account, Cli& cli) {
   AddAccountAction<v1::ActivateAccountRequest, v1::ActivateAccountResponse>(
       *account, cli, "activate", "activate it: an activation link is e-mailed (NEW-ACTIVATE)");
   AddAccountAction<v1::DeactivateAccountRequest, v1::DeactivateAccountResponse>(*account, cli, "deactivate",
@@ -110,7 +115,9 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
       *account, cli, "delete-request", "ask for its deletion (DEL-REQUEST)");
   AddAccountAction<v1::UnlockAccountRequest, v1::UnlockAccountResponse>(*account, cli, "unlock",
                                                                         "lift a lock after failed logins");
+}
 
+void AddAccountSetRole(CLI::App* account, Cli& cli) {
   struct Role {
     std::string who, role, service;
   };
@@ -137,7 +144,9 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
     v1::UpdateMembershipResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddAccountDeletionRequests(CLI::App* account, Cli& cli) {
   CLI::App* deletions = account->add_subcommand("deletion-requests", "pending deletion requests (operators)");
   deletions->callback([&cli] {
     v1::ListDeletionRequestsRequest request;
@@ -170,9 +179,17 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
   });
 }
 
-void AddInvitationCommands(CLI::App& app, Cli& cli) {
-  CLI::App* invitation =
-      app.add_subcommand("invitation", "invitations to the structure (--structure)")->require_subcommand(1);
+void AddAccountCommands(CLI::App& app, Cli& cli) {
+  CLI::App* account = app.add_subcommand("account", "accounts of the structure (--structure)")->require_subcommand(1);
+  AddAccountCreate(account, cli);
+  AddAccountGet(account, cli);
+  AddAccountList(account, cli);
+  AddAccountPart(account, cli);
+  AddAccountSetRole(account, cli);
+  AddAccountDeletionRequests(account, cli);
+}
+
+void AddInvitationSend(CLI::App* invitation, Cli& cli) {
   struct Send {
     std::vector<std::string> emails;
     std::string application, role = "collaborator", service;
@@ -200,7 +217,9 @@ void AddInvitationCommands(CLI::App& app, Cli& cli) {
     v1::SendInvitationsResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddInvitationList(CLI::App* invitation, Cli& cli) {
   auto state = std::make_shared<std::string>();
   CLI::App* list = invitation->add_subcommand("list", "the structure's invitations");
   list->add_option("--state", *state, "only those in this state, e.g. PENDING");
@@ -219,7 +238,9 @@ void AddInvitationCommands(CLI::App& app, Cli& cli) {
     v1::ListInvitationsResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddInvitationDecide(CLI::App* invitation, Cli& cli) {
   struct Decide {
     std::vector<std::string> accepted, refused;
     std::string comment;
@@ -245,6 +266,14 @@ void AddInvitationCommands(CLI::App& app, Cli& cli) {
     v1::DecideInvitationsResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddInvitationCommands(CLI::App& app, Cli& cli) {
+  CLI::App* invitation =
+      app.add_subcommand("invitation", "invitations to the structure (--structure)")->require_subcommand(1);
+  AddInvitationSend(invitation, cli);
+  AddInvitationList(invitation, cli);
+  AddInvitationDecide(invitation, cli);
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ int Login(Cli& cli, const LoginOptions& options) {
 
 }  // namespace
 
-void AddSessionCommands(CLI::App& app, Cli& cli) {
+void AddLoginCommand(CLI::App& app, Cli& cli) {
   auto login_options = std::make_shared<LoginOptions>();
   CLI::App* login =
       app.add_subcommand("login", "log in as a person (password prompt, then the e-mailed code if asked)");
@@ -83,7 +83,9 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
   login->add_option("--device", login_options->device, "the device label the session lists")->capture_default_str();
   login->add_option("--code", login_options->code, "finish a login with the code e-mailed");
   login->callback([&cli, login_options] { cli.exit_code = Login(cli, *login_options); });
+}
 
+void AddLogoutCommand(CLI::App& app, Cli& cli) {
   app.add_subcommand("logout", "end this session and forget it")->callback([&cli] {
     v1::LogoutRequest request;
     v1::LogoutResponse response;
@@ -91,14 +93,18 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
     cli.connection.session().Remove();
     if (!status.ok()) cli.exit_code = Fail(status);
   });
+}
 
+void AddPrivacyPolicyCommand(CLI::App& app, Cli& cli) {
   CLI::App* privacy = app.add_subcommand("privacy-policy", "the privacy policy (FIRST-LOGIN)")->require_subcommand(1);
   privacy->add_subcommand("accept", "accept it, as the first login must")->callback([&cli] {
     v1::AcceptPrivacyPolicyRequest request;
     v1::AcceptPrivacyPolicyResponse response;
     cli.Run(request, response);
   });
+}
 
+void AddPasswordCommand(CLI::App& app, Cli& cli) {
   CLI::App* password = app.add_subcommand("password", "passwords (PWD)")->require_subcommand(1);
   auto link = std::make_shared<std::pair<std::string, std::string>>();  // token, password file
   CLI::App* set = password->add_subcommand("set-with-link", "set a password with the token of an e-mailed link");
@@ -131,7 +137,9 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
     v1::ChangePasswordResponse response;
     cli.RunAndSay(request, response, false, "The password is changed.");
   });
+}
 
+void AddSessionCommand(CLI::App& app, Cli& cli) {
   CLI::App* session = app.add_subcommand("session", "this account's sessions (DEVICES)")->require_subcommand(1);
   auto account = std::make_shared<std::string>();
   CLI::App* list = session->add_subcommand("list", "the devices this account is logged in on");
@@ -156,6 +164,14 @@ void AddSessionCommands(CLI::App& app, Cli& cli) {
     v1::EndSessionResponse response;
     cli.Run(request, response);
   });
+}
+
+void AddSessionCommands(CLI::App& app, Cli& cli) {
+  AddLoginCommand(app, cli);
+  AddLogoutCommand(app, cli);
+  AddPrivacyPolicyCommand(app, cli);
+  AddPasswordCommand(app, cli);
+  AddSessionCommand(app, cli);
 }
 
 }  // namespace habilis::ctl
