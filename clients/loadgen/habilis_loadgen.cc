@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -149,6 +150,116 @@ void ProbeJitter(std::chrono::seconds duration) {
             << " wake-ups more than 1 ms late" << std::endl;
 }
 
+// The calls a run issues, over several channels, so that the client is not the bottleneck of one HTTP/2
+// connection.
+class Calls {
+ public:
+  Calls(const std::vector<std::shared_ptr<grpc::Channel>>& channels, std::string key, std::vector<Pair> pairs)
+      : key(std::move(key)), pairs(std::move(pairs)) {
+    for (auto& c : channels) {
+      health.push_back(grpc::health::v1::Health::NewStub(c));
+      access.push_back(habilis::v1::AccessService::NewStub(c));
+    }
+  }
+
+  // Health/Check: the floor that the transport and the load generator set.
+  void Noop(std::function<void(bool)> done) {
+    unsigned long n = counter++;
+    auto* call = new std::tuple<grpc::ClientContext, grpc::health::v1::HealthCheckRequest,
+                                grpc::health::v1::HealthCheckResponse>();
+    health[n % health.size()]->async()->Check(
+        &std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call), [call, done](grpc::Status s) {
+          static std::atomic<bool> told = false;
+          if (!s.ok() && !told.exchange(true)) {
+            std::cerr << "first Health/Check error: " << s.error_code() << " " << s.error_message() << std::endl;
+          }
+          done(s.ok());
+          delete call;
+        });
+  }
+
+  // CheckAccess of the next pair; counts as done only if the answer is "allowed", as every pair is.
+  void Check(std::function<void(bool)> done) {
+    unsigned long n = counter++;
+    auto* call =
+        new std::tuple<grpc::ClientContext, habilis::v1::CheckAccessRequest, habilis::v1::CheckAccessResponse>();
+    habilis::client::Authorize(std::get<0>(*call), key);
+    const Pair& p = pairs[n % pairs.size()];
+    std::get<1>(*call).set_account(p.account);
+    std::get<1>(*call).set_profile(p.profile);
+    access[n % access.size()]->async()->CheckAccess(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
+                                                    [call, done](grpc::Status s) {
+                                                      done(s.ok() && std::get<2>(*call).allowed());
+                                                      delete call;
+                                                    });
+  }
+
+  // BatchCheck of the next `batch` pairs.
+  void BatchCheck(int batch, std::function<void(bool)> done) {
+    unsigned long n = counter++;
+    auto* call = new std::tuple<grpc::ClientContext, habilis::v1::BatchCheckRequest, habilis::v1::BatchCheckResponse>();
+    habilis::client::Authorize(std::get<0>(*call), key);
+    for (int i = 0; i < batch; ++i) {
+      const Pair& p = pairs[(n * batch + i) % pairs.size()];
+      auto* c = std::get<1>(*call).add_checks();
+      c->set_account(p.account);
+      c->set_profile(p.profile);
+    }
+    access[n % access.size()]->async()->BatchCheck(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
+                                                   [call, done](grpc::Status s) {
+                                                     done(s.ok());
+                                                     delete call;
+                                                   });
+  }
+
+ private:
+  std::string key;
+  std::vector<Pair> pairs;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
+  std::vector<std::unique_ptr<habilis::v1::AccessService::Stub>> access;
+  std::atomic<unsigned long> counter = 0;
+};
+
+// Four channels with distinct arguments (distinct connections), connected before anything is measured.
+std::optional<std::vector<std::shared_ptr<grpc::Channel>>> Connect(const std::string& target) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < 4; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // distinct arguments: distinct connections
+    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  }
+  for (auto& c : channels) {
+    // Measure the server, not connection set-up: calls on an unconnected channel fail fast.
+    if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) return std::nullopt;
+  }
+  return channels;
+}
+
+// Alternating slices of one second, so that a change in the machine's speed during the run (other tenants
+// of the host) weighs on both RPCs alike instead of on whichever ran at the time.
+void CompareClosedLoops(int seconds, int concurrency, const Issue& noop, const Issue& check) {
+  Recorder noop_recorder, check_recorder;
+  double t_noop = 0, t_check = 0;
+  for (int slice = 0; slice < seconds; ++slice) {
+    t_noop += ClosedLoop(concurrency, std::chrono::seconds(1), noop, noop_recorder);
+    t_check += ClosedLoop(concurrency, std::chrono::seconds(1), check, check_recorder);
+  }
+  noop_recorder.Print("Health/Check (no-op)", t_noop);
+  check_recorder.Print("CheckAccess", t_check);
+  std::cout << "CheckAccess QPS / no-op QPS = " << check_recorder.QpsLocked(t_check) / noop_recorder.QpsLocked(t_noop)
+            << std::endl;
+}
+
+// The no-op at the same rate first: its latencies are the floor the transport and the load generator set.
+void CompareOpenLoops(double rate, std::chrono::seconds duration, const Issue& noop, const Issue& check) {
+  const std::string at = " at " + std::to_string(static_cast<long>(rate)) + "/s (open loop)";
+  Recorder noop_recorder, check_recorder;
+  double t_noop = OpenLoop(rate, duration, noop, noop_recorder);
+  double t_check = OpenLoop(rate, duration, check, check_recorder);
+  noop_recorder.Print("Health/Check (no-op)" + at, t_noop);
+  check_recorder.Print("CheckAccess" + at, t_check);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,101 +293,24 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Several channels, so that the client is not the bottleneck of one HTTP/2 connection.
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < 4; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", i);  // distinct arguments: distinct connections
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  auto channels = Connect(target);
+  if (!channels) {
+    std::cerr << "habilis-loadgen: cannot connect to " << target << std::endl;
+    return 1;
   }
-  for (auto& c : channels) {
-    // Measure the server, not connection set-up: calls on an unconnected channel fail fast.
-    if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      std::cerr << "habilis-loadgen: cannot connect to " << target << std::endl;
-      return 1;
-    }
-  }
-  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
-  std::vector<std::unique_ptr<habilis::v1::AccessService::Stub>> access;
-  for (auto& c : channels) {
-    health.push_back(grpc::health::v1::Health::NewStub(c));
-    access.push_back(habilis::v1::AccessService::NewStub(c));
-  }
-  std::atomic<unsigned long> counter = 0;
-
-  Issue noop = [&](std::function<void(bool)> done) {
-    unsigned long n = counter++;
-    auto* call = new std::tuple<grpc::ClientContext, grpc::health::v1::HealthCheckRequest,
-                                grpc::health::v1::HealthCheckResponse>();
-    health[n % health.size()]->async()->Check(
-        &std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call), [call, done](grpc::Status s) {
-          static std::atomic<bool> told = false;
-          if (!s.ok() && !told.exchange(true)) {
-            std::cerr << "first Health/Check error: " << s.error_code() << " " << s.error_message() << std::endl;
-          }
-          done(s.ok());
-          delete call;
-        });
-  };
-  Issue check = [&](std::function<void(bool)> done) {
-    unsigned long n = counter++;
-    auto* call =
-        new std::tuple<grpc::ClientContext, habilis::v1::CheckAccessRequest, habilis::v1::CheckAccessResponse>();
-    habilis::client::Authorize(std::get<0>(*call), key);
-    const Pair& p = pairs[n % pairs.size()];
-    std::get<1>(*call).set_account(p.account);
-    std::get<1>(*call).set_profile(p.profile);
-    access[n % access.size()]->async()->CheckAccess(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
-                                                    [call, done](grpc::Status s) {
-                                                      done(s.ok() && std::get<2>(*call).allowed());
-                                                      delete call;
-                                                    });
-  };
-  Issue batch_check = [&](std::function<void(bool)> done) {
-    unsigned long n = counter++;
-    auto* call = new std::tuple<grpc::ClientContext, habilis::v1::BatchCheckRequest, habilis::v1::BatchCheckResponse>();
-    habilis::client::Authorize(std::get<0>(*call), key);
-    for (int i = 0; i < batch; ++i) {
-      const Pair& p = pairs[(n * batch + i) % pairs.size()];
-      auto* c = std::get<1>(*call).add_checks();
-      c->set_account(p.account);
-      c->set_profile(p.profile);
-    }
-    access[n % access.size()]->async()->BatchCheck(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
-                                                   [call, done](grpc::Status s) {
-                                                     done(s.ok());
-                                                     delete call;
-                                                   });
-  };
-
+  Calls calls(*channels, key, std::move(pairs));
+  Issue noop = [&](std::function<void(bool)> done) { calls.Noop(std::move(done)); };
+  Issue check = [&](std::function<void(bool)> done) { calls.Check(std::move(done)); };
   const auto duration = std::chrono::seconds(seconds);
   if (batch > 0) {
     Recorder r;
+    Issue batch_check = [&](std::function<void(bool)> done) { calls.BatchCheck(batch, std::move(done)); };
     double t = ClosedLoop(concurrency, duration, batch_check, r);
     r.Print("BatchCheck x" + std::to_string(batch), t, batch);
-    return 0;
+  } else if (rate > 0) {
+    CompareOpenLoops(rate, duration, noop, check);
+  } else {
+    CompareClosedLoops(seconds, concurrency, noop, check);
   }
-  if (rate > 0) {
-    // The no-op at the same rate first: its latencies are the floor the transport and the load generator set.
-    const std::string at = " at " + std::to_string(static_cast<long>(rate)) + "/s (open loop)";
-    Recorder noop_recorder, check_recorder;
-    double t_noop = OpenLoop(rate, duration, noop, noop_recorder);
-    double t_check = OpenLoop(rate, duration, check, check_recorder);
-    noop_recorder.Print("Health/Check (no-op)" + at, t_noop);
-    check_recorder.Print("CheckAccess" + at, t_check);
-    return 0;
-  }
-  // Alternating slices of one second, so that a change in the machine's speed during the run (other tenants
-  // of the host) weighs on both RPCs alike instead of on whichever ran at the time.
-  Recorder noop_recorder, check_recorder;
-  double t_noop = 0, t_check = 0;
-  for (int slice = 0; slice < seconds; ++slice) {
-    t_noop += ClosedLoop(concurrency, std::chrono::seconds(1), noop, noop_recorder);
-    t_check += ClosedLoop(concurrency, std::chrono::seconds(1), check, check_recorder);
-  }
-  noop_recorder.Print("Health/Check (no-op)", t_noop);
-  check_recorder.Print("CheckAccess", t_check);
-  std::cout << "CheckAccess QPS / no-op QPS = " << check_recorder.QpsLocked(t_check) / noop_recorder.QpsLocked(t_noop)
-            << std::endl;
   return 0;
 }
