@@ -46,8 +46,9 @@ constexpr const char* kCallerNames[] = {"operator",
                                         "client application",
                                         "unauthenticated"};
 
-// Per RPC, one character per caller: Y allowed, o allowed on its own application only, - refused.
-const std::map<std::string, std::string>& Expectations() {
+// Per RPC, one character per caller: Y allowed, o allowed on its own application only, - refused. A table:
+// long, not complex.
+const std::map<std::string, std::string>& Expectations() {  // NOLINT(readability-function-size)
   static const auto* table = new std::map<std::string, std::string>{
       {"habilis.v1.StructureService/CreateStructure", "Y-------"},
       {"habilis.v1.StructureService/GetStructure", "YY------"},
@@ -179,64 +180,72 @@ std::string NameOf(const std::string& method, const std::string& field, const Ta
   return field == "name" ? "deletionRequests/ffffffffffffffff" : t.structure;
 }
 
+void Fill(const std::string& method, Message& message, const Targets& t, bool top = true);
+
+// The value of the single string field `n` of a message of type `type` (a nested one unless `top`).
+std::string StringValue(const std::string& method, const std::string& n, const std::string& type, const Targets& t,
+                        bool top) {
+  if (n == "name" && !top) {
+    return type == "Structure" ? t.structure : type == "Service" ? t.service : type == "Account" ? t.account : "";
+  }
+  if (n == "name" || n == "parent") return top ? NameOf(method, n, t) : "";
+  if (n == "structure") return t.structure;
+  if (n == "account") return t.account;
+  if (n == "application") return t.application;
+  if (n == "profile") return t.profile;
+  if (n == "service" || n == "target") return t.service;
+  if (n == "current_password") return "not the password";
+  return "";
+}
+
+void FillStringField(const std::string& method, Message& message, const FieldDescriptor* field, const Targets& t,
+                     bool top) {
+  const auto* reflection = message.GetReflection();
+  const std::string& n = field->name();
+  if (field->is_repeated()) {
+    if (n == "sources" || n == "names") reflection->AddString(&message, field, t.service);
+    if (n == "emails" || n == "login_emails") reflection->AddString(&message, field, t.email);
+    if (n == "profiles") reflection->AddString(&message, field, t.profile);
+  } else if (field->containing_oneof() != nullptr) {
+    if (n == "account") reflection->SetString(&message, field, t.account);
+    if (n == "profile") reflection->SetString(&message, field, t.profile);
+  } else if (std::string value = StringValue(method, n, message.GetDescriptor()->name(), t, top); !value.empty()) {
+    reflection->SetString(&message, field, value);
+  }
+}
+
+// The resources a request carries (a structure, a service, an account, a membership) and BatchCheck's checks.
+void FillMessageField(const std::string& method, Message& message, const FieldDescriptor* field, const Targets& t) {
+  const auto* reflection = message.GetReflection();
+  if (field->is_repeated()) {
+    if (field->name() == "checks") Fill(method, *reflection->AddMessage(&message, field), t, false);
+    return;
+  }
+  const std::string& type = field->message_type()->name();
+  if (type != "Structure" && type != "Service" && type != "Account" && type != "Membership") return;
+  Message* nested = reflection->MutableMessage(&message, field);
+  Fill(method, *nested, t, false);
+  if (type == "Membership") {
+    const auto* structure_field = nested->GetDescriptor()->FindFieldByName("structure");
+    nested->GetReflection()->SetString(nested, structure_field, t.structure);
+  }
+}
+
 // Fills every field a request names a target with, and validate_only, so that allowed calls change nothing
 // they are not meant to.
-void Fill(const std::string& method, Message& message, const Targets& t, bool top = true) {
+void Fill(const std::string& method, Message& message, const Targets& t, bool top) {
   const auto* descriptor = message.GetDescriptor();
   const auto* reflection = message.GetReflection();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);
-    const std::string& n = field->name();
-    if (field->type() == FieldDescriptor::TYPE_BOOL && n == "validate_only") {
+    if (field->type() == FieldDescriptor::TYPE_BOOL && field->name() == "validate_only") {
       reflection->SetBool(&message, field, true);
-    } else if (field->type() == FieldDescriptor::TYPE_ENUM && n == "role") {
+    } else if (field->type() == FieldDescriptor::TYPE_ENUM && field->name() == "role") {
       reflection->SetEnumValue(&message, field, v1::COLLABORATOR);
-    } else if (field->type() == FieldDescriptor::TYPE_STRING && !field->is_repeated() &&
-               field->containing_oneof() == nullptr) {
-      std::string value;
-      if (n == "name" || n == "parent") {
-        value = top ? NameOf(method, n, t) : "";
-        if (!top && n == "name") {
-          std::string type = descriptor->name();
-          value = type == "Structure" ? t.structure
-                  : type == "Service" ? t.service
-                  : type == "Account" ? t.account
-                                      : "";
-        }
-      } else if (n == "structure") {
-        value = t.structure;
-      } else if (n == "account") {
-        value = t.account;
-      } else if (n == "application") {
-        value = t.application;
-      } else if (n == "profile") {
-        value = t.profile;
-      } else if (n == "service" || n == "target") {
-        value = t.service;
-      } else if (n == "current_password") {
-        value = "not the password";
-      }
-      if (!value.empty()) reflection->SetString(&message, field, value);
-    } else if (field->type() == FieldDescriptor::TYPE_STRING && field->containing_oneof() != nullptr) {
-      if (n == "account") reflection->SetString(&message, field, t.account);
-      if (n == "profile") reflection->SetString(&message, field, t.profile);
-    } else if (field->type() == FieldDescriptor::TYPE_STRING && field->is_repeated()) {
-      if (n == "sources" || n == "names") reflection->AddString(&message, field, t.service);
-      if (n == "emails" || n == "login_emails") reflection->AddString(&message, field, t.email);
-      if (n == "profiles") reflection->AddString(&message, field, t.profile);
-    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE && !field->is_repeated()) {
-      const std::string& type = field->message_type()->name();
-      if (type == "Structure" || type == "Service" || type == "Account" || type == "Membership") {
-        Message* nested = reflection->MutableMessage(&message, field);
-        Fill(method, *nested, t, false);
-        if (type == "Membership") {
-          const auto* structure_field = nested->GetDescriptor()->FindFieldByName("structure");
-          nested->GetReflection()->SetString(nested, structure_field, t.structure);
-        }
-      }
-    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE && field->is_repeated() && n == "checks") {
-      Message* check = reflection->AddMessage(&message, field);
-      Fill(method, *check, t, false);
+    } else if (field->type() == FieldDescriptor::TYPE_STRING) {
+      FillStringField(method, message, field, t, top);
+    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      FillMessageField(method, message, field, t);
     }
   }
 }
@@ -265,6 +274,10 @@ class AuthzMatrixTest : public ::testing::Test {
   struct Shared {
     Shared() { Setup(); }
     void Setup();
+    void StartServer();
+    void CreateCatalog();
+    void Enrol(const struct Person& p);
+    std::unique_ptr<grpc::ClientContext> AsOperator();
     grpc::Status Call(const std::string& method, const Message& request, Caller caller);
 
     testing::TempDir dir;
@@ -295,7 +308,40 @@ grpc::Status AuthzMatrixTest::Shared::Call(const std::string& method, const Mess
   return done.get_future().get();
 }
 
+// A person of the matrix: created, activated, password set from the e-mailed link, logged in, consenting.
+struct Person {
+  std::string login;
+  const char* siret;
+  v1::Role role;
+  const char* service;
+  int caller;  // -1 for the target account
+};
+
+std::unique_ptr<grpc::ClientContext> AuthzMatrixTest::Shared::AsOperator() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  client::Authorize(*c, bearer[kOperator]);
+  return c;
+}
+
 void AuthzMatrixTest::Shared::Setup() {
+  StartServer();
+  if (::testing::Test::HasFatalFailure()) return;
+  CreateCatalog();
+  if (::testing::Test::HasFatalFailure()) return;
+  const Person people[] = {{"admin@example.fr", kSiret, v1::ADMINISTRATOR, "", kAdmin},
+                           {"elsewhere@example.fr", kOtherSiret, v1::ADMINISTRATOR, "", kAdminElsewhere},
+                           {"resp@example.fr", kSiret, v1::RESPONSABLE, "finances", kResponsable},
+                           {"resp-rh@example.fr", kSiret, v1::RESPONSABLE, "rh", kResponsableElsewhere},
+                           {"collab@example.fr", kSiret, v1::COLLABORATOR, "finances", kCollaborator},
+                           {"target@example.fr", kSiret, v1::COLLABORATOR, "finances", -1}};
+  for (const Person& p : people) {
+    Enrol(p);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  ready = true;
+}
+
+void AuthzMatrixTest::Shared::StartServer() {
   auto started = testing::SmtpSink::Start();
   ASSERT_TRUE(started.ok());
   sink = std::move(started).value();
@@ -310,19 +356,16 @@ void AuthzMatrixTest::Shared::Setup() {
   ASSERT_TRUE(server.ok()) << server.status();
   process = std::move(server).value();
   channel = client::Connect(process->target());
-  auto op = [&] {
-    auto c = std::make_unique<grpc::ClientContext>();
-    client::Authorize(*c, bearer[kOperator]);
-    return c;
-  };
+}
+
+// Two structures, two services, an application with a profile the structure subscribes to, and its key.
+void AuthzMatrixTest::Shared::CreateCatalog() {
+  auto op = [&] { return AsOperator(); };
   auto structures = v1::StructureService::NewStub(channel);
   auto org = v1::OrgChartService::NewStub(channel);
   auto apps = v1::ApplicationService::NewStub(channel);
   auto keys = v1::ApiKeyService::NewStub(channel);
-  auto accounts = v1::AccountService::NewStub(channel);
-  auto sessions = v1::SessionService::NewStub(channel);
   auto entitlements = v1::EntitlementService::NewStub(channel);
-
   for (const char* siret : {kSiret, kOtherSiret}) {
     v1::CreateStructureRequest r;
     r.mutable_structure()->set_siret(siret);
@@ -365,68 +408,56 @@ void AuthzMatrixTest::Shared::Setup() {
   ASSERT_TRUE(keys->CreateApiKey(op().get(), app_key, &app_key_out).ok());
   bearer[kApp] = app_key_out.secret();
   api_key = app_key_out.api_key().name();
+}
 
-  // People: created, activated, password set from the e-mailed link, logged in, consenting.
-  struct Person {
-    std::string login;
-    const char* siret;
-    v1::Role role;
-    const char* service;
-    int caller;  // -1 for the target account
-  };
-  const Person people[] = {{"admin@example.fr", kSiret, v1::ADMINISTRATOR, "", kAdmin},
-                           {"elsewhere@example.fr", kOtherSiret, v1::ADMINISTRATOR, "", kAdminElsewhere},
-                           {"resp@example.fr", kSiret, v1::RESPONSABLE, "finances", kResponsable},
-                           {"resp-rh@example.fr", kSiret, v1::RESPONSABLE, "rh", kResponsableElsewhere},
-                           {"collab@example.fr", kSiret, v1::COLLABORATOR, "finances", kCollaborator},
-                           {"target@example.fr", kSiret, v1::COLLABORATOR, "finances", -1}};
-  for (const Person& p : people) {
-    v1::CreateAccountRequest create;
-    create.set_parent(std::string("structures/") + p.siret);
-    v1::Account* a = create.mutable_account();
-    a->set_login_email(p.login);
-    a->set_given_name("Prénom");
-    a->set_family_name("Nom");
-    a->set_address("2 rue");
-    a->set_postal_code("29200");
-    a->set_city("Brest");
-    create.mutable_membership()->set_role(p.role);
-    if (*p.service)
-      create.mutable_membership()->set_service(absl::StrCat("structures/", p.siret, "/services/", p.service));
-    v1::CreateAccountResponse created;
-    ASSERT_TRUE(accounts->CreateAccount(op().get(), create, &created).ok()) << p.login;
-    v1::ActivateAccountRequest activate;
-    activate.set_name(created.account().name());
-    activate.set_structure(create.parent());
-    v1::ActivateAccountResponse activated;
-    ASSERT_TRUE(accounts->ActivateAccount(op().get(), activate, &activated).ok());
-    absl::StatusOr<testing::ReceivedMail> mail = sink->NextTo(p.login, "ACTIVATION");
-    ASSERT_TRUE(mail.ok()) << mail.status();
-    std::smatch match;
-    ASSERT_TRUE(std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)")));
-    grpc::ClientContext c1, c2, c3;
-    v1::SetPasswordWithLinkRequest set;
-    set.set_link_token(match[1].str());
-    set.set_new_password("correct horse battery staple");
-    v1::SetPasswordWithLinkResponse set_out;
-    ASSERT_TRUE(sessions->SetPasswordWithLink(&c1, set, &set_out).ok());
-    v1::LoginRequest login;
-    login.set_login_email(p.login);
-    login.set_password("correct horse battery staple");
-    login.set_device_label("matrix");
-    v1::LoginResponse session_out;
-    ASSERT_TRUE(sessions->Login(&c2, login, &session_out).ok());
-    client::Authorize(c3, session_out.session_token());
-    v1::AcceptPrivacyPolicyResponse consent;
-    ASSERT_TRUE(sessions->AcceptPrivacyPolicy(&c3, v1::AcceptPrivacyPolicyRequest(), &consent).ok());
-    if (p.caller >= 0) {
-      bearer[p.caller] = session_out.session_token();
-    } else {
-      target_account = created.account().name();
-      session = session_out.session().name();
-    }
+void AuthzMatrixTest::Shared::Enrol(const Person& p) {
+  auto op = [&] { return AsOperator(); };
+  auto accounts = v1::AccountService::NewStub(channel);
+  auto sessions = v1::SessionService::NewStub(channel);
+  v1::CreateAccountRequest create;
+  create.set_parent(std::string("structures/") + p.siret);
+  v1::Account* a = create.mutable_account();
+  a->set_login_email(p.login);
+  a->set_given_name("Prénom");
+  a->set_family_name("Nom");
+  a->set_address("2 rue");
+  a->set_postal_code("29200");
+  a->set_city("Brest");
+  create.mutable_membership()->set_role(p.role);
+  if (*p.service)
+    create.mutable_membership()->set_service(absl::StrCat("structures/", p.siret, "/services/", p.service));
+  v1::CreateAccountResponse created;
+  ASSERT_TRUE(accounts->CreateAccount(op().get(), create, &created).ok()) << p.login;
+  v1::ActivateAccountRequest activate;
+  activate.set_name(created.account().name());
+  activate.set_structure(create.parent());
+  v1::ActivateAccountResponse activated;
+  ASSERT_TRUE(accounts->ActivateAccount(op().get(), activate, &activated).ok());
+  absl::StatusOr<testing::ReceivedMail> mail = sink->NextTo(p.login, "ACTIVATION");
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)")));
+  grpc::ClientContext c1, c2, c3;
+  v1::SetPasswordWithLinkRequest set;
+  set.set_link_token(match[1].str());
+  set.set_new_password("correct horse battery staple");
+  v1::SetPasswordWithLinkResponse set_out;
+  ASSERT_TRUE(sessions->SetPasswordWithLink(&c1, set, &set_out).ok());
+  v1::LoginRequest login;
+  login.set_login_email(p.login);
+  login.set_password("correct horse battery staple");
+  login.set_device_label("matrix");
+  v1::LoginResponse session_out;
+  ASSERT_TRUE(sessions->Login(&c2, login, &session_out).ok());
+  client::Authorize(c3, session_out.session_token());
+  v1::AcceptPrivacyPolicyResponse consent;
+  ASSERT_TRUE(sessions->AcceptPrivacyPolicy(&c3, v1::AcceptPrivacyPolicyRequest(), &consent).ok());
+  if (p.caller >= 0) {
+    bearer[p.caller] = session_out.session_token();
+  } else {
+    target_account = created.account().name();
+    session = session_out.session().name();
   }
-  ready = true;
 }
 
 TEST_F(AuthzMatrixTest, EveryRpcAsEveryCaller) {
