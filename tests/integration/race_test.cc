@@ -291,76 +291,89 @@ class RaceTest : public ::testing::Test {
   void CheckStoreInvariants() {
     auto opened = store::RocksDbStore::Open(dir_.Sub("data"));
     ASSERT_TRUE(opened.ok()) << opened.status();
-    absl::Status read =
-        (*opened)
-            ->Read([&](store::Reader& reader) -> absl::Status {
-              auto exists = [&](const std::string& key) { return reader.Get(key).ok(); };
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kHabilitation)) {
-                // siret, account, application: the account and its membership exist (DEL-REQUEST, MEMBERSHIP-END).
-                EXPECT_TRUE(exists(store::AccountKey(k[1]))) << "a habilitation of deleted account " << k[1];
-                EXPECT_TRUE(exists(store::MembershipKey(k[0], k[1]))) << "a habilitation without membership " << k[1];
-                v1::Habilitation habilitation;
-                habilitation.ParseFromString(value);
-                const std::string profile_id = habilitation.profile().substr(habilitation.profile().rfind('/') + 1);
-                EXPECT_TRUE(exists(store::ProfileHolderKey(k[2], profile_id, k[1], k[0])))
-                    << "an unindexed habilitation";
-                EXPECT_TRUE(exists(store::AccountHabilitationKey(k[1], k[2], k[0]))) << "an unindexed habilitation";
-              }
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kProfileHolder)) {
-                // application, profile, account, siret: one holder entry per habilitation, of that very profile.
-                v1::Habilitation habilitation;
-                absl::StatusOr<std::string> held = reader.Get(store::HabilitationKey(k[3], k[2], k[0]));
-                EXPECT_TRUE(held.ok()) << "a holder without habilitation";
-                if (held.ok() && habilitation.ParseFromString(*held)) {
-                  EXPECT_EQ(habilitation.profile(), absl::StrCat("applications/", k[0], "/profiles/", k[1]))
-                      << "two profiles of one application for one member";
-                }
-              }
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kDelegation)) {
-                EXPECT_TRUE(exists(store::MembershipKey(k[0], k[1]))) << "a delegation without membership " << k[1];
-              }
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kMembership)) {
-                EXPECT_TRUE(exists(store::AccountKey(k[1]))) << "a membership of a deleted account";
-                v1::Membership membership;
-                membership.ParseFromString(value);
-                if (!membership.service().empty()) {
-                  const std::string service = membership.service().substr(membership.service().rfind('/') + 1);
-                  EXPECT_TRUE(exists(store::ServiceKey(k[0], service))) << "a member of deleted service " << service;
-                }
-              }
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kService)) {
-                v1::Service service;
-                service.ParseFromString(value);
-                if (!service.parent().empty()) {
-                  const std::string parent = service.parent().substr(service.parent().rfind('/') + 1);
-                  EXPECT_TRUE(exists(store::ServiceKey(k[0], parent))) << "a child of deleted service " << parent;
-                }
-              }
-              std::map<std::string, int> logins;
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kAccount)) {
-                internal::AccountRecord record;
-                record.ParseFromString(value);
-                // A joining account shares its login with an account elsewhere: one per login and structure.
-                const std::string login = absl::AsciiStrToLower(record.account().login_email());
-                ++logins[record.has_joining() ? absl::StrCat(login, " joining ", k[0]) : login];
-              }
-              for (const auto& [login, count] : logins) EXPECT_EQ(count, 1) << "two accounts of login " << login;
-              std::map<std::string, int> active_admins;
-              for (const auto& [k, value] : Records(reader, store::KeyTag::kStructureAdmin)) {
-                absl::StatusOr<std::string> account = reader.Get(store::AccountKey(k[1]));
-                internal::AccountRecord record;
-                if (account.ok() && record.ParseFromString(*account) &&
-                    record.account().state() == v1::Account::ACTIVE) {
-                  ++active_admins[k[0]];
-                }
-              }
-              for (const std::string& siret : structures_that_keep_an_administrator_) {
-                EXPECT_GE(active_admins[siret], 1) << "structure " << siret << " lost its last administrator";
-              }
-              return absl::OkStatus();
-            })
-            .status();
+    absl::Status read = (*opened)
+                            ->Read([&](store::Reader& reader) -> absl::Status {
+                              CheckGrantInvariants(reader);
+                              CheckOrgChartInvariants(reader);
+                              CheckAccountInvariants(reader);
+                              return absl::OkStatus();
+                            })
+                            .status();
     EXPECT_TRUE(read.ok()) << read;
+  }
+
+  // Habilitations and delegations: of existing members, indexed, one profile per application and member.
+  static void CheckGrantInvariants(store::Reader& reader) {
+    auto exists = [&](const std::string& key) { return reader.Get(key).ok(); };
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kHabilitation)) {
+      // siret, account, application: the account and its membership exist (DEL-REQUEST, MEMBERSHIP-END).
+      EXPECT_TRUE(exists(store::AccountKey(k[1]))) << "a habilitation of deleted account " << k[1];
+      EXPECT_TRUE(exists(store::MembershipKey(k[0], k[1]))) << "a habilitation without membership " << k[1];
+      v1::Habilitation habilitation;
+      habilitation.ParseFromString(value);
+      const std::string profile_id = habilitation.profile().substr(habilitation.profile().rfind('/') + 1);
+      EXPECT_TRUE(exists(store::ProfileHolderKey(k[2], profile_id, k[1], k[0]))) << "an unindexed habilitation";
+      EXPECT_TRUE(exists(store::AccountHabilitationKey(k[1], k[2], k[0]))) << "an unindexed habilitation";
+    }
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kProfileHolder)) {
+      // application, profile, account, siret: one holder entry per habilitation, of that very profile.
+      v1::Habilitation habilitation;
+      absl::StatusOr<std::string> held = reader.Get(store::HabilitationKey(k[3], k[2], k[0]));
+      EXPECT_TRUE(held.ok()) << "a holder without habilitation";
+      if (held.ok() && habilitation.ParseFromString(*held)) {
+        EXPECT_EQ(habilitation.profile(), absl::StrCat("applications/", k[0], "/profiles/", k[1]))
+            << "two profiles of one application for one member";
+      }
+    }
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kDelegation)) {
+      EXPECT_TRUE(exists(store::MembershipKey(k[0], k[1]))) << "a delegation without membership " << k[1];
+    }
+  }
+
+  // Members of existing accounts and services; services under existing parents.
+  static void CheckOrgChartInvariants(store::Reader& reader) {
+    auto exists = [&](const std::string& key) { return reader.Get(key).ok(); };
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kMembership)) {
+      EXPECT_TRUE(exists(store::AccountKey(k[1]))) << "a membership of a deleted account";
+      v1::Membership membership;
+      membership.ParseFromString(value);
+      if (!membership.service().empty()) {
+        const std::string service = membership.service().substr(membership.service().rfind('/') + 1);
+        EXPECT_TRUE(exists(store::ServiceKey(k[0], service))) << "a member of deleted service " << service;
+      }
+    }
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kService)) {
+      v1::Service service;
+      service.ParseFromString(value);
+      if (!service.parent().empty()) {
+        const std::string parent = service.parent().substr(service.parent().rfind('/') + 1);
+        EXPECT_TRUE(exists(store::ServiceKey(k[0], parent))) << "a child of deleted service " << parent;
+      }
+    }
+  }
+
+  // One account per login (and per structure for joining accounts); no structure lost its last administrator.
+  void CheckAccountInvariants(store::Reader& reader) {
+    std::map<std::string, int> logins;
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kAccount)) {
+      internal::AccountRecord record;
+      record.ParseFromString(value);
+      // A joining account shares its login with an account elsewhere: one per login and structure.
+      const std::string login = absl::AsciiStrToLower(record.account().login_email());
+      ++logins[record.has_joining() ? absl::StrCat(login, " joining ", k[0]) : login];
+    }
+    for (const auto& [login, count] : logins) EXPECT_EQ(count, 1) << "two accounts of login " << login;
+    std::map<std::string, int> active_admins;
+    for (const auto& [k, value] : Records(reader, store::KeyTag::kStructureAdmin)) {
+      absl::StatusOr<std::string> account = reader.Get(store::AccountKey(k[1]));
+      internal::AccountRecord record;
+      if (account.ok() && record.ParseFromString(*account) && record.account().state() == v1::Account::ACTIVE) {
+        ++active_admins[k[0]];
+      }
+    }
+    for (const std::string& siret : structures_that_keep_an_administrator_) {
+      EXPECT_GE(active_admins[siret], 1) << "structure " << siret << " lost its last administrator";
+    }
   }
 
   testing::TempDir dir_;
