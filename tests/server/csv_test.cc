@@ -161,20 +161,26 @@ TEST(CsvWriterTest, GuardsFormulasAndImportUndoesIt) {
   EXPECT_THAT(unguarded, ElementsAre("=HYPERLINK(\"x\")", "+33 6 12", "-", "@a", "safe", "'quoted"));
 }
 
+// 1 to 6 random records of 1 to 5 fields, of the characters CSV treats specially among others.
+std::vector<std::vector<std::string>> RandomRecords(std::mt19937& random) {
+  const std::string alphabet[] = {"a", "Z", "0", " ", ",", "\"", "\n", "\r", "\r\n", "é", "€", "'", "="};
+  std::vector<std::vector<std::string>> records(1 + random() % 6);
+  for (auto& record : records) {
+    record.resize(1 + random() % 5);
+    for (std::string& field : record) {
+      size_t length = random() % 8;
+      for (size_t i = 0; i < length; ++i) field += alphabet[random() % std::size(alphabet)];
+    }
+    if (record.size() == 1 && record[0].empty()) record[0] = "x";  // a lone empty field is a blank line
+  }
+  return records;
+}
+
 // Random records written by Writer read back the same, whatever the cut of the input into pieces.
 TEST(CsvPropertyTest, WhatTheWriterWritesTheReaderReadsBackInAnyPieces) {
   std::mt19937 random(20261122);
-  const std::string alphabet[] = {"a", "Z", "0", " ", ",", "\"", "\n", "\r", "\r\n", "é", "€", "'", "="};
   for (int round = 0; round < 300; ++round) {
-    std::vector<std::vector<std::string>> records(1 + random() % 6);
-    for (auto& record : records) {
-      record.resize(1 + random() % 5);
-      for (std::string& field : record) {
-        size_t length = random() % 8;
-        for (size_t i = 0; i < length; ++i) field += alphabet[random() % std::size(alphabet)];
-      }
-      if (record.size() == 1 && record[0].empty()) record[0] = "x";  // a lone empty field is a blank line
-    }
+    const std::vector<std::vector<std::string>> records = RandomRecords(random);
     std::string file = round % 2 ? std::string(kByteOrderMark) : "";
     Writer writer(file, false);
     for (const auto& record : records) {

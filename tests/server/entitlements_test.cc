@@ -297,6 +297,24 @@ TEST_F(EntitlementsTest, APP_REG_retiringAProfileStopsItsHabilitationsAndItsGran
   EXPECT_TRUE(Grant(a, kBuyer).ok()) << "an administrator replaces it with another profile";
 }
 
+// Each question a client application may ask about `account`: by either profile or either permission,
+// without a structure, in `structure_name`, and in a structure it does not belong to.
+std::vector<v1::CheckAccessRequest> EveryQuestionAbout(const std::string& account, const std::string& structure_name) {
+  std::vector<v1::CheckAccessRequest> questions;
+  for (const std::string& structure : {std::string(), structure_name, std::string("structures/44306184100047")}) {
+    for (int object = 0; object < 4; ++object) {
+      v1::CheckAccessRequest& request = questions.emplace_back();
+      request.set_account(account);
+      request.set_structure(structure);
+      if (object == 0) request.set_profile(kUser);
+      if (object == 1) request.set_profile(kBuyer);
+      if (object == 2) request.set_permission("factures.lire");
+      if (object == 3) request.set_permission("commandes.passer");
+    }
+  }
+  return questions;
+}
+
 TEST_F(EntitlementsTest, CHECK_anIndexRebuiltFromTheStoreAnswersAsTheLiveOne) {
   // The live index followed every commit; a fresh one reads the store as a restart would. Both must agree on
   // every question, whatever the history.
@@ -319,22 +337,12 @@ TEST_F(EntitlementsTest, CHECK_anIndexRebuiltFromTheStoreAnswersAsTheLiveOne) {
   Access from_store(*store_, *rebuilt, clock_);
   int granted = 0;
   for (const std::string& account : {a, b, c, fresh, std::string("accounts/0123456789abcdef")}) {
-    for (const std::string& structure :
-         {std::string(), StructureName(kSiret), std::string("structures/44306184100047")}) {
-      for (int object = 0; object < 4; ++object) {
-        v1::CheckAccessRequest request;
-        request.set_account(account);
-        request.set_structure(structure);
-        if (object == 0) request.set_profile(kUser);
-        if (object == 1) request.set_profile(kBuyer);
-        if (object == 2) request.set_permission("factures.lire");
-        if (object == 3) request.set_permission("commandes.passer");
-        v1::CheckAccessResponse live, again;
-        ASSERT_TRUE(access_->Check(kApp, request, live).ok());
-        ASSERT_TRUE(from_store.Check(kApp, request, again).ok());
-        EXPECT_EQ(live.DebugString(), again.DebugString()) << request.DebugString();
-        granted += live.allowed() ? 1 : 0;
-      }
+    for (const v1::CheckAccessRequest& request : EveryQuestionAbout(account, StructureName(kSiret))) {
+      v1::CheckAccessResponse live, again;
+      ASSERT_TRUE(access_->Check(kApp, request, live).ok());
+      ASSERT_TRUE(from_store.Check(kApp, request, again).ok());
+      EXPECT_EQ(live.DebugString(), again.DebugString()) << request.DebugString();
+      granted += live.allowed() ? 1 : 0;
     }
   }
   EXPECT_EQ(granted, 6) << "a holds acheteur: by profile and both permissions, with and without the structure";
