@@ -207,30 +207,31 @@ std::vector<std::string> ExportHeader(const std::vector<std::string>& applicatio
 
 namespace {
 
-// The leading cell of column `c` for account `a` (id `account_id`).
-std::string LeadingCell(const ColumnSpec& c, const std::string& account_id, const v1::Account& a) {
+// Writes the leading cell of column `c` for account `a` (id `account_id`), copying no field it can refer to.
+void WriteLeadingCell(csv::Writer& writer, const ColumnSpec& c, const std::string& account_id, const v1::Account& a) {
   switch (c.use) {
     case Use::kAccountField: {
       const auto* field = AccountField(c.account_field);
       const auto* reflection = v1::Account::GetReflection();
       if (field->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
-        return reflection->GetBool(a, field) ? "true" : "false";
+        return writer.Field(reflection->GetBool(a, field) ? "true" : "false");
       }
-      return reflection->GetString(a, field);
+      std::string scratch;
+      return writer.Field(reflection->GetStringReference(a, field, &scratch));
     }
     case Use::kLogin:
-      return a.login_email();
+      return writer.Field(a.login_email());
     case Use::kAccountId:
-      return account_id;
+      return writer.Field(account_id);
     case Use::kEnabled:
-      return a.state() == v1::Account::ACTIVE ? "true" : "false";
+      return writer.Field(a.state() == v1::Account::ACTIVE ? "true" : "false");
     case Use::kNotKept:
-      return c.name == "profil_grace" ? "" : "false";
+      return writer.Field(c.name == "profil_grace" ? "" : "false");
     default:
-      if (c.name == "user_connectionAttempts") return absl::StrCat(a.failed_login_attempts());
-      if (c.name == "user_expirationDatePassword") return FormatDate(a.password_expire_time());
-      if (c.name == "user_modifDatePassword") return FormatDate(a.password_change_time());
-      return "";
+      if (c.name == "user_connectionAttempts") return writer.Field(absl::StrCat(a.failed_login_attempts()));
+      if (c.name == "user_expirationDatePassword") return writer.Field(FormatDate(a.password_expire_time()));
+      if (c.name == "user_modifDatePassword") return writer.Field(FormatDate(a.password_change_time()));
+      return writer.Field("");
   }
 }
 
@@ -306,7 +307,7 @@ class AccountExporter {
   absl::Status WriteMember(const std::string& account_id, const v1::Membership& membership,
                            const std::map<std::string, std::string>& held) {
     ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader_, account_id));
-    for (const ColumnSpec& c : kLeadingColumns) writer_.Field(LeadingCell(c, account_id, record.account()));
+    for (const ColumnSpec& c : kLeadingColumns) WriteLeadingCell(writer_, c, account_id, record.account());
     for (const std::string& application : applications_) {
       auto it = held.find(application);
       writer_.Field(it == held.end() ? "" : it->second);
