@@ -13,6 +13,7 @@
 
 namespace {
 
+using namespace habilis;          // NOLINT: the shared parsers (paging tokens, text)
 using namespace habilis::domain;  // NOLINT: a fuzz target of this namespace's parsers
 
 void Require(bool condition) {
