@@ -104,7 +104,8 @@ void AddAccountList(CLI::App* account, Cli& cli) {
   });
 }
 
-void AddAccountPart(CLI::App* account, Cli& cli) {
+// The acts on one account that take only its name: activate, deactivate, resend-identifier, delete-request, unlock.
+void AddAccountActions(CLI::App* account, Cli& cli) {
   AddAccountAction<v1::ActivateAccountRequest, v1::ActivateAccountResponse>(
       *account, cli, "activate", "activate it: an activation link is e-mailed (NEW-ACTIVATE)");
   AddAccountAction<v1::DeactivateAccountRequest, v1::DeactivateAccountResponse>(*account, cli, "deactivate",
@@ -184,7 +185,7 @@ void AddAccountCommands(CLI::App& app, Cli& cli) {
   AddAccountCreate(account, cli);
   AddAccountGet(account, cli);
   AddAccountList(account, cli);
-  AddAccountPart(account, cli);
+  AddAccountActions(account, cli);
   AddAccountSetRole(account, cli);
   AddAccountDeletionRequests(account, cli);
 }
