@@ -698,6 +698,8 @@ TEST_F(HttpJsonTest, CurlCallsTheSameHandlersWithJsonAndGetsConnectErrors) {
            application_key_, &body),
       200);
   EXPECT_EQ(body.fields().at("reason").string_value(), "ACCOUNT_UNKNOWN");
+  ASSERT_TRUE(body.fields().contains("allowed")) << "a denial says allowed: false, not nothing";
+  EXPECT_FALSE(body.fields().at("allowed").bool_value());
 
   EXPECT_EQ(Curl("habilis.v1.StructureService/GetStructure", R"({"name": "structures/73282932000074"})", "", &body),
             401);

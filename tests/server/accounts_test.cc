@@ -251,6 +251,20 @@ TEST_F(AccountsTest, NEW_ACTIVATE_sendsASingleUseLinkInTheAccountsLanguage) {
   EXPECT_TRUE(Login("john@example.com").ok());
 }
 
+TEST_F(AccountsTest, NEW_ACTIVATE_withoutAStructureTheAnswerSaysItIsRequired) {
+  absl::StatusOr<std::string> name = CreateAccount("sans.structure@example.fr", v1::COLLABORATOR);
+  ASSERT_TRUE(name.ok()) << name.status();
+  v1::ActivateAccountRequest request;
+  request.set_name(*name);
+  v1::ActivateAccountResponse response;
+  absl::Status status = accounts_->Activate(operator_, request, response).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(status), "REQUIRED") << status;
+  EXPECT_NE(status.message().find("structure"), absl::string_view::npos) << status;
+  request.set_structure("not a structure");
+  EXPECT_EQ(ErrorReason(accounts_->Activate(operator_, request, response).status()), "NAME_FORMAT");
+}
+
 TEST_F(AccountsTest, NEW_ACTIVATE_anExpiredLinkIsRefused) {
   absl::StatusOr<std::string> name = CreateAccount("late@example.fr", v1::COLLABORATOR);
   ASSERT_TRUE(Activate(*name).ok());

@@ -190,6 +190,14 @@ TEST_F(OrgChartTest, SVC_MERGE_needsThreeServices) {
   EXPECT_EQ(ErrorReason(merged.status()), "MERGE_NEEDS_THREE_SERVICES");
 }
 
+TEST_F(OrgChartTest, SVC_MERGE_aStructureOfTwoServicesAnswersTheRuleWhateverTheRequestsShape) {
+  ASSERT_TRUE(CreateService("a", "A").ok());
+  ASSERT_TRUE(CreateService("b", "B").ok());
+  absl::StatusOr<v1::MergeServicesResponse> merged = Merge({"a"}, "b");
+  EXPECT_EQ(merged.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(merged.status()), "MERGE_NEEDS_THREE_SERVICES") << "not MERGE_NEEDS_TWO_SOURCES";
+}
+
 TEST_F(OrgChartTest, SVC_MERGE_needsTwoSources) {
   BuildChart();
   EXPECT_EQ(ErrorReason(Merge({"rh"}, "accueil").status()), "MERGE_NEEDS_TWO_SOURCES");
@@ -206,6 +214,15 @@ TEST_F(OrgChartTest, SVC_MERGE_selectingEveryServiceIsRefused) {
   ASSERT_TRUE(CreateService("c", "C").ok());
   absl::StatusOr<v1::MergeServicesResponse> merged = Merge({"a", "b", "c"}, "d");
   EXPECT_EQ(ErrorReason(merged.status()), "MERGE_SELECTS_EVERY_SERVICE");
+}
+
+TEST_F(OrgChartTest, SVC_MERGE_selectingEveryServiceWithTheTargetAmongThemIsRefusedAsSuch) {
+  ASSERT_TRUE(CreateService("a", "A").ok());
+  ASSERT_TRUE(CreateService("b", "B").ok());
+  ASSERT_TRUE(CreateService("c", "C").ok());
+  absl::StatusOr<v1::MergeServicesResponse> merged = Merge({"a", "b", "c"}, "c");
+  EXPECT_EQ(merged.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(merged.status()), "MERGE_SELECTS_EVERY_SERVICE") << "not MERGE_TARGET_IS_SOURCE";
 }
 
 TEST_F(OrgChartTest, SVC_MERGE_sourcesDisappearAndTheirChildrenMoveUnderTheTarget) {

@@ -76,9 +76,17 @@ absl::Status GuardMembership(store::Transaction& txn, const AccountInStructure& 
 absl::StatusOr<AccountInStructure> ParseAccountInStructure(absl::string_view name, absl::string_view structure) {
   FieldViolations violations;
   std::optional<std::string> id = ParseAccountName(name);
-  if (!id) violations.Add("name", "NAME_FORMAT", "must be accounts/{account}");
+  if (name.empty()) {
+    violations.Add("name", "REQUIRED", "is required: the account, accounts/{account}");
+  } else if (!id) {
+    violations.Add("name", "NAME_FORMAT", "must be accounts/{account}");
+  }
   std::optional<std::string> siret = ParseStructureName(structure);
-  if (!siret) violations.Add("structure", "NAME_FORMAT", "must be structures/{siret}");
+  if (structure.empty()) {
+    violations.Add("structure", "REQUIRED", "is required: the structure the call acts in, structures/{siret}");
+  } else if (!siret) {
+    violations.Add("structure", "NAME_FORMAT", "must be structures/{siret}");
+  }
   RETURN_IF_ERROR(violations.ToStatus());
   return AccountInStructure{*id, *siret};
 }

@@ -260,7 +260,9 @@ absl::Status MoveService(const Chart& chart, absl::string_view siret, const std:
   return absl::OkStatus();
 }
 
-// SVC-MERGE, in the store: the sources exist, the structure has three services, one survives.
+// SVC-MERGE, in the store. The rules come first (three services, one left out of the selection), then the
+// shape of the request (two sources, a target apart from them): a request a rule forbids says so, whatever
+// its shape.
 absl::Status CheckMerge(const Chart& chart, absl::string_view siret, const std::set<std::string>& sources,
                         const std::string& target, absl::string_view target_name) {
   if (chart.services().size() < 3) {
@@ -270,9 +272,16 @@ absl::Status CheckMerge(const Chart& chart, absl::string_view siret, const std::
   for (const std::string& id : sources) {
     if (chart.Find(id) == nullptr) return ServiceNotFound(ServiceResourceName(siret, id));
   }
+  // The sources exist: as many as the services means every one, whichever the target.
   if (sources.size() >= chart.services().size()) {
     return Error(absl::StatusCode::kFailedPrecondition, "MERGE_SELECTS_EVERY_SERVICE",
                  "every service of the structure is selected; leave one out as the target");
+  }
+  if (sources.size() < 2) {
+    return InvalidField("sources", "MERGE_NEEDS_TWO_SOURCES", "select at least two services to merge");
+  }
+  if (sources.contains(target)) {
+    return InvalidField("target", "MERGE_TARGET_IS_SOURCE", "the target cannot be one of the merged services");
   }
   if (chart.Find(target) == nullptr) return ServiceNotFound(target_name);
   return absl::OkStatus();
@@ -451,9 +460,7 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", kParentFormat);
   std::set<std::string> sources = ServiceIdsIn(violations, "sources", request.sources(), *siret);
-  if (request.sources_size() < 2) {
-    violations.Add("sources", "MERGE_NEEDS_TWO_SOURCES", "select at least two services to merge");
-  }
+  if (request.sources().empty()) violations.Add("sources", "REQUIRED", "select the services to merge");
   std::optional<std::string> target;
   if (request.target().empty()) {
     violations.Add("target", "REQUIRED", "name the service that receives the merged services");
@@ -461,10 +468,6 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
     target = ServiceOfStructure(violations, "target", request.target(), *siret);
   }
   RETURN_IF_ERROR(violations.ToStatus());
-  if (sources.contains(*target)) {
-    return InvalidField("target", "MERGE_TARGET_IS_SOURCE", "the target cannot be one of the merged services");
-  }
-
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
