@@ -108,6 +108,27 @@ TEST_F(AuditTest, AUDIT_aChangeRecordsActorTimeRequestIdActionAndTheFieldsThatCh
   }
 }
 
+TEST_F(AuditTest, AUDIT_anEntryNamesTheResourceARequestCarries) {
+  absl::StatusOr<v1::Service> service = CreateService("compta", "Comptabilité");
+  ASSERT_TRUE(service.ok()) << service.status();
+  v1::UpdateServiceRequest update;
+  update.mutable_service()->set_name(service->name());
+  update.mutable_service()->set_display_name("Comptabilité générale");
+  update.mutable_update_mask()->add_paths("display_name");
+  v1::UpdateServiceResponse updated;
+  ASSERT_TRUE(org_chart_->UpdateService(operator_, update, updated).ok());
+
+  v1::ListAuditEntriesRequest request;
+  request.set_structure(StructureName(kSiret));
+  const std::vector<v1::AuditEntry> entries = List(request);
+  const v1::AuditEntry* renamed = Find(entries, "habilis.v1.UpdateService");
+  ASSERT_NE(renamed, nullptr);
+  EXPECT_EQ(renamed->target(), service->name()) << "the service inside the request";
+  const v1::AuditEntry* created = Find(entries, "habilis.v1.CreateStructure");
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->target(), StructureName(kSiret)) << "the structure, by the SIRET the request gives";
+}
+
 TEST_F(AuditTest, AUDIT_aFailedCallOrADryRunOrAReplayRecordsNothing) {
   std::string a = ReadyAccount("a@example.fr", v1::COLLABORATOR);
   const size_t before = OfAccount(a).size();

@@ -380,6 +380,16 @@ std::string TargetOfRequest(const google::protobuf::Message& request) {
     std::string value = StringField(request, field);
     if (!value.empty()) return value;
   }
+  // A request that carries its resource (UpdateService's service, CreateStructure's structure) names it there.
+  const google::protobuf::Reflection& reflection = *request.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection.ListFields(request, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_repeated()) continue;
+    const Message& resource = reflection.GetMessage(request, field);
+    if (std::string name = StringField(resource, "name"); !name.empty()) return name;
+    if (std::string siret = StringField(resource, "siret"); !siret.empty()) return StructureName(siret);
+  }
   return "";
 }
 
