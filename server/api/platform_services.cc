@@ -245,10 +245,13 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(grpc::Callba
 grpc::ServerUnaryReactor* AuditService::ListAuditEntries(grpc::CallbackServerContext* ctx,
                                                          const v1::ListAuditEntriesRequest* request,
                                                          v1::ListAuditEntriesResponse* response) {
-  // A structure's trail is its administrators'; the rest (by account, by actor, everything) is operators'.
+  // A structure's trail is its administrators', and so is an account's or an actor's within their structure;
+  // the rest (by account, by actor, everything) is operators'.
   authz::Target target;
   if (request->scope_case() == v1::ListAuditEntriesRequest::kStructure) {
     target.structure = domain::StructureSegment(request->structure());
+  } else if (!request->within_structure().empty()) {
+    target.structure = domain::StructureSegment(request->within_structure());
   }
   return ServeUnary(context_, ctx, request, response, target,
                     [this, request](const authz::Principal&, auto& out) { return trail_.List(*request, out); });

@@ -100,6 +100,32 @@ absl::Status ForEachEntry(store::Reader& reader, absl::string_view prefix, store
   return failed;
 }
 
+// Whether the entry of `revision` has an index entry under `prefix` (e.g. a structure's).
+absl::StatusOr<bool> IndexedUnder(store::Reader& reader, absl::string_view prefix, store::Revision revision) {
+  std::string key(prefix);
+  store::AppendUint64(&key, revision);
+  bool found = false;
+  RETURN_IF_ERROR(store::ScanPrefix(reader, key, [&](absl::string_view, absl::string_view) {
+    found = true;
+    return false;
+  }));
+  return found;
+}
+
+// The index prefix of ListAuditEntriesRequest.within_structure ("" when it is not set); only with an account
+// or an actor as the scope.
+absl::StatusOr<std::string> WithinStructurePrefix(const v1::ListAuditEntriesRequest& request) {
+  if (request.within_structure().empty()) return std::string();
+  if (request.scope_case() != v1::ListAuditEntriesRequest::kAccount &&
+      request.scope_case() != v1::ListAuditEntriesRequest::kActor) {
+    return InvalidField("within_structure", "WITHIN_STRUCTURE_NEEDS_SCOPE",
+                        "narrows the trail of an account or an actor: set account or actor with it");
+  }
+  std::optional<std::string> siret = ParseStructureName(request.within_structure());
+  if (!siret) return InvalidField("within_structure", "NAME_FORMAT", "must be structures/{siret}");
+  return store::AuditByStructurePrefix(*siret);
+}
+
 // Whether an entry concerns `application`: one of its records is named under the application (profiles),
 // names it as the last segment of a subscription or habilitation, or as the head of a delegation
 // ("{application}~{profile}"); or it changes an account, whose state bears on every application.
@@ -202,6 +228,7 @@ absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
   if (start && end && *end <= *start) {
     return InvalidField("end_time", "TIME_RANGE_EMPTY", "must be later than start_time");
   }
+  ASSIGN_OR_RETURN(const std::string within, WithinStructurePrefix(request));
   ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token()));
   store::Revision begin_revision = 0;
@@ -211,10 +238,17 @@ absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         store::Revision last_returned = 0;
-        return ForEachEntry(reader, prefix, begin_revision + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+        absl::Status failed = absl::OkStatus();
+        RETURN_IF_ERROR(ForEachEntry(reader, prefix, begin_revision + 1, [&](store::Revision revision,
+                                                                            v1::AuditEntry& entry) {
           const absl::Time time = FromTimestamp(entry.time());
           if (start && time < *start) return true;
           if (end && time >= *end) return false;  // commits are in time order
+          if (!within.empty()) {
+            absl::StatusOr<bool> concerns = IndexedUnder(reader, within, revision);
+            if (!concerns.ok()) failed = concerns.status();
+            if (!concerns.ok() || !*concerns) return concerns.ok();
+          }
           if (response.audit_entries_size() == page_size) {
             response.set_next_page_token(EncodePageToken(absl::StrCat(last_returned)));
             return false;
@@ -222,7 +256,8 @@ absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
           *response.add_audit_entries() = std::move(entry);
           last_returned = revision;
           return true;
-        });
+        }));
+        return failed;
       })
       .status();
 }

@@ -29,6 +29,7 @@
 #include "server/common/status_macros.h"
 #include "server/domain/kernel/records.h"
 #include "server/domain/kernel/resource_names.h"
+#include "server/domain/organisation/memberships.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
 
@@ -242,6 +243,36 @@ void SetEntryContext(const AuditContext& context, v1::AuditEntry::Outcome outcom
   entry.set_outcome(outcome);
 }
 
+// How the trail names an actor to a person: an account by its given and family names (its login address
+// when it has neither), an application by its display name, an operator by his key's display name. Read in the commit, so
+// the entry keeps the name the actor had when he acted, after the account or application is gone.
+absl::StatusOr<std::string> ActorDisplayName(store::Reader& reader, absl::string_view actor) {
+  if (std::optional<std::string> account_id = ParseAccountName(actor)) {
+    internal::AccountRecord record;
+    absl::Status loaded = LoadRecord(reader, store::AccountKey(*account_id), record, "ACCOUNT_NOT_FOUND", "");
+    if (absl::IsNotFound(loaded)) return std::string(actor);
+    RETURN_IF_ERROR(loaded);
+    const v1::Account& account = record.account();
+    std::string name = std::string(absl::StripAsciiWhitespace(absl::StrCat(account.given_name(), " ", account.family_name())));
+    return name.empty() ? account.login_email() : name;
+  }
+  if (std::optional<std::string> application_id = ParseApplicationName(actor)) {
+    v1::Application application;
+    absl::Status loaded = LoadRecord(reader, store::ApplicationKey(*application_id), application, "APPLICATION_NOT_FOUND", "");
+    if (absl::IsNotFound(loaded)) return std::string(actor);
+    RETURN_IF_ERROR(loaded);
+    return application.display_name().empty() ? std::string(actor) : application.display_name();
+  }
+  if (absl::string_view key_id = actor; absl::ConsumePrefix(&key_id, "operators/")) {
+    internal::ApiKeyRecord key;
+    absl::Status loaded = LoadRecord(reader, store::ApiKeyKey(key_id), key, "API_KEY_NOT_FOUND", "");
+    if (absl::IsNotFound(loaded)) return std::string(actor);
+    RETURN_IF_ERROR(loaded);
+    return absl::StrCat("Operator ", key.api_key().display_name().empty() ? key_id : key.api_key().display_name());
+  }
+  return std::string(actor);
+}
+
 // Appends `entry` to the trail, with its index entries: by each structure and account it concerns, and by
 // its actor.
 absl::Status AppendAuditEntry(store::Transaction& txn, const v1::AuditEntry& entry, const std::set<std::string>& sirets,
@@ -284,27 +315,43 @@ class RecordingTransaction final : public store::Transaction {
 
   // What the writes so far change, record by record.
   absl::Status Summarize(v1::ChangeSummary& summary) {
-    std::set<std::string> sirets, accounts;
+    Concerned concerned;
     v1::AuditEntry entry;
-    RETURN_IF_ERROR(Describe(entry, sirets, accounts));
+    RETURN_IF_ERROR(Describe(entry, concerned));
     *summary.mutable_changes() = std::move(*entry.mutable_changes());
     return absl::OkStatus();
   }
 
-  // Appends the entry for what was written, and its indexes; nothing if no record changed.
+  // Appends the entry for what was written, and its indexes; nothing if no record changed. An entry without
+  // a target names the first record it changed; an entry that changes a person (his account, a deletion
+  // request) is also indexed under every structure he belongs to, whose administrators answer for him.
   absl::Status AppendEntry(const AuditContext& context) {
     v1::AuditEntry entry;
-    std::set<std::string> sirets, accounts;
-    RETURN_IF_ERROR(Describe(entry, sirets, accounts));
+    Concerned concerned;
+    RETURN_IF_ERROR(Describe(entry, concerned));
     if (entry.changes_size() == 0) return absl::OkStatus();
     SetEntryContext(context, v1::AuditEntry::APPLIED, entry);
-    return AppendAuditEntry(inner_, entry, sirets, accounts);
+    if (entry.target().empty()) entry.set_target(entry.changes(0).record());
+    ASSIGN_OR_RETURN(std::string actor_name, ActorDisplayName(inner_, context.actor));
+    entry.set_actor_display_name(std::move(actor_name));
+    for (const std::string& person : concerned.people) {
+      ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(inner_, person));
+      for (const v1::Membership& membership : memberships) concerned.sirets.insert(SiretOf(membership));
+    }
+    return AppendAuditEntry(inner_, entry, concerned.sirets, concerned.accounts);
   }
 
  private:
+  // The structures and accounts an entry concerns; `people` are the accounts whose own records it changes.
+  struct Concerned {
+    std::set<std::string> sirets;
+    std::set<std::string> accounts;
+    std::set<std::string> people;
+  };
+
   // Adds a RecordChange to `entry` for every record whose value changed, and collects the structures and
   // accounts they concern.
-  absl::Status Describe(v1::AuditEntry& entry, std::set<std::string>& sirets, std::set<std::string>& accounts) {
+  absl::Status Describe(v1::AuditEntry& entry, Concerned& concerned) {
     for (const std::string& key : order_) {
       const Touched& touched = touched_.at(key);
       if (touched.before == touched.after) continue;
@@ -320,7 +367,7 @@ class RecordingTransaction final : public store::Transaction {
       const Message& record = touched.after ? *after : *before;
       change->set_record(NameOf(record));
       Diff(*before, *after, "", *change);
-      NoteConcerned(key, type, record, sirets, accounts);
+      NoteConcerned(key, type, record, concerned);
     }
     return absl::OkStatus();
   }
@@ -328,13 +375,20 @@ class RecordingTransaction final : public store::Transaction {
   // The structures and accounts the record at `key` concerns, for the trail's indexes: by its key's
   // components, and by the account its value names.
   static void NoteConcerned(absl::string_view key, const RecordType& type, const Message& record,
-                            std::set<std::string>& sirets, std::set<std::string>& accounts) {
+                            Concerned& concerned) {
     const std::vector<std::string> parts = store::ComponentsAfter(key, key.substr(0, 1));
-    if (type.siret_first && !parts.empty()) sirets.insert(parts[0]);
+    if (type.siret_first && !parts.empty()) concerned.sirets.insert(parts[0]);
     if (type.account_component >= 0 && static_cast<int>(parts.size()) > type.account_component) {
-      accounts.insert(parts[type.account_component]);
+      concerned.accounts.insert(parts[type.account_component]);
     }
-    if (std::string account = AccountIn(record); !account.empty()) accounts.insert(account);
+    std::string account = AccountIn(record);
+    if (!account.empty()) concerned.accounts.insert(account);
+    if (type.tag == KeyTag::kAccount && !parts.empty()) concerned.people.insert(parts[0]);
+    if (type.tag == KeyTag::kDeletionRequest && !account.empty()) concerned.people.insert(account);
+    // A record that names its structure in its value (a deletion request) concerns it too.
+    if (std::optional<std::string> siret = ParseStructureName(StringField(record, "structure"))) {
+      concerned.sirets.insert(*siret);
+    }
   }
 
   struct Touched {
@@ -427,7 +481,13 @@ absl::Status RecordDenial(store::Store& store, const authz::Principal& caller, c
   for (absl::string_view field : {"account", "name"}) {
     if (std::optional<std::string> id = ParseAccountName(StringField(request, field))) accounts.insert(*id);
   }
-  return store.Update([&](store::Transaction& txn) { return AppendAuditEntry(txn, entry, sirets, accounts); }).status();
+  return store
+      .Update([&](store::Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(std::string actor_name, ActorDisplayName(txn, entry.actor()));
+        entry.set_actor_display_name(std::move(actor_name));
+        return AppendAuditEntry(txn, entry, sirets, accounts);
+      })
+      .status();
 }
 
 absl::StatusOr<store::Revision> AuditedUpdate(store::Store& store, const AuditContext& context,

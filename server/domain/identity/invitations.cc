@@ -286,7 +286,7 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
 
   v1::ChangeSummary summary;
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
-      store_, {"anonymous", "habilis.v1.FillInvitation", ""},
+      store_, {"anonymous", "habilis.v1.FillInvitation", "", seen.invitation().name()},
       [&](store::Transaction& txn) -> absl::Status {
         response.Clear();
         absl::Time now = clock_.Now();
