@@ -37,6 +37,7 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.EntitlementService/GrantHabilitation", Action::kHabilitationGrant},
     {"habilis.v1.EntitlementService/RevokeHabilitation", Action::kHabilitationGrant},
     {"habilis.v1.EntitlementService/ListHabilitations", Action::kHabilitationRead},
+    {"habilis.v1.EntitlementService/ListAccountApplications", Action::kAccountRead},
     {"habilis.v1.EntitlementService/GrantDelegations", Action::kDelegationManage},
     {"habilis.v1.EntitlementService/RevokeDelegations", Action::kDelegationManage},
     {"habilis.v1.EntitlementService/ListDelegations", Action::kDelegationRead},

@@ -86,6 +86,13 @@ HABILIS_HANDLER(EntitlementService, RevokeHabilitation) {
                     });
 }
 
+HABILIS_HANDLER(EntitlementService, ListAccountApplications) {
+  return ServeUnary(context_, ctx, request, response, MemberTarget(accounts_, request->structure(), request->account()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return access_.ListAccountApplications(caller, *request, out);
+                    });
+}
+
 HABILIS_HANDLER(EntitlementService, ListHabilitations) {
   return ServeUnary(
       context_, ctx, request, response, StructureTarget(request->structure()),

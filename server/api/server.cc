@@ -99,7 +99,7 @@ struct Server::Parts {
         account_service(context, accounts),
         session_service(context, sessions, accounts),
         invitation_service(context, invitations),
-        entitlement_service(context, entitlements, accounts),
+        entitlement_service(context, entitlements, accounts, access),
         access_service(context, access),
         audit_service(context, audit_trail, *change_notifier),
         bulk_workers(kMaxBulkCalls),

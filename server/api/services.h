@@ -205,9 +205,11 @@ class InvitationService final : public v1::InvitationService::CallbackService {
 
 class EntitlementService final : public v1::EntitlementService::CallbackService {
  public:
-  EntitlementService(const CallContext& context, domain::Entitlements& entitlements, domain::Accounts& accounts)
-      : context_(context), entitlements_(entitlements), accounts_(accounts) {}
+  EntitlementService(const CallContext& context, domain::Entitlements& entitlements, domain::Accounts& accounts,
+                     const domain::Access& access)
+      : context_(context), entitlements_(entitlements), accounts_(accounts), access_(access) {}
 
+  HABILIS_UNARY(ListAccountApplications);
   HABILIS_UNARY(CreateSubscription);
   HABILIS_UNARY(ListSubscriptions);
   HABILIS_UNARY(DeleteSubscription);
@@ -222,6 +224,7 @@ class EntitlementService final : public v1::EntitlementService::CallbackService 
   const CallContext& context_;
   domain::Entitlements& entitlements_;
   domain::Accounts& accounts_;
+  const domain::Access& access_;
 };
 
 // The client-application API, served inline (see ServeInline).

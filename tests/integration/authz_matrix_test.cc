@@ -107,6 +107,7 @@ const std::map<std::string, std::string>& Expectations() {  // NOLINT(readabilit
       {"habilis.v1.EntitlementService/GrantHabilitation", "YY-Y----"},
       {"habilis.v1.EntitlementService/RevokeHabilitation", "YY-Y----"},
       {"habilis.v1.EntitlementService/ListHabilitations", "YY-YY---"},
+      {"habilis.v1.EntitlementService/ListAccountApplications", "YY-Y----"},
       {"habilis.v1.EntitlementService/GrantDelegations", "YY------"},
       {"habilis.v1.EntitlementService/RevokeDelegations", "YY------"},
       {"habilis.v1.EntitlementService/ListDelegations", "YY------"},

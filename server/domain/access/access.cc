@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
 #include "habilis/v1/applications.pb.h"
+#include "habilis/v1/structures.pb.h"
 #include "habilis/v1/entitlements.pb.h"
 #include "server/common/clock.h"
 #include "server/common/errors.h"
@@ -13,6 +14,7 @@
 #include "server/common/status_macros.h"
 #include "server/domain/access/access_index.h"
 #include "server/domain/identity/account_records.h"
+#include "server/domain/kernel/records.h"
 #include "server/domain/kernel/resource_names.h"
 #include "server/domain/organisation/memberships.h"
 #include "store/encoding.h"
@@ -96,6 +98,17 @@ absl::StatusOr<AccessReason> Judge(const AccessIndex::View& index, const AccessI
   if (!index.Subscribed(grant.siret, grant.application)) return v1::NOT_SUBSCRIBED;
   if (profile.retired) return v1::PROFILE_RETIRED;
   return v1::GRANTED;
+}
+
+// Whether `grant` of `account` gives access now: the account itself (`account_reason`), its membership of
+// the grant's structure, then the habilitation (Judge).
+absl::StatusOr<AccessReason> GrantReason(const AccessIndex::View& index, const AccessIndex::Account& account,
+                                         AccessReason account_reason, const AccessIndex::Grant& grant) {
+  if (account_reason != v1::GRANTED) return account_reason;
+  if (std::find(account.memberships.begin(), account.memberships.end(), grant.siret) == account.memberships.end()) {
+    return v1::MEMBERSHIP_ENDED;
+  }
+  return Judge(index, grant);
 }
 
 bool Matches(const Object& object, const AccessIndex::Grant& grant, const AccessIndex::Profile& profile) {
@@ -216,17 +229,94 @@ absl::Status Access::ListEntitlements(absl::string_view application_id, const v1
     return view.Siret(a->siret) < view.Siret(b->siret);
   });
   for (const AccessIndex::Grant* grant : grants) {
-    ASSIGN_OR_RETURN(AccessReason judged, Judge(view, *grant));
+    ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, *grant));
     const AccessIndex::Profile& profile = view.ProfileOf(grant->profile);
     v1::Entitlement* entitlement = response.add_entitlements();
     entitlement->set_structure(StructureName(view.Siret(grant->siret)));
     entitlement->set_profile(profile.name);
     for (const std::string& permission : profile.permissions) entitlement->add_permissions(permission);
-    AccessReason reason = account_reason != v1::GRANTED ? account_reason : judged;
     entitlement->set_effective(reason == v1::GRANTED);
     entitlement->set_reason(reason);
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// The display name of the record at `key`, "" if it is gone.
+absl::StatusOr<std::string> DisplayNameAt(store::Reader& reader, const std::string& key,
+                                          google::protobuf::Message& record) {
+  absl::Status loaded = LoadRecord(reader, key, record, "NOT_FOUND", "");
+  if (absl::IsNotFound(loaded)) return std::string();
+  RETURN_IF_ERROR(loaded);
+  return StringField(record, "display_name");
+}
+
+// Fills the display names of `application` from the store.
+absl::Status AddDisplayNames(store::Reader& reader, v1::AccountApplication& application) {
+  std::optional<ProfileNameParts> profile = ParseProfileName(application.profile());
+  if (!profile) return absl::DataLossError("the index holds a profile name that does not parse");
+  v1::Structure structure;
+  v1::Application app;
+  v1::Profile profile_record;
+  ASSIGN_OR_RETURN(*application.mutable_structure_display_name(),
+                   DisplayNameAt(reader, store::StructureKey(StructureSegment(application.structure())), structure));
+  ASSIGN_OR_RETURN(*application.mutable_application_display_name(),
+                   DisplayNameAt(reader, store::ApplicationKey(profile->application_id), app));
+  ASSIGN_OR_RETURN(*application.mutable_profile_display_name(),
+                   DisplayNameAt(reader, store::ProfileKey(profile->application_id, profile->profile_id),
+                                 profile_record));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Access::ListAccountApplications(const authz::Principal& caller,
+                                             const v1::ListAccountApplicationsRequest& request,
+                                             v1::ListAccountApplicationsResponse& response) const {
+  std::optional<absl::string_view> id = AccountIdIn(request.account());
+  if (!id) return InvalidField("account", request.account().empty() ? "REQUIRED" : "NAME_FORMAT",
+                               "must be accounts/{account}");
+  std::optional<std::string> only;
+  if (!request.structure().empty()) {
+    only = ParseStructureName(request.structure());
+    if (!only) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+  } else if (caller.kind != authz::PrincipalKind::kOperator &&
+             !(caller.kind == authz::PrincipalKind::kAccount && caller.id == *id)) {
+    return InvalidField("structure", "REQUIRED", "name the structure in which you see this member");
+  }
+  {
+    const int64_t now = NowMicros(clock_);
+    AccessIndex::View view = index_.Read();
+    RETURN_IF_ERROR(view.Healthy());
+    const AccessIndex::Account* account = view.FindAccount(*id);
+    if (account == nullptr) return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND", "no such account");
+    const AccessReason account_reason = AccountReason(*account, now);
+    for (const AccessIndex::Grant& grant : account->grants) {
+      if (only && view.Siret(grant.siret) != *only) continue;
+      ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, grant));
+      const AccessIndex::Profile& profile = view.ProfileOf(grant.profile);
+      v1::AccountApplication* application = response.add_applications();
+      application->set_structure(StructureName(view.Siret(grant.siret)));
+      application->set_profile(profile.name);
+      application->set_application(ApplicationName(ParseProfileName(profile.name)->application_id));
+      for (const std::string& permission : profile.permissions) application->add_permissions(permission);
+      application->set_effective(reason == v1::GRANTED);
+      application->set_reason(reason);
+    }
+  }
+  std::sort(response.mutable_applications()->begin(), response.mutable_applications()->end(),
+            [](const v1::AccountApplication& a, const v1::AccountApplication& b) {
+              return std::tie(a.structure(), a.application()) < std::tie(b.structure(), b.application());
+            });
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        for (v1::AccountApplication& application : *response.mutable_applications()) {
+          RETURN_IF_ERROR(AddDisplayNames(reader, application));
+        }
+        return absl::OkStatus();
+      })
+      .status();
 }
 
 absl::Status Access::LookupAccounts(absl::string_view application_id, const v1::LookupAccountsRequest& request,

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "authz/principal.h"
 #include "habilis/v1/access.pb.h"
+#include "habilis/v1/entitlements.pb.h"
 #include "server/common/clock.h"
 #include "server/domain/access/access_index.h"
 #include "store/store.h"
@@ -31,6 +32,12 @@ class Access {
   [[nodiscard]] absl::Status ListEntitlements(absl::string_view application_id,
                                               const v1::ListEntitlementsRequest& request,
                                               v1::ListEntitlementsResponse& response) const;
+  // SELF-APPS, for `caller` (the account itself, an operator, or a member of the structure the request
+  // names, which the gate has let through): the account's habilitations judged as Check judges them, with
+  // the display names read from the store.
+  [[nodiscard]] absl::Status ListAccountApplications(const authz::Principal& caller,
+                                                     const v1::ListAccountApplicationsRequest& request,
+                                                     v1::ListAccountApplicationsResponse& response) const;
   [[nodiscard]] absl::Status LookupAccounts(absl::string_view application_id, const v1::LookupAccountsRequest& request,
                                             v1::LookupAccountsResponse& response) const;
 
