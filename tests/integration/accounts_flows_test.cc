@@ -16,22 +16,22 @@
 #include "habilis/v1/org_chart.grpc.pb.h"
 #include "habilis/v1/sessions.grpc.pb.h"
 #include "habilis/v1/structures.grpc.pb.h"
+#include "tests/integration/flows_fixture.h"
 #include "tests/testing/habilisd_process.h"
 #include "tests/testing/smtp_sink.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/integration/flows_fixture.h"
 
 namespace habilis {
 namespace {
 
-using testing::HabilisdProcess;
-using testing::ReceivedMail;
 using testing::Code;
+using testing::HabilisdProcess;
 using testing::kPassword;
-using testing::LinkToken;
-using testing::Person;
 using testing::kSiret;
 using testing::kStructure;
+using testing::LinkToken;
+using testing::Person;
+using testing::ReceivedMail;
 
 class AccountFlowsTest : public testing::FlowsFixture {};
 

@@ -26,7 +26,6 @@
 
 namespace habilis::testing {
 
-
 inline constexpr char kSiret[] = "73282932000074";
 inline constexpr char kStructure[] = "structures/73282932000074";
 inline constexpr char kPassword[] = "correct horse battery staple";

@@ -1,8 +1,11 @@
 // Issue 14: what the seeds show a person doing around the core rules, over gRPC against the real habilisd
 // and a real SMTP server.
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "clients/cpp/client.h"
 #include "gtest/gtest.h"
 #include "tests/integration/flows_fixture.h"
@@ -85,6 +88,42 @@ class PeopleTest : public testing::FlowsFixture {
     return entitlements_->ListAccountApplications(As(caller).get(), request, response);
   }
 
+  // A member created by the operator in `service` ("" for the root level), not activated.
+  std::string CreateNamed(const std::string& login, const std::string& given, const std::string& family, v1::Role role,
+                          const std::string& service) {
+    v1::CreateAccountRequest create;
+    create.set_parent(kStructure);
+    *create.mutable_account() = testing::Person(login);
+    create.mutable_account()->set_given_name(given);
+    create.mutable_account()->set_family_name(family);
+    create.mutable_membership()->set_role(role);
+    if (!service.empty()) create.mutable_membership()->set_service(std::string(kStructure) + "/services/" + service);
+    v1::CreateAccountResponse created;
+    grpc::Status status = accounts_->CreateAccount(As(operator_key_).get(), create, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created.account().name();
+  }
+
+  // The family names ListAccounts answers `request` with, over every page of `page_size`; the total of each
+  // page in `totals`.
+  std::vector<std::string> Search(const std::string& caller, v1::ListAccountsRequest request,
+                                  std::vector<int>* totals = nullptr, grpc::Status* status_out = nullptr) {
+    std::vector<std::string> names;
+    request.set_parent(kStructure);
+    for (;;) {
+      v1::ListAccountsResponse response;
+      grpc::Status status = accounts_->ListAccounts(As(caller).get(), request, &response);
+      if (status_out != nullptr) *status_out = status;
+      if (!status.ok()) return names;
+      for (const v1::Account& account : response.accounts()) names.push_back(account.family_name());
+      if (totals != nullptr) totals->push_back(response.total_size());
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    std::sort(names.begin(), names.end());  // pages run in account-id order, which is random
+    return names;
+  }
+
   grpc::Status Deactivate(const std::string& caller, const std::string& account) {
     v1::DeactivateAccountRequest request;
     request.set_name(account);
@@ -118,8 +157,7 @@ TEST_F(PeopleTest, SELF_APPS_aCollaboratorListsHisApplicationsByName) {
 
   const std::string paul = CreateAndActivate("paul@example.fr", v1::COLLABORATOR);
   v1::ListAccountApplicationsResponse theirs;
-  EXPECT_EQ(Applications(jean.session, paul, "", &theirs).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED)
+  EXPECT_EQ(Applications(jean.session, paul, "", &theirs).error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << "a collaborator reads only his own";
   status = Applications(admin, jean.name, "", &theirs);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "an administrator names his structure";
@@ -138,6 +176,91 @@ TEST_F(PeopleTest, SELF_APPS_aCollaboratorListsHisApplicationsByName) {
   ASSERT_EQ(mine.applications_size(), 1);
   EXPECT_FALSE(mine.applications(0).effective());
   EXPECT_EQ(mine.applications(0).reason(), v1::NOT_SUBSCRIBED);
+}
+
+// Item 2 (SEARCH): an administrator finds his members by the start of a name (accents and case aside), by
+// service, role, state and password expiry, with the total count on every page.
+TEST_F(PeopleTest, SEARCH_anAdministratorFindsMembersByNameServiceRoleStateAndPasswordExpiry) {
+  Start(sink_->url(), {"--password-max-age-days", "90"});
+  const std::string admin = AdministratorSession();  // Jeanne Martin, administrator in finances
+  CreateNamed("elodie@example.fr", "Élodie", "Lefèvre", v1::COLLABORATOR, "finances");
+  CreateNamed("eloise@example.fr", "Eloïse", "Dupont", v1::RESPONSABLE, "finances");
+  CreateNamed("jean@example.fr", "Jean", "LEFEBVRE", v1::COLLABORATOR, "");
+
+  v1::ListAccountsRequest request;
+  request.set_name_prefix("lefe");
+  std::vector<int> totals;
+  EXPECT_EQ(Search(admin, request, &totals), (std::vector<std::string>{"LEFEBVRE", "Lefèvre"}));
+  request.set_page_size(1);
+  totals.clear();
+  const std::vector<std::string> paged = Search(admin, request, &totals);
+  EXPECT_EQ(paged.size(), 2u) << "two pages of one";
+  EXPECT_EQ(totals, (std::vector<int>{2, 2})) << "the total on every page";
+  request.set_page_size(0);
+
+  request.set_name_prefix("ELODIE l");
+  EXPECT_EQ(Search(admin, request), std::vector<std::string>{"Lefèvre"}) << "given then family name";
+  request.set_name_prefix("élo");
+  EXPECT_EQ(Search(admin, request).size(), 2u) << "Élodie and Eloïse";
+  request.clear_name_prefix();
+  request.set_role(v1::RESPONSABLE);
+  EXPECT_EQ(Search(admin, request), std::vector<std::string>{"Dupont"});
+  request.clear_role();
+  request.set_service("root");
+  EXPECT_EQ(Search(admin, request), std::vector<std::string>{"LEFEBVRE"});
+  request.set_service(std::string(kStructure) + "/services/finances");
+  request.set_state(v1::Account::INACTIVE);
+  EXPECT_EQ(Search(admin, request).size(), 2u) << "Lefèvre and Dupont were never activated";
+  request.clear_state();
+  request.clear_service();
+
+  // Only the administrator set a password: it expires in 90 days.
+  request.mutable_password_expire_before()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 100)));
+  EXPECT_EQ(Search(admin, request), std::vector<std::string>{"Martin"});
+  request.mutable_password_expire_before()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24)));
+  EXPECT_TRUE(Search(admin, request).empty());
+  request.clear_password_expire_before();
+
+  v1::ListAccountsResponse all;
+  request.set_parent(kStructure);
+  ASSERT_TRUE(accounts_->ListAccounts(As(admin).get(), request, &all).ok());
+  EXPECT_EQ(all.total_size(), 4);
+
+  grpc::Status bad;
+  request.set_service("structures/44306184100047/services/finances");
+  Search(admin, request, nullptr, &bad);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "a service of another structure";
+  request.clear_service();
+  request.set_name_prefix(std::string("a\x01b", 3));
+  Search(admin, request, nullptr, &bad);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "a control character";
+}
+
+// Item 2: the seed's form resends identifiers to several addresses at once, all or nothing.
+TEST_F(PeopleTest, SEARCH_identifiersAreResentToSeveralAddressesAtOnceAllOrNothing) {
+  const std::string admin = AdministratorSession();
+  CreateNamed("elodie@example.fr", "Élodie", "Lefèvre", v1::COLLABORATOR, "finances");
+  CreateNamed("jean@example.fr", "Jean", "Lefebvre", v1::COLLABORATOR, "");
+  v1::ResendIdentifierRequest request;
+  request.set_structure(kStructure);
+  request.add_login_emails("ELODIE@example.fr");
+  request.add_login_emails("personne@example.fr");
+  v1::ResendIdentifierResponse response;
+  grpc::Status status = accounts_->ResendIdentifier(As(admin).get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(client::DetailsOf(status).reason, "MEMBER_NOT_FOUND");
+  EXPECT_NE(status.error_message().find("login_emails[1]"), std::string::npos) << status.error_message();
+
+  request.clear_login_emails();
+  request.add_login_emails("jean@example.fr");
+  ASSERT_TRUE(accounts_->ResendIdentifier(As(admin).get(), request, &response).ok());
+  EXPECT_TRUE(sink_->NextTo("jean@example.fr", "IDENTIFIER").ok());
+  EXPECT_FALSE(sink_->NextTo("elodie@example.fr", "IDENTIFIER", absl::Seconds(1)).ok())
+      << "the refused call sent nothing";
+  request.add_login_emails("elodie@example.fr");
+  ASSERT_TRUE(accounts_->ResendIdentifier(As(admin).get(), request, &response).ok());
+  EXPECT_TRUE(sink_->NextTo("jean@example.fr", "IDENTIFIER").ok());
+  EXPECT_TRUE(sink_->NextTo("elodie@example.fr", "IDENTIFIER").ok());
 }
 
 // Item 12: an administrator's act on his member's account (a record keyed by the account, not the SIRET) is

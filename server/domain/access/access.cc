@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "habilis/internal/records.pb.h"
 #include "habilis/v1/applications.pb.h"
-#include "habilis/v1/structures.pb.h"
 #include "habilis/v1/entitlements.pb.h"
+#include "habilis/v1/structures.pb.h"
 #include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/common/paging.h"
@@ -263,9 +263,9 @@ absl::Status AddDisplayNames(store::Reader& reader, v1::AccountApplication& appl
                    DisplayNameAt(reader, store::StructureKey(StructureSegment(application.structure())), structure));
   ASSIGN_OR_RETURN(*application.mutable_application_display_name(),
                    DisplayNameAt(reader, store::ApplicationKey(profile->application_id), app));
-  ASSIGN_OR_RETURN(*application.mutable_profile_display_name(),
-                   DisplayNameAt(reader, store::ProfileKey(profile->application_id, profile->profile_id),
-                                 profile_record));
+  ASSIGN_OR_RETURN(
+      *application.mutable_profile_display_name(),
+      DisplayNameAt(reader, store::ProfileKey(profile->application_id, profile->profile_id), profile_record));
   return absl::OkStatus();
 }
 
@@ -275,8 +275,9 @@ absl::Status Access::ListAccountApplications(const authz::Principal& caller,
                                              const v1::ListAccountApplicationsRequest& request,
                                              v1::ListAccountApplicationsResponse& response) const {
   std::optional<absl::string_view> id = AccountIdIn(request.account());
-  if (!id) return InvalidField("account", request.account().empty() ? "REQUIRED" : "NAME_FORMAT",
-                               "must be accounts/{account}");
+  if (!id)
+    return InvalidField("account", request.account().empty() ? "REQUIRED" : "NAME_FORMAT",
+                        "must be accounts/{account}");
   std::optional<std::string> only;
   if (!request.structure().empty()) {
     only = ParseStructureName(request.structure());

@@ -239,24 +239,24 @@ absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
       .Read([&](store::Reader& reader) -> absl::Status {
         store::Revision last_returned = 0;
         absl::Status failed = absl::OkStatus();
-        RETURN_IF_ERROR(ForEachEntry(reader, prefix, begin_revision + 1, [&](store::Revision revision,
-                                                                            v1::AuditEntry& entry) {
-          const absl::Time time = FromTimestamp(entry.time());
-          if (start && time < *start) return true;
-          if (end && time >= *end) return false;  // commits are in time order
-          if (!within.empty()) {
-            absl::StatusOr<bool> concerns = IndexedUnder(reader, within, revision);
-            if (!concerns.ok()) failed = concerns.status();
-            if (!concerns.ok() || !*concerns) return concerns.ok();
-          }
-          if (response.audit_entries_size() == page_size) {
-            response.set_next_page_token(EncodePageToken(absl::StrCat(last_returned)));
-            return false;
-          }
-          *response.add_audit_entries() = std::move(entry);
-          last_returned = revision;
-          return true;
-        }));
+        RETURN_IF_ERROR(
+            ForEachEntry(reader, prefix, begin_revision + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+              const absl::Time time = FromTimestamp(entry.time());
+              if (start && time < *start) return true;
+              if (end && time >= *end) return false;  // commits are in time order
+              if (!within.empty()) {
+                absl::StatusOr<bool> concerns = IndexedUnder(reader, within, revision);
+                if (!concerns.ok()) failed = concerns.status();
+                if (!concerns.ok() || !*concerns) return concerns.ok();
+              }
+              if (response.audit_entries_size() == page_size) {
+                response.set_next_page_token(EncodePageToken(absl::StrCat(last_returned)));
+                return false;
+              }
+              *response.add_audit_entries() = std::move(entry);
+              last_returned = revision;
+              return true;
+            }));
         return failed;
       })
       .status();

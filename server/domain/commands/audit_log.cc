@@ -244,8 +244,8 @@ void SetEntryContext(const AuditContext& context, v1::AuditEntry::Outcome outcom
 }
 
 // How the trail names an actor to a person: an account by its given and family names (its login address
-// when it has neither), an application by its display name, an operator by his key's display name. Read in the commit, so
-// the entry keeps the name the actor had when he acted, after the account or application is gone.
+// when it has neither), an application by its display name, an operator by his key's display name. Read in the commit,
+// so the entry keeps the name the actor had when he acted, after the account or application is gone.
 absl::StatusOr<std::string> ActorDisplayName(store::Reader& reader, absl::string_view actor) {
   if (std::optional<std::string> account_id = ParseAccountName(actor)) {
     internal::AccountRecord record;
@@ -253,12 +253,14 @@ absl::StatusOr<std::string> ActorDisplayName(store::Reader& reader, absl::string
     if (absl::IsNotFound(loaded)) return std::string(actor);
     RETURN_IF_ERROR(loaded);
     const v1::Account& account = record.account();
-    std::string name = std::string(absl::StripAsciiWhitespace(absl::StrCat(account.given_name(), " ", account.family_name())));
+    std::string name =
+        std::string(absl::StripAsciiWhitespace(absl::StrCat(account.given_name(), " ", account.family_name())));
     return name.empty() ? account.login_email() : name;
   }
   if (std::optional<std::string> application_id = ParseApplicationName(actor)) {
     v1::Application application;
-    absl::Status loaded = LoadRecord(reader, store::ApplicationKey(*application_id), application, "APPLICATION_NOT_FOUND", "");
+    absl::Status loaded =
+        LoadRecord(reader, store::ApplicationKey(*application_id), application, "APPLICATION_NOT_FOUND", "");
     if (absl::IsNotFound(loaded)) return std::string(actor);
     RETURN_IF_ERROR(loaded);
     return application.display_name().empty() ? std::string(actor) : application.display_name();

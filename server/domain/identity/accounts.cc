@@ -15,6 +15,7 @@
 #include "server/domain/commands/mutation.h"
 #include "server/domain/entitlements/grant_records.h"
 #include "server/domain/identity/account_records.h"
+#include "server/domain/identity/account_search.h"
 #include "server/domain/identity/link_tokens.h"
 #include "server/domain/identity/new_members.h"
 #include "server/domain/kernel/existence.h"
@@ -29,13 +30,6 @@ namespace habilis::domain {
 namespace {
 
 using internal::AccountRecord;
-
-// SVC-LIST: an account's detail as others see it omits phone numbers.
-void ClearPhones(v1::Account& account) {
-  account.clear_mobile_phone();
-  account.clear_phone();
-  account.clear_fax();
-}
 
 bool IsRole(v1::Role role) { return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR; }
 
@@ -221,29 +215,13 @@ absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountR
 namespace {
 
 // ListAccounts' login_email filter: the one member of `siret` with that login, if any, into `page`.
-absl::Status MemberByLogin(store::Reader& reader, absl::string_view siret, const v1::ListAccountsRequest& request,
-                           std::vector<std::pair<std::string, v1::Membership>>& page) {
-  if (!request.page_token().empty()) {
-    return InvalidField("page_token", "PAGE_TOKEN_INVALID", "a search by login_email has a single page");
-  }
-  if (!IsEmail(request.login_email())) {
-    return InvalidField("login_email", "EMAIL_FORMAT", "must be an e-mail address such as name@example.fr");
-  }
-  ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(reader, siret, request.login_email()));
-  if (!id) return absl::OkStatus();
-  absl::StatusOr<std::string> value = reader.Get(store::MembershipKey(siret, *id));
-  if (!value.ok()) return value.status();
-  v1::Membership& membership = page.emplace_back(*id, v1::Membership()).second;
-  if (!membership.ParseFromString(*value)) return absl::DataLossError("membership record does not decode");
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status Accounts::List(const authz::Principal& caller, const v1::ListAccountsRequest& request,
                             v1::ListAccountsResponse& response) {
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  ASSIGN_OR_RETURN(const MemberFilter filter, ParseMemberFilter(request, *siret));
   // The service a responsable is confined to; none for operators and administrators.
   const authz::Membership* own = caller.MembershipIn(*siret);
   const std::optional<std::string> only_service =
@@ -253,25 +231,7 @@ absl::Status Accounts::List(const authz::Principal& caller, const v1::ListAccoun
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
-        std::vector<std::pair<std::string, v1::Membership>> page;
-        if (!request.login_email().empty()) {
-          RETURN_IF_ERROR(MemberByLogin(reader, *siret, request, page));
-        } else {
-          RETURN_IF_ERROR(ReadPage(
-              reader, store::MembershipPrefix(*siret), request.page_size(), request.page_token(),
-              [&](absl::string_view id) { return &page.emplace_back(std::string(id), v1::Membership()).second; },
-              response.mutable_next_page_token()));
-        }
-        for (auto& [id, membership] : page) {
-          if (only_service && ServiceIdOf(membership) != *only_service) continue;
-          ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, id));
-          v1::Account* account = response.add_accounts();
-          *account = record.account();
-          // SVC-LIST shows no phone numbers, and only this structure's membership.
-          ClearPhones(*account);
-          *account->add_memberships() = std::move(membership);
-        }
-        return absl::OkStatus();
+        return SearchMembers(reader, filter, only_service, request.page_size(), request.page_token(), response);
       })
       .status();
 }
@@ -432,16 +392,77 @@ absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& cal
                      });
 }
 
+namespace {
+
+constexpr int kMaxResendAddresses = 100;
+
+// The members of `siret` whose logins `login_emails` names, in order; NOT_FOUND (MEMBER_NOT_FOUND, naming
+// the address's index) for an address that is no member's, whether or not it has an account elsewhere.
+absl::StatusOr<std::vector<std::string>> MembersByLogin(store::Reader& reader, absl::string_view siret,
+                                                        const google::protobuf::RepeatedPtrField<std::string>& logins) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < logins.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(reader, siret, logins[i]));
+    if (!id) {
+      return InElement(Error(absl::StatusCode::kNotFound, "MEMBER_NOT_FOUND",
+                             "no member of this structure logs in with this address"),
+                       absl::StrCat("login_emails[", i, "]"));
+    }
+    ids.push_back(*std::move(id));
+  }
+  return ids;
+}
+
+// ResendIdentifier's accounts: `name`, or the members `login_emails` names (validated here).
+absl::StatusOr<std::vector<std::string>> ResendTargets(store::Reader& reader,
+                                                       const v1::ResendIdentifierRequest& request,
+                                                       absl::string_view siret) {
+  if (request.login_emails().empty()) {
+    ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+    RETURN_IF_ERROR(MemberOf(reader, siret, target.account_id).status());
+    return std::vector<std::string>{target.account_id};
+  }
+  return MembersByLogin(reader, siret, request.login_emails());
+}
+
+absl::Status CheckResendRequest(const v1::ResendIdentifierRequest& request) {
+  FieldViolations violations;
+  if (!request.login_emails().empty()) {
+    if (!request.name().empty()) violations.Add("name", "ONE_OF", "name the account or give login_emails, not both");
+    if (request.login_emails_size() > kMaxResendAddresses) {
+      violations.Add("login_emails", "TOO_MANY", absl::StrCat("at most ", kMaxResendAddresses, " addresses"));
+    }
+    for (int i = 0; i < request.login_emails_size(); ++i) {
+      if (!IsEmail(request.login_emails(i))) {
+        violations.Add(absl::StrCat("login_emails[", i, "]"), "EMAIL_FORMAT", "must be an e-mail address");
+      }
+    }
+    if (!ParseStructureName(request.structure())) {
+      violations.Add("structure", request.structure().empty() ? "REQUIRED" : "NAME_FORMAT",
+                     "must be structures/{siret}");
+    }
+    return violations.ToStatus();
+  }
+  return ParseAccountInStructure(request.name(), request.structure()).status();
+}
+
+}  // namespace
+
 absl::StatusOr<store::Revision> Accounts::ResendIdentifier(const authz::Principal& caller,
                                                            const v1::ResendIdentifierRequest& request,
                                                            v1::ResendIdentifierResponse& response) {
-  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
-                     [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
-                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
-                       return NotifyAccount(txn, clock_.Now(), record.account(), mail::MailKind::kIdentifier, {});
-                     });
+  RETURN_IF_ERROR(CheckResendRequest(request));
+  const std::string siret = *ParseStructureName(request.structure());
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<std::string> ids, ResendTargets(txn, request, siret));
+        for (const std::string& id : ids) {
+          ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, id));
+          RETURN_IF_ERROR(NotifyAccount(txn, clock_.Now(), record.account(), mail::MailKind::kIdentifier, {}));
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<store::Revision> Accounts::UpdateMembership(const authz::Principal& caller,

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/errors.h"
+#include "server/common/text.h"
 
 namespace habilis::domain {
 namespace {
@@ -79,6 +80,25 @@ std::string ConfusableSkeleton(absl::string_view text) {
   std::string out;
   (U_FAILURE(status) ? skeleton : refolded).toUTF8String(out);
   return out;
+}
+
+std::string SearchKey(absl::string_view text) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkd = icu::Normalizer2::getNFKDInstance(status);
+  if (U_FAILURE(status)) return NormalizeSpaces(text);
+  icu::UnicodeString decomposed = nfkd->normalize(
+      icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size()))), status);
+  if (U_FAILURE(status)) return NormalizeSpaces(text);
+  icu::UnicodeString bare;
+  for (int32_t i = 0; i < decomposed.length();) {
+    const UChar32 c = decomposed.char32At(i);
+    if (u_charType(c) != U_NON_SPACING_MARK) bare.append(c);
+    i += U16_LENGTH(c);
+  }
+  bare.foldCase();
+  std::string out;
+  bare.toUTF8String(out);
+  return NormalizeSpaces(out);
 }
 
 }  // namespace habilis::domain

@@ -27,6 +27,10 @@ namespace habilis::domain {
 // texts look alike.
 std::string ConfusableSkeleton(absl::string_view text);
 
+// SEARCH: the form of a name a search compares, accent- and case-insensitive: NFKD, combining marks removed,
+// case-folded, white space collapsed. "Élodie  LEFÈVRE" and "elodie lefevre" have one key; "Œ" folds to "œ".
+std::string SearchKey(absl::string_view text);
+
 }  // namespace habilis::domain
 
 #endif  // HABILIS_SERVER_DOMAIN_KERNEL_IDENTIFIERS_H_
