@@ -36,6 +36,8 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kPublic, .is_public = true},
     {.action = Action::kSelfProving, .is_public = true},
     {.action = Action::kStructureRead, .administrator = true},
+    // STR-EDIT: an administrator keeps his structure's coordinates (the command never changes a SIRET).
+    {.action = Action::kStructureUpdate, .administrator = true},
     // Responsables see the org chart they work in; collaborators manage only themselves.
     {.action = Action::kServiceRead, .administrator = true, .responsable = true},
     {.action = Action::kServiceWrite, .administrator = true},

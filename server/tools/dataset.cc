@@ -110,6 +110,7 @@ absl::Status WriteStructures(BatchWriter& writer, const DatasetParams& params) {
     v1::Structure structure;
     structure.set_name(domain::StructureName(siret));
     structure.set_siret(siret);
+    structure.set_category("Collectivité territoriale");
     structure.set_siren(siret.substr(0, 9));
     structure.set_nic(siret.substr(9));
     structure.set_display_name(absl::StrCat("Structure ", s));

@@ -82,11 +82,17 @@ TEST_F(EngineTest, ResponsablesReadTheOrgChartCollaboratorsDoNot) {
 }
 
 TEST_F(EngineTest, OperatorOnlyActionsAreDeniedToAdministrators) {
-  for (Action a : {Action::kStructureCreate, Action::kStructureList, Action::kStructureUpdate, Action::kApiKeyManage,
-                   Action::kApplicationCreate}) {
+  for (Action a :
+       {Action::kStructureCreate, Action::kStructureList, Action::kApiKeyManage, Action::kApplicationCreate}) {
     Decision d = Decide(Member(Role::kAdministrator), a);
     EXPECT_FALSE(d.allowed) << ActionName(a);
   }
+}
+
+TEST_F(EngineTest, STR_EDIT_anAdministratorUpdatesHisOwnStructureOnly) {
+  EXPECT_TRUE(Decide(Member(Role::kAdministrator), Action::kStructureUpdate).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kAdministrator), Action::kStructureUpdate, {.structure = kTheirs}).allowed);
+  EXPECT_FALSE(Decide(Member(Role::kResponsable), Action::kStructureUpdate).allowed);
 }
 
 TEST_F(EngineTest, ApplicationsReadOnlyTheirOwnApplication) {

@@ -157,6 +157,7 @@ absl::Status PrepareImportStructure(store::Store& store, const habilis::Clock& c
   domain::Structures structures(store, clock);
   v1::CreateStructureRequest request;
   request.mutable_structure()->set_siret(siret);
+  request.mutable_structure()->set_category("Commune");
   request.mutable_structure()->set_display_name("Import");
   request.mutable_structure()->set_address("1 place");
   request.mutable_structure()->set_postal_code("29200");

@@ -70,6 +70,7 @@ class Instance {
 
     v1::CreateStructureRequest structure;
     structure.mutable_structure()->set_siret(kSiret);
+    structure.mutable_structure()->set_category("Commune");
     structure.mutable_structure()->set_display_name("Commune de Brest");
     structure.mutable_structure()->set_address("1 place");
     structure.mutable_structure()->set_postal_code("29200");

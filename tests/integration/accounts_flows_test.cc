@@ -77,6 +77,7 @@ TEST_F(AccountFlowsTest, NEW_CREATE_theAnswersAreTheSameWhetherTheLoginHasAnAcco
   const std::string admin = AdministratorSession();
   v1::CreateStructureRequest other;
   other.mutable_structure()->set_siret("44306184100047");
+  other.mutable_structure()->set_category("Expert-comptable");
   other.mutable_structure()->set_display_name("Cabinet comptable");
   other.mutable_structure()->set_address("3 quai Est");
   other.mutable_structure()->set_postal_code("29200");
@@ -436,6 +437,7 @@ TEST(AccountOutbox, NOTIFY_anEmailQueuedBeforeKill9IsDeliveredAfterTheRestart) {
     for (grpc::ClientContext* c : {&c1, &c2, &c3}) client::Authorize(*c, key);
     v1::CreateStructureRequest structure;
     structure.mutable_structure()->set_siret(kSiret);
+    structure.mutable_structure()->set_category("Commune");
     structure.mutable_structure()->set_display_name("Commune");
     structure.mutable_structure()->set_address("1 place");
     structure.mutable_structure()->set_postal_code("29200");

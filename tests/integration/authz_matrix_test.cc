@@ -53,7 +53,7 @@ const std::map<std::string, std::string>& Expectations() {  // NOLINT(readabilit
       {"habilis.v1.StructureService/CreateStructure", "Y-------"},
       {"habilis.v1.StructureService/GetStructure", "YY------"},
       {"habilis.v1.StructureService/ListStructures", "Y-------"},
-      {"habilis.v1.StructureService/UpdateStructure", "Y-------"},
+      {"habilis.v1.StructureService/UpdateStructure", "YY------"},
       {"habilis.v1.OrgChartService/CreateService", "YY------"},
       {"habilis.v1.OrgChartService/GetService", "YY-YY---"},
       {"habilis.v1.OrgChartService/ListServices", "YY-YY---"},
@@ -370,6 +370,7 @@ void AuthzMatrixTest::Shared::CreateCatalog() {
   for (const char* siret : {kSiret, kOtherSiret}) {
     v1::CreateStructureRequest r;
     r.mutable_structure()->set_siret(siret);
+    r.mutable_structure()->set_category("Commune");
     r.mutable_structure()->set_display_name("Structure");
     r.mutable_structure()->set_address("1 place");
     r.mutable_structure()->set_postal_code("29200");

@@ -99,6 +99,7 @@ class FlowsFixture : public ::testing::Test {
   void SeedStructure() {
     v1::CreateStructureRequest structure;
     structure.mutable_structure()->set_siret(kSiret);
+    structure.mutable_structure()->set_category("Commune");
     structure.mutable_structure()->set_display_name("Commune de Test");
     structure.mutable_structure()->set_address("1 place de la Mairie");
     structure.mutable_structure()->set_postal_code("29200");

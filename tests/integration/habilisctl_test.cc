@@ -224,8 +224,8 @@ namespace {
 // an invitation sent, filled by the invitee and accepted; an identifier resent; a deletion request; sessions and
 // keys. Each by name or login e-mail, each checked through habilisctl or the mail it causes.
 TEST_F(HabilisctlTest, EveryOtherSeedWorkflowRunsThroughTheCli) {
-  ASSERT_EQ(Operator({"structure", "create", kSiret, "--name", "Cabinet Dupont", "--address", "10 rue de la Paix",
-                      "--postal-code", "75002", "--city", "Paris"})
+  ASSERT_EQ(Operator({"structure", "create", kSiret, "--name", "Cabinet Dupont", "--category", "Expert-comptable",
+                      "--address", "10 rue de la Paix", "--postal-code", "75002", "--city", "Paris"})
                 .exit_code,
             0);
   ASSERT_EQ(Operator({"application", "create", "espace-partenaires", "--name", "Espace partenaires"}).exit_code, 0);
@@ -302,8 +302,8 @@ TEST_F(HabilisctlTest, EveryOtherSeedWorkflowRunsThroughTheCli) {
 // OPERATIONS.md "Backup and restore": a backup taken while serving, restored by starting on a copy of it.
 TEST_F(HabilisctlTest, AnOnlineBackupRestoresTheStateItWasTakenAt) {
   auto structure = [&](const std::string& siret) {
-    return Operator({"structure", "create", siret, "--name", "Société " + siret, "--address", "1 rue", "--postal-code",
-                     "75001", "--city", "Paris"});
+    return Operator({"structure", "create", siret, "--name", "Société " + siret, "--category", "SAS", "--address",
+                     "1 rue", "--postal-code", "75001", "--city", "Paris"});
   };
   ASSERT_EQ(structure("73282932000074").exit_code, 0);
   RunResult backup = Operator({"backup", "nightly"});

@@ -62,6 +62,7 @@ class HabilisdTest : public ::testing::Test {
     v1::CreateStructureRequest request;
     v1::Structure* s = request.mutable_structure();
     s->set_siret(siret);
+    s->set_category("Commune");
     s->set_display_name("Mairie");
     s->set_address("1 place de la Mairie");
     s->set_postal_code("29200");
@@ -221,6 +222,7 @@ TEST_F(HabilisdTest, AnOperatorBuildsAnOrgChartOverGrpc) {
 TEST_F(HabilisdTest, ErrorsCarryOneErrorInfoAndTheInvalidFields) {
   v1::CreateStructureRequest request;
   request.mutable_structure()->set_siret("73282932000075");
+  request.mutable_structure()->set_category("Commune");
   v1::CreateStructureResponse response;
   grpc::Status status = structures_->CreateStructure(AsOperator().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -338,6 +340,7 @@ TEST_F(HabilisdTest, SVC_CREATE_aNameThatLooksLikeAnExistingOneIsRefused) {
 TEST_F(HabilisdTest, OversizeMessagesAreRefusedAndWriteNothing) {
   v1::CreateStructureRequest request;
   request.mutable_structure()->set_siret(kSiret);
+  request.mutable_structure()->set_category("Commune");
   request.mutable_structure()->set_display_name(std::string(5 << 20, 'x'));
   v1::CreateStructureResponse response;
   grpc::Status status = structures_->CreateStructure(AsOperator().get(), request, &response);

@@ -263,6 +263,51 @@ TEST_F(PeopleTest, SEARCH_identifiersAreResentToSeveralAddressesAtOnceAllOrNothi
   EXPECT_TRUE(sink_->NextTo("elodie@example.fr", "IDENTIFIER").ok());
 }
 
+// Item 6 (STR-EDIT, STR-1): an administrator keeps his structure's coordinates, contact phone and e-mail
+// included, never its SIRET; the category is required.
+TEST_F(PeopleTest, STR_EDIT_anAdministratorUpdatesHisStructuresCoordinatesButNotItsSiret) {
+  const std::string admin = AdministratorSession();
+  v1::UpdateStructureRequest update;
+  update.mutable_structure()->set_name(kStructure);
+  update.mutable_structure()->set_address("3 rue de la Gare");
+  update.mutable_structure()->set_contact_phone("02 98 00 00 00");
+  update.mutable_structure()->set_contact_email("mairie@commune-test.fr");
+  for (const char* path : {"address", "contact_phone", "contact_email"}) update.mutable_update_mask()->add_paths(path);
+  v1::UpdateStructureResponse updated;
+  grpc::Status status = structures_->UpdateStructure(As(admin).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.structure().address(), "3 rue de la Gare");
+  EXPECT_EQ(updated.structure().contact_phone(), "02 98 00 00 00");
+  EXPECT_EQ(updated.structure().contact_email(), "mairie@commune-test.fr");
+  EXPECT_EQ(updated.structure().category(), "Commune") << "untouched";
+
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("siret");
+  EXPECT_EQ(structures_->UpdateStructure(As(admin).get(), update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("category");
+  status = structures_->UpdateStructure(As(admin).get(), update, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "the category cannot be cleared";
+  EXPECT_EQ(client::DetailsOf(status).reason, "REQUIRED");
+  update.mutable_update_mask()->Clear();
+  update.mutable_update_mask()->add_paths("contact_email");
+  update.mutable_structure()->set_contact_email("pas une adresse");
+  status = structures_->UpdateStructure(As(admin).get(), update, &updated);
+  EXPECT_EQ(client::DetailsOf(status).reason, "EMAIL_FORMAT");
+
+  v1::CreateStructureRequest create;
+  create.mutable_structure()->set_siret("44306184100047");
+  create.mutable_structure()->set_display_name("Cabinet comptable");
+  create.mutable_structure()->set_address("3 quai Est");
+  create.mutable_structure()->set_postal_code("29200");
+  create.mutable_structure()->set_city("Brest");
+  v1::CreateStructureResponse created;
+  status = structures_->CreateStructure(As(operator_key_).get(), create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "STR-1: a category is required";
+  EXPECT_NE(status.error_message().find("category"), std::string::npos) << status.error_message();
+}
+
 // Item 12: an administrator's act on his member's account (a record keyed by the account, not the SIRET) is
 // in his structure's trail, under his name; he reads that member's trail within his structure, and only so.
 TEST_F(PeopleTest, AUDIT_anAdministratorsActOnHisMemberIsInHisStructuresTrailUnderHisName) {

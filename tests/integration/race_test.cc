@@ -136,6 +136,7 @@ class RaceTest : public ::testing::Test {
   void CreateStructure(const std::string& siret) {
     v1::CreateStructureRequest request;
     request.mutable_structure()->set_siret(siret);
+    request.mutable_structure()->set_category("Commune");
     request.mutable_structure()->set_display_name(absl::StrCat("Structure ", siret));
     request.mutable_structure()->set_address("1 place");
     request.mutable_structure()->set_postal_code("29200");

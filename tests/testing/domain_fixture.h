@@ -202,6 +202,7 @@ class DomainTest : public ::testing::Test {
     v1::CreateStructureRequest request;
     v1::Structure* s = request.mutable_structure();
     s->set_siret(siret);
+    s->set_category("Commune");
     s->set_display_name("Mairie de Test");
     s->set_address("1 rue de la Paix");
     s->set_postal_code("35000");

@@ -11,6 +11,7 @@ inline v1::CreateStructureRequest CommuneStructureRequest() {
   v1::CreateStructureRequest request;
   v1::Structure& structure = *request.mutable_structure();
   structure.set_siret("73282932000074");
+  structure.set_category("Commune");
   structure.set_display_name("Commune");
   structure.set_address("1 place");
   structure.set_postal_code("29200");

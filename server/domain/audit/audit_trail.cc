@@ -195,32 +195,37 @@ absl::Status PruneIndex(store::Store& store, store::KeyTag tag, store::Revision 
 
 }  // namespace
 
-absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
-                              v1::ListAuditEntriesResponse& response) const {
-  std::string prefix;
+namespace {
+
+// The index a ListAuditEntriesRequest's scope reads.
+absl::StatusOr<std::string> ScopePrefix(const v1::ListAuditEntriesRequest& request) {
   switch (request.scope_case()) {
     case v1::ListAuditEntriesRequest::kStructure: {
       std::optional<std::string> siret = ParseStructureName(request.structure());
       if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
-      prefix = store::AuditByStructurePrefix(*siret);
-      break;
+      return store::AuditByStructurePrefix(*siret);
     }
     case v1::ListAuditEntriesRequest::kAccount: {
       std::optional<std::string> id = ParseAccountName(request.account());
       if (!id) return InvalidField("account", "NAME_FORMAT", "must be accounts/{account}");
-      prefix = store::AuditByAccountPrefix(*id);
-      break;
+      return store::AuditByAccountPrefix(*id);
     }
     case v1::ListAuditEntriesRequest::kActor:
       if (request.actor().empty() || request.actor().size() > 200) {
         return InvalidField("actor", "ACTOR_FORMAT", "name an actor as audit entries do, e.g. operators/{key}");
       }
-      prefix = store::AuditByActorPrefix(request.actor());
-      break;
+      return store::AuditByActorPrefix(request.actor());
     case v1::ListAuditEntriesRequest::SCOPE_NOT_SET:
-      prefix = store::AuditLogPrefix();
       break;
   }
+  return store::AuditLogPrefix();
+}
+
+}  // namespace
+
+absl::Status AuditTrail::List(const v1::ListAuditEntriesRequest& request,
+                              v1::ListAuditEntriesResponse& response) const {
+  ASSIGN_OR_RETURN(const std::string prefix, ScopePrefix(request));
   const std::optional<absl::Time> start =
       request.has_start_time() ? std::optional<absl::Time>(FromTimestamp(request.start_time())) : std::nullopt;
   const std::optional<absl::Time> end =

@@ -23,17 +23,6 @@
 namespace habilis::domain {
 namespace {
 
-bool IsPhone(absl::string_view phone) {
-  if (phone.size() > 30) return false;
-  for (char c : phone) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '+' && c != ' ' && c != '.' && c != '-' &&
-        c != '(' && c != ')') {
-      return false;
-    }
-  }
-  return true;
-}
-
 void CheckEmail(FieldViolations& violations, const std::string& field, absl::string_view email, bool required) {
   if (email.empty()) {
     if (required) violations.Add(field, "REQUIRED", "is required");
@@ -58,6 +47,17 @@ const std::set<std::string, std::less<>>& PersonalFields() {
       "job_function",       "quality",  "technical_id", "elected",     "language",          "certificate", "address",
       "postal_code",        "city",     "country",      "canton",      "mute_notifications"};
   return fields;
+}
+
+bool IsPhone(absl::string_view phone) {
+  if (phone.size() > 30) return false;
+  for (char c : phone) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '+' && c != ' ' && c != '.' && c != '-' &&
+        c != '(' && c != ')') {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool IsEmail(absl::string_view email) {

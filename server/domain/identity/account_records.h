@@ -21,6 +21,8 @@ namespace habilis::domain {
 
 // A plausible e-mail address: one '@', a dotted domain, no spaces, at most 254 characters.
 bool IsEmail(absl::string_view email);
+// Up to 30 digits, spaces and + . - ( ).
+bool IsPhone(absl::string_view phone);
 // The form under which logins are unique: trimmed, ASCII lower case.
 std::string FoldEmail(absl::string_view email);
 

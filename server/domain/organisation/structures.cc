@@ -10,6 +10,7 @@
 #include "server/common/status_macros.h"
 #include "server/common/text.h"
 #include "server/domain/commands/mutation.h"
+#include "server/domain/identity/account_records.h"
 #include "server/domain/kernel/records.h"
 #include "server/domain/kernel/resource_names.h"
 #include "server/domain/organisation/siret.h"
@@ -18,8 +19,10 @@
 namespace habilis::domain {
 namespace {
 
-const std::set<std::string, std::less<>> kMutableFields = {"display_name", "category", "address", "postal_code",
-                                                           "city",         "country",  "canton"};
+// STR-EDIT: everything but the SIRET (and what derives from it).
+const std::set<std::string, std::less<>> kMutableFields = {"display_name", "category",      "address",
+                                                           "postal_code",  "city",          "country",
+                                                           "canton",       "contact_phone", "contact_email"};
 
 template <typename Predicate>
 bool AllOf(absl::string_view s, Predicate pred) {
@@ -45,13 +48,19 @@ void CheckSiretField(FieldViolations& violations, absl::string_view field, absl:
 // Every rule on the fields of a structure; `prefix` is the request path of the structure.
 void CheckStructureFields(FieldViolations& violations, const v1::Structure& s) {
   CheckText(violations, "structure.display_name", s.display_name(), 200, true);
-  CheckText(violations, "structure.category", s.category(), 100, false);
+  CheckText(violations, "structure.category", s.category(), 100, true);
   CheckText(violations, "structure.address", s.address(), 300, true);
   CheckText(violations, "structure.city", s.city(), 100, true);
   CheckText(violations, "structure.canton", s.canton(), 100, false);
   bool country_ok = s.country().size() == 2 && AllOf(s.country(), absl::ascii_isupper);
   if (!country_ok) {
     violations.Add("structure.country", "COUNTRY_CODE", "must be an ISO 3166-1 alpha-2 code such as FR");
+  }
+  if (!s.contact_phone().empty() && !IsPhone(s.contact_phone())) {
+    violations.Add("structure.contact_phone", "PHONE_FORMAT", "must be up to 30 digits, spaces and + . - ( )");
+  }
+  if (!s.contact_email().empty() && !IsEmail(s.contact_email())) {
+    violations.Add("structure.contact_email", "EMAIL_FORMAT", "must be an e-mail address such as mairie@example.fr");
   }
   const std::string& postal = s.postal_code();
   if (postal.empty()) {
@@ -73,6 +82,8 @@ void Normalize(v1::Structure& s) {
   s.set_city(NormalizeSpaces(s.city()));
   s.set_canton(NormalizeSpaces(s.canton()));
   s.set_postal_code(NormalizeSpaces(s.postal_code()));
+  s.set_contact_phone(NormalizeSpaces(s.contact_phone()));
+  s.set_contact_email(NormalizeSpaces(s.contact_email()));
 }
 
 void CopyField(const std::string& field, const v1::Structure& from, v1::Structure& to) {
@@ -96,6 +107,8 @@ absl::StatusOr<store::Revision> Structures::Create(const authz::Principal& calle
   structure.set_siret(in.siret());
   structure.set_display_name(in.display_name());
   structure.set_category(in.category());
+  structure.set_contact_phone(in.contact_phone());
+  structure.set_contact_email(in.contact_email());
   structure.set_address(in.address());
   structure.set_postal_code(in.postal_code());
   structure.set_city(in.city());
@@ -170,7 +183,7 @@ absl::StatusOr<store::Revision> Structures::Update(const authz::Principal& calle
       return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
                           absl::StrCat("'", path,
                                        "' cannot be updated; allowed: display_name, category, address, "
-                                       "postal_code, city, country, canton"));
+                                       "postal_code, city, country, canton, contact_phone, contact_email"));
     }
     paths.push_back(path);
   }
