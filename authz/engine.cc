@@ -51,6 +51,8 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kAccountAdminister, .administrator = true},
     {.action = Action::kInvitationSend, .administrator = true, .responsable_for_collaborators = true},
     {.action = Action::kInvitationManage, .administrator = true},
+    // A responsable follows the invitations he sent (the command confines him to them).
+    {.action = Action::kInvitationList, .administrator = true, .responsable = true},
     {.action = Action::kSessionOwn, .any_account = true},
     {.action = Action::kSessionManage, .self = true, .administrator = true},
     {.action = Action::kProfileRead, .own_application = true, .any_consenting_account = true},
@@ -237,6 +239,8 @@ absl::string_view ActionName(Action action) {  // NOLINT(readability-function-si
       return "deletionRequests.decide";
     case Action::kInvitationSend:
       return "invitations.send";
+    case Action::kInvitationList:
+      return "invitations.list";
     case Action::kInvitationManage:
       return "invitations.manage";
     case Action::kSessionOwn:

@@ -37,7 +37,8 @@ enum class Action {
   kAccountAdminister,   // deactivate, resend identifier, change role or service, transfer, deletion request
   kDeletionDecide,      // operators decide deletion requests
   kInvitationSend,      // INV-SEND (target.role, target.service)
-  kInvitationManage,    // list and decide invitations
+  kInvitationManage,    // decide invitations
+  kInvitationList,      // list a structure's invitations (a responsable: those he sent)
   kSessionOwn,          // what a logged-in account does for itself: logout, consent, password change
   kSessionManage,       // list and end an account's sessions (DEVICES)
   kProfileManage,       // APP-REG: create and retire profiles (operators)

@@ -75,7 +75,7 @@ constexpr RpcRule kRules[] = {
 
     {"habilis.v1.InvitationService/SendInvitations", Action::kInvitationSend},
     {"habilis.v1.InvitationService/FillInvitation", Action::kSelfProving},
-    {"habilis.v1.InvitationService/ListInvitations", Action::kInvitationManage},
+    {"habilis.v1.InvitationService/ListInvitations", Action::kInvitationList},
     {"habilis.v1.InvitationService/DecideInvitations", Action::kInvitationManage},
 
     {"habilis.v1.SessionService/Login", Action::kSelfProving},

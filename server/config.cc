@@ -72,6 +72,9 @@ void AddMailOptions(CLI::App& app, Config& config) {
                  "SMTP AUTH: user name on line 1, password on line 2 (needs smtps:// or --smtp-starttls)");
   app.add_option("--mail-from", config.mail_from, "sender of e-mails")->capture_default_str();
   app.add_option("--mail-poll-ms", config.mail_poll_ms, "outbox polling interval")->capture_default_str();
+  app.add_option("--expiry-sweep-ms", config.expiry_sweep_ms,
+                 "how often habilitations with an end date are announced (a week before) and recorded as expired")
+      ->capture_default_str();
   app.add_option("--link-base-url", config.link_base_url, "portal page that e-mailed links open")
       ->capture_default_str();
 }
@@ -229,6 +232,9 @@ absl::Status CheckServer(const Config& c) {
 
 // The relay and how it is reached.
 absl::Status CheckMail(const Config& c) {
+  if (c.expiry_sweep_ms < 10 || c.expiry_sweep_ms > 3600000) {
+    return absl::InvalidArgumentError("--expiry-sweep-ms must be between 10 and 3600000");
+  }
   if (c.mail_poll_ms < 10 || c.mail_poll_ms > 60000) {
     return absl::InvalidArgumentError("--mail-poll-ms must be between 10 and 60000");
   }

@@ -67,6 +67,8 @@ struct Config {
   std::string mail_from = "habilis@localhost";
   // How often the delivery worker looks at the outbox, in milliseconds.
   int mail_poll_ms = 200;
+  // How often habilitations ending within a week are announced and past ones recorded.
+  int expiry_sweep_ms = 60000;
   // The portal page e-mailed links open: "<link_base_url>/<action>?token=...".
   std::string link_base_url = "http://127.0.0.1:8080";
   // LOGIN-CODE for administrators.

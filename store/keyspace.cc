@@ -59,6 +59,16 @@ std::string HabilitationPrefix(absl::string_view siret) { return Key1(KeyTag::kH
 std::string MemberHabilitationPrefix(absl::string_view siret, absl::string_view account_id) {
   return Key2(KeyTag::kHabilitation, siret, account_id);
 }
+std::string HabilitationExpiryKey(uint64_t expire_micros, absl::string_view siret, absl::string_view account_id,
+                                  absl::string_view application_id) {
+  std::string key = Tagged(KeyTag::kHabilitationExpiry);
+  AppendUint64(&key, expire_micros);
+  AppendString(&key, siret);
+  AppendString(&key, account_id);
+  AppendString(&key, application_id);
+  return key;
+}
+std::string HabilitationExpiryPrefix() { return Tagged(KeyTag::kHabilitationExpiry); }
 std::string AccountHabilitationKey(absl::string_view account_id, absl::string_view application_id,
                                    absl::string_view siret) {
   std::string key = Key2(KeyTag::kAccountHabilitation, account_id, application_id);

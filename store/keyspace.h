@@ -44,6 +44,7 @@ enum class KeyTag : uint8_t {
   kAccountHabilitation = 0x71,
   kProfileHolder = 0x72,
   kDelegation = 0x73,
+  kHabilitationExpiry = 0x74,
   kAudit = 0x80,
   kAuditByStructure = 0x81,
   kAuditByAccount = 0x82,
@@ -104,6 +105,11 @@ std::string AccountHabilitationKey(absl::string_view account_id, absl::string_vi
 std::string AccountHabilitationPrefix(absl::string_view account_id, absl::string_view application_id);
 std::string ProfileHolderKey(absl::string_view application_id, absl::string_view profile_id,
                              absl::string_view account_id, absl::string_view siret);
+// habilitation_expiry(expire_micros, siret, account_id, application_id) -> "": the habilitations with an end
+// date whose expiry is not yet recorded, soonest first (the expiry sweep reads it).
+std::string HabilitationExpiryKey(uint64_t expire_micros, absl::string_view siret, absl::string_view account_id,
+                                  absl::string_view application_id);
+std::string HabilitationExpiryPrefix();
 std::string ProfileHolderPrefix(absl::string_view application_id, absl::string_view profile_id);
 
 // delegation(siret, account_id, application_id, profile_id) -> habilis.v1.Delegation

@@ -234,8 +234,9 @@ HABILIS_HANDLER(InvitationService, FillInvitation) {
 }
 
 HABILIS_HANDLER(InvitationService, ListInvitations) {
-  return ServeUnary(context_, ctx, request, response, StructureTarget(request->parent()),
-                    [this, request](const authz::Principal&, auto& out) { return invitations_.List(*request, out); });
+  return ServeUnary(
+      context_, ctx, request, response, StructureTarget(request->parent()),
+      [this, request](const authz::Principal& caller, auto& out) { return invitations_.List(caller, *request, out); });
 }
 
 HABILIS_HANDLER(InvitationService, DecideInvitations) {

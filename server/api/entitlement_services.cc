@@ -94,9 +94,10 @@ HABILIS_HANDLER(EntitlementService, ListAccountApplications) {
 }
 
 HABILIS_HANDLER(EntitlementService, ListHabilitations) {
-  return ServeUnary(
-      context_, ctx, request, response, StructureTarget(request->structure()),
-      [this, request](const authz::Principal&, auto& out) { return entitlements_.ListHabilitations(*request, out); });
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return entitlements_.ListHabilitations(caller, *request, out);
+                    });
 }
 
 HABILIS_HANDLER(EntitlementService, GrantDelegations) {

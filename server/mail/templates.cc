@@ -69,6 +69,13 @@ Template TemplateOf(MailKind kind) {  // NOLINT(readability-function-size)
               "New access: {application}",
               "Hello {name},\n\nYou were given the profile \"{profile}\" of the application {application} for "
               "{structure}.\n"};
+    case MailKind::kHabilitationExpiring:
+      return {"Accès bientôt expiré : {application}",
+              "Bonjour {name},\n\nLe profil « {profile} » de l'application {application} détenu par {login} pour "
+              "{structure} expire le {expires}. Son administrateur peut le prolonger.\n",
+              "Access ending soon: {application}",
+              "Hello {name},\n\nThe profile \"{profile}\" of the application {application} held by {login} for "
+              "{structure} ends on {expires}. An administrator can extend it.\n"};
     case MailKind::kHabilitationRevoked:
       return {"Accès retiré : {application}",
               "Bonjour {name},\n\nVotre profil « {profile} » de l'application {application} pour {structure} vous "
@@ -165,6 +172,8 @@ absl::string_view MailKindName(MailKind kind) {
       return "HABILITATION_GRANTED";
     case MailKind::kHabilitationRevoked:
       return "HABILITATION_REVOKED";
+    case MailKind::kHabilitationExpiring:
+      return "HABILITATION_EXPIRING";
     case MailKind::kDelegationGranted:
       return "DELEGATION_GRANTED";
     case MailKind::kDelegationRevoked:

@@ -27,6 +27,7 @@ enum class MailKind {
   kNotificationEmailChanged,       // SECRETS: notice to the address used until now
   kUnlock,                         // PWD: the account is locked; a link lifts the lock at once
   kJoinStructure,                  // NEW-CREATE: a structure added a person who has an account; a link to join
+  kHabilitationExpiring,           // a habilitation ends within a week: to its holder and his administrators
 };
 
 absl::string_view MailKindName(MailKind kind);

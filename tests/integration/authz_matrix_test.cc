@@ -86,7 +86,7 @@ const std::map<std::string, std::string>& Expectations() {  // NOLINT(readabilit
       {"habilis.v1.AccountService/DecideDeletionRequest", "Y-------"},
       {"habilis.v1.InvitationService/SendInvitations", "YY-Y----"},
       {"habilis.v1.InvitationService/FillInvitation", "YYYYYYYY"},
-      {"habilis.v1.InvitationService/ListInvitations", "YY------"},
+      {"habilis.v1.InvitationService/ListInvitations", "YY-YY---"},
       {"habilis.v1.InvitationService/DecideInvitations", "YY------"},
       {"habilis.v1.SessionService/Login", "YYYYYYYY"},
       {"habilis.v1.SessionService/ConfirmLoginCode", "YYYYYYYY"},

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "clients/cpp/client.h"
 #include "gtest/gtest.h"
+#include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/accounts.grpc.pb.h"
 #include "habilis/v1/applications.grpc.pb.h"
 #include "habilis/v1/audit.grpc.pb.h"
@@ -86,6 +87,7 @@ class FlowsFixture : public ::testing::Test {
     sessions_ = v1::SessionService::NewStub(channel);
     invitations_ = v1::InvitationService::NewStub(channel);
     audit_ = v1::AuditService::NewStub(channel);
+    access_ = v1::AccessService::NewStub(channel);
     entitlements_ = v1::EntitlementService::NewStub(channel);
   }
 
@@ -236,6 +238,7 @@ class FlowsFixture : public ::testing::Test {
   std::unique_ptr<v1::InvitationService::Stub> invitations_;
   std::unique_ptr<v1::EntitlementService::Stub> entitlements_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::AccessService::Stub> access_;
 };
 
 }  // namespace habilis::testing

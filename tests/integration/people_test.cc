@@ -8,6 +8,8 @@
 #include "absl/time/time.h"
 #include "clients/cpp/client.h"
 #include "gtest/gtest.h"
+#include "habilis/v1/access.grpc.pb.h"
+#include "habilis/v1/api_keys.grpc.pb.h"
 #include "tests/integration/flows_fixture.h"
 
 namespace habilis {
@@ -306,6 +308,144 @@ TEST_F(PeopleTest, STR_EDIT_anAdministratorUpdatesHisStructuresCoordinatesButNot
   status = structures_->CreateStructure(As(operator_key_).get(), create, &created);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "STR-1: a category is required";
   EXPECT_NE(status.error_message().find("category"), std::string::npos) << status.error_message();
+}
+
+grpc::Status Invite(v1::InvitationService::Stub& stub, std::unique_ptr<grpc::ClientContext> context,
+                    const std::string& email) {
+  v1::SendInvitationsRequest send;
+  send.set_parent(kStructure);
+  send.set_application("applications/portail");
+  send.add_emails(email);
+  send.set_role(v1::COLLABORATOR);
+  send.set_service(std::string(kStructure) + "/services/finances");
+  v1::SendInvitationsResponse sent;
+  return stub.SendInvitations(context.get(), send, &sent);
+}
+
+// Item 3: a responsable sees his own service's members and their habilitations, the invitations he sent,
+// and his delegations; not the rest of the structure.
+TEST_F(PeopleTest, RESPONSABLE_seesHisServicesMembersHabilitationsInvitationsAndDelegationsOnly) {
+  const std::string admin = AdministratorSession();
+  const Member responsable = LoggedInMember("resp@example.fr", v1::RESPONSABLE);  // in finances
+  const std::string in_service = CreateAndActivate("c1@example.fr", v1::COLLABORATOR);
+  const std::string elsewhere = CreateNamed("c2@example.fr", "Paul", "Ailleurs", v1::COLLABORATOR, "");
+  PublishPortail();
+  ASSERT_TRUE(Grant(admin, in_service, "applications/portail/profiles/utilisateur").ok());
+  ASSERT_TRUE(Grant(admin, elsewhere, "applications/portail/profiles/utilisateur").ok());
+
+  v1::ListAccountsRequest members;
+  members.set_parent(kStructure);
+  v1::ListAccountsResponse listed;
+  ASSERT_TRUE(accounts_->ListAccounts(As(responsable.session).get(), members, &listed).ok());
+  EXPECT_EQ(listed.total_size(), listed.accounts_size());
+  for (const v1::Account& account : listed.accounts()) {
+    EXPECT_EQ(account.memberships(0).service(), std::string(kStructure) + "/services/finances") << account.name();
+    EXPECT_NE(account.name(), elsewhere);
+  }
+
+  v1::ListHabilitationsRequest habilitations;
+  habilitations.set_structure(kStructure);
+  v1::ListHabilitationsResponse held;
+  ASSERT_TRUE(entitlements_->ListHabilitations(As(responsable.session).get(), habilitations, &held).ok());
+  ASSERT_EQ(held.habilitations_size(), 1) << "his collaborator's, not the root member's";
+  EXPECT_EQ(held.habilitations(0).account(), in_service);
+  held.Clear();
+  ASSERT_TRUE(entitlements_->ListHabilitations(As(admin).get(), habilitations, &held).ok());
+  EXPECT_EQ(held.habilitations_size(), 2) << "the administrator reads the whole structure's";
+
+  ASSERT_TRUE(Invite(*invitations_, As(responsable.session), "recrue@example.fr").ok());
+  ASSERT_TRUE(Invite(*invitations_, As(admin), "autre@example.fr").ok());
+  v1::ListInvitationsRequest invitations;
+  invitations.set_parent(kStructure);
+  v1::ListInvitationsResponse sent;
+  ASSERT_TRUE(invitations_->ListInvitations(As(responsable.session).get(), invitations, &sent).ok());
+  ASSERT_EQ(sent.invitations_size(), 1);
+  EXPECT_EQ(sent.invitations(0).email(), "recrue@example.fr");
+  EXPECT_EQ(sent.invitations(0).inviter(), responsable.name);
+  sent.Clear();
+  ASSERT_TRUE(invitations_->ListInvitations(As(admin).get(), invitations, &sent).ok());
+  EXPECT_EQ(sent.invitations_size(), 2);
+
+  v1::GrantDelegationsRequest delegate;
+  delegate.set_structure(kStructure);
+  delegate.set_account(responsable.name);
+  delegate.add_profiles("applications/portail/profiles/utilisateur");
+  v1::GrantDelegationsResponse delegated;
+  ASSERT_TRUE(entitlements_->GrantDelegations(As(admin).get(), delegate, &delegated).ok());
+  v1::ListDelegationsRequest own;
+  own.set_structure(kStructure);
+  own.set_account(responsable.name);
+  v1::ListDelegationsResponse delegations;
+  grpc::Status status = entitlements_->ListDelegations(As(responsable.session).get(), own, &delegations);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(delegations.delegations_size(), 1);
+}
+
+// Item 11: a habilitation with an end date. Its holder and administrator are told a week before; CheckAccess
+// denies from the end with its own reason; Watch reports the expiry.
+TEST_F(PeopleTest, HAB_EXPIRE_aHabilitationEndsAtItsDateIsAnnouncedAndWatchReportsIt) {
+  Start(sink_->url(), {"--expiry-sweep-ms", "100"});
+  const std::string admin = AdministratorSession();
+  const Member jean = LoggedInMember("jean@example.fr", v1::COLLABORATOR);
+  PublishPortail();
+  auto api_keys = v1::ApiKeyService::NewStub(client::Connect(process_->target()));
+  v1::CreateApiKeyRequest key;
+  key.mutable_api_key()->set_display_name("portail");
+  key.mutable_api_key()->set_application("applications/portail");
+  v1::CreateApiKeyResponse portail;
+  ASSERT_TRUE(api_keys->CreateApiKey(As(operator_key_).get(), key, &portail).ok());
+
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(jean.name);
+  grant.set_profile("applications/portail/profiles/utilisateur");
+  grant.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
+  v1::GrantHabilitationResponse granted;
+  grpc::Status status = entitlements_->GrantHabilitation(As(admin).get(), grant, &granted);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client::DetailsOf(status).reason, "EXPIRE_TIME_RANGE") << "an end date in the past";
+  const absl::Time end = absl::Now() + absl::Seconds(6);
+  grant.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(end));
+  ASSERT_TRUE(entitlements_->GrantHabilitation(As(admin).get(), grant, &granted).ok());
+  EXPECT_TRUE(granted.habilitation().has_expire_time());
+
+  v1::WatchChangesRequest watch;
+  watch.set_structure(kStructure);
+  watch.set_consistency_token(granted.consistency_token());
+  grpc::ClientContext watching;
+  watching.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  client::Authorize(watching, admin);
+  std::unique_ptr<grpc::ClientReader<v1::WatchChangesResponse>> stream = audit_->WatchChanges(&watching, watch);
+
+  EXPECT_TRUE(sink_->NextTo("jean@example.fr", "HABILITATION_EXPIRING").ok()) << "the holder is told";
+  EXPECT_TRUE(sink_->NextTo("admin@example.fr", "HABILITATION_EXPIRING").ok()) << "and his administrator";
+
+  v1::CheckAccessRequest check;
+  check.set_account(jean.name);
+  check.set_profile("applications/portail/profiles/utilisateur");
+  v1::CheckAccessResponse answer;
+  ASSERT_TRUE(access_->CheckAccess(As(portail.secret()).get(), check, &answer).ok());
+  EXPECT_TRUE(answer.allowed()) << "before its end";
+  absl::SleepFor(end - absl::Now() + absl::Milliseconds(100));
+  ASSERT_TRUE(access_->CheckAccess(As(portail.secret()).get(), check, &answer).ok());
+  EXPECT_FALSE(answer.allowed()) << "after its end";
+  EXPECT_EQ(answer.reason(), v1::HABILITATION_EXPIRED);
+
+  bool reported = false;
+  v1::WatchChangesResponse changes;
+  while (!reported && stream->Read(&changes)) {
+    for (const v1::AuditEntry& entry : changes.audit_entries()) {
+      for (const v1::RecordChange& change : entry.changes()) {
+        for (const v1::FieldChange& field : change.fields()) {
+          if (entry.target() == granted.habilitation().name() && field.path() == "expiry_recorded_time") {
+            reported = true;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(reported) << "Watch reports the expiry";
+  watching.TryCancel();
 }
 
 // Item 12: an administrator's act on his member's account (a record keyed by the account, not the SIRET) is

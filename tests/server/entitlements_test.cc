@@ -167,7 +167,7 @@ TEST_F(EntitlementsTest, HAB_GRANT_oneProfilePerApplicationPerMembership) {
   list.set_structure(StructureName(kSiret));
   list.set_account(a);
   v1::ListHabilitationsResponse habilitations;
-  ASSERT_TRUE(entitlements_->ListHabilitations(list, habilitations).ok());
+  ASSERT_TRUE(entitlements_->ListHabilitations(operator_, list, habilitations).ok());
   EXPECT_EQ(habilitations.habilitations_size(), 1);
   EXPECT_EQ(LastMail("a@example.fr", "HABILITATION_GRANTED").kind(), "HABILITATION_GRANTED");
 }

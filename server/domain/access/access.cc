@@ -92,23 +92,26 @@ AccessReason AccountReason(const AccessIndex::Account& account, int64_t now_micr
 }
 
 // Whether a habilitation gives access now, whatever it is asked about.
-absl::StatusOr<AccessReason> Judge(const AccessIndex::View& index, const AccessIndex::Grant& grant) {
+absl::StatusOr<AccessReason> Judge(const AccessIndex::View& index, const AccessIndex::Grant& grant,
+                                   int64_t now_micros) {
   const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
   if (!profile.exists) return absl::DataLossError("a habilitation names a missing profile");
   if (!index.Subscribed(grant.siret, grant.application)) return v1::NOT_SUBSCRIBED;
   if (profile.retired) return v1::PROFILE_RETIRED;
+  if (grant.expire_micros != AccessIndex::kNoTime && grant.expire_micros <= now_micros) return v1::HABILITATION_EXPIRED;
   return v1::GRANTED;
 }
 
 // Whether `grant` of `account` gives access now: the account itself (`account_reason`), its membership of
 // the grant's structure, then the habilitation (Judge).
 absl::StatusOr<AccessReason> GrantReason(const AccessIndex::View& index, const AccessIndex::Account& account,
-                                         AccessReason account_reason, const AccessIndex::Grant& grant) {
+                                         AccessReason account_reason, const AccessIndex::Grant& grant,
+                                         int64_t now_micros) {
   if (account_reason != v1::GRANTED) return account_reason;
   if (std::find(account.memberships.begin(), account.memberships.end(), grant.siret) == account.memberships.end()) {
     return v1::MEMBERSHIP_ENDED;
   }
-  return Judge(index, grant);
+  return Judge(index, grant, now_micros);
 }
 
 bool Matches(const Object& object, const AccessIndex::Grant& grant, const AccessIndex::Profile& profile) {
@@ -147,7 +150,7 @@ absl::Status CheckOne(const AccessIndex::View& index, int64_t now_micros, absl::
   AccessReason best = v1::NO_HABILITATION;
   for (const AccessIndex::Grant& grant : account->grants) {
     if (!application || grant.application != *application || (only && grant.siret != *only)) continue;
-    ASSIGN_OR_RETURN(AccessReason judged, Judge(index, grant));
+    ASSIGN_OR_RETURN(AccessReason judged, Judge(index, grant, now_micros));
     const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
     if (!Matches(object, grant, profile)) continue;
     if (judged == v1::GRANTED) {
@@ -229,7 +232,7 @@ absl::Status Access::ListEntitlements(absl::string_view application_id, const v1
     return view.Siret(a->siret) < view.Siret(b->siret);
   });
   for (const AccessIndex::Grant* grant : grants) {
-    ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, *grant));
+    ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, *grant, now));
     const AccessIndex::Profile& profile = view.ProfileOf(grant->profile);
     v1::Entitlement* entitlement = response.add_entitlements();
     entitlement->set_structure(StructureName(view.Siret(grant->siret)));
@@ -295,7 +298,7 @@ absl::Status Access::ListAccountApplications(const authz::Principal& caller,
     const AccessReason account_reason = AccountReason(*account, now);
     for (const AccessIndex::Grant& grant : account->grants) {
       if (only && view.Siret(grant.siret) != *only) continue;
-      ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, grant));
+      ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, grant, now));
       const AccessIndex::Profile& profile = view.ProfileOf(grant.profile);
       v1::AccountApplication* application = response.add_applications();
       application->set_structure(StructureName(view.Siret(grant.siret)));

@@ -189,10 +189,12 @@ absl::Status AccessIndex::ApplyHabilitation(const std::vector<std::string>& part
   v1::Habilitation habilitation;
   if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("habilitation");
   const ProfileId profile = ProfileFor(habilitation.profile());
+  const int64_t expire_micros = MicrosOrNone(habilitation.has_expire_time(), habilitation.expire_time());
   if (found != grants.end()) {
     found->profile = profile;
+    found->expire_micros = expire_micros;
   } else {
-    grants.push_back(Grant{siret, application, profile});
+    grants.push_back(Grant{siret, application, profile, expire_micros});
   }
   return absl::OkStatus();
 }

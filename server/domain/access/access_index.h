@@ -65,11 +65,12 @@ class AccessIndex final : public store::CommitObserver {
 
   static constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 
-  // One habilitation: in `siret`, the account holds `profile` of `application`.
+  // One habilitation: in `siret`, the account holds `profile` of `application`, until `expire_micros`.
   struct Grant {
     SiretId siret;
     ApplicationId application;
     ProfileId profile;
+    int64_t expire_micros = kNoTime;  // kNoTime: no end date
   };
 
   struct Account {

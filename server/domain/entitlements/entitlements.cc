@@ -1,5 +1,6 @@
 #include "server/domain/entitlements/entitlements.h"
 
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -148,10 +149,20 @@ absl::StatusOr<const v1::Profile*> GivableProfile(store::Reader& reader, GrantFa
   return found;
 }
 
+namespace {
+
+// Whether `habilitation` ends at `expire_time` (both without an end included).
+bool SameEnd(const v1::Habilitation& habilitation, std::optional<absl::Time> expire_time) {
+  if (!habilitation.has_expire_time() || !expire_time) return !habilitation.has_expire_time() && !expire_time;
+  return FromTimestamp(habilitation.expire_time()) == *expire_time;
+}
+
+}  // namespace
+
 absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& facts, const authz::Principal& caller,
                                          absl::string_view siret, absl::string_view account_id,
                                          const v1::Membership& member, const ProfileNameParts& profile, absl::Time now,
-                                         bool notify) {
+                                         bool notify, std::optional<absl::Time> expire_time) {
   ASSIGN_OR_RETURN(const v1::Profile* granted, GivableProfile(txn, facts, siret, profile));
   RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, profile));
   GivenProfile given;
@@ -161,7 +172,7 @@ absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& fa
   absl::Status loaded =
       LoadRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), existing, "", "");
   if (loaded.ok()) {
-    if (existing.profile() == profile_name) {
+    if (existing.profile() == profile_name && SameEnd(existing, expire_time)) {
       given.habilitation = std::move(existing);
       return given;
     }
@@ -169,7 +180,7 @@ absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& fa
     std::optional<ProfileNameParts> replaced = ParseProfileName(existing.profile());
     if (!replaced) return absl::DataLossError("a habilitation names no profile");
     RETURN_IF_ERROR(ResponsableMayGive(txn, caller, siret, member, *replaced));
-    given.replaced_profile = existing.profile();
+    if (existing.profile() != profile_name) given.replaced_profile = existing.profile();
     RETURN_IF_ERROR(DeleteHabilitation(txn, siret, account_id, existing));
   } else if (!absl::IsNotFound(loaded)) {
     return loaded;
@@ -180,6 +191,7 @@ absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& fa
   habilitation.set_profile(profile_name);
   habilitation.set_granted_by(caller.ResourceName());
   SetTimestamp(now, habilitation.mutable_grant_time());
+  if (expire_time) SetTimestamp(*expire_time, habilitation.mutable_expire_time());
   RETURN_IF_ERROR(PutHabilitation(txn, siret, account_id, profile, habilitation));
   if (notify) {
     RETURN_IF_ERROR(Notify(txn, now, account_id, siret, mail::MailKind::kHabilitationGranted, profile.application_id,
@@ -279,6 +291,14 @@ absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Pri
   ParseMember(violations, request.structure(), request.account(), target);
   std::optional<ProfileNameParts> profile = ParseProfileName(request.profile());
   if (!profile) violations.Add("profile", "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
+  const absl::Time now = clock_.Now();
+  std::optional<absl::Time> expire_time;
+  if (request.has_expire_time()) {
+    expire_time = FromTimestamp(request.expire_time());
+    if (*expire_time <= now || *expire_time > now + absl::Hours(24 * 3653)) {
+      violations.Add("expire_time", "EXPIRE_TIME_RANGE", "must be in the future, at most ten years ahead");
+    }
+  }
   RETURN_IF_ERROR(violations.ToStatus());
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
@@ -287,7 +307,7 @@ absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Pri
                        GrantFacts facts;
                        ASSIGN_OR_RETURN(GivenProfile given,
                                         GiveProfile(txn, facts, caller, target.siret, target.account_id, member,
-                                                    *profile, clock_.Now(), /*notify=*/true));
+                                                    *profile, now, /*notify=*/true, expire_time));
                        *response.mutable_habilitation() = std::move(given.habilitation);
                        if (!given.replaced_profile.empty()) response.set_replaced_profile(given.replaced_profile);
                        return absl::OkStatus();
@@ -313,10 +333,40 @@ absl::StatusOr<store::Revision> Entitlements::RevokeHabilitation(const authz::Pr
                      });
 }
 
-absl::Status Entitlements::ListHabilitations(const v1::ListHabilitationsRequest& request,
+namespace {
+
+// Removes from `habilitations` those of accounts that are not members of `service_id` in `siret`.
+absl::Status KeepServiceMembers(store::Reader& reader, absl::string_view siret, absl::string_view service_id,
+                                google::protobuf::RepeatedPtrField<v1::Habilitation>& habilitations) {
+  std::map<std::string, bool> in_service;  // by account name
+  google::protobuf::RepeatedPtrField<v1::Habilitation> kept;
+  for (v1::Habilitation& habilitation : habilitations) {
+    auto [it, inserted] = in_service.emplace(habilitation.account(), false);
+    if (inserted) {
+      ASSIGN_OR_RETURN(std::optional<v1::Membership> membership,
+                       MembershipIn(reader, siret, ParseAccountName(habilitation.account()).value_or("")));
+      it->second = membership && ServiceIdOf(*membership) == service_id;
+    }
+    if (it->second) *kept.Add() = std::move(habilitation);
+  }
+  habilitations.Swap(&kept);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Entitlements::ListHabilitations(const authz::Principal& caller,
+                                             const v1::ListHabilitationsRequest& request,
                                              v1::ListHabilitationsResponse& response) {
   std::optional<std::string> siret = ParseStructureName(request.structure());
   if (!siret) return InvalidField("structure", "NAME_FORMAT", "must be structures/{siret}");
+  // A responsable reads the habilitations of his own service's members (a page may then hold fewer than
+  // page_size: AIP-158 allows it); administrators and operators, the whole structure's.
+  const authz::Membership* own = caller.MembershipIn(*siret);
+  const std::optional<std::string> only_service =
+      caller.kind == authz::PrincipalKind::kAccount && own != nullptr && own->role == authz::Role::kResponsable
+          ? std::optional<std::string>(own->service)
+          : std::nullopt;
   std::string prefix = store::HabilitationPrefix(*siret);
   if (!request.account().empty()) {
     std::optional<std::string> id = ParseAccountName(request.account());
@@ -326,9 +376,11 @@ absl::Status Entitlements::ListHabilitations(const v1::ListHabilitationsRequest&
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(reader, *siret));
-        return ReadPage(
+        RETURN_IF_ERROR(ReadPage(
             reader, prefix, request.page_size(), request.page_token(),
-            [&](absl::string_view) { return response.add_habilitations(); }, response.mutable_next_page_token());
+            [&](absl::string_view) { return response.add_habilitations(); }, response.mutable_next_page_token()));
+        if (!only_service) return absl::OkStatus();
+        return KeepServiceMembers(reader, *siret, *only_service, *response.mutable_habilitations());
       })
       .status();
 }

@@ -42,7 +42,9 @@ class Entitlements {
   [[nodiscard]] absl::StatusOr<store::Revision> RevokeHabilitation(const authz::Principal& caller,
                                                                    const v1::RevokeHabilitationRequest& request,
                                                                    v1::RevokeHabilitationResponse& response);
-  [[nodiscard]] absl::Status ListHabilitations(const v1::ListHabilitationsRequest& request,
+  // A responsable gets his own service's members' habilitations only.
+  [[nodiscard]] absl::Status ListHabilitations(const authz::Principal& caller,
+                                               const v1::ListHabilitationsRequest& request,
                                                v1::ListHabilitationsResponse& response);
 
   // DLG-GRANT: profiles of one application, to a responsable, who gains no access from them.
@@ -93,11 +95,13 @@ struct GivenProfile {
 // with PROFILE_NOT_FOUND, PROFILE_RETIRED (a retired profile is no longer given), NOT_SUBSCRIBED (the structure
 // must subscribe to the application), and for a responsable caller PERMISSION_DENIED (his own collaborators
 // only) or PROFILE_NOT_HELD_OR_DELEGATED (for the profile given and the one it replaces). Mails the account
-// when `notify`.
+// when `notify`. With `expire_time`, the habilitation ends then; giving a held profile with another end date
+// (or none) replaces its end date.
 [[nodiscard]] absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& facts,
                                                        const authz::Principal& caller, absl::string_view siret,
                                                        absl::string_view account_id, const v1::Membership& member,
-                                                       const ProfileNameParts& profile, absl::Time now, bool notify);
+                                                       const ProfileNameParts& profile, absl::Time now, bool notify,
+                                                       std::optional<absl::Time> expire_time = std::nullopt);
 
 // HAB-REVOKE, written once (RevokeHabilitation, the CSV import): takes back the member's profile of
 // `application_id`. HABILITATION_NOT_FOUND (NOT_FOUND) when he holds none; a responsable caller as for

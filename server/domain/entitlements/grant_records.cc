@@ -4,17 +4,34 @@
 #include <string>
 #include <vector>
 
+#include "server/common/clock.h"
 #include "server/common/status_macros.h"
 #include "server/domain/kernel/records.h"
 #include "store/keyspace.h"
 
 namespace habilis::domain {
 
+namespace {
+
+// Writes (`present`) or deletes the expiry index entry of `habilitation`: only while it has an end date whose
+// expiry is not yet recorded.
+absl::Status SetExpiryIndex(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
+                            absl::string_view application_id, const v1::Habilitation& habilitation, bool present) {
+  if (!habilitation.has_expire_time() || habilitation.has_expiry_recorded_time()) return absl::OkStatus();
+  const std::string key =
+      store::HabilitationExpiryKey(static_cast<uint64_t>(absl::ToUnixMicros(FromTimestamp(habilitation.expire_time()))),
+                                   siret, account_id, application_id);
+  return present ? txn.Put(key, "") : txn.Delete(key);
+}
+
+}  // namespace
+
 absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
                              const ProfileNameParts& profile, const v1::Habilitation& habilitation) {
   RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(StoreRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), habilitation));
   RETURN_IF_ERROR(txn.Put(store::AccountHabilitationKey(account_id, profile.application_id, siret), ""));
+  RETURN_IF_ERROR(SetExpiryIndex(txn, siret, account_id, profile.application_id, habilitation, true));
   return txn.Put(store::ProfileHolderKey(profile.application_id, profile.profile_id, account_id, siret), "");
 }
 
@@ -25,6 +42,7 @@ absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret
   RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(txn.Delete(store::HabilitationKey(siret, account_id, profile->application_id)));
   RETURN_IF_ERROR(txn.Delete(store::AccountHabilitationKey(account_id, profile->application_id, siret)));
+  RETURN_IF_ERROR(SetExpiryIndex(txn, siret, account_id, profile->application_id, habilitation, false));
   return txn.Delete(store::ProfileHolderKey(profile->application_id, profile->profile_id, account_id, siret));
 }
 

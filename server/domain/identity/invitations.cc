@@ -234,6 +234,7 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
                          invitation.set_role(request.role());
                          if (!service_id.empty()) invitation.set_service(ServiceResourceName(*siret, service_id));
                          invitation.set_state(v1::Invitation::SENT);
+                         invitation.set_inviter(caller.ResourceName());
                          SetTimestamp(now, invitation.mutable_create_time());
                          SetTimestamp(now, invitation.mutable_update_time());
                          SetTimestamp(now + policy_.invitation_ttl, invitation.mutable_expire_time());
@@ -299,9 +300,16 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
   return revision.status();
 }
 
-absl::Status Invitations::List(const v1::ListInvitationsRequest& request, v1::ListInvitationsResponse& response) {
+absl::Status Invitations::List(const authz::Principal& caller, const v1::ListInvitationsRequest& request,
+                               v1::ListInvitationsResponse& response) {
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  // A responsable sees the invitations he sent; administrators and operators, all of them.
+  const authz::Membership* own = caller.MembershipIn(*siret);
+  const std::optional<std::string> only_inviter =
+      caller.kind == authz::PrincipalKind::kAccount && own != nullptr && own->role == authz::Role::kResponsable
+          ? std::optional<std::string>(caller.ResourceName())
+          : std::nullopt;
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         std::vector<InvitationRecord> page;
@@ -309,6 +317,7 @@ absl::Status Invitations::List(const v1::ListInvitationsRequest& request, v1::Li
             reader, store::InvitationPrefix(*siret), request.page_size(), request.page_token(),
             [&](absl::string_view) { return &page.emplace_back(); }, response.mutable_next_page_token()));
         for (InvitationRecord& record : page) {
+          if (only_inviter && record.invitation().inviter() != *only_inviter) continue;
           if (request.state() == v1::Invitation::STATE_UNSPECIFIED || record.invitation().state() == request.state()) {
             *response.add_invitations() = std::move(*record.mutable_invitation());
           }

@@ -24,7 +24,8 @@ class Invitations {
   // administrators are e-mailed. An address that already has an account proves it with that account's
   // password, and the acceptance attaches the existing account.
   [[nodiscard]] absl::Status Fill(const v1::FillInvitationRequest& request, v1::FillInvitationResponse& response);
-  [[nodiscard]] absl::Status List(const v1::ListInvitationsRequest& request, v1::ListInvitationsResponse& response);
+  [[nodiscard]] absl::Status List(const authz::Principal& caller, const v1::ListInvitationsRequest& request,
+                                  v1::ListInvitationsResponse& response);
   // INV-DECIDE: several decisions, all applied or none; a refusal needs a comment; the invitee is e-mailed.
   // Accepting creates the account, ACTIVE with the password the invitee chose.
   [[nodiscard]] absl::StatusOr<store::Revision> Decide(const authz::Principal& caller,
