@@ -75,6 +75,8 @@ constexpr RpcRule kRules[] = {
 
     {"habilis.v1.InvitationService/SendInvitations", Action::kInvitationSend},
     {"habilis.v1.InvitationService/FillInvitation", Action::kSelfProving},
+    {"habilis.v1.InvitationService/GetInvitationByLink", Action::kSelfProving},
+    {"habilis.v1.InvitationService/ResendInvitations", Action::kInvitationManage},
     {"habilis.v1.InvitationService/ListInvitations", Action::kInvitationList},
     {"habilis.v1.InvitationService/DecideInvitations", Action::kInvitationManage},
 

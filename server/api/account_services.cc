@@ -233,6 +233,19 @@ HABILIS_HANDLER(InvitationService, FillInvitation) {
                     [this, request](const authz::Principal&, auto& out) { return invitations_.Fill(*request, out); });
 }
 
+HABILIS_HANDLER(InvitationService, GetInvitationByLink) {
+  return ServeUnary(
+      context_, ctx, request, response, authz::Target{},
+      [this, request](const authz::Principal&, auto& out) { return invitations_.GetByLink(*request, out); });
+}
+
+HABILIS_HANDLER(InvitationService, ResendInvitations) {
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->parent()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(invitations_.Resend(caller, *request, out), out);
+                    });
+}
+
 HABILIS_HANDLER(InvitationService, ListInvitations) {
   return ServeUnary(
       context_, ctx, request, response, StructureTarget(request->parent()),

@@ -195,6 +195,8 @@ class InvitationService final : public v1::InvitationService::CallbackService {
 
   HABILIS_UNARY(SendInvitations);
   HABILIS_UNARY(FillInvitation);
+  HABILIS_UNARY(GetInvitationByLink);
+  HABILIS_UNARY(ResendInvitations);
   HABILIS_UNARY(ListInvitations);
   HABILIS_UNARY(DecideInvitations);
 

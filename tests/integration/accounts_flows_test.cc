@@ -149,11 +149,6 @@ TEST_F(AccountFlowsTest, NEW_CREATE_theAnswersAreTheSameWhetherTheLoginHasAnAcco
   profile.mutable_profile()->add_permissions("lire");
   v1::CreateProfileResponse profile_created;
   ASSERT_TRUE(applications_->CreateProfile(As(operator_key_).get(), profile, &profile_created).ok());
-  v1::CreateSubscriptionRequest subscription;
-  subscription.set_parent(kStructure);
-  subscription.set_application("applications/portail");
-  v1::CreateSubscriptionResponse subscribed;
-  ASSERT_TRUE(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &subscribed).ok());
   v1::GrantHabilitationRequest grant;
   grant.set_structure(kStructure);
   grant.set_account(joining.account().name());

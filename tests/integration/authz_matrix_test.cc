@@ -86,6 +86,8 @@ const std::map<std::string, std::string>& Expectations() {  // NOLINT(readabilit
       {"habilis.v1.AccountService/DecideDeletionRequest", "Y-------"},
       {"habilis.v1.InvitationService/SendInvitations", "YY-Y----"},
       {"habilis.v1.InvitationService/FillInvitation", "YYYYYYYY"},
+      {"habilis.v1.InvitationService/GetInvitationByLink", "YYYYYYYY"},
+      {"habilis.v1.InvitationService/ResendInvitations", "YY------"},
       {"habilis.v1.InvitationService/ListInvitations", "YY-YY---"},
       {"habilis.v1.InvitationService/DecideInvitations", "YY------"},
       {"habilis.v1.SessionService/Login", "YYYYYYYY"},

@@ -119,6 +119,11 @@ class FlowsFixture : public ::testing::Test {
     app.mutable_application()->set_display_name("Portail");
     v1::CreateApplicationResponse app_created;
     ASSERT_TRUE(applications_->CreateApplication(As(operator_key_).get(), app, &app_created).ok());
+    v1::CreateSubscriptionRequest subscription;  // invitations are for a subscribed application
+    subscription.set_parent(kStructure);
+    subscription.set_application("applications/portail");
+    v1::CreateSubscriptionResponse subscribed;
+    ASSERT_TRUE(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &subscribed).ok());
   }
 
   // NEW-CREATE by the operator, then NEW-ACTIVATE; returns the account name.

@@ -57,7 +57,7 @@ class PeopleTest : public testing::FlowsFixture {
     return member;
   }
 
-  // The operator publishes profile "utilisateur" of "portail" and subscribes the structure to it.
+  // The operator publishes profile "utilisateur" of "portail" (the structure subscribes to it already).
   void PublishPortail() {
     v1::CreateProfileRequest profile;
     profile.set_parent("applications/portail");
@@ -66,11 +66,6 @@ class PeopleTest : public testing::FlowsFixture {
     profile.mutable_profile()->add_permissions("factures.lire");
     v1::CreateProfileResponse created;
     ASSERT_TRUE(applications_->CreateProfile(As(operator_key_).get(), profile, &created).ok());
-    v1::CreateSubscriptionRequest subscription;
-    subscription.set_parent(kStructure);
-    subscription.set_application("applications/portail");
-    v1::CreateSubscriptionResponse subscribed;
-    ASSERT_TRUE(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &subscribed).ok());
   }
 
   grpc::Status Grant(const std::string& caller, const std::string& account, const std::string& profile) {
@@ -446,6 +441,54 @@ TEST_F(PeopleTest, HAB_EXPIRE_aHabilitationEndsAtItsDateIsAnnouncedAndWatchRepor
   }
   EXPECT_TRUE(reported) << "Watch reports the expiry";
   watching.TryCancel();
+}
+
+// Item 9: an invitation is for a subscribed application, by name; its landing page reads it by its link
+// before the form is sent; an administrator sends it again with a new link.
+TEST_F(PeopleTest, INV_theLandingPageReadsTheInvitationByItsLinkAndAnAdministratorResendsIt) {
+  const std::string admin = AdministratorSession();
+  v1::SendInvitationsRequest unsubscribed;
+  unsubscribed.set_parent(kStructure);
+  unsubscribed.set_application("applications/absente");
+  unsubscribed.add_emails("x@example.fr");
+  unsubscribed.set_role(v1::COLLABORATOR);
+  v1::CreateApplicationRequest app;
+  app.set_application_id("absente");
+  app.mutable_application()->set_display_name("Non souscrite");
+  v1::CreateApplicationResponse app_created;
+  ASSERT_TRUE(applications_->CreateApplication(As(operator_key_).get(), app, &app_created).ok());
+  v1::SendInvitationsResponse sent;
+  grpc::Status status = invitations_->SendInvitations(As(admin).get(), unsubscribed, &sent);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client::DetailsOf(status).reason, "NOT_SUBSCRIBED");
+
+  ASSERT_TRUE(Invite(*invitations_, As(admin), "nouveau@example.fr").ok());
+  absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo("nouveau@example.fr", "INVITATION");
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  v1::GetInvitationByLinkRequest by_link;
+  by_link.set_link_token(testing::LinkToken(*mail));
+  v1::GetInvitationByLinkResponse landing;
+  status = invitations_->GetInvitationByLink(As("").get(), by_link, &landing);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(landing.structure(), kStructure);
+  EXPECT_EQ(landing.structure_display_name(), "Commune de Test");
+  EXPECT_EQ(landing.invitation().application_display_name(), "Portail");
+  EXPECT_EQ(landing.invitation().email(), "nouveau@example.fr");
+  EXPECT_EQ(landing.invitation().state(), v1::Invitation::SENT);
+  EXPECT_TRUE(landing.invitation().inviter().empty()) << "the landing page learns nothing about the sender";
+
+  v1::ResendInvitationsRequest resend;
+  resend.set_parent(kStructure);
+  resend.add_invitations(landing.invitation().name());
+  v1::ResendInvitationsResponse resent;
+  ASSERT_TRUE(invitations_->ResendInvitations(As(admin).get(), resend, &resent).ok());
+  absl::StatusOr<testing::ReceivedMail> again = sink_->NextTo("nouveau@example.fr", "INVITATION");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(testing::LinkToken(*again), testing::LinkToken(*mail));
+  status = invitations_->GetInvitationByLink(As("").get(), by_link, &landing);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "the first link is spent";
+  by_link.set_link_token(testing::LinkToken(*again));
+  EXPECT_TRUE(invitations_->GetInvitationByLink(As("").get(), by_link, &landing).ok());
 }
 
 // Item 12: an administrator's act on his member's account (a record keyed by the account, not the SIRET) is

@@ -1,4 +1,5 @@
 // Account creation by invitation: INV-SEND, INV-FILL, INV-DECIDE.
+#include "server/domain/entitlements/entitlements.h"
 #include "tests/testing/domain_fixture.h"
 
 namespace habilis::domain {
@@ -17,7 +18,17 @@ class InvitationsTest : public DomainTest {
     app.mutable_application()->set_display_name("Portail");
     v1::CreateApplicationResponse created;
     ASSERT_TRUE(Applications(*store_, clock_).Create(operator_, app, created).ok());
+    ASSERT_TRUE(Subscribe(kSiret).ok());
     admin_ = ReadyAccount("admin@example.fr", v1::ADMINISTRATOR);
+  }
+
+  // SUB: invitations are for an application the structure subscribes to.
+  absl::Status Subscribe(const std::string& siret) {
+    v1::CreateSubscriptionRequest request;
+    request.set_parent(StructureName(siret));
+    request.set_application("applications/portail");
+    v1::CreateSubscriptionResponse response;
+    return Entitlements(*store_, clock_).CreateSubscription(operator_, request, response).status();
   }
 
   absl::StatusOr<v1::SendInvitationsResponse> Send(const std::vector<std::string>& emails,
@@ -86,6 +97,37 @@ TEST_F(InvitationsTest, INV_DECIDE_anAccountMadeElsewhereSinceTheFormIsNotToldTo
   EXPECT_EQ(decided->invitations(0).state(), v1::Invitation::ACCEPTED);
   EXPECT_NE(decided->invitations(0).account(), *existing);
   EXPECT_FALSE(TokenIn(LastMail("tardif@example.fr", "JOIN_STRUCTURE").body()).empty());
+}
+
+// Issue 14, item 9: an invitation not filled in before its link expires reads as EXPIRED; an administrator
+// sends it again with a new link, and the old link no longer works.
+TEST_F(InvitationsTest, INV_SEND_anExpiredInvitationReadsExpiredAndIsResentWithANewLink) {
+  absl::StatusOr<v1::SendInvitationsResponse> sent = Send({"lent@example.fr"});
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  const std::string old_token = TokenIn(LastMail("lent@example.fr", "INVITATION").body());
+  clock_.now += policy_.invitation_ttl + absl::Minutes(1);
+  v1::ListInvitationsRequest list;
+  list.set_parent(StructureName(kSiret));
+  list.set_state(v1::Invitation::EXPIRED);
+  v1::ListInvitationsResponse listed;
+  ASSERT_TRUE(invitations_->List(operator_, list, listed).ok());
+  ASSERT_EQ(listed.invitations_size(), 1);
+  EXPECT_EQ(listed.invitations(0).state(), v1::Invitation::EXPIRED);
+
+  v1::ResendInvitationsRequest resend;
+  resend.set_parent(StructureName(kSiret));
+  resend.add_invitations(sent->invitations(0).name());
+  v1::ResendInvitationsResponse resent;
+  ASSERT_TRUE(invitations_->Resend(operator_, resend, resent).ok());
+  EXPECT_EQ(resent.invitations(0).state(), v1::Invitation::SENT);
+  const std::string new_token = TokenIn(LastMail("lent@example.fr", "INVITATION").body());
+  EXPECT_NE(new_token, old_token);
+  v1::GetInvitationByLinkRequest by_old;
+  by_old.set_link_token(old_token);
+  v1::GetInvitationByLinkResponse read;
+  EXPECT_FALSE(invitations_->GetByLink(by_old, read).ok()) << "the old link is spent";
+  ASSERT_TRUE(Fill("lent@example.fr").ok()) << "the new link works";
+  EXPECT_EQ(ErrorReason(invitations_->Resend(operator_, resend, resent).status()), "INVITATION_ALREADY_FILLED");
 }
 
 TEST_F(InvitationsTest, INV_SEND_mailsEachAddressASingleUseLink) {
@@ -160,6 +202,7 @@ TEST_F(InvitationsTest, INV_DECIDE_aRefusalNeedsACommentAndNothingChangesWithout
 
 TEST_F(InvitationsTest, INV_FILL_anExistingAccountProvesItselfAndIsAttached) {
   ASSERT_TRUE(CreateStructure("44306184100047").ok());
+  ASSERT_TRUE(Subscribe("44306184100047").ok());
   // The administrator of the first structure is invited into the second one.
   v1::SendInvitationsRequest request;
   request.set_parent("structures/44306184100047");

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "habilis/v1/applications.pb.h"
 #include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/common/paging.h"
@@ -175,6 +176,54 @@ absl::StatusOr<v1::Invitation> FillForm(store::Transaction& txn, absl::Time now,
   return invitation;
 }
 
+// INV-SEND's application: one the structure subscribes to (SUB); its display name.
+absl::StatusOr<std::string> SubscribedApplicationName(store::Reader& reader, absl::string_view siret,
+                                                      absl::string_view application_id) {
+  RETURN_IF_ERROR(ApplicationMustExist(reader, application_id));
+  ASSIGN_OR_RETURN(bool subscribed, Exists(reader, store::SubscriptionKey(siret, application_id)));
+  if (!subscribed) {
+    return Error(absl::StatusCode::kFailedPrecondition, "NOT_SUBSCRIBED",
+                 "the structure does not subscribe to this application: invite to one it subscribes to");
+  }
+  v1::Application application;
+  RETURN_IF_ERROR(LoadRecord(reader, store::ApplicationKey(application_id), application, "APPLICATION_NOT_FOUND", ""));
+  return application.display_name();
+}
+
+// Issues a new link for the invitation of `record` (spending the one sent before, if any), sets its expiry
+// and state SENT, and e-mails the link to the invited address.
+absl::Status MailInvitation(store::Transaction& txn, absl::Time now, const std::string& structure,
+                            const IdentityPolicy& policy, InvitationRecord& record) {
+  if (!record.link_token_id().empty()) {
+    LinkTokenRecord previous;
+    absl::Status loaded = LoadRecord(txn, store::LinkTokenKey(record.link_token_id()), previous, "", "");
+    if (loaded.ok()) RETURN_IF_ERROR(SpendLinkToken(txn, now, record.link_token_id(), previous));
+    if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
+  }
+  v1::Invitation& invitation = *record.mutable_invitation();
+  invitation.set_state(v1::Invitation::SENT);
+  SetTimestamp(now + policy.invitation_ttl, invitation.mutable_expire_time());
+  LinkTokenRecord link;
+  link.set_kind(LinkTokenRecord::INVITATION);
+  link.set_subject(invitation.name());
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.invitation_ttl, link));
+  // "hbl_<id>_<secret>" (link_tokens.h)
+  record.set_link_token_id(std::string(absl::string_view(token).substr(4, token.find('_', 4) - 4)));
+  return mail::Enqueue(txn, now, invitation.email(), mail::MailKind::kInvitation, "fr",
+                       {{"structure", structure},
+                        {"application", invitation.application_display_name()},
+                        {"link", LinkUrl(policy.link_base_url, "invitation", token)},
+                        {"expires", FormatDeadline(now + policy.invitation_ttl)}});
+}
+
+// What reads show: a SENT invitation past its expiry is EXPIRED.
+void ShowExpiry(v1::Invitation& invitation, absl::Time now) {
+  if (invitation.state() == v1::Invitation::SENT && invitation.has_expire_time() &&
+      FromTimestamp(invitation.expire_time()) <= now) {
+    invitation.set_state(v1::Invitation::EXPIRED);
+  }
+}
+
 // The password hash an invitation keeps: none for an address that has an account (which proves itself with
 // its own password), else the hash of a strong enough new password.
 absl::StatusOr<std::string> FormPasswordHash(const PasswordPolicy& policy, absl::string_view password,
@@ -220,7 +269,8 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
-                       RETURN_IF_ERROR(ApplicationMustExist(txn, *application));
+                       ASSIGN_OR_RETURN(const std::string application_name,
+                                        SubscribedApplicationName(txn, *siret, *application));
                        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
                        absl::Time now = clock_.Now();
                        const std::string structure = StructureDisplayName(txn, *siret);
@@ -237,16 +287,9 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
                          invitation.set_inviter(caller.ResourceName());
                          SetTimestamp(now, invitation.mutable_create_time());
                          SetTimestamp(now, invitation.mutable_update_time());
-                         SetTimestamp(now + policy_.invitation_ttl, invitation.mutable_expire_time());
+                         invitation.set_application_display_name(application_name);
+                         RETURN_IF_ERROR(MailInvitation(txn, now, structure, policy_, record));
                          RETURN_IF_ERROR(StoreRecord(txn, store::InvitationKey(*siret, id), record));
-                         LinkTokenRecord link;
-                         link.set_kind(LinkTokenRecord::INVITATION);
-                         link.set_subject(invitation.name());
-                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.invitation_ttl, link));
-                         RETURN_IF_ERROR(mail::Enqueue(txn, now, email, mail::MailKind::kInvitation, "fr",
-                                                       {{"structure", structure},
-                                                        {"link", LinkUrl(policy_.link_base_url, "invitation", token)},
-                                                        {"expires", FormatDeadline(now + policy_.invitation_ttl)}}));
                          *response.add_invitations() = invitation;
                        }
                        return absl::OkStatus();
@@ -300,6 +343,74 @@ absl::Status Invitations::Fill(const v1::FillInvitationRequest& request, v1::Fil
   return revision.status();
 }
 
+absl::Status Invitations::GetByLink(const v1::GetInvitationByLinkRequest& request,
+                                    v1::GetInvitationByLinkResponse& response) {
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        std::string token_id;
+        ASSIGN_OR_RETURN(LinkTokenRecord link, ReadLinkToken(reader, clock_.Now(), request.link_token(),
+                                                             {LinkTokenRecord::INVITATION}, "link_token", &token_id));
+        std::optional<InvitationNameParts> name = ParseInvitationName(link.subject());
+        if (!name) return absl::DataLossError("an invitation link names no invitation");
+        InvitationRecord record;
+        RETURN_IF_ERROR(LoadRecord(reader, store::InvitationKey(name->siret, name->invitation_id), record,
+                                   "INVITATION_NOT_FOUND", "the invitation no longer exists"));
+        v1::Invitation& invitation = *response.mutable_invitation();
+        invitation = std::move(*record.mutable_invitation());
+        invitation.clear_form();
+        invitation.clear_comment();
+        invitation.clear_inviter();
+        ShowExpiry(invitation, clock_.Now());
+        response.set_structure(StructureName(name->siret));
+        response.set_structure_display_name(StructureDisplayName(reader, name->siret));
+        return absl::OkStatus();
+      })
+      .status();
+}
+
+absl::StatusOr<store::Revision> Invitations::Resend(const authz::Principal& caller,
+                                                    const v1::ResendInvitationsRequest& request,
+                                                    v1::ResendInvitationsResponse& response) {
+  std::optional<std::string> siret = ParseStructureName(request.parent());
+  if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
+  FieldViolations violations;
+  if (request.invitations().empty()) violations.Add("invitations", "REQUIRED", "name at least one invitation");
+  if (request.invitations_size() > 100) violations.Add("invitations", "TOO_MANY", "at most 100 per call");
+  std::vector<std::string> ids;
+  for (int i = 0; i < request.invitations_size(); ++i) {
+    std::optional<InvitationNameParts> name = ParseInvitationName(request.invitations(i));
+    if (!name || name->siret != *siret) {
+      violations.Add(absl::StrCat("invitations[", i, "]"), "NAME_FORMAT",
+                     "must be an invitation of the parent, structures/{siret}/invitations/{invitation}");
+    } else {
+      ids.push_back(name->invitation_id);
+    }
+  }
+  RETURN_IF_ERROR(violations.ToStatus());
+  return RunMutation(
+      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      [&](store::Transaction& txn) -> absl::Status {
+        response.clear_invitations();
+        const absl::Time now = clock_.Now();
+        const std::string structure = StructureDisplayName(txn, *siret);
+        for (size_t i = 0; i < ids.size(); ++i) {
+          const std::string key = store::InvitationKey(*siret, ids[i]);
+          InvitationRecord record;
+          RETURN_IF_ERROR(LoadRecord(txn, key, record, "INVITATION_NOT_FOUND", "no such invitation in this structure"));
+          if (record.invitation().state() != v1::Invitation::SENT) {
+            return InElement(Error(absl::StatusCode::kFailedPrecondition, "INVITATION_ALREADY_FILLED",
+                                   "only an invitation not yet filled in is sent again"),
+                             absl::StrCat("invitations[", i, "]"));
+          }
+          SetTimestamp(now, record.mutable_invitation()->mutable_update_time());
+          RETURN_IF_ERROR(MailInvitation(txn, now, structure, policy_, record));
+          RETURN_IF_ERROR(StoreRecord(txn, key, record));
+          *response.add_invitations() = record.invitation();
+        }
+        return absl::OkStatus();
+      });
+}
+
 absl::Status Invitations::List(const authz::Principal& caller, const v1::ListInvitationsRequest& request,
                                v1::ListInvitationsResponse& response) {
   std::optional<std::string> siret = ParseStructureName(request.parent());
@@ -310,6 +421,7 @@ absl::Status Invitations::List(const authz::Principal& caller, const v1::ListInv
       caller.kind == authz::PrincipalKind::kAccount && own != nullptr && own->role == authz::Role::kResponsable
           ? std::optional<std::string>(caller.ResourceName())
           : std::nullopt;
+  const absl::Time now = clock_.Now();
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
         std::vector<InvitationRecord> page;
@@ -318,6 +430,7 @@ absl::Status Invitations::List(const authz::Principal& caller, const v1::ListInv
             [&](absl::string_view) { return &page.emplace_back(); }, response.mutable_next_page_token()));
         for (InvitationRecord& record : page) {
           if (only_inviter && record.invitation().inviter() != *only_inviter) continue;
+          ShowExpiry(*record.mutable_invitation(), now);
           if (request.state() == v1::Invitation::STATE_UNSPECIFIED || record.invitation().state() == request.state()) {
             *response.add_invitations() = std::move(*record.mutable_invitation());
           }

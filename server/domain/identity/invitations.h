@@ -24,6 +24,14 @@ class Invitations {
   // administrators are e-mailed. An address that already has an account proves it with that account's
   // password, and the acceptance attaches the existing account.
   [[nodiscard]] absl::Status Fill(const v1::FillInvitationRequest& request, v1::FillInvitationResponse& response);
+  // The landing page of a link: what the invitation invites to, before the form is sent. The token is the
+  // credential and is not spent.
+  [[nodiscard]] absl::Status GetByLink(const v1::GetInvitationByLinkRequest& request,
+                                       v1::GetInvitationByLinkResponse& response);
+  // SENT or EXPIRED invitations sent again with a new link; all or nothing.
+  [[nodiscard]] absl::StatusOr<store::Revision> Resend(const authz::Principal& caller,
+                                                       const v1::ResendInvitationsRequest& request,
+                                                       v1::ResendInvitationsResponse& response);
   [[nodiscard]] absl::Status List(const authz::Principal& caller, const v1::ListInvitationsRequest& request,
                                   v1::ListInvitationsResponse& response);
   // INV-DECIDE: several decisions, all applied or none; a refusal needs a comment; the invitee is e-mailed.
