@@ -3,12 +3,9 @@
 #ifndef HABILIS_SERVER_DOMAIN_AUDIT_AUDIT_RETENTION_H_
 #define HABILIS_SERVER_DOMAIN_AUDIT_AUDIT_RETENTION_H_
 
-#include <thread>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
+#include "server/common/periodic.h"
 #include "server/domain/audit/audit_trail.h"
 
 namespace habilis::domain {
@@ -19,21 +16,14 @@ class AuditRetention {
   // are pruned every `interval`.
   AuditRetention(AuditTrail& trail, const Clock& clock, absl::Duration retention,
                  absl::Duration interval = absl::Hours(1));
-  // Stops after the pass under way, if any.
-  ~AuditRetention();
-  AuditRetention(const AuditRetention&) = delete;
-  AuditRetention& operator=(const AuditRetention&) = delete;
 
  private:
-  void Run();
+  void Pass();
 
   AuditTrail& trail_;
   const Clock& clock_;
   const absl::Duration retention_;
-  const absl::Duration interval_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: it stops before the members it uses go
 };
 
 }  // namespace habilis::domain

@@ -129,17 +129,7 @@ absl::StatusOr<bool> Handle(store::Store& store, absl::Time now, const Ending& e
 
 HabilitationExpiry::HabilitationExpiry(store::Store& store, const Clock& clock, absl::Duration interval,
                                        absl::Duration notice)
-    : store_(store), clock_(clock), interval_(interval), notice_(notice) {
-  if (interval_ > absl::ZeroDuration()) thread_ = std::thread([this] { Run(); });
-}
-
-HabilitationExpiry::~HabilitationExpiry() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
+    : store_(store), clock_(clock), notice_(notice), task_(interval, [this] { Pass(); }) {}
 
 absl::StatusOr<int> HabilitationExpiry::Sweep() {
   const absl::Time now = clock_.Now();
@@ -152,15 +142,11 @@ absl::StatusOr<int> HabilitationExpiry::Sweep() {
   return changed;
 }
 
-void HabilitationExpiry::Run() {
-  while (true) {
-    absl::StatusOr<int> swept = Sweep();
-    if (!swept.ok()) {
-      std::cerr << "habilisd: the habilitation expiry sweep failed (it is tried again later): " << swept.status()
-                << std::endl;
-    }
-    absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) return;
+void HabilitationExpiry::Pass() {
+  absl::StatusOr<int> swept = Sweep();
+  if (!swept.ok()) {
+    std::cerr << "habilisd: the habilitation expiry sweep failed (it is tried again later): " << swept.status()
+              << std::endl;
   }
 }
 

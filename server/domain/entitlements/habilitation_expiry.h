@@ -5,13 +5,10 @@
 #ifndef HABILIS_SERVER_DOMAIN_ENTITLEMENTS_HABILITATION_EXPIRY_H_
 #define HABILIS_SERVER_DOMAIN_ENTITLEMENTS_HABILITATION_EXPIRY_H_
 
-#include <thread>
-
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
+#include "server/common/periodic.h"
 #include "store/store.h"
 
 namespace habilis::domain {
@@ -24,10 +21,6 @@ class HabilitationExpiry {
   // Sweeps every `interval` when it is positive (a thread); zero: only when Sweep is called.
   HabilitationExpiry(store::Store& store, const Clock& clock, absl::Duration interval,
                      absl::Duration notice = absl::Hours(24 * 7));
-  // Stops after the pass under way, if any.
-  ~HabilitationExpiry();
-  HabilitationExpiry(const HabilitationExpiry&) = delete;
-  HabilitationExpiry& operator=(const HabilitationExpiry&) = delete;
 
   // One pass over the habilitations ending within the notice period: each one not yet announced is
   // announced (e-mails, expiry_notice_time), each one past its end gets expiry_recorded_time. One commit per
@@ -35,15 +28,12 @@ class HabilitationExpiry {
   [[nodiscard]] absl::StatusOr<int> Sweep();
 
  private:
-  void Run();
+  void Pass();
 
   store::Store& store_;
   const Clock& clock_;
-  const absl::Duration interval_;
   const absl::Duration notice_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: it stops before the members it uses go
 };
 
 }  // namespace habilis::domain
