@@ -49,6 +49,8 @@ constexpr ActionPolicy kPolicies[] = {
     {.action = Action::kAccountUpdate, .self = true, .administrator = true},
     {.action = Action::kAccountActivate, .administrator = true, .responsable_for_collaborators = true},
     {.action = Action::kAccountAdminister, .administrator = true},
+    // DEL-REQUEST: an administrator follows the requests of his structure (the command requires the structure).
+    {.action = Action::kDeletionList, .administrator = true},
     {.action = Action::kInvitationSend, .administrator = true, .responsable_for_collaborators = true},
     {.action = Action::kInvitationManage, .administrator = true},
     // A responsable follows the invitations he sent (the command confines him to them).
@@ -235,6 +237,10 @@ absl::string_view ActionName(Action action) {  // NOLINT(readability-function-si
       return "accounts.activate";
     case Action::kAccountAdminister:
       return "accounts.administer";
+    case Action::kAccountDeactivate:
+      return "accounts.deactivate";
+    case Action::kDeletionList:
+      return "deletionRequests.list";
     case Action::kDeletionDecide:
       return "deletionRequests.decide";
     case Action::kInvitationSend:

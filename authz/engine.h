@@ -34,8 +34,10 @@ enum class Action {
   kAccountRead,         // one account (target.account and its memberships)
   kAccountUpdate,       // personal data (SELF, or an administrator)
   kAccountActivate,     // NEW-ACTIVATE
-  kAccountAdminister,   // deactivate, resend identifier, change role or service, transfer, deletion request
+  kAccountAdminister,   // resend identifier, change role or service, suspend, remove, transfer, deletion request
+  kAccountDeactivate,   // account-wide deactivation: operators only (MEMBERSHIP-END)
   kDeletionDecide,      // operators decide deletion requests
+  kDeletionList,        // an administrator follows his structure's deletion requests
   kInvitationSend,      // INV-SEND (target.role, target.service)
   kInvitationManage,    // decide invitations
   kInvitationList,      // list a structure's invitations (a responsable: those he sent)

@@ -122,6 +122,30 @@ HABILIS_HANDLER(AccountService, UpdateMembership) {
                     });
 }
 
+HABILIS_HANDLER(AccountService, SuspendMembership) {
+  return ServeUnary(context_, ctx, request, response,
+                    AccountTarget(accounts_, request->account(), request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(membership_states_.Suspend(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(AccountService, ResumeMembership) {
+  return ServeUnary(context_, ctx, request, response,
+                    AccountTarget(accounts_, request->account(), request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(membership_states_.Resume(caller, *request, out), out);
+                    });
+}
+
+HABILIS_HANDLER(AccountService, RemoveMembership) {
+  return ServeUnary(context_, ctx, request, response,
+                    AccountTarget(accounts_, request->account(), request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(membership_states_.Remove(caller, *request, out), out);
+                    });
+}
+
 HABILIS_HANDLER(AccountService, TransferAccounts) {
   return ServeUnary(context_, ctx, request, response, StructureTarget(request->parent()),
                     [this, request](const authz::Principal& caller, auto& out) {
@@ -132,20 +156,21 @@ HABILIS_HANDLER(AccountService, TransferAccounts) {
 HABILIS_HANDLER(AccountService, RequestAccountDeletion) {
   return ServeUnary(context_, ctx, request, response, StructureTarget(request->structure()),
                     [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(accounts_.RequestDeletion(caller, *request, out), out);
+                      return WithToken(deletion_requests_.Request(caller, *request, out), out);
                     });
 }
 
 HABILIS_HANDLER(AccountService, ListDeletionRequests) {
-  return ServeUnary(
-      context_, ctx, request, response, authz::Target{},
-      [this, request](const authz::Principal&, auto& out) { return accounts_.ListDeletionRequests(*request, out); });
+  return ServeUnary(context_, ctx, request, response, StructureTarget(request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return deletion_requests_.List(caller, *request, out);
+                    });
 }
 
 HABILIS_HANDLER(AccountService, DecideDeletionRequest) {
   return ServeUnary(context_, ctx, request, response, authz::Target{},
                     [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(accounts_.DecideDeletionRequest(caller, *request, out), out);
+                      return WithToken(deletion_requests_.Decide(caller, *request, out), out);
                     });
 }
 

@@ -75,6 +75,8 @@ struct Server::Parts {
         applications(store, clock),
         api_keys(store, clock),
         accounts(store, clock, policy),
+        membership_states(store, clock),
+        deletion_requests(store, clock),
         sessions(store, clock, policy),
         invitations(store, clock, policy),
         entitlements(store, clock),
@@ -98,7 +100,7 @@ struct Server::Parts {
                                           : config.backup_dir),
         api_key_service(context, api_keys),
         operations_service(context, backups),
-        account_service(context, accounts),
+        account_service(context, accounts, membership_states, deletion_requests),
         session_service(context, sessions, accounts),
         invitation_service(context, invitations),
         entitlement_service(context, entitlements, accounts, access),
@@ -117,6 +119,8 @@ struct Server::Parts {
   domain::Applications applications;
   domain::ApiKeys api_keys;
   domain::Accounts accounts;
+  domain::MembershipStates membership_states;
+  domain::DeletionRequests deletion_requests;
   domain::Sessions sessions;
   domain::Invitations invitations;
   domain::Entitlements entitlements;

@@ -34,7 +34,9 @@
 #include "server/domain/entitlements/entitlements.h"
 #include "server/domain/files/account_files.h"
 #include "server/domain/identity/accounts.h"
+#include "server/domain/identity/deletion_requests.h"
 #include "server/domain/identity/invitations.h"
+#include "server/domain/identity/membership_states.h"
 #include "server/domain/identity/sessions.h"
 #include "server/domain/operations/backups.h"
 #include "server/domain/organisation/org_chart.h"
@@ -142,7 +144,12 @@ class OperationsService final : public v1::OperationsService::CallbackService {
 
 class AccountService final : public v1::AccountService::CallbackService {
  public:
-  AccountService(const CallContext& context, domain::Accounts& accounts) : context_(context), accounts_(accounts) {}
+  AccountService(const CallContext& context, domain::Accounts& accounts, domain::MembershipStates& membership_states,
+                 domain::DeletionRequests& deletion_requests)
+      : context_(context),
+        accounts_(accounts),
+        membership_states_(membership_states),
+        deletion_requests_(deletion_requests) {}
 
   HABILIS_UNARY(CreateAccount);
   HABILIS_UNARY(GetAccount);
@@ -152,6 +159,9 @@ class AccountService final : public v1::AccountService::CallbackService {
   HABILIS_UNARY(DeactivateAccount);
   HABILIS_UNARY(ResendIdentifier);
   HABILIS_UNARY(UpdateMembership);
+  HABILIS_UNARY(SuspendMembership);
+  HABILIS_UNARY(ResumeMembership);
+  HABILIS_UNARY(RemoveMembership);
   HABILIS_UNARY(TransferAccounts);
   HABILIS_UNARY(RequestAccountDeletion);
   HABILIS_UNARY(ListDeletionRequests);
@@ -163,6 +173,8 @@ class AccountService final : public v1::AccountService::CallbackService {
  private:
   const CallContext& context_;
   domain::Accounts& accounts_;
+  domain::MembershipStates& membership_states_;
+  domain::DeletionRequests& deletion_requests_;
 };
 
 class SessionService final : public v1::SessionService::CallbackService {

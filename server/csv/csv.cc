@@ -18,20 +18,53 @@ void Reader::Feed(absl::string_view bytes, Visitor visit) {
       start_checked_ = true;
     } else if (!absl::StartsWith(kByteOrderMark, start_)) {
       start_checked_ = true;
-      for (char c : start_) Consume(c, visit);
+      first_line_.append(start_);  // not a mark: the start of the first line, still undecided
     } else {
       return;  // a prefix of the mark so far: wait for more
     }
     start_.clear();
   }
+  if (delimiter_ == 0) return DetectDelimiter(bytes, /*at_end=*/false, visit);
   for (char c : bytes) Consume(c, visit);
+}
+
+namespace {
+
+// The delimiter `line` uses, once it holds a whole first line (or `at_end`); 0 while that is not known.
+char DelimiterOf(absl::string_view line, bool at_end) {
+  int commas = 0, semicolons = 0;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') quoted = !quoted;  // a doubled quote toggles twice: still inside
+    if (quoted) continue;
+    if (c == ',') ++commas;
+    if (c == ';') ++semicolons;
+    if (c == '\r' || c == '\n') return semicolons > commas ? ';' : ',';
+  }
+  if (!at_end) return 0;
+  return semicolons > commas ? ';' : ',';
+}
+
+// The first line held back to find its delimiter: a header, so a few KiB; past this, decide on what came.
+constexpr size_t kMaxFirstLineBytes = 1 << 20;
+
+}  // namespace
+
+void Reader::DetectDelimiter(absl::string_view bytes, bool at_end, Visitor visit) {
+  first_line_.append(bytes.data(), bytes.size());
+  delimiter_ = DelimiterOf(first_line_, at_end || first_line_.size() >= kMaxFirstLineBytes);
+  if (delimiter_ == 0) return;
+  std::string held = std::move(first_line_);
+  first_line_.clear();
+  for (char c : held) Consume(c, visit);
 }
 
 void Reader::Finish(Visitor visit) {
   if (!start_checked_) {
     start_checked_ = true;
-    for (char c : start_) Consume(c, visit);
+    first_line_.append(start_);
   }
+  if (delimiter_ == 0) DetectDelimiter("", /*at_end=*/true, visit);
   if (state_ == State::kQuoted) {
     Fail("UNTERMINATED_QUOTE", "a quoted field is never closed: a quote is missing");
   }
@@ -71,7 +104,7 @@ void Reader::EndField() {
 }
 
 bool Reader::Delimits(char c, bool line_break, Visitor visit) {
-  if (c == ',') {
+  if (c == delimiter_) {
     EndField();
     state_ = State::kFieldStart;
     return true;

@@ -43,7 +43,9 @@ struct ReaderLimits {
 };
 
 // Reads records from bytes pushed in pieces.
-// - Fields are separated by commas; records end with CRLF, LF or a lone CR. Fields containing commas,
+// - Fields are separated by commas, or by semicolons when the first line has more semicolons than commas
+//   outside quotes (a spreadsheet saving "CSV" in a French locale writes semicolons; seed 003 warns that
+//   spreadsheets change these files). Records end with CRLF, LF or a lone CR. Fields containing commas,
 //   quotes or line breaks are quoted with ", and a quote inside them is doubled.
 // - A UTF-8 byte order mark at the very start is skipped. Fields must be valid UTF-8.
 // - Blank lines are skipped. A last record without a line break is read by Finish.
@@ -62,6 +64,8 @@ class Reader {
  private:
   enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
 
+  // Holds the first line back until it is complete, then decides the delimiter and reads it.
+  void DetectDelimiter(absl::string_view bytes, bool at_end, Visitor visit);
   void Consume(char c, Visitor visit);
   void Append(char c);
   void EndField();
@@ -72,6 +76,8 @@ class Reader {
   void Fail(absl::string_view reason, absl::string_view message);
 
   ReaderLimits limits_;
+  char delimiter_ = 0;      // 0 until the first line decides it
+  std::string first_line_;  // held back meanwhile
   // Byte order mark detection: the first bytes, until they are known to be a BOM or not.
   bool start_checked_ = false;
   std::string start_;

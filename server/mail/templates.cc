@@ -121,6 +121,21 @@ Template TemplateOf(MailKind kind) {  // NOLINT(readability-function-size)
               "{until}.\nIf it was you, unlock it at once with this link, valid until {expires}:\n\n{link}\n\n"
               "If it was not you, someone is trying your password: choose a long one, and tell your "
               "administrator.\n"};
+    case MailKind::kDeletionApproved:
+      return {"Compte {login} supprimé",
+              "Bonjour {name},\n\nVotre demande de suppression du compte {login}, faite pour {structure}, est "
+              "acceptée : le compte est supprimé de toutes ses structures.\n",
+              "Account {login} deleted",
+              "Hello {name},\n\nYour request to delete the account {login}, made for {structure}, was approved: "
+              "the account is deleted from all its structures.\n"};
+    case MailKind::kDeletionRefused:
+      return {"Suppression du compte {login} refusée",
+              "Bonjour {name},\n\nVotre demande de suppression du compte {login}, faite pour {structure}, est "
+              "refusée :\n\n{comment}\n\nPour le retirer de {structure} seulement, retirez-le de vos "
+              "utilisateurs.\n",
+              "Deletion of account {login} refused",
+              "Hello {name},\n\nYour request to delete the account {login}, made for {structure}, was refused:"
+              "\n\n{comment}\n\nTo take it out of {structure} only, remove it from your users.\n"};
     case MailKind::kJoinStructure:
       return {"{structure} vous ajoute à ses utilisateurs",
               "Bonjour {name},\n\n{structure} vous a ajouté(e) à ses utilisateurs. Vous avez déjà un compte "
@@ -186,6 +201,10 @@ absl::string_view MailKindName(MailKind kind) {
       return "UNLOCK";
     case MailKind::kJoinStructure:
       return "JOIN_STRUCTURE";
+    case MailKind::kDeletionApproved:
+      return "DELETION_APPROVED";
+    case MailKind::kDeletionRefused:
+      return "DELETION_REFUSED";
   }
   return "MAIL";
 }

@@ -28,6 +28,8 @@ enum class MailKind {
   kUnlock,                         // PWD: the account is locked; a link lifts the lock at once
   kJoinStructure,                  // NEW-CREATE: a structure added a person who has an account; a link to join
   kHabilitationExpiring,           // a habilitation ends within a week: to its holder and his administrators
+  kDeletionApproved,               // DEL-REQUEST: an operator approved it; to whoever asked
+  kDeletionRefused,                // DEL-REQUEST: an operator refused it, with the comment; to whoever asked
 };
 
 absl::string_view MailKindName(MailKind kind);

@@ -1,7 +1,10 @@
 // CSV-EXPORT and CSV-IMPORT over gRPC against the real habilisd: the round trip, all-or-nothing imports that
 // report every bad row, dry runs, idempotent re-imports, files sent in small pieces, and who may call.
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -88,10 +91,11 @@ class Instance {
     const std::map<std::string, std::vector<std::pair<std::string, std::string>>> profiles = {
         {"portail", {{"utilisateur", "Utilisateur du service"}, {"admin", "Administrateur"}}},
         {"marches", {{"acheteur", "Acheteur"}}}};
+    const std::map<std::string, std::string> names = {{"portail", "Portail"}, {"marches", "Salle des marchés"}};
     for (const auto& [application, its_profiles] : profiles) {
       v1::CreateApplicationRequest app;
       app.set_application_id(application);
-      app.mutable_application()->set_display_name(application);
+      app.mutable_application()->set_display_name(names.at(application));
       v1::CreateApplicationResponse a;
       ASSERT_RPC_OK(applications->CreateApplication(As(operator_key).get(), app, &a));
       for (const auto& [id, label] : its_profiles) {
@@ -169,11 +173,11 @@ class Instance {
 
   // Sends `file` in pieces of `piece` bytes.
   ImportResult Import(const std::string& file, bool validate_only = false, size_t piece = 64 * 1024,
-                      const std::string& bearer = "") {
+                      const std::string& bearer = "", const std::string& parent = kStructure) {
     auto context = As(bearer.empty() ? operator_key : bearer);
     auto stream = files->ImportAccounts(context.get());
     v1::ImportAccountsRequest first;
-    first.set_parent(kStructure);
+    first.set_parent(parent);
     first.set_validate_only(validate_only);
     size_t offset = std::min(piece, file.size());
     first.set_data(file.substr(0, offset));
@@ -264,21 +268,23 @@ TEST_F(AccountFilesTest, CsvExportHasTheColumnsOfSeed003) {
   std::string file = source_.Export();
   std::vector<std::string> lines = absl::StrSplit(file, "\r\n");
   ASSERT_GE(lines.size(), 2u);
-  EXPECT_EQ(lines[0],
-            "user_civility,user_firstname,user_lastname,user_username,user_connectionAttempts,"
-            "user_expirationDatePassword,user_modifDatePassword,profil_id,profil_technicalIdentifier,profil_canton,"
-            "profil_city,profil_country,profil_postalAddress,profil_postalCode,profil_cellPhone,profil_email,"
-            "profil_enabled,profil_fax,profil_function,profil_grace,profil_phone,agent_profil_elected,"
-            "agent_profil_executive,agent_profil_representative,agent_profil_substitute,agent_profil_role_marches,"
-            "agent_profil_role_portail,organism_department_id,organism_department_label,organism_id,organism_label,"
-            "organism_siren,organism_nic");
+  EXPECT_EQ(
+      lines[0],
+      "user_civility,user_firstname,user_lastname,user_username,user_connectionAttempts,"
+      "user_expirationDatePassword,user_modifDatePassword,profil_id,profil_technicalIdentifier,profil_canton,"
+      "profil_city,profil_country,profil_postalAddress,profil_postalCode,profil_cellPhone,profil_email,"
+      "profil_enabled,profil_fax,profil_function,profil_grace,profil_phone,agent_profil_elected,"
+      "agent_profil_executive,agent_profil_representative,agent_profil_substitute,"
+      "agent_profil_role_Salle des "
+      "marchés,agent_profil_role_Portail,organism_department_id,organism_department_label,organism_id,organism_label,"
+      "organism_siren,organism_nic");
   EXPECT_NE(file.find(",Anne,Le Goff,anne@example.fr,0,,,"), std::string::npos) << file;
   EXPECT_NE(file.find("\"Secrétaire générale, \"\"DGS\"\"\""), std::string::npos) << "RFC 4180 quoting: " << file;
   EXPECT_NE(file.find(",\"3 rue, Bâtiment B\","), std::string::npos);
-  EXPECT_NE(file.find(",acheteur,admin,finances,Finances,73282932000074,Commune de Brest,732829320,00074\r\n"),
+  EXPECT_NE(file.find(",Acheteur,Administrateur,finances,Finances,73282932000074,Commune de Brest,732829320,00074\r\n"),
             std::string::npos)
       << file;
-  EXPECT_NE(file.find(",,utilisateur,etat-civil,\"État civil, accueil\","), std::string::npos) << file;
+  EXPECT_NE(file.find(",,Utilisateur du service,etat-civil,\"État civil, accueil\","), std::string::npos) << file;
   EXPECT_EQ(file.find("\xEF\xBB\xBF"), std::string::npos);
   EXPECT_EQ(source_.last_row_count, 3);
   EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 4) << "the header and 3 rows, each ending with CRLF";
@@ -392,8 +398,8 @@ TEST_F(AccountFilesTest, CsvImportUpdatesWhatTheFileChangesAndIsAudited) {
   Populate();
   std::string file = source_.Export();
   // Anne loses her "marches" profile and moves to the root level; Zoé gets a phone.
-  std::regex anne_marches(",acheteur,admin,finances,Finances,");
-  file = std::regex_replace(file, anne_marches, ",,admin,,Finances,");
+  std::regex anne_marches(",Acheteur,Administrateur,finances,Finances,");
+  file = std::regex_replace(file, anne_marches, ",,Administrateur,,Finances,");
   file = std::regex_replace(file, std::regex("(Zoé,Le Goff,zoe@example.fr,[^\n]*?,FR,\"3 rue, Bâtiment B\",29200,)"),
                             "$1+33 2 98 00 00 00");
   ImportResult result = source_.Import(file);
@@ -402,7 +408,7 @@ TEST_F(AccountFilesTest, CsvImportUpdatesWhatTheFileChangesAndIsAudited) {
   EXPECT_EQ(result.summary.accounts_unchanged(), 1);
   EXPECT_EQ(result.summary.habilitations_revoked(), 1);
   std::string after = source_.Export();
-  EXPECT_NE(after.find(",,admin,,,73282932000074,"), std::string::npos) << after;
+  EXPECT_NE(after.find(",,Administrateur,,,73282932000074,"), std::string::npos) << after;
   EXPECT_NE(after.find(",29200,'+33 2 98 00 00 00,"), std::string::npos) << after;
 
   // Only the login column and one role column: the rest of each account is left as it is.
@@ -411,7 +417,7 @@ TEST_F(AccountFilesTest, CsvImportUpdatesWhatTheFileChangesAndIsAudited) {
   EXPECT_EQ(narrow.summary.accounts_updated(), 1);
   EXPECT_EQ(narrow.summary.habilitations_granted(), 1);
   std::string narrowed = source_.Export();
-  EXPECT_NE(narrowed.find(",,utilisateur,,,73282932000074,"), std::string::npos) << narrowed;
+  EXPECT_NE(narrowed.find(",,Utilisateur du service,,,73282932000074,"), std::string::npos) << narrowed;
   EXPECT_NE(narrowed.find("+33 6 12 34 56 78"), std::string::npos) << "columns not in the file are left alone";
 
   v1::ListAuditEntriesRequest list;
@@ -524,6 +530,100 @@ TEST_F(AccountFilesTest, CsvFilesAreForAdministratorsAndOperatorsOnly) {
   while (reader->Read(&ignored)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Opens `csv` in Debian's LibreOffice Calc, headless, as a person opens a file in a spreadsheet (columns of
+// digits read as numbers), and saves it as CSV with semicolons, as a spreadsheet in a French locale does.
+std::string ThroughLibreOffice(const std::string& csv) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("export.csv"), std::ios::binary) << csv;
+  testing::RunResult converted = testing::RunProgram(
+      "/usr/bin/soffice",
+      {"-env:UserInstallation=file://" + dir.Sub("profile"), "--headless", "--infilter=CSV:44,34,76,1", "--convert-to",
+       "csv:Text - txt - csv (StarCalc):59,34,76,1", "--outdir", dir.Sub("out"), dir.Sub("export.csv")});
+  EXPECT_EQ(converted.exit_code, 0) << converted.err;
+  std::ifstream in(dir.Sub("out/export.csv"), std::ios::binary);
+  std::stringstream resaved;
+  resaved << in.rdbuf();
+  return resaved.str();
+}
+
+// Item 8 (seed 003: «le traitement de ces fichiers dans certains tableurs comme Microsoft Excel peut entraîner
+// une modification du format»): an export opened and saved again by a spreadsheet imports back as it was.
+TEST_F(AccountFilesTest, CSV_LibreOfficeRoundTripImportsBackUnchanged) {
+  Populate();
+  source_.CreateAccount("paul@example.fr", "Paul", "finances", [](v1::Account& a) {
+    a.set_phone("0298000000");
+    a.set_postal_code("01000");
+    a.set_city("Bourg-en-Bresse");
+  });
+  const std::string exported = source_.Export(/*byte_order_mark=*/true);
+  const std::string resaved = ThroughLibreOffice(exported);
+  ASSERT_FALSE(resaved.empty());
+  EXPECT_NE(resaved.find("\"user_username\";"), std::string::npos) << "semicolons: " << resaved;
+  EXPECT_EQ(resaved.find("0298000000"), std::string::npos) << "the spreadsheet dropped the zero: " << resaved;
+  EXPECT_NE(resaved.find(";74"), std::string::npos) << "and the NIC's zeros: " << resaved;
+
+  ImportResult imported = source_.Import(resaved);
+  ASSERT_TRUE(imported.status.ok()) << imported.status.error_message()
+                                    << (imported.errors.empty() ? "" : imported.errors[0].DebugString());
+  EXPECT_EQ(imported.summary.accounts_unchanged(), 4);
+  EXPECT_EQ(imported.summary.accounts_updated(), 0);
+  EXPECT_EQ(imported.summary.habilitations_granted() + imported.summary.habilitations_revoked(), 0);
+  EXPECT_EQ(source_.Export(/*byte_order_mark=*/true), exported);
+
+  // The same file into a new habilisd: the people, their services and profiles, by name.
+  Instance target;
+  target.Start(*sink_);
+  ImportResult into_new = target.Import(resaved);
+  ASSERT_TRUE(into_new.status.ok()) << into_new.status.error_message();
+  EXPECT_EQ(into_new.summary.accounts_created(), 4);
+  EXPECT_EQ(target.Export(/*byte_order_mark=*/true), exported);
+}
+
+// Item 8: an export of one structure imports into another once its organism_* cells are emptied or name the
+// other; cells that still name the first say so.
+TEST_F(AccountFilesTest, CSV_anExportImportsIntoAnotherStructureWhenItsOrganismCellsAreClearedOrPointThere) {
+  Populate();
+  constexpr char kOther[] = "structures/44306184100047";
+  v1::CreateStructureRequest structure;
+  structure.mutable_structure()->set_siret("44306184100047");
+  structure.mutable_structure()->set_category("Commune");
+  structure.mutable_structure()->set_display_name("Commune de Quimper");
+  structure.mutable_structure()->set_address("1 place");
+  structure.mutable_structure()->set_postal_code("29000");
+  structure.mutable_structure()->set_city("Quimper");
+  v1::CreateStructureResponse created;
+  ASSERT_RPC_OK(source_.structures->CreateStructure(As(source_.operator_key).get(), structure, &created));
+  for (const char* application : {"applications/portail", "applications/marches"}) {
+    v1::CreateSubscriptionRequest subscription;
+    subscription.set_parent(kOther);
+    subscription.set_application(application);
+    v1::CreateSubscriptionResponse subscribed;
+    ASSERT_RPC_OK(source_.entitlements->CreateSubscription(As(source_.operator_key).get(), subscription, &subscribed));
+  }
+  // Into the root level: the other structure has no such services.
+  std::string file = std::regex_replace(source_.Export(), std::regex(",(finances|etat-civil),"), ",,");
+
+  ImportResult refused = source_.Import(file, /*validate_only=*/true, 64 * 1024, "", kOther);
+  EXPECT_EQ(ErrorInfoReason(refused.status), "IMPORT_ROWS_INVALID");
+  ASSERT_FALSE(refused.errors.empty());
+  EXPECT_EQ(refused.errors[0].reason(), "WRONG_STRUCTURE") << "the file still names the first structure";
+
+  const std::string cleared =
+      std::regex_replace(file, std::regex(",73282932000074,Commune de Brest,732829320,00074\r\n"), ",,,,\r\n");
+  ImportResult imported = source_.Import(cleared, false, 64 * 1024, "", kOther);
+  ASSERT_TRUE(imported.status.ok()) << imported.status.error_message()
+                                    << (imported.errors.empty() ? "" : imported.errors[0].DebugString());
+  EXPECT_EQ(imported.summary.accounts_attached(), 3) << "an operator's file: the same people, by their login";
+  EXPECT_EQ(imported.summary.habilitations_granted(), 3) << "their profiles, named as in the first structure";
+
+  const std::string pointing =
+      std::regex_replace(file, std::regex(",73282932000074,Commune de Brest,732829320,00074\r\n"),
+                         ",44306184100047,Commune de Quimper,443061841,00047\r\n");
+  ImportResult again = source_.Import(pointing, false, 64 * 1024, "", kOther);
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.summary.accounts_unchanged(), 3);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // and a real SMTP server.
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -128,6 +129,124 @@ class PeopleTest : public testing::FlowsFixture {
     v1::DeactivateAccountResponse response;
     return accounts_->DeactivateAccount(As(caller).get(), request, &response);
   }
+
+  grpc::Status Suspend(const std::string& caller, const std::string& account, const std::string& structure = kStructure,
+                       v1::SuspendMembershipResponse* out = nullptr) {
+    v1::SuspendMembershipRequest request;
+    request.set_account(account);
+    request.set_structure(structure);
+    v1::SuspendMembershipResponse response;
+    return accounts_->SuspendMembership(As(caller).get(), request, out != nullptr ? out : &response);
+  }
+
+  grpc::Status Resume(const std::string& caller, const std::string& account) {
+    v1::ResumeMembershipRequest request;
+    request.set_account(account);
+    request.set_structure(kStructure);
+    v1::ResumeMembershipResponse response;
+    return accounts_->ResumeMembership(As(caller).get(), request, &response);
+  }
+
+  grpc::Status Remove(const std::string& caller, const std::string& account, const std::string& structure) {
+    v1::RemoveMembershipRequest request;
+    request.set_account(account);
+    request.set_structure(structure);
+    v1::RemoveMembershipResponse response;
+    return accounts_->RemoveMembership(As(caller).get(), request, &response);
+  }
+
+  // The secret of an api key of "portail", for CheckAccess.
+  std::string PortailKey() {
+    auto api_keys = v1::ApiKeyService::NewStub(client::Connect(process_->target()));
+    v1::CreateApiKeyRequest key;
+    key.mutable_api_key()->set_display_name("portail");
+    key.mutable_api_key()->set_application("applications/portail");
+    v1::CreateApiKeyResponse created;
+    EXPECT_TRUE(api_keys->CreateApiKey(As(operator_key_).get(), key, &created).ok());
+    return created.secret();
+  }
+
+  v1::CheckAccessResponse Check(const std::string& key, const std::string& account, const std::string& structure) {
+    v1::CheckAccessRequest check;
+    check.set_account(account);
+    check.set_profile("applications/portail/profiles/utilisateur");
+    check.set_structure(structure);
+    v1::CheckAccessResponse answer;
+    grpc::Status status = access_->CheckAccess(As(key).get(), check, &answer);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return answer;
+  }
+
+  // A second structure, subscribed to "portail".
+  void SeedOtherStructure() {
+    v1::CreateStructureRequest structure;
+    structure.mutable_structure()->set_siret(kOtherSiret);
+    structure.mutable_structure()->set_category("Entreprise");
+    structure.mutable_structure()->set_display_name("Cabinet Comptable");
+    structure.mutable_structure()->set_address("3 quai Est");
+    structure.mutable_structure()->set_postal_code("29200");
+    structure.mutable_structure()->set_city("Brest");
+    v1::CreateStructureResponse created;
+    ASSERT_TRUE(structures_->CreateStructure(As(operator_key_).get(), structure, &created).ok());
+    v1::CreateSubscriptionRequest subscription;
+    subscription.set_parent(kOther);
+    subscription.set_application("applications/portail");
+    v1::CreateSubscriptionResponse subscribed;
+    ASSERT_TRUE(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &subscribed).ok());
+  }
+
+  // Seed 001: an accountant with an account in the other structure is added to this one; he holds
+  // "utilisateur" of "portail" in both. Returns his account.
+  std::string AccountantInBothStructures() {
+    SeedOtherStructure();
+    PublishPortail();
+    v1::CreateAccountRequest create;
+    create.set_parent(kOther);
+    *create.mutable_account() = testing::Person("comptable@example.fr");
+    create.mutable_membership()->set_role(v1::COLLABORATOR);
+    v1::CreateAccountResponse created;
+    EXPECT_TRUE(accounts_->CreateAccount(As(operator_key_).get(), create, &created).ok());
+    const std::string accountant = created.account().name();
+    v1::ActivateAccountRequest activate;
+    activate.set_name(accountant);
+    activate.set_structure(kOther);
+    v1::ActivateAccountResponse activated;
+    EXPECT_TRUE(accounts_->ActivateAccount(As(operator_key_).get(), activate, &activated).ok());
+    absl::StatusOr<testing::ReceivedMail> activation = sink_->NextTo("comptable@example.fr", "ACTIVATION");
+    EXPECT_TRUE(activation.ok()) << activation.status();
+    if (activation.ok()) {
+      EXPECT_TRUE(SetPassword(testing::LinkToken(*activation)).ok());
+    }
+
+    // An operator's NEW-CREATE with a login that has an account attaches that account (DECISIONS.md).
+    create.set_parent(kStructure);
+    v1::CreateAccountResponse attached;
+    grpc::Status status = accounts_->CreateAccount(As(operator_key_).get(), create, &attached);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(attached.account().name(), accountant);
+    Session("comptable@example.fr");  // FIRST-LOGIN: the privacy policy accepted, CheckAccess may grant
+    for (const std::string& structure : {std::string(kStructure), std::string(kOther)}) {
+      v1::GrantHabilitationRequest grant;
+      grant.set_structure(structure);
+      grant.set_account(accountant);
+      grant.set_profile("applications/portail/profiles/utilisateur");
+      v1::GrantHabilitationResponse granted;
+      EXPECT_TRUE(entitlements_->GrantHabilitation(As(operator_key_).get(), grant, &granted).ok());
+    }
+    return accountant;
+  }
+
+  int HabilitationsOf(const std::string& account, const std::string& structure) {
+    v1::ListHabilitationsRequest list;
+    list.set_structure(structure);
+    list.set_account(account);
+    v1::ListHabilitationsResponse habilitations;
+    EXPECT_TRUE(entitlements_->ListHabilitations(As(operator_key_).get(), list, &habilitations).ok());
+    return habilitations.habilitations_size();
+  }
+
+  static constexpr char kOtherSiret[] = "44306184100047";
+  static constexpr char kOther[] = "structures/44306184100047";
 };
 
 // Item 1 (SELF-APPS): a collaborator lists, by his own session, the applications he can use, by name; his
@@ -496,14 +615,18 @@ TEST_F(PeopleTest, INV_theLandingPageReadsTheInvitationByItsLinkAndAnAdministrat
 TEST_F(PeopleTest, AUDIT_anAdministratorsActOnHisMemberIsInHisStructuresTrailUnderHisName) {
   const std::string admin = AdministratorSession();
   const std::string member = CreateAndActivate("membre@example.fr", v1::COLLABORATOR);
-  ASSERT_TRUE(Deactivate(admin, member).ok());
+  ASSERT_TRUE(Suspend(admin, member).ok());
+  ASSERT_TRUE(Deactivate(operator_key_, member).ok());
 
   v1::ListAuditEntriesRequest of_structure;
   of_structure.set_structure(kStructure);
   const std::vector<v1::AuditEntry> trail = Trail(admin, of_structure);
+  const v1::AuditEntry* suspended = Find(trail, "habilis.v1.SuspendMembership", member);
+  ASSERT_NE(suspended, nullptr) << "the structure's trail shows the suspension of its member";
+  EXPECT_EQ(suspended->actor_display_name(), "Jeanne Martin") << "the administrator, by name";
   const v1::AuditEntry* deactivated = Find(trail, "habilis.v1.DeactivateAccount", member);
-  ASSERT_NE(deactivated, nullptr) << "the structure's trail shows the deactivation of its member";
-  EXPECT_EQ(deactivated->actor_display_name(), "Jeanne Martin") << "the administrator, by name";
+  ASSERT_NE(deactivated, nullptr) << "and the operator's account-wide deactivation of its member";
+  EXPECT_EQ(deactivated->actor_display_name(), "Operator t");
   const v1::AuditEntry* activated = Find(trail, "habilis.v1.ActivateAccount", member);
   ASSERT_NE(activated, nullptr) << "and the operator's activation";
   EXPECT_EQ(activated->actor_display_name(), "Operator t");
@@ -517,6 +640,7 @@ TEST_F(PeopleTest, AUDIT_anAdministratorsActOnHisMemberIsInHisStructuresTrailUnd
   grpc::Status status;
   const std::vector<v1::AuditEntry> members = Trail(admin, of_member, &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_NE(Find(members, "habilis.v1.SuspendMembership", member), nullptr);
   EXPECT_NE(Find(members, "habilis.v1.DeactivateAccount", member), nullptr);
   EXPECT_NE(Find(members, "habilis.v1.CreateAccount", kStructure), nullptr);
   for (const v1::AuditEntry& entry : members) {
@@ -545,6 +669,167 @@ TEST_F(PeopleTest, AUDIT_aFilledInvitationsEntryNamesTheInvitation) {
   ASSERT_NE(filled, nullptr);
   EXPECT_EQ(filled->actor(), "anonymous");
   for (const v1::AuditEntry& entry : trail) EXPECT_FALSE(entry.target().empty()) << entry.action();
+}
+
+// Item 4 (MEMBERSHIP-END): one client company suspends, then removes, its accountant without switching him off
+// for the other structure he belongs to; account-wide deactivation is an operator's act.
+TEST_F(PeopleTest, MEMBERSHIP_END_aSuspensionOrRemovalInOneStructureLeavesHisOtherStructure) {
+  const std::string admin = AdministratorSession();
+  const std::string accountant = AccountantInBothStructures();
+  const std::string key = PortailKey();
+  ASSERT_TRUE(Check(key, accountant, kStructure).allowed());
+
+  grpc::Status status = Deactivate(admin, accountant);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "account-wide: an operator's act";
+
+  v1::SuspendMembershipResponse suspended;
+  status = Suspend(admin, accountant, kStructure, &suspended);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(suspended.account().memberships_size(), 1) << "the other structure stays out of sight";
+  EXPECT_TRUE(suspended.account().memberships(0).has_suspend_time());
+  EXPECT_EQ(suspended.account().state(), v1::Account::ACTIVE);
+  v1::CheckAccessResponse answer = Check(key, accountant, kStructure);
+  EXPECT_FALSE(answer.allowed());
+  EXPECT_EQ(answer.reason(), v1::MEMBERSHIP_SUSPENDED);
+  EXPECT_TRUE(Check(key, accountant, kOther).allowed()) << "his other structure is untouched";
+  answer = Check(key, accountant, "");
+  EXPECT_TRUE(answer.allowed());
+  EXPECT_EQ(answer.structure(), kOther) << "asked about no structure, only the other one grants";
+  EXPECT_EQ(client::DetailsOf(Suspend(admin, accountant)).reason, "MEMBERSHIP_ALREADY_SUSPENDED");
+  EXPECT_EQ(HabilitationsOf(accountant, kStructure), 1) << "a suspension keeps his habilitations";
+
+  ASSERT_TRUE(Resume(admin, accountant).ok());
+  EXPECT_TRUE(Check(key, accountant, kStructure).allowed());
+  EXPECT_EQ(client::DetailsOf(Resume(admin, accountant)).reason, "MEMBERSHIP_NOT_SUSPENDED");
+
+  grpc::Status of_other = Remove(admin, accountant, kOther);
+  EXPECT_EQ(of_other.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "not in another structure";
+  // The other structure's own member and an account that does not exist get the same answer here.
+  v1::CreateAccountRequest create;
+  create.set_parent(kOther);
+  *create.mutable_account() = testing::Person("autre@example.fr");
+  create.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse created;
+  ASSERT_TRUE(accounts_->CreateAccount(As(operator_key_).get(), create, &created).ok());
+  grpc::Status elsewhere = Suspend(admin, created.account().name());
+  grpc::Status missing = Suspend(admin, "accounts/0123456789abcdef");
+  EXPECT_FALSE(missing.ok());
+  EXPECT_EQ(elsewhere.error_code(), missing.error_code());
+  EXPECT_EQ(client::DetailsOf(elsewhere).reason, client::DetailsOf(missing).reason);
+
+  status = Remove(admin, accountant, kStructure);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  answer = Check(key, accountant, kStructure);
+  EXPECT_EQ(answer.reason(), v1::MEMBERSHIP_ENDED);
+  EXPECT_EQ(HabilitationsOf(accountant, kStructure), 0) << "his habilitations there end with the membership";
+  EXPECT_EQ(HabilitationsOf(accountant, kOther), 1);
+  EXPECT_TRUE(Check(key, accountant, kOther).allowed());
+  v1::LoginResponse login;
+  EXPECT_TRUE(Login("comptable@example.fr", &login).ok()) << "he still logs in for the other structure";
+
+  status = Remove(operator_key_, accountant, kOther);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client::DetailsOf(status).reason, "ONLY_STRUCTURE") << "an account is not left without a structure";
+}
+
+// Item 4: a suspended administrator acts for nobody in the structure, and the structure keeps an active
+// administrator even when two of them suspend each other at the same moment.
+TEST_F(PeopleTest, MEMBERSHIP_END_aSuspendedAdministratorActsForNobodyAndTheLastOneStays) {
+  const std::string admin = AdministratorSession();
+  const Member second = LoggedInMember("second@example.fr", v1::ADMINISTRATOR);
+  v1::GetAccountRequest own;
+  own.set_name(second.name);
+  v1::GetAccountResponse got;
+  ASSERT_TRUE(accounts_->GetAccount(As(second.session).get(), own, &got).ok());
+  v1::ListAccountsRequest list;
+  list.set_parent(kStructure);
+  v1::ListAccountsResponse members;
+  ASSERT_TRUE(accounts_->ListAccounts(As(second.session).get(), list, &members).ok());
+  std::string admin_name;
+  for (const v1::Account& account : members.accounts()) {
+    if (account.login_email() == "admin@example.fr") admin_name = account.name();
+  }
+  ASSERT_FALSE(admin_name.empty());
+
+  ASSERT_TRUE(Suspend(admin, second.name).ok());
+  grpc::Status status = accounts_->ListAccounts(As(second.session).get(), list, &members);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "suspended, he acts for nobody here";
+  EXPECT_TRUE(accounts_->GetAccount(As(second.session).get(), own, &got).ok()) << "he still reads himself";
+  status = Suspend(admin, admin_name);
+  EXPECT_EQ(client::DetailsOf(status).reason, "LAST_ADMINISTRATOR");
+  ASSERT_TRUE(Resume(admin, second.name).ok());
+  ASSERT_TRUE(accounts_->ListAccounts(As(second.session).get(), list, &members).ok()) << "resumed, he acts again";
+
+  // Two administrators suspend each other at once: one of them stays.
+  grpc::Status a, b;
+  std::thread one([&] { a = Suspend(admin, second.name); });
+  std::thread two([&] { b = Suspend(second.session, admin_name); });
+  one.join();
+  two.join();
+  EXPECT_NE(a.ok(), b.ok()) << a.error_message() << " / " << b.error_message();
+  const std::string& survivor = a.ok() ? admin : second.session;
+  EXPECT_TRUE(accounts_->ListAccounts(As(survivor).get(), list, &members).ok());
+}
+
+// Item 5 (DEL-REQUEST, followed through): the administrator follows his structure's requests, a second one for
+// the same person is refused, and he is told by e-mail what the operator decided.
+TEST_F(PeopleTest, DEL_REQUEST_theRequesterFollowsHisRequestsAndIsToldTheDecision) {
+  const std::string admin = AdministratorSession();
+  const std::string accountant = AccountantInBothStructures();
+  v1::RevokeHabilitationRequest revoke;
+  revoke.set_structure(kStructure);
+  revoke.set_account(accountant);
+  revoke.set_application("applications/portail");
+  v1::RevokeHabilitationResponse revoked;
+  grpc::Status status = entitlements_->RevokeHabilitation(As(admin).get(), revoke, &revoked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  v1::RequestAccountDeletionRequest ask;
+  ask.set_name(accountant);
+  ask.set_structure(kStructure);
+  v1::RequestAccountDeletionResponse asked;
+  status = accounts_->RequestAccountDeletion(As(admin).get(), ask, &asked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(asked.deletion_request().state(), v1::DeletionRequest::PENDING) << "he belongs to another structure";
+  v1::RequestAccountDeletionResponse twice;
+  status = accounts_->RequestAccountDeletion(As(admin).get(), ask, &twice);
+  EXPECT_EQ(client::DetailsOf(status).reason, "DELETION_ALREADY_REQUESTED");
+
+  v1::ListDeletionRequestsRequest list;
+  v1::ListDeletionRequestsResponse listed;
+  status = accounts_->ListDeletionRequests(As(admin).get(), list, &listed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << "all of them are operators' to read";
+  list.set_structure(kOther);
+  status = accounts_->ListDeletionRequests(As(admin).get(), list, &listed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  list.set_structure(kStructure);
+  list.set_state(v1::DeletionRequest::PENDING);
+  ASSERT_TRUE(accounts_->ListDeletionRequests(As(admin).get(), list, &listed).ok());
+  ASSERT_EQ(listed.deletion_requests_size(), 1);
+  EXPECT_EQ(listed.deletion_requests(0).account(), accountant);
+
+  v1::DecideDeletionRequestRequest refuse;
+  refuse.set_name(asked.deletion_request().name());
+  refuse.set_comment("Le cabinet travaille encore pour une autre entreprise");
+  v1::DecideDeletionRequestResponse decided;
+  ASSERT_TRUE(accounts_->DecideDeletionRequest(As(operator_key_).get(), refuse, &decided).ok());
+  absl::StatusOr<testing::ReceivedMail> refused = sink_->NextTo("admin@example.fr", "DELETION_REFUSED");
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_NE(refused->body.find("encore pour une autre entreprise"), std::string::npos) << refused->body;
+  EXPECT_NE(refused->body.find("comptable@example.fr"), std::string::npos);
+
+  ASSERT_TRUE(accounts_->RequestAccountDeletion(As(admin).get(), ask, &asked).ok()) << "refused, it may be asked again";
+  v1::DecideDeletionRequestRequest approve;
+  approve.set_name(asked.deletion_request().name());
+  approve.set_approve(true);
+  ASSERT_TRUE(accounts_->DecideDeletionRequest(As(operator_key_).get(), approve, &decided).ok());
+  EXPECT_TRUE(sink_->NextTo("admin@example.fr", "DELETION_APPROVED").ok());
+  list.set_state(v1::DeletionRequest::DONE);
+  ASSERT_TRUE(accounts_->ListDeletionRequests(As(operator_key_).get(), list, &listed).ok());
+  ASSERT_EQ(listed.deletion_requests_size(), 1);
+  EXPECT_EQ(listed.deletion_requests(0).name(), asked.deletion_request().name());
+  v1::LoginResponse login;
+  EXPECT_FALSE(Login("comptable@example.fr", &login).ok()) << "approved: deleted from every structure";
 }
 
 }  // namespace

@@ -205,7 +205,7 @@ TEST_F(AccountImportTest, CSV_IMPORT_anAdministratorLearnsNothingOfOtherStructur
   const std::vector<std::string> other_id =
       errors_of(header + elsewhere_id + ",A,B,x@example.fr,2 rue du Port,29200,Brest\r\n");
   EXPECT_EQ(other_id, errors_of(header + "0123456789abcdef,A,B,x@example.fr,2 rue du Port,29200,Brest\r\n"));
-  EXPECT_EQ(other_id, std::vector<std::string>{"profil_id ACCOUNT_ID_UNKNOWN"});
+  EXPECT_TRUE(other_id.empty()) << "set aside alike: the file may come from another structure";
 }
 
 // The import gives profiles through HAB-GRANT's own operation: a refused grant is its row's error, with the

@@ -166,7 +166,7 @@ TEST_F(AccountsTest, NEW_CREATE_deletingAJoiningAccountLeavesTheLoginToItsOwner)
   deletion.set_name(*created);
   deletion.set_structure(StructureName(kOther));
   v1::RequestAccountDeletionResponse deleted;
-  ASSERT_TRUE(accounts_->RequestDeletion(operator_, deletion, deleted).ok());
+  ASSERT_TRUE(deletions_->Request(operator_, deletion, deleted).ok());
   EXPECT_TRUE(Login("ailleurs@example.fr").ok());
   // And the structure may create the person again.
   EXPECT_TRUE(CreateAccountIn(kOther, "ailleurs@example.fr", v1::COLLABORATOR, &admin).ok());
@@ -712,7 +712,7 @@ TEST_F(AccountsTest, DEL_REQUEST_isImmediateForAnAccountOfOneStructure) {
   request.set_name(name);
   request.set_structure(StructureName(kSiret));
   v1::RequestAccountDeletionResponse response;
-  ASSERT_TRUE(accounts_->RequestDeletion(operator_, request, response).ok());
+  ASSERT_TRUE(deletions_->Request(operator_, request, response).ok());
   EXPECT_EQ(response.deletion_request().state(), v1::DeletionRequest::DONE);
   v1::GetAccountRequest get;
   get.set_name(name);
@@ -736,30 +736,32 @@ TEST_F(AccountsTest, DEL_REQUEST_waitsForAnOperatorWhenTheAccountHasOtherStructu
   request.set_name(name);
   request.set_structure(StructureName(kSiret));
   v1::RequestAccountDeletionResponse response;
-  ASSERT_TRUE(accounts_->RequestDeletion(operator_, request, response).ok());
+  ASSERT_TRUE(deletions_->Request(operator_, request, response).ok());
   EXPECT_EQ(response.deletion_request().state(), v1::DeletionRequest::PENDING);
+  EXPECT_EQ(response.deletion_request().requester(), operator_.ResourceName());
   EXPECT_TRUE(Login("jeanne@example.fr").ok());
+  v1::RequestAccountDeletionResponse again;
+  EXPECT_EQ(ErrorReason(deletions_->Request(operator_, request, again).status()), "DELETION_ALREADY_REQUESTED")
+      << "one pending request per person";
 
   v1::DecideDeletionRequestRequest refuse;
   refuse.set_name(response.deletion_request().name());
   v1::DecideDeletionRequestResponse decided;
-  EXPECT_EQ(ErrorReason(accounts_->DecideDeletionRequest(operator_, refuse, decided).status()),
-            "COMMENT_REQUIRED_TO_REFUSE");
+  EXPECT_EQ(ErrorReason(deletions_->Decide(operator_, refuse, decided).status()), "COMMENT_REQUIRED_TO_REFUSE");
   v1::DecideDeletionRequestRequest approve = refuse;
   approve.set_approve(true);
   // CONFIRM: the dry run shows the account's records going, and deletes nothing.
   approve.set_validate_only(true);
-  ASSERT_TRUE(accounts_->DecideDeletionRequest(operator_, approve, decided).ok());
+  ASSERT_TRUE(deletions_->Decide(operator_, approve, decided).ok());
   EXPECT_EQ(decided.deletion_request().state(), v1::DeletionRequest::DONE) << "what it would become";
   EXPECT_TRUE(std::any_of(decided.change_summary().changes().begin(), decided.change_summary().changes().end(),
                           [](const v1::RecordChange& c) { return c.kind() == v1::RecordChange::DELETED; }));
   EXPECT_TRUE(Login("jeanne@example.fr").ok());
   approve.set_validate_only(false);
-  ASSERT_TRUE(accounts_->DecideDeletionRequest(operator_, approve, decided).ok());
+  ASSERT_TRUE(deletions_->Decide(operator_, approve, decided).ok());
   EXPECT_EQ(decided.deletion_request().state(), v1::DeletionRequest::DONE);
   EXPECT_FALSE(Login("jeanne@example.fr").ok());
-  EXPECT_EQ(ErrorReason(accounts_->DecideDeletionRequest(operator_, approve, decided).status()),
-            "DELETION_REQUEST_DECIDED");
+  EXPECT_EQ(ErrorReason(deletions_->Decide(operator_, approve, decided).status()), "DELETION_REQUEST_DECIDED");
 }
 
 }  // namespace

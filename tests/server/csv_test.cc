@@ -50,6 +50,18 @@ TEST(CsvReaderTest, SplitsFieldsAndRecords) {
   EXPECT_THAT(Fields(Parse("a,b,c\n1,,3\n")), ElementsAre(ElementsAre("a", "b", "c"), ElementsAre("1", "", "3")));
 }
 
+// Seed 003 warns that spreadsheets change these files: one saving "CSV" in a French locale writes semicolons.
+TEST(CsvReaderTest, ASemicolonFirstLineMakesTheSemicolonTheDelimiterInAnyPieces) {
+  const std::string file = "\xEF\xBB\xBF\"a;b\";c,d;e\r\n1;\"2;3\";4,5\r\n";
+  for (size_t piece : {0, 1, 2, 5}) {
+    EXPECT_THAT(Fields(Parse(file, piece)), ElementsAre(ElementsAre("a;b", "c,d", "e"), ElementsAre("1", "2;3", "4,5")))
+        << "in pieces of " << piece;
+  }
+  EXPECT_THAT(Fields(Parse("a,b;c\n1,2;3")), ElementsAre(ElementsAre("a", "b;c"), ElementsAre("1", "2;3")))
+      << "more commas: commas";
+  EXPECT_THAT(Fields(Parse("a;b")), ElementsAre(ElementsAre("a", "b"))) << "a first line without a line break";
+}
+
 TEST(CsvReaderTest, QuotedFieldsHoldCommasDoubledQuotesAndLineBreaks) {
   std::vector<Row> rows = Parse("name,note\n\"Dupont, Jean\",\"il a dit \"\"oui\"\"\nsur deux lignes\"\nx,y\n");
   ASSERT_EQ(rows.size(), 3u);

@@ -381,10 +381,9 @@ TEST_F(EntitlementsTest, DEL_REQUEST_refusedWhileTheAccountHoldsAHabilitation) {
   request.set_name(a);
   request.set_structure(StructureName(kSiret));
   v1::RequestAccountDeletionResponse response;
-  EXPECT_EQ(ErrorReason(accounts_->RequestDeletion(operator_, request, response).status()),
-            "ACCOUNT_HOLDS_HABILITATIONS");
+  EXPECT_EQ(ErrorReason(deletions_->Request(operator_, request, response).status()), "ACCOUNT_HOLDS_HABILITATIONS");
   ASSERT_TRUE(Revoke(a).ok());
-  EXPECT_TRUE(accounts_->RequestDeletion(operator_, request, response).ok());
+  EXPECT_TRUE(deletions_->Request(operator_, request, response).ok());
 }
 
 TEST_F(EntitlementsTest, LIST_entitlementsOfAnAccountAndHoldersOfAProfile) {

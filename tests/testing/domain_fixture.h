@@ -14,6 +14,7 @@
 #include "server/domain/entitlements/api_keys.h"
 #include "server/domain/entitlements/applications.h"
 #include "server/domain/identity/accounts.h"
+#include "server/domain/identity/deletion_requests.h"
 #include "server/domain/identity/invitations.h"
 #include "server/domain/identity/sessions.h"
 #include "server/domain/kernel/resource_names.h"
@@ -43,6 +44,7 @@ class DomainTest : public ::testing::Test {
     structures_ = std::make_unique<domain::Structures>(*store_, clock_);
     org_chart_ = std::make_unique<domain::OrgChart>(*store_, clock_);
     accounts_ = std::make_unique<domain::Accounts>(*store_, clock_, policy_);
+    deletions_ = std::make_unique<domain::DeletionRequests>(*store_, clock_);
     sessions_ = std::make_unique<domain::Sessions>(*store_, clock_, policy_);
     invitations_ = std::make_unique<domain::Invitations>(*store_, clock_, policy_);
     // A real operator key: commands check again in their transaction that the caller's key still holds.
@@ -255,6 +257,7 @@ class DomainTest : public ::testing::Test {
   std::unique_ptr<domain::OrgChart> org_chart_;
   domain::IdentityPolicy policy_;
   std::unique_ptr<domain::Accounts> accounts_;
+  std::unique_ptr<domain::DeletionRequests> deletions_;
   std::unique_ptr<domain::Sessions> sessions_;
   std::unique_ptr<domain::Invitations> invitations_;
   authz::Principal operator_;

@@ -91,6 +91,19 @@ AccessReason AccountReason(const AccessIndex::Account& account, int64_t now_micr
   return v1::GRANTED;
 }
 
+// MEMBERSHIP-END: whether the account's membership of `siret` lets it use anything there; GRANTED when it does.
+AccessReason StandingReason(const AccessIndex::Account& account, AccessIndex::SiretId siret) {
+  switch (account.StandingIn(siret)) {
+    case AccessIndex::Standing::kMember:
+      return v1::GRANTED;
+    case AccessIndex::Standing::kSuspended:
+      return v1::MEMBERSHIP_SUSPENDED;
+    case AccessIndex::Standing::kNone:
+      break;
+  }
+  return v1::MEMBERSHIP_ENDED;
+}
+
 // Whether a habilitation gives access now, whatever it is asked about.
 absl::StatusOr<AccessReason> Judge(const AccessIndex::View& index, const AccessIndex::Grant& grant,
                                    int64_t now_micros) {
@@ -108,9 +121,8 @@ absl::StatusOr<AccessReason> GrantReason(const AccessIndex::View& index, const A
                                          AccessReason account_reason, const AccessIndex::Grant& grant,
                                          int64_t now_micros) {
   if (account_reason != v1::GRANTED) return account_reason;
-  if (std::find(account.memberships.begin(), account.memberships.end(), grant.siret) == account.memberships.end()) {
-    return v1::MEMBERSHIP_ENDED;
-  }
+  AccessReason standing = StandingReason(account, grant.siret);
+  if (standing != v1::GRANTED) return standing;
   return Judge(index, grant, now_micros);
 }
 
@@ -139,9 +151,9 @@ absl::Status CheckOne(const AccessIndex::View& index, int64_t now_micros, absl::
   std::optional<AccessIndex::SiretId> only;
   if (siret) {
     only = index.FindSiret(*siret);
-    if (!only ||
-        std::find(account->memberships.begin(), account->memberships.end(), *only) == account->memberships.end()) {
-      response.set_reason(v1::MEMBERSHIP_ENDED);
+    const AccessReason standing = only ? StandingReason(*account, *only) : v1::MEMBERSHIP_ENDED;
+    if (standing != v1::GRANTED) {
+      response.set_reason(standing);
       return absl::OkStatus();
     }
   }
@@ -150,7 +162,8 @@ absl::Status CheckOne(const AccessIndex::View& index, int64_t now_micros, absl::
   AccessReason best = v1::NO_HABILITATION;
   for (const AccessIndex::Grant& grant : account->grants) {
     if (!application || grant.application != *application || (only && grant.siret != *only)) continue;
-    ASSIGN_OR_RETURN(AccessReason judged, Judge(index, grant, now_micros));
+    // Without a structure, each grant's own membership decides (a suspension there).
+    ASSIGN_OR_RETURN(AccessReason judged, GrantReason(index, *account, v1::GRANTED, grant, now_micros));
     const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
     if (!Matches(object, grant, profile)) continue;
     if (judged == v1::GRANTED) {

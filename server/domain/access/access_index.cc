@@ -163,12 +163,13 @@ absl::Status AccessIndex::ApplyMembership(const std::vector<std::string>& parts,
   if (account == nullptr) return Undecodable("membership key");
   const SiretId siret = SiretFor(parts[0]);
   auto& memberships = account->memberships;
-  auto found = std::find(memberships.begin(), memberships.end(), siret);
-  if (!value) {
-    if (found != memberships.end()) memberships.erase(found);
-  } else if (found == memberships.end()) {
-    memberships.push_back(siret);
-  }
+  auto found = std::find_if(memberships.begin(), memberships.end(),
+                            [&](SiretId held) { return (held & ~Account::kSuspendedBit) == siret; });
+  if (found != memberships.end()) memberships.erase(found);
+  if (!value) return absl::OkStatus();
+  v1::Membership membership;
+  if (!membership.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("membership");
+  memberships.push_back(membership.has_suspend_time() ? (siret | Account::kSuspendedBit) : siret);
   return absl::OkStatus();
 }
 

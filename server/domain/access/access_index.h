@@ -73,13 +73,27 @@ class AccessIndex final : public store::CommitObserver {
     int64_t expire_micros = kNoTime;  // kNoTime: no end date
   };
 
+  // An account's standing in one structure.
+  enum class Standing { kNone, kMember, kSuspended };
+
   struct Account {
+    // A suspended membership is kept as its SiretId with this bit set: no memory beyond the id itself.
+    static constexpr SiretId kSuspendedBit = SiretId{1} << 31;
+
+    Standing StandingIn(SiretId siret) const {
+      for (SiretId held : memberships) {
+        if (held == siret) return Standing::kMember;
+        if (held == (siret | kSuspendedBit)) return Standing::kSuspended;
+      }
+      return Standing::kNone;
+    }
+
     bool exists = false;  // false: named by an index entry but deleted (or not yet written in this commit)
     v1::Account::State state = v1::Account::STATE_UNSPECIFIED;
     bool privacy_consent = false;
-    int64_t locked_until_micros = kNoTime;     // kNoTime: never locked
-    int64_t password_expire_micros = kNoTime;  // kNoTime: no expiry
-    absl::InlinedVector<SiretId, 1> memberships;
+    int64_t locked_until_micros = kNoTime;        // kNoTime: never locked
+    int64_t password_expire_micros = kNoTime;     // kNoTime: no expiry
+    absl::InlinedVector<SiretId, 1> memberships;  // read them through StandingIn
     absl::InlinedVector<Grant, 3> grants;
   };
 

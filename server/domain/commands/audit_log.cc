@@ -459,6 +459,7 @@ bool RecordsDenialsOf(const google::protobuf::Message& request) {
       v1::GrantHabilitationRequest::descriptor()->full_name(), v1::RevokeHabilitationRequest::descriptor()->full_name(),
       v1::GrantDelegationsRequest::descriptor()->full_name(),  v1::RevokeDelegationsRequest::descriptor()->full_name(),
       v1::UpdateMembershipRequest::descriptor()->full_name(),  v1::ImportAccountsRequest::descriptor()->full_name(),
+      v1::SuspendMembershipRequest::descriptor()->full_name(), v1::RemoveMembershipRequest::descriptor()->full_name(),
   };
   return kGrants->contains(request.GetDescriptor()->full_name());
 }

@@ -28,7 +28,7 @@ absl::Status AccountStillHolds(store::Reader& reader, const authz::Principal& ca
   if (account->account().state() != v1::Account::ACTIVE) return ended;
   for (const authz::Membership& seen : caller.memberships) {
     ASSIGN_OR_RETURN(std::optional<v1::Membership> now, MembershipIn(reader, seen.structure, caller.id));
-    if (!now || !SameMembership(ToAuthz(*now), seen)) {
+    if (!now || Suspended(*now) || !SameMembership(ToAuthz(*now), seen)) {
       return Error(absl::StatusCode::kPermissionDenied, "CALLER_ROLE_CHANGED",
                    "the caller's role changed while the call ran; send it again to be judged on the new role");
     }

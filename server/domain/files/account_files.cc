@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <set>
 #include <thread>
 #include <tuple>
 #include <utility>
@@ -25,6 +26,8 @@
 #include "server/common/text.h"
 #include "server/domain/commands/caller_facts.h"
 #include "server/domain/entitlements/entitlements.h"
+#include "server/domain/files/role_columns.h"
+#include "server/domain/files/spreadsheet_cells.h"
 #include "server/domain/identity/account_records.h"
 #include "server/domain/identity/new_members.h"
 #include "server/domain/kernel/existence.h"
@@ -56,8 +59,6 @@ struct ColumnSpec {
 };
 
 namespace {
-
-constexpr absl::string_view kRolePrefix = "agent_profil_role_";
 
 // The columns of seed 003 in order; the role columns go before the organism_* ones.
 constexpr ColumnSpec kLeadingColumns[] = {
@@ -194,10 +195,10 @@ absl::StatusOr<std::map<std::string, std::map<std::string, std::string>>> HeldPr
 
 }  // namespace
 
-std::vector<std::string> ExportHeader(const std::vector<std::string>& application_ids) {
+std::vector<std::string> ExportHeader(const std::vector<std::string>& role_labels) {
   std::vector<std::string> header;
   for (const ColumnSpec& c : kLeadingColumns) header.emplace_back(c.name);
-  for (const std::string& id : application_ids) header.push_back(absl::StrCat(kRolePrefix, id));
+  for (const std::string& label : role_labels) header.push_back(absl::StrCat(kRolePrefix, label));
   for (const ColumnSpec& c : kTrailingColumns) header.emplace_back(c.name);
   return header;
 }
@@ -250,10 +251,13 @@ class AccountExporter {
   absl::StatusOr<int64_t> Run() {
     RETURN_IF_ERROR(LoadRecord(reader_, store::StructureKey(siret_), structure_, "STRUCTURE_NOT_FOUND",
                                absl::StrCat("structure ", siret_, " does not exist")));
-    ASSIGN_OR_RETURN(applications_, SubscribedApplications(reader_, siret_));
+    ASSIGN_OR_RETURN(std::vector<std::string> applications, SubscribedApplications(reader_, siret_));
+    ASSIGN_OR_RETURN(role_columns_, ExportRoleColumns(reader_, applications));
     ASSIGN_OR_RETURN(service_labels_, ServiceLabels(reader_, siret_));
     if (options_.byte_order_mark) absl::StrAppend(&out_, csv::kByteOrderMark);
-    for (const std::string& column : ExportHeader(applications_)) writer_.Field(column);
+    std::vector<std::string> labels;
+    for (const RoleColumn& column : role_columns_) labels.push_back(column.label);
+    for (const std::string& column : ExportHeader(labels)) writer_.Field(column);
     writer_.EndRecord();
     RETURN_IF_ERROR(WriteMembers());
     if (!out_.empty()) RETURN_IF_ERROR(write_(out_));
@@ -308,9 +312,9 @@ class AccountExporter {
                            const std::map<std::string, std::string>& held) {
     ASSIGN_OR_RETURN(internal::AccountRecord record, LoadAccount(reader_, account_id));
     for (const ColumnSpec& c : kLeadingColumns) WriteLeadingCell(writer_, c, account_id, record.account());
-    for (const std::string& application : applications_) {
-      auto it = held.find(application);
-      writer_.Field(it == held.end() ? "" : it->second);
+    for (const RoleColumn& column : role_columns_) {
+      auto it = held.find(column.application_id);
+      writer_.Field(it == held.end() ? "" : ProfileCell(column.profiles, it->second));
     }
     const std::string service_id = ServiceIdOf(membership);
     writer_.Field(service_id);
@@ -336,7 +340,7 @@ class AccountExporter {
   std::string out_;
   csv::Writer writer_;
   v1::Structure structure_;
-  std::vector<std::string> applications_;
+  std::vector<RoleColumn> role_columns_;
   std::map<std::string, std::string> service_labels_;
   int64_t rows_ = 0;
 };
@@ -363,10 +367,13 @@ absl::StatusOr<ExportResult> ExportAccounts(store::Store& store, const ExportOpt
 // Import
 
 struct AccountImport::Header {
-  std::vector<std::string> names;             // by column index
-  std::vector<const ColumnSpec*> specs;       // null for role columns
-  std::vector<std::string> role_application;  // application id of role columns, "" otherwise
-  std::optional<size_t> login, account_id, enabled, service;
+  std::vector<std::string> names;        // by column index
+  std::vector<const ColumnSpec*> specs;  // null for role columns
+  // Role columns: the application's label as the file gives it, then its id once the store is read
+  // (ResolveRoleColumns); "" for other columns.
+  std::vector<std::string> role_application;
+  bool roles_resolved = false;
+  std::optional<size_t> login, account_id, enabled, service, country;
   bool valid = false;
 
   std::optional<size_t> IndexOf(absl::string_view name) const {
@@ -488,6 +495,7 @@ void AccountImport::OnHeader(const csv::Record& record) {
   h.account_id = h.IndexOf("profil_id");
   h.enabled = h.IndexOf("profil_enabled");
   h.service = h.IndexOf("organism_department_id");
+  h.country = h.IndexOf("profil_country");
   if (!h.login) {
     AddError(record.line, "user_username", "REQUIRED_COLUMN", "the file needs the user_username column");
     h.valid = false;
@@ -500,10 +508,11 @@ void AccountImport::AddHeaderColumn(int64_t line, absl::string_view field) {
   const ColumnSpec* spec = FindColumn(name);
   std::string application;
   if (spec == nullptr && absl::StartsWith(name, kRolePrefix)) {
-    application = name.substr(kRolePrefix.size());
-    if (!IsValidResourceId(application)) {
-      AddError(line, name, "APPLICATION_ID_FORMAT",
-               "a role column is agent_profil_role_<application id>, e.g. agent_profil_role_factures");
+    // The application's display name or id; which application it is, the store says (ResolveRoleColumns).
+    application = std::string(absl::StripAsciiWhitespace(name.substr(kRolePrefix.size())));
+    if (application.empty()) {
+      AddError(line, name, "APPLICATION_REQUIRED",
+               "a role column is agent_profil_role_<application name>, e.g. agent_profil_role_Salle des marchés");
       h.valid = false;
     }
   } else if (spec == nullptr) {
@@ -533,8 +542,9 @@ std::optional<AccountImport::Row> AccountImport::RowOf(const csv::Record& record
   }
   Row row;
   row.line = record.line;
-  for (absl::string_view field : record.fields) {
-    absl::StrAppend(&row.cells, csv::UnguardFormula(field));
+  const absl::string_view country = h.country ? csv::UnguardFormula(record.fields[*h.country]) : "";
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    absl::StrAppend(&row.cells, RestoreSpreadsheetCell(h.names[i], csv::UnguardFormula(record.fields[i]), country));
     row.ends.push_back(static_cast<uint32_t>(row.cells.size()));
   }
   return row;
@@ -634,36 +644,6 @@ struct RowCounts {
   }
 };
 
-// The profiles of an application, to read role cells by id or by display name.
-struct ApplicationProfiles {
-  bool exists = false;
-  std::map<std::string, std::string> by_id;     // id -> display name
-  std::map<std::string, std::string> by_label;  // lower-case display name -> id, "" when ambiguous
-};
-
-absl::StatusOr<ApplicationProfiles> LoadProfiles(store::Reader& reader, absl::string_view application_id) {
-  ApplicationProfiles profiles;
-  ASSIGN_OR_RETURN(profiles.exists, Exists(reader, store::ApplicationKey(application_id)));
-  absl::Status status = absl::OkStatus();
-  RETURN_IF_ERROR(
-      store::ScanPrefix(reader, store::ProfilePrefix(application_id), [&](absl::string_view, absl::string_view value) {
-        v1::Profile profile;
-        std::optional<ProfileNameParts> name;
-        if (profile.ParseFromString(std::string(value))) name = ParseProfileName(profile.name());
-        if (!name) {
-          status = absl::DataLossError("a stored profile does not parse");
-          return false;
-        }
-        profiles.by_id[name->profile_id] = profile.display_name();
-        auto [it, inserted] =
-            profiles.by_label.emplace(absl::AsciiStrToLower(profile.display_name()), name->profile_id);
-        if (!inserted) it->second.clear();
-        return true;
-      }));
-  RETURN_IF_ERROR(status);
-  return profiles;
-}
-
 // Applies rows to one transaction. Everything a row needs checked against the store is checked here, so that
 // the dry run over the whole file and the commits run the same code.
 class RowApplier {
@@ -690,6 +670,7 @@ class RowApplier {
   struct RoleChange {
     std::string application;
     std::string profile_id;  // "" to hold none
+    std::string column;      // as the file names it
   };
 
   // The account a row is about, as found in the store.
@@ -781,10 +762,7 @@ absl::StatusOr<RowApplier::RowTarget> RowApplier::TargetOf(const AccountImport::
     }
     ASSIGN_OR_RETURN(target.membership, MembershipIn(txn_, c_.siret, *existing_id));
     ASSIGN_OR_RETURN(target.record, LoadAccount(txn_, *existing_id));
-  } else if (!id_cell.empty() && !by_operator) {
-    Bad(row, "profil_id", "ACCOUNT_ID_UNKNOWN",
-        "no account of this structure has this login and id; leave the id empty to create a new account");
-  } else if (!id_cell.empty()) {
+  } else if (!id_cell.empty() && by_operator) {
     ASSIGN_OR_RETURN(bool taken, Exists(txn_, store::AccountKey(id_cell)));
     if (taken) {
       Bad(row, "profil_id", "ACCOUNT_ID_TAKEN",
@@ -793,7 +771,10 @@ absl::StatusOr<RowApplier::RowTarget> RowApplier::TargetOf(const AccountImport::
   }
   target.attach = existing_id && !target.membership;
   target.create = !existing_id;
-  target.account_id = existing_id ? *existing_id : id_cell.empty() ? RandomHex(8) : id_cell;
+  // An administrator's file may come from another structure (export, then import elsewhere): the id of a
+  // person who is not a member here names nothing here, and is set aside alike whether it exists elsewhere or
+  // not. Only an operator chooses the id of a new account.
+  target.account_id = existing_id ? *existing_id : (id_cell.empty() || !by_operator) ? RandomHex(8) : id_cell;
   return target;
 }
 
@@ -848,11 +829,11 @@ absl::StatusOr<std::vector<RowApplier::RoleChange>> RowApplier::RolesOf(const Ac
     if (cell.empty()) {
       // No profile. Habilitations kept from an ended subscription are left alone.
       ASSIGN_OR_RETURN(bool subscribed, Subscribed(application));
-      if (subscribed) roles.push_back({application, ""});
+      if (subscribed) roles.push_back({application, "", h.names[i]});
       continue;
     }
     std::optional<std::string> profile_id = ProfileIdOf(row, h.names[i], application, cell);
-    if (profile_id) roles.push_back({application, *profile_id});
+    if (profile_id) roles.push_back({application, *profile_id, h.names[i]});
   }
   return roles;
 }
@@ -902,6 +883,7 @@ absl::StatusOr<bool> RowApplier::Write(const AccountImport::Row& row, RowTarget&
       ++counts_.created;
     }
   } else if (placed.service() != target.membership->service()) {
+    KeepSuspension(*target.membership, placed);
     RETURN_IF_ERROR(PutMembership(txn_, target.account_id, placed, &*target.membership));
     changed = true;
   }
@@ -926,7 +908,7 @@ absl::StatusOr<bool> RowApplier::Write(const AccountImport::Row& row, RowTarget&
 
 absl::StatusOr<bool> RowApplier::ApplyRole(const AccountImport::Row& row, const RoleChange& role, bool create,
                                            const std::string& account_id, const v1::Membership& member) {
-  const std::string column = absl::StrCat(kRolePrefix, role.application);
+  const std::string& column = role.column;
   if (role.profile_id.empty()) {
     if (create) return false;  // a new account holds nothing to revoke
     absl::StatusOr<v1::Habilitation> taken =
@@ -950,6 +932,29 @@ void OnTwoThreads(absl::FunctionRef<void(int worker)> work) {
   std::thread second([&] { work(1); });
   work(0);
   second.join();
+}
+
+// Seed 003 names role columns after the application's display name: each label becomes the id of the application
+// it names (ApplicationOfColumn), once per import.
+absl::Status ResolveRoleColumns(store::Store& store, absl::string_view siret, AccountImport::Header& header) {
+  if (header.roles_resolved) return absl::OkStatus();
+  RETURN_IF_ERROR(store
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(std::vector<std::string> subscribed, SubscribedApplications(reader, siret));
+                        std::set<std::string> seen;
+                        for (std::string& application : header.role_application) {
+                          if (application.empty()) continue;
+                          ASSIGN_OR_RETURN(application, ApplicationOfColumn(reader, subscribed, application));
+                          if (!seen.insert(application).second) {
+                            return Error(absl::StatusCode::kInvalidArgument, "DUPLICATE_COLUMN",
+                                         absl::StrCat("two role columns name the application ", application));
+                          }
+                        }
+                        return absl::OkStatus();
+                      })
+                      .status());
+  header.roles_resolved = true;
+  return absl::OkStatus();
 }
 
 // The profiles of the applications the file's role columns name, read once.
@@ -1094,6 +1099,7 @@ absl::Status AccountImport::ForEachSpooledRow(size_t batch, absl::FunctionRef<ab
 absl::Status AccountImport::RunBatches(bool commit, v1::ImportSummary& summary) {
   RETURN_IF_ERROR(spool_status_);
   if (spool_ != nullptr) RETURN_IF_ERROR(spool_->Seal());
+  RETURN_IF_ERROR(ResolveRoleColumns(store_, options_.siret, *header_));
   ASSIGN_OR_RETURN(auto profiles, LoadFileProfiles(store_, options_.siret, *header_));
   const RowApplier::Context context{clock_, policy_, caller_, options_.siret, *header_, profiles};
   auto read = [this](size_t batch, absl::FunctionRef<absl::Status(const Row&)> visit) {

@@ -26,9 +26,9 @@
 
 namespace habilis::domain {
 
-// The header of an export: the columns of seed 003 with one agent_profil_role_<application> column per
-// application the structure subscribes to, in application id order.
-std::vector<std::string> ExportHeader(const std::vector<std::string>& application_ids);
+// The header of an export: the columns of seed 003 with one agent_profil_role_<label> column per application
+// the structure subscribes to, in application id order (labels: role_columns.h).
+std::vector<std::string> ExportHeader(const std::vector<std::string>& role_labels);
 
 struct ExportOptions {
   std::string siret;

@@ -220,6 +220,27 @@ absl::StatusOr<v1::Account> AccountView(store::Reader& reader, const internal::A
   return account;
 }
 
+void ClearPhones(v1::Account& account) {
+  account.clear_mobile_phone();
+  account.clear_phone();
+  account.clear_fax();
+}
+
+absl::StatusOr<v1::Account> AccountViewFor(store::Reader& reader, const authz::Principal& viewer,
+                                           const internal::AccountRecord& record) {
+  ASSIGN_OR_RETURN(v1::Account account, AccountView(reader, record));
+  const bool sees_all = viewer.kind == authz::PrincipalKind::kOperator ||
+                        (viewer.kind == authz::PrincipalKind::kAccount && AccountName(viewer.id) == account.name());
+  if (sees_all) return account;
+  ClearPhones(account);
+  auto* memberships = account.mutable_memberships();
+  memberships->erase(
+      std::remove_if(memberships->begin(), memberships->end(),
+                     [&](const v1::Membership& m) { return viewer.MembershipIn(SiretOf(m)) == nullptr; }),
+      memberships->end());
+  return account;
+}
+
 absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Account& account, mail::MailKind kind,
                            std::map<std::string, std::string> params, bool notice) {
   if (notice && account.mute_notifications()) return absl::OkStatus();

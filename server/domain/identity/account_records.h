@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "authz/principal.h"
 #include "habilis/internal/records.pb.h"
 #include "habilis/v1/accounts.pb.h"
 #include "server/common/errors.h"
@@ -56,6 +57,13 @@ const std::set<std::string, std::less<>>& PersonalFields();
                                                                           absl::string_view login_email);
 // The account as the API shows it: with its memberships, its password expiry computed.
 [[nodiscard]] absl::StatusOr<v1::Account> AccountView(store::Reader& reader, const internal::AccountRecord& record);
+// The account as `viewer` may see it (SVC-LIST, seed 000 «détail du compte (hors numéro de téléphone)»): the
+// account himself and operators see all of it; anyone else sees the memberships of the structures he acts in
+// only, and no phone numbers: one client company of an accounting firm does not learn the firm's other
+// clients. Every answer about another person goes through it.
+[[nodiscard]] absl::StatusOr<v1::Account> AccountViewFor(store::Reader& reader, const authz::Principal& viewer,
+                                                         const internal::AccountRecord& record);
+void ClearPhones(v1::Account& account);
 
 // Queues `kind` for the account, to its notification e-mail if set, else its login, in its language.
 // Notices (`notice` true) respect the account's mute_notifications; links, codes and identifiers do not.

@@ -97,12 +97,6 @@ absl::StatusOr<std::vector<std::pair<std::string, v1::Membership>>> Candidates(s
 
 }  // namespace
 
-void ClearPhones(v1::Account& account) {
-  account.clear_mobile_phone();
-  account.clear_phone();
-  account.clear_fax();
-}
-
 bool MemberFilter::NeedsAccount() const {
   return state != v1::Account::STATE_UNSPECIFIED || !name_prefix.empty() || password_expire_before.has_value();
 }

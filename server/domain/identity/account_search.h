@@ -13,7 +13,6 @@
 namespace habilis::domain {
 
 // SVC-LIST: an account as other members see it omits phone numbers.
-void ClearPhones(v1::Account& account);
 
 // What a ListAccountsRequest asks for, validated.
 struct MemberFilter {

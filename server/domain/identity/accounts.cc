@@ -17,6 +17,7 @@
 #include "server/domain/identity/account_records.h"
 #include "server/domain/identity/account_search.h"
 #include "server/domain/identity/link_tokens.h"
+#include "server/domain/identity/member_in_structure.h"
 #include "server/domain/identity/new_members.h"
 #include "server/domain/kernel/existence.h"
 #include "server/domain/kernel/passwords.h"
@@ -33,18 +34,6 @@ using internal::AccountRecord;
 
 bool IsRole(v1::Role role) { return role == v1::ADMINISTRATOR || role == v1::RESPONSABLE || role == v1::COLLABORATOR; }
 
-absl::Status NotAMember(absl::string_view what) {
-  return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND",
-               absl::StrCat(what, " is not an account of this structure"));
-}
-
-// The membership of `account_id` in `siret`, or NOT_FOUND.
-absl::StatusOr<v1::Membership> MemberOf(store::Reader& reader, absl::string_view siret, absl::string_view account_id) {
-  ASSIGN_OR_RETURN(std::optional<v1::Membership> membership, MembershipIn(reader, siret, account_id));
-  if (!membership) return NotAMember(AccountName(account_id));
-  return *membership;
-}
-
 // Checks a requested role and service of `siret`; returns the service id ("" for the root level).
 std::string CheckMembership(FieldViolations& violations, absl::string_view field, const v1::Membership& membership,
                             absl::string_view siret) {
@@ -52,56 +41,6 @@ std::string CheckMembership(FieldViolations& violations, absl::string_view field
     violations.Add(absl::StrCat(field, ".role"), "ROLE_REQUIRED", "must be ADMINISTRATOR, RESPONSABLE or COLLABORATOR");
   }
   return ServiceOfStructure(violations, absl::StrCat(field, ".service"), membership.service(), siret).value_or("");
-}
-
-struct AccountInStructure {
-  std::string account_id;
-  std::string siret;
-};
-
-// Takes the structure's guard (store/keyspace.h) and checks that the account is one of its members: how every
-// change to one member's place in a structure begins.
-absl::Status GuardMembership(store::Transaction& txn, const AccountInStructure& target) {
-  RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(target.siret)));
-  return MemberOf(txn, target.siret, target.account_id).status();
-}
-
-// Parses the account name and structure name of a request about one account in one structure.
-absl::StatusOr<AccountInStructure> ParseAccountInStructure(absl::string_view name, absl::string_view structure) {
-  FieldViolations violations;
-  std::optional<std::string> id = ParseAccountName(name);
-  if (name.empty()) {
-    violations.Add("name", "REQUIRED", "is required: the account, accounts/{account}");
-  } else if (!id) {
-    violations.Add("name", "NAME_FORMAT", "must be accounts/{account}");
-  }
-  std::optional<std::string> siret = ParseStructureName(structure);
-  if (structure.empty()) {
-    violations.Add("structure", "REQUIRED", "is required: the structure the call acts in, structures/{siret}");
-  } else if (!siret) {
-    violations.Add("structure", "NAME_FORMAT", "must be structures/{siret}");
-  }
-  RETURN_IF_ERROR(violations.ToStatus());
-  return AccountInStructure{*id, *siret};
-}
-
-// Active administrators of every structure where `account_id` is an administrator, before a change to it.
-absl::StatusOr<std::map<std::string, int>> AdministratorsAround(store::Transaction& txn, absl::string_view account_id) {
-  std::map<std::string, int> counts;
-  RETURN_IF_ERROR(TouchGuard(txn, store::AccountGuardKey(account_id)));
-  ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, account_id));
-  for (const v1::Membership& m : memberships) {
-    if (m.role() != v1::ADMINISTRATOR) continue;
-    const std::string siret = SiretOf(m);
-    RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(siret)));
-    ASSIGN_OR_RETURN(counts[siret], ActiveAdministrators(txn, siret));
-  }
-  return counts;
-}
-
-absl::Status StillAdministered(store::Transaction& txn, const std::map<std::string, int>& before) {
-  for (const auto& [siret, count] : before) RETURN_IF_ERROR(KeepsAnAdministrator(txn, siret, count));
-  return absl::OkStatus();
 }
 
 void CopyField(absl::string_view field, const v1::Account& from, v1::Account& to) {
@@ -183,7 +122,7 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
                        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
                        ASSIGN_OR_RETURN(PlacedPerson placed,
                                         PlaceNewPerson(txn, caller, *siret, account, membership, now, id));
-                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, placed.record));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, placed.record));
                        return absl::OkStatus();
                      });
 }
@@ -192,24 +131,13 @@ absl::Status Accounts::Get(const authz::Principal& caller, const v1::GetAccountR
                            v1::GetAccountResponse& response) {
   std::optional<std::string> id = ParseAccountName(request.name());
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be accounts/{account}");
-  RETURN_IF_ERROR(store_
-                      .Read([&](store::Reader& reader) -> absl::Status {
-                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, *id));
-                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(reader, record));
-                        return absl::OkStatus();
-                      })
-                      .status());
-  const bool sees_all = caller.kind == authz::PrincipalKind::kOperator ||
-                        (caller.kind == authz::PrincipalKind::kAccount && caller.id == *id);
-  if (sees_all) return absl::OkStatus();
-  v1::Account& account = *response.mutable_account();
-  ClearPhones(account);
-  auto* memberships = account.mutable_memberships();
-  memberships->erase(
-      std::remove_if(memberships->begin(), memberships->end(),
-                     [&](const v1::Membership& m) { return caller.MembershipIn(SiretOf(m)) == nullptr; }),
-      memberships->end());
-  return absl::OkStatus();
+  return store_
+      .Read([&](store::Reader& reader) -> absl::Status {
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(reader, *id));
+        ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(reader, caller, record));
+        return absl::OkStatus();
+      })
+      .status();
 }
 
 namespace {
@@ -282,7 +210,7 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
                          RETURN_IF_ERROR(ChangeNotificationEmail(txn, record, requested, now, policy_));
                        }
                        RETURN_IF_ERROR(SaveAccount(txn, record, now));
-                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, record));
                        return absl::OkStatus();
                      });
 }
@@ -342,7 +270,7 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(GuardMembership(txn, target));
+                       RETURN_IF_ERROR(GuardMembership(txn, target).status());
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
                        v1::Account& account = *record.mutable_account();
                        if (account.state() == v1::Account::ACTIVE && !record.password_hash().empty()) {
@@ -350,7 +278,7 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
                                       "the account is active and has a password; it can log in");
                        }
                        RETURN_IF_ERROR(ActivateAccount(txn, record, clock_.Now(), policy_, target.siret));
-                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, record));
                        return absl::OkStatus();
                      });
 }
@@ -365,7 +293,7 @@ absl::StatusOr<store::Revision> Accounts::Unlock(const authz::Principal& caller,
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
                        ClearLock(*record.mutable_account());
                        RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
-                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, record));
                        return absl::OkStatus();
                      });
 }
@@ -373,21 +301,23 @@ absl::StatusOr<store::Revision> Accounts::Unlock(const authz::Principal& caller,
 absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& caller,
                                                      const v1::DeactivateAccountRequest& request,
                                                      v1::DeactivateAccountResponse& response) {
-  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  std::optional<std::string> id = ParseAccountName(request.name());
+  if (!id) {
+    return InvalidField("name", request.name().empty() ? "REQUIRED" : "NAME_FORMAT", "must be accounts/{account}");
+  }
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(GuardMembership(txn, target));
-                       ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
-                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, *id));
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
                        if (record.account().state() == v1::Account::DEACTIVATED) {
                          return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_ALREADY_DEACTIVATED",
                                       "the account is already deactivated");
                        }
                        record.mutable_account()->set_state(v1::Account::DEACTIVATED);
                        RETURN_IF_ERROR(SaveAccount(txn, record, clock_.Now()));
-                       RETURN_IF_ERROR(EndAllSessions(txn, target.account_id));
+                       RETURN_IF_ERROR(EndAllSessions(txn, *id));
                        RETURN_IF_ERROR(StillAdministered(txn, before));
-                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, record));
                        return absl::OkStatus();
                      });
 }
@@ -485,11 +415,13 @@ absl::StatusOr<store::Revision> Accounts::UpdateMembership(const authz::Principa
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        ASSIGN_OR_RETURN(v1::Membership current, MemberOf(txn, *siret, *id));
                        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
+                       v1::Membership changed = membership;
+                       KeepSuspension(current, changed);
                        ASSIGN_OR_RETURN(int before, ActiveAdministrators(txn, *siret));
-                       RETURN_IF_ERROR(PutMembership(txn, *id, membership, &current));
+                       RETURN_IF_ERROR(PutMembership(txn, *id, changed, &current));
                        RETURN_IF_ERROR(KeepsAnAdministrator(txn, *siret, before));
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
-                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
+                       ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, record));
                        return absl::OkStatus();
                      });
 }
@@ -547,99 +479,6 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
                                           /*notice=*/true));
           }
         }
-        return absl::OkStatus();
-      });
-}
-
-absl::StatusOr<store::Revision> Accounts::RequestDeletion(const authz::Principal& caller,
-                                                          const v1::RequestAccountDeletionRequest& request,
-                                                          v1::RequestAccountDeletionResponse& response) {
-  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  const std::string request_id = RandomHex(8);
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
-                     [&](store::Transaction& txn) -> absl::Status {
-                       RETURN_IF_ERROR(GuardMembership(txn, target));
-                       ASSIGN_OR_RETURN(bool holds, HoldsHabilitations(txn, target.siret, target.account_id));
-                       if (holds) {
-                         return Error(
-                             absl::StatusCode::kFailedPrecondition, "ACCOUNT_HOLDS_HABILITATIONS",
-                             "revoke the account's habilitations in this structure before asking for its deletion");
-                       }
-                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
-                       ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, target.account_id));
-                       absl::Time now = clock_.Now();
-                       v1::DeletionRequest deletion;
-                       deletion.set_name(DeletionRequestName(request_id));
-                       deletion.set_account(record.account().name());
-                       deletion.set_login_email(record.account().login_email());
-                       deletion.set_structure(StructureName(target.siret));
-                       SetTimestamp(now, deletion.mutable_create_time());
-                       if (memberships.size() == 1) {
-                         ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, target.account_id));
-                         RETURN_IF_ERROR(DeleteAccountEverywhere(txn, target.account_id, record));
-                         RETURN_IF_ERROR(StillAdministered(txn, before));
-                         deletion.set_state(v1::DeletionRequest::DONE);
-                         SetTimestamp(now, deletion.mutable_decide_time());
-                       } else {
-                         deletion.set_state(v1::DeletionRequest::PENDING);
-                       }
-                       RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(request_id), deletion));
-                       *response.mutable_deletion_request() = deletion;
-                       return absl::OkStatus();
-                     });
-}
-
-absl::Status Accounts::ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,
-                                            v1::ListDeletionRequestsResponse& response) {
-  return store_
-      .Read([&](store::Reader& reader) {
-        return ReadPage(
-            reader, store::DeletionRequestPrefix(), request.page_size(), request.page_token(),
-            [&](absl::string_view) { return response.add_deletion_requests(); }, response.mutable_next_page_token());
-      })
-      .status();
-}
-
-absl::StatusOr<store::Revision> Accounts::DecideDeletionRequest(const authz::Principal& caller,
-                                                                const v1::DecideDeletionRequestRequest& request,
-                                                                v1::DecideDeletionRequestResponse& response) {
-  std::optional<std::string> id = ParseDeletionRequestName(request.name());
-  if (!id) return InvalidField("name", "NAME_FORMAT", "must be deletionRequests/{request}");
-  if (!request.approve() && NormalizeSpaces(request.comment()).empty()) {
-    return InvalidField("comment", "COMMENT_REQUIRED_TO_REFUSE", "say why the deletion is refused");
-  }
-  FieldViolations violations;
-  CheckText(violations, "comment", request.comment(), 2000, false);
-  RETURN_IF_ERROR(violations.ToStatus());
-  return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
-      [&](store::Transaction& txn) -> absl::Status {
-        v1::DeletionRequest deletion;
-        RETURN_IF_ERROR(LoadRecord(txn, store::DeletionRequestKey(*id), deletion, "DELETION_REQUEST_NOT_FOUND",
-                                   absl::StrCat("deletion request ", *id, " does not exist")));
-        if (deletion.state() != v1::DeletionRequest::PENDING) {
-          return Error(absl::StatusCode::kFailedPrecondition, "DELETION_REQUEST_DECIDED",
-                       "this deletion request was already decided");
-        }
-        absl::Time now = clock_.Now();
-        if (request.approve()) {
-          std::optional<std::string> account_id = ParseAccountName(deletion.account());
-          absl::StatusOr<AccountRecord> record = LoadAccount(txn, account_id.value_or(""));
-          if (record.ok()) {
-            ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, *account_id));
-            RETURN_IF_ERROR(DeleteAccountEverywhere(txn, *account_id, *record));
-            RETURN_IF_ERROR(StillAdministered(txn, before));
-          } else if (!absl::IsNotFound(record.status())) {
-            return record.status();
-          }
-          deletion.set_state(v1::DeletionRequest::DONE);
-        } else {
-          deletion.set_state(v1::DeletionRequest::REFUSED);
-          deletion.set_comment(NormalizeSpaces(request.comment()));
-        }
-        SetTimestamp(now, deletion.mutable_decide_time());
-        RETURN_IF_ERROR(StoreRecord(txn, store::DeletionRequestKey(*id), deletion));
-        *response.mutable_deletion_request() = deletion;
         return absl::OkStatus();
       });
 }

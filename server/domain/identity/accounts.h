@@ -1,4 +1,4 @@
-// Accounts and memberships: NEW-CREATE, NEW-ACTIVATE, RESEND-ID, DEL-REQUEST, SVC-TRANSFER, SVC-LIST,
+// Accounts and memberships: NEW-CREATE, NEW-ACTIVATE, RESEND-ID, SVC-TRANSFER, SVC-LIST,
 // SELF (personal data), role and service changes, and deactivation.
 #ifndef HABILIS_SERVER_DOMAIN_IDENTITY_ACCOUNTS_H_
 #define HABILIS_SERVER_DOMAIN_IDENTITY_ACCOUNTS_H_
@@ -54,11 +54,12 @@ class Accounts {
   [[nodiscard]] absl::StatusOr<store::Revision> Activate(const authz::Principal& caller,
                                                          const v1::ActivateAccountRequest& request,
                                                          v1::ActivateAccountResponse& response);
-  // DEACTIVATED: its sessions end at once.
   // PWD: an administrator lifts the lock of a member of his structure (failed attempts forgotten).
   [[nodiscard]] absl::StatusOr<store::Revision> Unlock(const authz::Principal& caller,
                                                        const v1::UnlockAccountRequest& request,
                                                        v1::UnlockAccountResponse& response);
+  // DEACTIVATED everywhere (an operator's act, MEMBERSHIP-END): its sessions end at once. `structure` is
+  // ignored; NOT_FOUND when the account does not exist.
   [[nodiscard]] absl::StatusOr<store::Revision> Deactivate(const authz::Principal& caller,
                                                            const v1::DeactivateAccountRequest& request,
                                                            v1::DeactivateAccountResponse& response);
@@ -72,16 +73,6 @@ class Accounts {
   [[nodiscard]] absl::StatusOr<store::Revision> Transfer(const authz::Principal& caller,
                                                          const v1::TransferAccountsRequest& request,
                                                          v1::TransferAccountsResponse& response);
-  // DEL-REQUEST: done at once when the account belongs to this structure only, PENDING otherwise.
-  [[nodiscard]] absl::StatusOr<store::Revision> RequestDeletion(const authz::Principal& caller,
-                                                                const v1::RequestAccountDeletionRequest& request,
-                                                                v1::RequestAccountDeletionResponse& response);
-  [[nodiscard]] absl::Status ListDeletionRequests(const v1::ListDeletionRequestsRequest& request,
-                                                  v1::ListDeletionRequestsResponse& response);
-  [[nodiscard]] absl::StatusOr<store::Revision> DecideDeletionRequest(const authz::Principal& caller,
-                                                                      const v1::DecideDeletionRequestRequest& request,
-                                                                      v1::DecideDeletionRequestResponse& response);
-
   // The memberships of `account_name` for the engine's target; empty when the account does not exist.
   [[nodiscard]] absl::StatusOr<std::vector<authz::Membership>> MembershipsForAuthz(absl::string_view account_name);
 

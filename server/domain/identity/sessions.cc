@@ -474,7 +474,8 @@ absl::StatusOr<authz::Principal> Sessions::Authenticate(absl::string_view bearer
             } else if (PasswordExpired(account->account(), now)) {
               restriction = authz::Restriction::kPasswordChangeRequired;
             }
-            principal = authz::Principal::Account(session.account_id(), ToAuthz(memberships), session_id, restriction);
+            principal = authz::Principal::Account(session.account_id(), ActingMemberships(memberships), session_id,
+                                                  restriction);
             return absl::OkStatus();
           })
           .status();

@@ -19,6 +19,12 @@ std::string SiretOf(const v1::Membership& membership) {
   return ParseStructureName(membership.structure()).value_or("");
 }
 
+bool Suspended(const v1::Membership& membership) { return membership.has_suspend_time(); }
+
+void KeepSuspension(const v1::Membership& previous, v1::Membership& changed) {
+  if (Suspended(previous)) *changed.mutable_suspend_time() = previous.suspend_time();
+}
+
 namespace {
 
 // A membership is in two ranges that rules decide on: the structure's members (nothing attached to a deleted
@@ -101,7 +107,9 @@ absl::StatusOr<int> ActiveAdministrators(store::Reader& reader, absl::string_vie
     absl::Status loaded = LoadRecord(reader, store::AccountKey(id), record, "", "");
     if (absl::IsNotFound(loaded)) continue;
     RETURN_IF_ERROR(loaded);
-    if (record.account().state() == v1::Account::ACTIVE) ++active;
+    if (record.account().state() != v1::Account::ACTIVE) continue;
+    ASSIGN_OR_RETURN(std::optional<v1::Membership> membership, MembershipIn(reader, siret, id));
+    if (membership && !Suspended(*membership)) ++active;
   }
   return active;
 }
@@ -124,6 +132,14 @@ authz::Membership ToAuthz(const v1::Membership& membership) {
 std::vector<authz::Membership> ToAuthz(const std::vector<v1::Membership>& memberships) {
   std::vector<authz::Membership> out;
   for (const v1::Membership& m : memberships) out.push_back(ToAuthz(m));
+  return out;
+}
+
+std::vector<authz::Membership> ActingMemberships(const std::vector<v1::Membership>& memberships) {
+  std::vector<authz::Membership> out;
+  for (const v1::Membership& m : memberships) {
+    if (!Suspended(m)) out.push_back(ToAuthz(m));
+  }
   return out;
 }
 

@@ -22,6 +22,11 @@ std::string ServiceIdOf(const v1::Membership& membership);
 // The SIRET of a membership's structure.
 std::string SiretOf(const v1::Membership& membership);
 
+// MEMBERSHIP-END: whether the membership is suspended (it then gives its holder no right in the structure).
+bool Suspended(const v1::Membership& membership);
+// A change of role or service keeps a suspension: only ResumeMembership lifts it.
+void KeepSuspension(const v1::Membership& previous, v1::Membership& changed);
+
 // Writes `membership` of `account_id` (replacing `previous`, if any) and its indexes.
 [[nodiscard]] absl::Status PutMembership(store::Transaction& txn, absl::string_view account_id,
                                          const v1::Membership& membership, const v1::Membership* previous);
@@ -36,7 +41,7 @@ std::string SiretOf(const v1::Membership& membership);
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ServiceMembers(store::Reader& reader, absl::string_view siret,
                                                                       absl::string_view service_id, size_t limit);
 
-// Administrators of `siret` whose account is ACTIVE.
+// Administrators of `siret` whose account is ACTIVE and whose membership is not suspended.
 [[nodiscard]] absl::StatusOr<int> ActiveAdministrators(store::Reader& reader, absl::string_view siret);
 
 // FAILED_PRECONDITION LAST_ADMINISTRATOR if `siret` had active administrators (`before`) and the
@@ -46,6 +51,8 @@ std::string SiretOf(const v1::Membership& membership);
 // The engine's view of memberships.
 authz::Membership ToAuthz(const v1::Membership& membership);
 std::vector<authz::Membership> ToAuthz(const std::vector<v1::Membership>& memberships);
+// The memberships a caller acts through: the suspended ones give him nothing.
+std::vector<authz::Membership> ActingMemberships(const std::vector<v1::Membership>& memberships);
 
 }  // namespace habilis::domain
 
