@@ -23,7 +23,13 @@ void AddAccountAction(CLI::App& parent, Cli& cli, const std::string& name, const
   command->add_option("account", *who, "login e-mail (with --structure), accounts/{id} or id")->required();
   command->callback([&cli, who] {
     Request request;
-    if (grpc::Status named = cli.Account(*who, request.mutable_name()); !named.ok()) return cli.Refuse(named);
+    std::string* account_field = nullptr;
+    if constexpr (requires { request.mutable_name(); }) {
+      account_field = request.mutable_name();
+    } else {
+      account_field = request.mutable_account();
+    }
+    if (grpc::Status named = cli.Account(*who, account_field); !named.ok()) return cli.Refuse(named);
     if constexpr (requires { request.mutable_structure(); }) {
       if (grpc::Status named = cli.Structure(request.mutable_structure()); !named.ok()) return cli.Refuse(named);
     }
@@ -104,12 +110,19 @@ void AddAccountList(CLI::App* account, Cli& cli) {
   });
 }
 
-// The acts on one account that take only its name: activate, deactivate, resend-identifier, delete-request, unlock.
+// The acts on one account that take only its name: activate, deactivate, suspend, resume, remove,
+// resend-identifier, delete-request, unlock.
 void AddAccountActions(CLI::App* account, Cli& cli) {
   AddAccountAction<v1::ActivateAccountRequest, v1::ActivateAccountResponse>(
       *account, cli, "activate", "activate it: an activation link is e-mailed (NEW-ACTIVATE)");
-  AddAccountAction<v1::DeactivateAccountRequest, v1::DeactivateAccountResponse>(*account, cli, "deactivate",
-                                                                                "switch it off");
+  AddAccountAction<v1::DeactivateAccountRequest, v1::DeactivateAccountResponse>(
+      *account, cli, "deactivate", "switch it off in every structure (operators)");
+  AddAccountAction<v1::SuspendMembershipRequest, v1::SuspendMembershipResponse>(
+      *account, cli, "suspend", "suspend it in the structure only (MEMBERSHIP-END)");
+  AddAccountAction<v1::ResumeMembershipRequest, v1::ResumeMembershipResponse>(*account, cli, "resume",
+                                                                              "lift its suspension in the structure");
+  AddAccountAction<v1::RemoveMembershipRequest, v1::RemoveMembershipResponse>(
+      *account, cli, "remove", "remove it from the structure, with its profiles there (MEMBERSHIP-END)");
   AddAccountAction<v1::ResendIdentifierRequest, v1::ResendIdentifierResponse>(
       *account, cli, "resend-identifier", "e-mail its login identifier to it again (RESEND-ID)");
   AddAccountAction<v1::RequestAccountDeletionRequest, v1::RequestAccountDeletionResponse>(

@@ -282,6 +282,13 @@ TEST_F(HabilisctlTest, EveryOtherSeedWorkflowRunsThroughTheCli) {
 
   // RESEND-ID, DEL-REQUEST (Lucie holds nothing and belongs nowhere else: effective at once).
   ASSERT_EQ(Ctl(admin, {"account", "activate", "lucie@cabinet-dupont.fr"}).exit_code, 0);
+  // MEMBERSHIP-END in this structure; account-wide deactivation is not an administrator's.
+  EXPECT_EQ(Ctl(admin, {"account", "deactivate", "lucie@cabinet-dupont.fr"}).exit_code, 7) << "PERMISSION_DENIED";
+  ASSERT_EQ(Ctl(admin, {"account", "suspend", "lucie@cabinet-dupont.fr"}).exit_code, 0);
+  RunResult suspended = Ctl(admin, {"--json", "account", "get", "lucie@cabinet-dupont.fr"});
+  EXPECT_NE(suspended.out.find("suspend"), std::string::npos) << suspended.out;
+  ASSERT_EQ(Ctl(admin, {"account", "resume", "lucie@cabinet-dupont.fr"}).exit_code, 0);
+  EXPECT_EQ(Ctl(admin, {"account", "remove", "lucie@cabinet-dupont.fr"}).exit_code, 9) << "ONLY_STRUCTURE";
   ASSERT_EQ(Ctl(admin, {"account", "resend-identifier", "lucie@cabinet-dupont.fr"}).exit_code, 0);
   EXPECT_TRUE(sink_->NextTo("lucie@cabinet-dupont.fr", "IDENTIFIER").ok());
   ASSERT_EQ(Ctl(admin, {"account", "delete-request", "lucie@cabinet-dupont.fr"}).exit_code, 0);
