@@ -63,6 +63,7 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.AccountService/ConfirmNotificationEmail", Action::kSelfProving},
     {"habilis.v1.AccountService/AcceptJoin", Action::kSelfProving},
     {"habilis.v1.AccountService/UnlockAccount", Action::kAccountAdminister},
+    {"habilis.v1.AccountService/SendPasswordReset", Action::kAccountAdminister},
     {"habilis.v1.SessionService/UnlockWithLink", Action::kSelfProving},
     {"habilis.v1.AccountService/ActivateAccount", Action::kAccountActivate},
     {"habilis.v1.AccountService/DeactivateAccount", Action::kAccountDeactivate},

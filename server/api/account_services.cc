@@ -94,6 +94,13 @@ HABILIS_HANDLER(AccountService, UnlockAccount) {
                     });
 }
 
+HABILIS_HANDLER(AccountService, SendPasswordReset) {
+  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(accounts_.SendPasswordReset(caller, *request, out), out);
+                    });
+}
+
 HABILIS_HANDLER(AccountService, ActivateAccount) {
   return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
                     [this, request](const authz::Principal& caller, auto& out) {

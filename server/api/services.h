@@ -169,6 +169,7 @@ class AccountService final : public v1::AccountService::CallbackService {
   HABILIS_UNARY(ConfirmNotificationEmail);
   HABILIS_UNARY(AcceptJoin);
   HABILIS_UNARY(UnlockAccount);
+  HABILIS_UNARY(SendPasswordReset);
 
  private:
   const CallContext& context_;

@@ -832,5 +832,63 @@ TEST_F(PeopleTest, DEL_REQUEST_theRequesterFollowsHisRequestsAndIsToldTheDecisio
   EXPECT_FALSE(Login("comptable@example.fr", &login).ok()) << "approved: deleted from every structure";
 }
 
+// Item 10: a person's page shows when he last logged in and what each session is; an administrator has a
+// reset link sent to a member who forgot his password, as his own recorded act.
+TEST_F(PeopleTest, PERSON_PAGE_lastLoginDeviceKindAndAnAdministratorsPasswordReset) {
+  const std::string admin = AdministratorSession();
+  const std::string member = CreateAndActivate("oubli@example.fr", v1::COLLABORATOR);
+  v1::GetAccountRequest get;
+  get.set_name(member);
+  v1::GetAccountResponse got;
+  ASSERT_TRUE(accounts_->GetAccount(As(admin).get(), get, &got).ok());
+  EXPECT_FALSE(got.account().has_last_login_time()) << "«Dernière connexion : Pas de connexion enregistrée»";
+
+  v1::SendPasswordResetRequest reset;
+  reset.set_name(CreateNamed("inactif@example.fr", "Ines", "Morvan", v1::COLLABORATOR, ""));
+  reset.set_structure(kStructure);
+  v1::SendPasswordResetResponse sent;
+  grpc::Status status = accounts_->SendPasswordReset(As(admin).get(), reset, &sent);
+  EXPECT_EQ(client::DetailsOf(status).reason, "ACCOUNT_NOT_ACTIVE") << "its activation link sets a first password";
+  reset.set_name(member);
+  absl::StatusOr<testing::ReceivedMail> activation = sink_->NextTo("oubli@example.fr", "ACTIVATION");
+  ASSERT_TRUE(activation.ok()) << activation.status();
+  ASSERT_TRUE(SetPassword(testing::LinkToken(*activation)).ok());
+  v1::LoginRequest login;
+  login.set_login_email("oubli@example.fr");
+  login.set_password(testing::kPassword);
+  login.set_device_label("Téléphone de Marie");
+  login.set_device_kind(v1::MOBILE_APP);
+  v1::LoginResponse logged_in;
+  ASSERT_TRUE(sessions_->Login(As("").get(), login, &logged_in).ok());
+  EXPECT_EQ(logged_in.session().device_kind(), v1::MOBILE_APP);
+  v1::AcceptPrivacyPolicyResponse consent;
+  ASSERT_TRUE(
+      sessions_->AcceptPrivacyPolicy(As(logged_in.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent)
+          .ok());
+  ASSERT_TRUE(accounts_->GetAccount(As(admin).get(), get, &got).ok());
+  EXPECT_TRUE(got.account().has_last_login_time());
+  v1::ListSessionsRequest list;
+  list.set_parent(member);
+  v1::ListSessionsResponse sessions;
+  ASSERT_TRUE(sessions_->ListSessions(As(logged_in.session_token()).get(), list, &sessions).ok());
+  ASSERT_EQ(sessions.sessions_size(), 1);
+  EXPECT_EQ(sessions.sessions(0).device_kind(), v1::MOBILE_APP) << "listed as a mobile app";
+
+  status = accounts_->SendPasswordReset(As(admin).get(), reset, &sent);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo("oubli@example.fr", "PASSWORD_RESET");
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  ASSERT_TRUE(SetPassword(testing::LinkToken(*mail), "a brand new passphrase here").ok());
+  v1::LoginResponse again;
+  EXPECT_TRUE(Login("oubli@example.fr", &again, "a brand new passphrase here").ok());
+
+  v1::ListAuditEntriesRequest trail;
+  trail.set_structure(kStructure);
+  const std::vector<v1::AuditEntry> entries = Trail(admin, trail);
+  const v1::AuditEntry* entry = Find(entries, "habilis.v1.SendPasswordReset", member);
+  ASSERT_NE(entry, nullptr) << "recorded as the administrator's act";
+  EXPECT_EQ(entry->actor_display_name(), "Jeanne Martin");
+}
+
 }  // namespace
 }  // namespace habilis

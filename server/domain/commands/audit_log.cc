@@ -326,7 +326,8 @@ class RecordingTransaction final : public store::Transaction {
 
   // Appends the entry for what was written, and its indexes; nothing if no record changed. An entry without
   // a target names the first record it changed; an entry that changes a person (his account, a deletion
-  // request) is also indexed under every structure he belongs to, whose administrators answer for him.
+  // request, a link issued to him) is also indexed under every structure he belongs to, whose administrators
+  // answer for him.
   absl::Status AppendEntry(const AuditContext& context) {
     v1::AuditEntry entry;
     Concerned concerned;
@@ -387,6 +388,12 @@ class RecordingTransaction final : public store::Transaction {
     if (!account.empty()) concerned.accounts.insert(account);
     if (type.tag == KeyTag::kAccount && !parts.empty()) concerned.people.insert(parts[0]);
     if (type.tag == KeyTag::kDeletionRequest && !account.empty()) concerned.people.insert(account);
+    // A link or a code issued to a person (activation, reset, unlock) is an act on him.
+    if (const std::string subject = StringField(record, "subject");
+        type.tag == KeyTag::kLinkToken && ParseAccountName(AccountName(subject))) {
+      concerned.accounts.insert(subject);
+      concerned.people.insert(subject);
+    }
     // A record that names its structure in its value (a deletion request) concerns it too.
     if (std::optional<std::string> siret = ParseStructureName(StringField(record, "structure"))) {
       concerned.sirets.insert(*siret);

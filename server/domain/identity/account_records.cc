@@ -241,6 +241,17 @@ absl::StatusOr<v1::Account> AccountViewFor(store::Reader& reader, const authz::P
   return account;
 }
 
+absl::Status MailPasswordReset(store::Transaction& txn, absl::Time now, const IdentityPolicy& policy,
+                               absl::string_view account_id, const v1::Account& account) {
+  internal::LinkTokenRecord link;
+  link.set_kind(internal::LinkTokenRecord::PASSWORD_RESET);
+  link.set_subject(std::string(account_id));
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.reset_ttl, link));
+  return NotifyAccount(txn, now, account, mail::MailKind::kPasswordReset,
+                       {{"link", LinkUrl(policy.link_base_url, "reset-password", token)},
+                        {"expires", FormatDeadline(now + policy.reset_ttl)}});
+}
+
 absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Account& account, mail::MailKind kind,
                            std::map<std::string, std::string> params, bool notice) {
   if (notice && account.mute_notifications()) return absl::OkStatus();

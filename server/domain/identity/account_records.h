@@ -65,6 +65,11 @@ const std::set<std::string, std::less<>>& PersonalFields();
                                                          const internal::AccountRecord& record);
 void ClearPhones(v1::Account& account);
 
+// PWD: e-mails a single-use link that sets a new password to the account's login (never the notification
+// e-mail: SECRETS). "Forgot password" and an administrator's reset both send it.
+[[nodiscard]] absl::Status MailPasswordReset(store::Transaction& txn, absl::Time now, const IdentityPolicy& policy,
+                                             absl::string_view account_id, const v1::Account& account);
+
 // Queues `kind` for the account, to its notification e-mail if set, else its login, in its language.
 // Notices (`notice` true) respect the account's mute_notifications; links, codes and identifiers do not.
 [[nodiscard]] absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Account& account,

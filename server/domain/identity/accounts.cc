@@ -298,6 +298,22 @@ absl::StatusOr<store::Revision> Accounts::Unlock(const authz::Principal& caller,
                      });
 }
 
+absl::StatusOr<store::Revision> Accounts::SendPasswordReset(const authz::Principal& caller,
+                                                            const v1::SendPasswordResetRequest& request,
+                                                            v1::SendPasswordResetResponse& response) {
+  ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+                     [&](store::Transaction& txn) -> absl::Status {
+                       RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
+                       ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
+                       if (record.account().state() != v1::Account::ACTIVE) {
+                         return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_NOT_ACTIVE",
+                                      "the account is not active: activate it, and its e-mail sets a first password");
+                       }
+                       return MailPasswordReset(txn, clock_.Now(), policy_, target.account_id, record.account());
+                     });
+}
+
 absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& caller,
                                                      const v1::DeactivateAccountRequest& request,
                                                      v1::DeactivateAccountResponse& response) {

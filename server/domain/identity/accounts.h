@@ -55,6 +55,10 @@ class Accounts {
                                                          const v1::ActivateAccountRequest& request,
                                                          v1::ActivateAccountResponse& response);
   // PWD: an administrator lifts the lock of a member of his structure (failed attempts forgotten).
+  // PWD: a reset link to a member's login, as his administrator's act.
+  [[nodiscard]] absl::StatusOr<store::Revision> SendPasswordReset(const authz::Principal& caller,
+                                                                  const v1::SendPasswordResetRequest& request,
+                                                                  v1::SendPasswordResetResponse& response);
   [[nodiscard]] absl::StatusOr<store::Revision> Unlock(const authz::Principal& caller,
                                                        const v1::UnlockAccountRequest& request,
                                                        v1::UnlockAccountResponse& response);

@@ -64,7 +64,8 @@ absl::Status NeedsAccountSession(const authz::Principal& caller) {
 bool Sessions::LooksLikeSessionToken(absl::string_view bearer) { return absl::StartsWith(bearer, kSessionPrefix); }
 
 absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view account_id,
-                                   absl::string_view device_label, v1::LoginResponse& response) {
+                                   absl::string_view device_label, v1::DeviceKind device_kind,
+                                   v1::LoginResponse& response) {
   absl::Time now = clock_.Now();
   const std::string session_id = RandomHex(kSessionIdHex / 2);
   const std::string secret = RandomBase64Url(32);
@@ -72,6 +73,7 @@ absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view ac
   record.set_account_id(std::string(account_id));
   record.mutable_session()->set_name(SessionName(account_id, session_id));
   record.mutable_session()->set_device_label(NormalizeSpaces(device_label));
+  record.mutable_session()->set_device_kind(device_kind == v1::DEVICE_KIND_UNSPECIFIED ? v1::BROWSER : device_kind);
   SetTimestamp(now, record.mutable_session()->mutable_create_time());
   record.set_secret_sha256(Sha256(secret));
   SetTimestamp(now + policy_.session_lifetime, record.mutable_expire_time());
@@ -82,6 +84,8 @@ absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view ac
   RETURN_IF_ERROR(txn.Put(store::AccountSessionKey(account_id, session_id), ""));
 
   ASSIGN_OR_RETURN(AccountRecord account, LoadAccount(txn, account_id));
+  SetTimestamp(now, account.mutable_account()->mutable_last_login_time());  // seed 003 «Dernière connexion»
+  RETURN_IF_ERROR(SaveAccount(txn, account, now));
   ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, account));
   response.set_session_token(absl::StrCat(kSessionPrefix, session_id, "_", secret));
   *response.mutable_session() = record.session();
@@ -142,9 +146,9 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
         }
         ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(txn, *id));
         if (!(policy_.login_code_for_administrators && IsAdministratorAnywhere(memberships))) {
-          return OpenSession(txn, *id, request.device_label(), response);
+          return OpenSession(txn, *id, request.device_label(), request.device_kind(), response);
         }
-        return SendLoginCode(txn, *id, account, request.device_label(), now, response);
+        return SendLoginCode(txn, *id, account, request, now, response);
       }).status());
   if (failed) {
     response.Clear();
@@ -155,13 +159,14 @@ absl::Status Sessions::Login(const v1::LoginRequest& request, v1::LoginResponse&
 
 // LOGIN-CODE: the session opens once the e-mailed code comes back.
 absl::Status Sessions::SendLoginCode(store::Transaction& txn, absl::string_view account_id, const v1::Account& account,
-                                     absl::string_view device_label, absl::Time now, v1::LoginResponse& response) {
+                                     const v1::LoginRequest& login, absl::Time now, v1::LoginResponse& response) {
   const std::string code = RandomDigits(6);
   LinkTokenRecord challenge;
   challenge.set_kind(LinkTokenRecord::LOGIN_CODE);
   challenge.set_subject(std::string(account_id));
   challenge.set_code_sha256(Sha256(code));
-  challenge.set_device_label(std::string(device_label));
+  challenge.set_device_label(login.device_label());
+  challenge.set_device_kind(login.device_kind());
   ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.login_code_ttl, challenge));
   response.set_code_challenge(token);
   return NotifyAccount(txn, now, account, mail::MailKind::kLoginCode,
@@ -235,7 +240,7 @@ absl::Status Sessions::ConfirmLoginCode(const v1::ConfirmLoginCodeRequest& reque
                                   ASSIGN_OR_RETURN(AccountRecord account, LoadAccount(txn, challenge.subject()));
                                   if (account.account().state() != v1::Account::ACTIVE) return LoginFailed();
                                   return OpenSession(txn, challenge.subject(), challenge.device_label(),
-                                                     *response.mutable_login());
+                                                     challenge.device_kind(), *response.mutable_login());
                                 })
                       .status());
   if (wrong_code) {
@@ -388,14 +393,7 @@ absl::Status Sessions::RequestPasswordReset(const v1::RequestPasswordResetReques
                          if (!id) return absl::OkStatus();
                          ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
                          if (record.account().state() != v1::Account::ACTIVE) return absl::OkStatus();
-                         absl::Time now = clock_.Now();
-                         LinkTokenRecord link;
-                         link.set_kind(LinkTokenRecord::PASSWORD_RESET);
-                         link.set_subject(*id);
-                         ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy_.reset_ttl, link));
-                         return NotifyAccount(txn, now, record.account(), mail::MailKind::kPasswordReset,
-                                              {{"link", LinkUrl(policy_.link_base_url, "reset-password", token)},
-                                               {"expires", FormatDeadline(now + policy_.reset_ttl)}});
+                         return MailPasswordReset(txn, clock_.Now(), policy_, *id, record.account());
                        })
       .status();
 }

@@ -57,11 +57,12 @@ class Sessions {
  private:
   // Creates a session for `account_id` and fills `response`.
   [[nodiscard]] absl::Status OpenSession(store::Transaction& txn, absl::string_view account_id,
-                                         absl::string_view device_label, v1::LoginResponse& response);
+                                         absl::string_view device_label, v1::DeviceKind device_kind,
+                                         v1::LoginResponse& response);
   // PWD: counts a wrong password; past the threshold locks the account and mails its login an UNLOCK link.
   // LOGIN-CODE: mails a one-time code to the account and answers the challenge that ConfirmLoginCode takes.
   [[nodiscard]] absl::Status SendLoginCode(store::Transaction& txn, absl::string_view account_id,
-                                           const v1::Account& account, absl::string_view device_label, absl::Time now,
+                                           const v1::Account& account, const v1::LoginRequest& login, absl::Time now,
                                            v1::LoginResponse& response);
   [[nodiscard]] absl::Status CountFailure(store::Transaction& txn, absl::string_view account_id,
                                           internal::AccountRecord& record, absl::Time now);
