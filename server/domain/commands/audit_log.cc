@@ -334,7 +334,12 @@ class RecordingTransaction final : public store::Transaction {
     RETURN_IF_ERROR(Describe(entry, concerned));
     if (entry.changes_size() == 0) return absl::OkStatus();
     SetEntryContext(context, v1::AuditEntry::APPLIED, entry);
-    if (entry.target().empty()) entry.set_target(entry.changes(0).record());
+    for (const v1::RecordChange& change : entry.changes()) {
+      if (!entry.target().empty()) break;
+      entry.set_target(change.record());
+    }
+    // Records without a name of their own (a login code) are about the person they were issued to.
+    if (entry.target().empty() && !concerned.people.empty()) entry.set_target(AccountName(*concerned.people.begin()));
     ASSIGN_OR_RETURN(std::string actor_name, ActorDisplayName(inner_, context.actor));
     entry.set_actor_display_name(std::move(actor_name));
     for (const std::string& person : concerned.people) {
