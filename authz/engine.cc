@@ -41,7 +41,9 @@ constexpr ActionPolicy kPolicies[] = {
     // Responsables see the org chart they work in; collaborators manage only themselves.
     {.action = Action::kServiceRead, .administrator = true, .responsable = true},
     {.action = Action::kServiceWrite, .administrator = true},
-    {.action = Action::kApplicationRead, .own_application = true},
+    // Item 7 of issue 14: members read the applications their structures subscribe to, by name (the command
+    // answers APPLICATION_NOT_FOUND for any other, as for one that does not exist).
+    {.action = Action::kApplicationRead, .own_application = true, .any_consenting_account = true},
     {.action = Action::kAccountCreate, .administrator = true, .responsable_for_collaborators = true},
     // A responsable lists the members of his own service only (the command confines him to it).
     {.action = Action::kAccountList, .administrator = true, .responsable = true},

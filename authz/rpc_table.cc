@@ -61,6 +61,7 @@ constexpr RpcRule kRules[] = {
     {"habilis.v1.AccountService/ListAccounts", Action::kAccountList},
     {"habilis.v1.AccountService/UpdateAccount", Action::kAccountUpdate},
     {"habilis.v1.AccountService/ConfirmNotificationEmail", Action::kSelfProving},
+    {"habilis.v1.AccountService/ConfirmLoginEmail", Action::kSelfProving},
     {"habilis.v1.AccountService/AcceptJoin", Action::kSelfProving},
     {"habilis.v1.AccountService/UnlockAccount", Action::kAccountAdminister},
     {"habilis.v1.AccountService/SendPasswordReset", Action::kAccountAdminister},

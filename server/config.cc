@@ -84,6 +84,14 @@ void AddPolicyOptions(CLI::App& app, Config& config) {
   app.add_option("--login-codes-for-administrators", config.login_codes_for_administrators,
                  "administrators confirm logins with an e-mailed code (true/false)")
       ->capture_default_str();
+  app.add_option("--session-last-use-seconds", config.session_last_use_seconds,
+                 "a session's last use is recorded at most this often")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--privacy-policy-version", config.privacy_policy_version,
+                 "the privacy policy in force: accounts that accepted another version accept it at their next login")
+      ->capture_default_str()
+      ->check([](const std::string& v) { return v.empty() || v.size() > 40 ? "1 to 40 characters" : ""; });
   app.add_option("--password-max-age-days", config.password_max_age_days, "password validity; 0 = never expires")
       ->capture_default_str();
   app.add_option("--audit-retention-days", config.audit_retention_days,

@@ -73,6 +73,10 @@ struct Config {
   std::string link_base_url = "http://127.0.0.1:8080";
   // LOGIN-CODE for administrators.
   bool login_codes_for_administrators = true;
+  // DEVICES: how often, at most, a session's last use is written, in seconds.
+  int session_last_use_seconds = 300;
+  // FIRST-LOGIN: the version of the privacy policy in force; a new one is accepted again at the next login.
+  std::string privacy_policy_version = "1";
   // Password validity in days; 0 = passwords never expire.
   int password_max_age_days = 365;
   // How long the audit trail keeps an entry, in days (fractions allowed); 0 = forever.

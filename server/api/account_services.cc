@@ -80,6 +80,13 @@ HABILIS_HANDLER(AccountService, ConfirmNotificationEmail) {
                     });
 }
 
+HABILIS_HANDLER(AccountService, ConfirmLoginEmail) {
+  return ServeUnary(context_, ctx, request, response, authz::Target{},
+                    [this, request](const authz::Principal& caller, auto& out) {
+                      return WithToken(accounts_.ConfirmLoginEmail(caller, *request, out), out);
+                    });
+}
+
 HABILIS_HANDLER(AccountService, AcceptJoin) {
   return ServeUnary(context_, ctx, request, response, authz::Target{},
                     [this, request](const authz::Principal& caller, auto& out) {

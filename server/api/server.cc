@@ -54,6 +54,8 @@ class ServiceListOption final : public grpc::ServerBuilderOption {
 domain::IdentityPolicy IdentityPolicyOf(const Config& config) {
   domain::IdentityPolicy policy;
   policy.login_code_for_administrators = config.login_codes_for_administrators;
+  policy.privacy_policy_version = config.privacy_policy_version;
+  policy.session_last_use_step = absl::Seconds(config.session_last_use_seconds);
   policy.passwords.max_age = absl::Hours(24) * config.password_max_age_days;
   policy.link_base_url = config.link_base_url;
   return policy;

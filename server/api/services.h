@@ -167,6 +167,7 @@ class AccountService final : public v1::AccountService::CallbackService {
   HABILIS_UNARY(ListDeletionRequests);
   HABILIS_UNARY(DecideDeletionRequest);
   HABILIS_UNARY(ConfirmNotificationEmail);
+  HABILIS_UNARY(ConfirmLoginEmail);
   HABILIS_UNARY(AcceptJoin);
   HABILIS_UNARY(UnlockAccount);
   HABILIS_UNARY(SendPasswordReset);

@@ -149,6 +149,26 @@ Template TemplateOf(MailKind kind) {  // NOLINT(readability-function-size)
               "password:\n\n{link}\n\nThe administrators of {structure} will then see your account (phone "
               "numbers aside) and may give you profiles. If you do not know this structure, ignore this "
               "message: nothing changes.\n"};
+    case MailKind::kLoginEmailConfirmation:
+      return {"Confirmez votre nouvel identifiant de connexion",
+              "Bonjour {name},\n\nCette adresse a été indiquée comme nouvel identifiant de connexion du compte "
+              "{login}.\nPour la confirmer, suivez ce lien, valable jusqu'au {expires} :\n\n{link}\n\n"
+              "Vous vous connecterez ensuite avec cette adresse. Si vous n'êtes pas à l'origine de cette demande, "
+              "ignorez ce message : rien ne change.\n",
+              "Confirm your new login",
+              "Hello {name},\n\nThis address was given as the new login of the account {login}.\n"
+              "To confirm it, follow this link, valid until {expires}:\n\n{link}\n\n"
+              "You will then log in with this address. If you did not ask for this, ignore this message: nothing "
+              "changes.\n"};
+    case MailKind::kLoginEmailChange:
+      return {"Changement de votre identifiant de connexion",
+              "Bonjour {name},\n\nL'identifiant de connexion du compte {login} doit devenir : {email}\n"
+              "Le changement prendra effet quand le lien envoyé à cette adresse sera suivi. Si vous n'êtes pas à "
+              "l'origine de cette demande, changez votre mot de passe et prévenez votre administrateur.\n",
+              "Your login is to change",
+              "Hello {name},\n\nThe login of the account {login} is to become: {email}\n"
+              "It changes once the link sent to that address is followed. If you did not ask for this, change "
+              "your password and tell your administrator.\n"};
     case MailKind::kNotificationEmailChanged:
       return {"Changement de votre adresse de notification",
               "Bonjour {name},\n\nL'adresse de notification du compte {login} change pour : {email}\n"
@@ -205,6 +225,10 @@ absl::string_view MailKindName(MailKind kind) {
       return "DELETION_APPROVED";
     case MailKind::kDeletionRefused:
       return "DELETION_REFUSED";
+    case MailKind::kLoginEmailConfirmation:
+      return "LOGIN_EMAIL_CONFIRMATION";
+    case MailKind::kLoginEmailChange:
+      return "LOGIN_EMAIL_CHANGE";
   }
   return "MAIL";
 }

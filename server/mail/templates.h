@@ -30,6 +30,8 @@ enum class MailKind {
   kHabilitationExpiring,           // a habilitation ends within a week: to its holder and his administrators
   kDeletionApproved,               // DEL-REQUEST: an operator approved it; to whoever asked
   kDeletionRefused,                // DEL-REQUEST: an operator refused it, with the comment; to whoever asked
+  kLoginEmailConfirmation,         // «Modifier l'utilisateur»: link to the new login e-mail, to confirm it
+  kLoginEmailChange,               // «Modifier l'utilisateur»: notice to the login used until now
 };
 
 absl::string_view MailKindName(MailKind kind);

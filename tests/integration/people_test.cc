@@ -890,5 +890,246 @@ TEST_F(PeopleTest, PERSON_PAGE_lastLoginDeviceKindAndAnAdministratorsPasswordRes
   EXPECT_EQ(entry->actor_display_name(), "Jeanne Martin");
 }
 
+// Seed 001 «Gérez les notifications»: each kind of notice is stopped or sent as the person chose; mails name
+// the application by its display name (item 7).
+TEST_F(PeopleTest, PERSON_PAGE_noticesAreChosenPerKindAndEachChoiceIsHonoured) {
+  const std::string admin = AdministratorSession();
+  PublishPortail();
+  const Member resp = LoggedInMember("resp@example.fr", v1::RESPONSABLE);
+  v1::UpdateAccountRequest prefs;
+  prefs.mutable_account()->set_name(resp.name);
+  prefs.mutable_account()->add_muted_notices(v1::NOTICE_KIND_UNSPECIFIED);
+  prefs.mutable_update_mask()->add_paths("muted_notices");
+  v1::UpdateAccountResponse updated;
+  grpc::Status status = accounts_->UpdateAccount(As(resp.session).get(), prefs, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client::DetailsOf(status).reason, "NOTICE_KIND");
+  prefs.mutable_account()->clear_muted_notices();
+  prefs.mutable_account()->add_muted_notices(v1::HABILITATION_NOTICES);
+  status = accounts_->UpdateAccount(As(resp.session).get(), prefs, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(updated.account().muted_notices_size(), 1);
+
+  ASSERT_TRUE(Grant(admin, resp.name, "applications/portail/profiles/utilisateur").ok());
+  v1::GrantDelegationsRequest delegate;
+  delegate.set_structure(kStructure);
+  delegate.set_account(resp.name);
+  delegate.add_profiles("applications/portail/profiles/utilisateur");
+  v1::GrantDelegationsResponse delegated;
+  status = entitlements_->GrantDelegations(As(admin).get(), delegate, &delegated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  absl::StatusOr<testing::ReceivedMail> delegation = sink_->NextTo("resp@example.fr", "DELEGATION_GRANTED");
+  ASSERT_TRUE(delegation.ok()) << "delegation notices still come: " << delegation.status();
+  EXPECT_NE(delegation->body.find("l'application Portail "), std::string::npos) << delegation->body;
+  EXPECT_FALSE(sink_->NextTo("resp@example.fr", "HABILITATION_GRANTED", absl::Seconds(1)).ok())
+      << "habilitation notices are stopped";
+
+  prefs.mutable_account()->clear_muted_notices();
+  ASSERT_TRUE(accounts_->UpdateAccount(As(resp.session).get(), prefs, &updated).ok());
+  EXPECT_EQ(updated.account().muted_notices_size(), 0);
+  v1::RevokeHabilitationRequest revoke;
+  revoke.set_structure(kStructure);
+  revoke.set_account(resp.name);
+  revoke.set_application("applications/portail");
+  v1::RevokeHabilitationResponse revoked;
+  ASSERT_TRUE(entitlements_->RevokeHabilitation(As(admin).get(), revoke, &revoked).ok());
+  EXPECT_TRUE(sink_->NextTo("resp@example.fr", "HABILITATION_REVOKED").ok()) << "sent again once chosen";
+}
+
+// FIRST-LOGIN with versions: a new privacy policy is accepted again before anything else; a session's last
+// use is recorded (DEVICES).
+TEST_F(PeopleTest, PERSON_PAGE_aNewPrivacyPolicyIsAcceptedAgainAndSessionsShowTheirLastUse) {
+  const Member jean = LoggedInMember("jean@example.fr", v1::COLLABORATOR);
+  v1::GetAccountRequest own;
+  own.set_name(jean.name);
+  v1::GetAccountResponse got;
+  ASSERT_TRUE(accounts_->GetAccount(As(jean.session).get(), own, &got).ok());
+  EXPECT_EQ(got.account().privacy_policy_version(), "1");
+
+  Start(sink_->url(), {"--privacy-policy-version", "2026-12", "--session-last-use-seconds", "1"});
+  grpc::Status status = accounts_->GetAccount(As(jean.session).get(), own, &got);
+  EXPECT_EQ(client::DetailsOf(status).reason, "PRIVACY_CONSENT_REQUIRED") << "asked again before anything else";
+  v1::LoginResponse login;
+  ASSERT_TRUE(Login("jean@example.fr", &login).ok());
+  EXPECT_TRUE(login.privacy_consent_required());
+  EXPECT_EQ(login.privacy_policy_version(), "2026-12");
+  v1::AcceptPrivacyPolicyRequest accept;
+  accept.set_version("1");
+  v1::AcceptPrivacyPolicyResponse accepted;
+  status = sessions_->AcceptPrivacyPolicy(As(login.session_token()).get(), accept, &accepted);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(client::DetailsOf(status).reason, "PRIVACY_POLICY_CHANGED") << "he was shown an old version";
+  accept.set_version("2026-12");
+  status = sessions_->AcceptPrivacyPolicy(As(login.session_token()).get(), accept, &accepted);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(accepted.account().privacy_policy_version(), "2026-12");
+  EXPECT_TRUE(accounts_->GetAccount(As(jean.session).get(), own, &got).ok()) << "every session goes on";
+
+  v1::ListSessionsRequest list;
+  list.set_parent(jean.name);
+  v1::ListSessionsResponse sessions;
+  ASSERT_TRUE(sessions_->ListSessions(As(login.session_token()).get(), list, &sessions).ok());
+  const v1::Session* current = nullptr;
+  for (const v1::Session& session : sessions.sessions()) {
+    if (session.current()) current = &session;
+  }
+  ASSERT_NE(current, nullptr);
+  EXPECT_TRUE(current->has_last_use_time());
+  const int64_t opened = current->create_time().seconds();
+  absl::SleepFor(absl::Milliseconds(2100));
+  ASSERT_TRUE(sessions_->ListSessions(As(login.session_token()).get(), list, &sessions).ok());
+  ASSERT_TRUE(sessions_->ListSessions(As(login.session_token()).get(), list, &sessions).ok());
+  for (const v1::Session& session : sessions.sessions()) {
+    if (session.current()) {
+      EXPECT_GT(session.last_use_time().seconds(), opened) << "its last use moved on";
+    }
+  }
+}
+
+// NEW-CREATE step 2 (seed 003 «définissant son rôle pour chaque service»): the profiles come with the account,
+// all or nothing.
+TEST_F(PeopleTest, NEW_CREATE_anAccountIsCreatedWithItsProfilesAllOrNothing) {
+  const std::string admin = AdministratorSession();
+  PublishPortail();
+  v1::CreateApplicationRequest other;
+  other.set_application_id("autre");
+  other.mutable_application()->set_display_name("Autre");
+  v1::CreateApplicationResponse other_created;
+  ASSERT_TRUE(applications_->CreateApplication(As(operator_key_).get(), other, &other_created).ok());
+  v1::CreateProfileRequest profile;
+  profile.set_parent("applications/autre");
+  profile.set_profile_id("lecteur");
+  profile.mutable_profile()->set_display_name("Lecteur");
+  v1::CreateProfileResponse profile_created;
+  ASSERT_TRUE(applications_->CreateProfile(As(operator_key_).get(), profile, &profile_created).ok());
+
+  v1::CreateAccountRequest create;
+  create.set_parent(kStructure);
+  *create.mutable_account() = testing::Person("nouveau@example.fr");
+  create.mutable_membership()->set_role(v1::COLLABORATOR);
+  create.add_profiles("applications/portail/profiles/utilisateur");
+  create.add_profiles("applications/portail/profiles/utilisateur");
+  v1::CreateAccountResponse created;
+  grpc::Status status = accounts_->CreateAccount(As(admin).get(), create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client::DetailsOf(status).reason, "ONE_PROFILE_PER_APPLICATION");
+  create.mutable_profiles()->RemoveLast();
+  create.add_profiles("applications/autre/profiles/lecteur");
+  status = accounts_->CreateAccount(As(admin).get(), create, &created);
+  EXPECT_EQ(client::DetailsOf(status).reason, "NOT_SUBSCRIBED");
+  v1::ListAccountsRequest search;
+  search.set_login_email("nouveau@example.fr");
+  EXPECT_TRUE(Search(admin, search).empty()) << "no account without its profiles";
+
+  create.mutable_profiles()->RemoveLast();
+  status = accounts_->CreateAccount(As(admin).get(), create, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(HabilitationsOf(created.account().name(), kStructure), 1);
+  EXPECT_EQ(Check(PortailKey(), created.account().name(), kStructure).reason(), v1::ACCOUNT_INACTIVE)
+      << "held, and given once the account is activated";
+}
+
+// «Modifier l'utilisateur»: a new login takes effect once its address confirms it, the old one is told, and
+// uniqueness is kept at the confirmation.
+TEST_F(PeopleTest, MODIFY_USER_aLoginChangesOnceTheNewAddressConfirmsIt) {
+  const std::string admin = AdministratorSession();
+  const Member jean = LoggedInMember("jean@example.fr", v1::COLLABORATOR);
+  CreateAndActivate("pris@example.fr", v1::COLLABORATOR);
+  auto ask = [&](const std::string& login) {
+    v1::UpdateAccountRequest change;
+    change.mutable_account()->set_name(jean.name);
+    change.mutable_account()->set_login_email(login);
+    change.mutable_update_mask()->add_paths("login_email");
+    v1::UpdateAccountResponse changed;
+    grpc::Status status = accounts_->UpdateAccount(As(admin).get(), change, &changed);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(changed.account().login_email(), "jean@example.fr") << "unchanged until confirmed";
+    EXPECT_EQ(changed.account().pending_login_email(), login);
+    EXPECT_TRUE(sink_->NextTo("jean@example.fr", "LOGIN_EMAIL_CHANGE").ok()) << "the old address is told";
+    absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo(login, "LOGIN_EMAIL_CONFIRMATION");
+    EXPECT_TRUE(mail.ok()) << mail.status();
+    return mail.ok() ? testing::LinkToken(*mail) : std::string();
+  };
+  auto confirm = [&](const std::string& token) {
+    v1::ConfirmLoginEmailRequest request;
+    request.set_link_token(token);
+    v1::ConfirmLoginEmailResponse response;
+    return accounts_->ConfirmLoginEmail(As("").get(), request, &response);
+  };
+  const std::string first = ask("jean.dupont@nouveau.fr");
+  const std::string taken = ask("pris@example.fr");
+  EXPECT_EQ(client::DetailsOf(confirm(first)).reason, "LINK_SUPERSEDED");
+  grpc::Status status = confirm(taken);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(client::DetailsOf(status).reason, "LOGIN_TAKEN");
+  v1::LoginResponse login;
+  EXPECT_TRUE(Login("jean@example.fr", &login).ok()) << "the old login works until the change is confirmed";
+
+  status = confirm(ask("jean.dupont@nouveau.fr"));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(Login("jean.dupont@nouveau.fr", &login).ok());
+  EXPECT_EQ(Login("jean@example.fr", &login).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  v1::GetAccountRequest get;
+  get.set_name(jean.name);
+  v1::GetAccountResponse got;
+  ASSERT_TRUE(accounts_->GetAccount(As(admin).get(), get, &got).ok());
+  EXPECT_EQ(got.account().login_email(), "jean.dupont@nouveau.fr");
+  EXPECT_TRUE(got.account().pending_login_email().empty());
+  v1::ListAccountsRequest search;
+  search.set_login_email("jean.dupont@nouveau.fr");
+  EXPECT_EQ(Search(admin, search).size(), 1u) << "found under the new login";
+}
+
+// Item 7: seed 000 «Je sélectionne l'application cliente … le type de service concerne uniquement
+// l'application FICOBA»; members read the applications their structure subscribes to, by name.
+TEST_F(PeopleTest, APPS_BY_NAME_aServiceForAnApplicationTakesOneOfItsTypes) {
+  const std::string admin = AdministratorSession();
+  const Member jean = LoggedInMember("jean@example.fr", v1::COLLABORATOR);
+  v1::CreateApplicationRequest app;
+  app.set_application_id("ficoba");
+  app.mutable_application()->set_display_name("FICOBA");
+  app.mutable_application()->add_service_types("Guichet");
+  app.mutable_application()->add_service_types("Service FICOBA");
+  v1::CreateApplicationResponse app_created;
+  ASSERT_TRUE(applications_->CreateApplication(As(operator_key_).get(), app, &app_created).ok());
+  EXPECT_EQ(app_created.application().service_types_size(), 2);
+
+  v1::GetApplicationRequest get;
+  get.set_name("applications/ficoba");
+  v1::GetApplicationResponse got;
+  grpc::Status unsubscribed = applications_->GetApplication(As(jean.session).get(), get, &got);
+  get.set_name("applications/absente");
+  grpc::Status absent = applications_->GetApplication(As(jean.session).get(), get, &got);
+  EXPECT_EQ(unsubscribed.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(client::DetailsOf(unsubscribed).reason, client::DetailsOf(absent).reason)
+      << "an application his structures do not use is as one that does not exist";
+  get.set_name("applications/portail");
+  ASSERT_TRUE(applications_->GetApplication(As(jean.session).get(), get, &got).ok());
+  EXPECT_EQ(got.application().display_name(), "Portail");
+
+  v1::CreateServiceRequest service;
+  service.set_parent(kStructure);
+  service.mutable_service()->set_display_name("Guichet FICOBA");
+  service.mutable_service()->set_application("applications/ficoba");
+  service.mutable_service()->set_service_type("guichet");
+  v1::CreateServiceResponse created;
+  grpc::Status status = org_chart_->CreateService(As(admin).get(), service, &created);
+  EXPECT_EQ(client::DetailsOf(status).reason, "NOT_SUBSCRIBED");
+  v1::CreateSubscriptionRequest subscription;
+  subscription.set_parent(kStructure);
+  subscription.set_application("applications/ficoba");
+  v1::CreateSubscriptionResponse subscribed;
+  ASSERT_TRUE(entitlements_->CreateSubscription(As(operator_key_).get(), subscription, &subscribed).ok());
+  service.mutable_service()->set_service_type("Autre chose");
+  status = org_chart_->CreateService(As(admin).get(), service, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(client::DetailsOf(status).reason, "SERVICE_TYPE_NOT_OFFERED");
+  service.mutable_service()->set_service_type("guichet");
+  status = org_chart_->CreateService(As(admin).get(), service, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.service().service_type(), "Guichet") << "spelt as the application spells it";
+  EXPECT_EQ(created.service().application(), "applications/ficoba");
+}
+
 }  // namespace
 }  // namespace habilis

@@ -552,7 +552,7 @@ TEST_F(AccountsTest, TheLastActiveAdministratorStaysUnderConcurrentRequests) {
   EXPECT_EQ(*active, 1);
 }
 
-TEST_F(AccountsTest, SELF_updatesPersonalDataButNotTheLogin) {
+TEST_F(AccountsTest, SELF_updatesPersonalDataAndTheLoginOnlyThroughItsConfirmation) {
   std::string name = ReadyAccount("jeanne@example.fr", v1::COLLABORATOR);
   v1::UpdateAccountRequest request;
   request.mutable_account()->set_name(name);
@@ -564,8 +564,16 @@ TEST_F(AccountsTest, SELF_updatesPersonalDataButNotTheLogin) {
   ASSERT_TRUE(accounts_->Update(operator_, request, response).ok());
   EXPECT_EQ(response.account().mobile_phone(), "+33 6 12 34 56 78");
   EXPECT_TRUE(response.account().mute_notifications());
-  request.mutable_update_mask()->add_paths("login_email");
+  request.mutable_update_mask()->add_paths("state");
   EXPECT_EQ(ErrorReason(accounts_->Update(operator_, request, response).status()), "FIELD_NOT_UPDATABLE");
+  request.mutable_update_mask()->Clear();
+  request.mutable_update_mask()->add_paths("login_email");
+  request.mutable_account()->set_login_email("jeanne.nouvelle@example.fr");
+  ASSERT_TRUE(accounts_->Update(operator_, request, response).ok());
+  EXPECT_EQ(response.account().login_email(), "jeanne@example.fr") << "until the new address confirms it";
+  EXPECT_EQ(response.account().pending_login_email(), "jeanne.nouvelle@example.fr");
+  request.mutable_account()->set_login_email("pas une adresse");
+  EXPECT_EQ(ErrorReason(accounts_->Update(operator_, request, response).status()), "EMAIL_FORMAT");
 }
 
 TEST_F(AccountsTest, SVC_TRANSFER_movesAccountsAndNotifiesResponsables) {

@@ -16,6 +16,25 @@
 #include "store/keyspace.h"
 
 namespace habilis::domain {
+namespace {
+
+// The service types an application declares: distinct ignoring case, 1 to 100 characters, at most 50.
+std::vector<std::string> ServiceTypes(FieldViolations& violations,
+                                      const google::protobuf::RepeatedPtrField<std::string>& types) {
+  constexpr int kMaxTypes = 50;
+  if (types.size() > kMaxTypes) violations.Add("application.service_types", "TOO_MANY", "at most 50 types");
+  std::vector<std::string> normalized;
+  std::set<std::string> seen;
+  for (int i = 0; i < types.size() && i < kMaxTypes; ++i) {
+    const std::string field = absl::StrCat("application.service_types[", i, "]");
+    CheckText(violations, field, types[i], 100, true);
+    normalized.push_back(NormalizeSpaces(types[i]));
+    if (!seen.insert(FoldName(normalized.back())).second) violations.Add(field, "DUPLICATE", "is listed twice");
+  }
+  return normalized;
+}
+
+}  // namespace
 
 absl::StatusOr<store::Revision> Applications::Create(const authz::Principal& caller,
                                                      const v1::CreateApplicationRequest& request,
@@ -26,6 +45,7 @@ absl::StatusOr<store::Revision> Applications::Create(const authz::Principal& cal
   }
   CheckText(violations, "application.display_name", request.application().display_name(), 200, true);
   CheckText(violations, "application.description", request.application().description(), 1000, false);
+  const std::vector<std::string> service_types = ServiceTypes(violations, request.application().service_types());
   RETURN_IF_ERROR(violations.ToStatus());
 
   const std::string& id = request.application_id();
@@ -33,6 +53,7 @@ absl::StatusOr<store::Revision> Applications::Create(const authz::Principal& cal
   application.set_name(ApplicationName(id));
   application.set_display_name(NormalizeSpaces(request.application().display_name()));
   application.set_description(request.application().description());
+  for (const std::string& type : service_types) application.add_service_types(type);
   absl::Time now = clock_.Now();
   SetTimestamp(now, application.mutable_create_time());
   SetTimestamp(now, application.mutable_update_time());
@@ -52,13 +73,24 @@ absl::StatusOr<store::Revision> Applications::Create(const authz::Principal& cal
                      });
 }
 
-absl::Status Applications::Get(const v1::GetApplicationRequest& request, v1::GetApplicationResponse& response) {
+absl::Status Applications::Get(const authz::Principal& caller, const v1::GetApplicationRequest& request,
+                               v1::GetApplicationResponse& response) {
   std::optional<std::string> id = ParseApplicationName(request.name());
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be applications/{application}");
+  const absl::Status not_found =
+      Error(absl::StatusCode::kNotFound, "APPLICATION_NOT_FOUND", absl::StrCat("application ", *id, " does not exist"));
   return store_
-      .Read([&](store::Reader& reader) {
-        return LoadRecord(reader, store::ApplicationKey(*id), *response.mutable_application(), "APPLICATION_NOT_FOUND",
-                          absl::StrCat("application ", *id, " does not exist"));
+      .Read([&](store::Reader& reader) -> absl::Status {
+        if (caller.kind == authz::PrincipalKind::kAccount) {
+          bool subscribed = false;
+          for (const authz::Membership& membership : caller.memberships) {
+            ASSIGN_OR_RETURN(subscribed, Exists(reader, store::SubscriptionKey(membership.structure, *id)));
+            if (subscribed) break;
+          }
+          if (!subscribed) return not_found;
+        }
+        absl::Status loaded = LoadRecord(reader, store::ApplicationKey(*id), *response.mutable_application(), "", "");
+        return absl::IsNotFound(loaded) ? not_found : loaded;
       })
       .status();
 }

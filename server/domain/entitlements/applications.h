@@ -18,7 +18,10 @@ class Applications {
   [[nodiscard]] absl::StatusOr<store::Revision> Create(const authz::Principal& caller,
                                                        const v1::CreateApplicationRequest& request,
                                                        v1::CreateApplicationResponse& response);
-  [[nodiscard]] absl::Status Get(const v1::GetApplicationRequest& request, v1::GetApplicationResponse& response);
+  // An account reads only an application one of his structures subscribes to; any other is
+  // APPLICATION_NOT_FOUND, as one that does not exist.
+  [[nodiscard]] absl::Status Get(const authz::Principal& caller, const v1::GetApplicationRequest& request,
+                                 v1::GetApplicationResponse& response);
   // Ordered by id.
   [[nodiscard]] absl::Status List(const v1::ListApplicationsRequest& request, v1::ListApplicationsResponse& response);
 

@@ -87,8 +87,7 @@ absl::Status SendNotices(store::Transaction& txn, absl::Time now, const Ending& 
   for (const std::string& id : to) {
     ASSIGN_OR_RETURN(internal::AccountRecord account, LoadAccount(txn, id));
     if (account.account().state() != v1::Account::ACTIVE) continue;
-    RETURN_IF_ERROR(NotifyAccount(txn, now, account.account(), mail::MailKind::kHabilitationExpiring, params,
-                                  /*notice=*/true));
+    RETURN_IF_ERROR(NotifyAccount(txn, now, account.account(), mail::MailKind::kHabilitationExpiring, params));
   }
   return absl::OkStatus();
 }

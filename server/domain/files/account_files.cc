@@ -26,6 +26,7 @@
 #include "server/common/text.h"
 #include "server/domain/commands/caller_facts.h"
 #include "server/domain/entitlements/entitlements.h"
+#include "server/domain/entitlements/profile_grants.h"
 #include "server/domain/files/role_columns.h"
 #include "server/domain/files/spreadsheet_cells.h"
 #include "server/domain/identity/account_records.h"

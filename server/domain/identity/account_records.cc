@@ -1,8 +1,10 @@
 #include "server/domain/identity/account_records.h"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -45,7 +47,7 @@ const std::set<std::string, std::less<>>& PersonalFields() {
   static const std::set<std::string, std::less<>> fields = {
       "notification_email", "civility", "given_name",   "family_name", "mobile_phone",      "phone",       "fax",
       "job_function",       "quality",  "technical_id", "elected",     "language",          "certificate", "address",
-      "postal_code",        "city",     "country",      "canton",      "mute_notifications"};
+      "postal_code",        "city",     "country",      "canton",      "mute_notifications", "muted_notices"};
   return fields;
 }
 
@@ -117,6 +119,15 @@ void CheckAccountFields(FieldViolations& violations, absl::string_view prefix, c
               }))) {
     violations.Add(f("postal_code"), "POSTAL_CODE_FORMAT", "must be 5 digits in France");
   }
+  std::set<int> muted;
+  for (int i = 0; i < a.muted_notices_size(); ++i) {
+    const int kind = a.muted_notices(i);
+    if (kind == v1::NOTICE_KIND_UNSPECIFIED || !v1::NoticeKind_IsValid(kind)) {
+      violations.Add(absl::StrCat(f("muted_notices"), "[", i, "]"), "NOTICE_KIND", "must be a kind of notice");
+    } else if (!muted.insert(kind).second) {
+      violations.Add(absl::StrCat(f("muted_notices"), "[", i, "]"), "DUPLICATE", "is listed twice");
+    }
+  }
   if (!a.country().empty() &&
       (a.country().size() != 2 || !absl::ascii_isupper(a.country()[0]) || !absl::ascii_isupper(a.country()[1]))) {
     violations.Add(f("country"), "COUNTRY_CODE", "must be an ISO 3166-1 alpha-2 code such as FR");
@@ -133,6 +144,7 @@ void NormalizeAccount(v1::Account& a) {
   }
   if (a.language().empty()) a.set_language("fr");
   if (a.country().empty()) a.set_country("FR");
+  std::sort(a.mutable_muted_notices()->begin(), a.mutable_muted_notices()->end());
 }
 
 absl::StatusOr<internal::AccountRecord> LoadAccount(store::Reader& reader, absl::string_view account_id) {
@@ -167,6 +179,23 @@ absl::Status PutLogin(store::Transaction& txn, absl::string_view login_email, ab
 absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email) {
   RETURN_IF_ERROR(txn.Delete(store::LoginLookalikeKey(ConfusableSkeleton(FoldEmail(login_email)))));
   return txn.Delete(store::LoginKey(FoldEmail(login_email)));
+}
+
+absl::Status ReplaceLogin(store::Transaction& txn, absl::string_view account_id, absl::string_view from,
+                          absl::string_view to) {
+  absl::StatusOr<std::string> holder = txn.Get(store::LoginKey(FoldEmail(to)));
+  if (holder.ok() && *holder != account_id) {
+    return Error(absl::StatusCode::kAlreadyExists, "LOGIN_TAKEN", "another account already has this login");
+  }
+  if (!holder.ok() && !absl::IsNotFound(holder.status())) return holder.status();
+  // The look-alike key of the old login goes only if it is this account's (two old logins alike: the first
+  // kept it, BuildLoginLookalikeIndex).
+  const std::string lookalike = store::LoginLookalikeKey(ConfusableSkeleton(FoldEmail(from)));
+  absl::StatusOr<std::string> owner = txn.Get(lookalike);
+  if (owner.ok() && *owner == account_id) RETURN_IF_ERROR(txn.Delete(lookalike));
+  if (!owner.ok() && !absl::IsNotFound(owner.status())) return owner.status();
+  RETURN_IF_ERROR(txn.Delete(store::LoginKey(FoldEmail(from))));
+  return PutLogin(txn, to, account_id);
 }
 
 absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret, absl::string_view login_email,
@@ -213,6 +242,7 @@ absl::StatusOr<std::optional<std::string>> AccountIdByLogin(store::Reader& reade
 absl::StatusOr<v1::Account> AccountView(store::Reader& reader, const internal::AccountRecord& record) {
   v1::Account account = record.account();
   account.set_pending_notification_email(record.pending_notification_email());
+  account.set_pending_login_email(record.pending_login_email());
   std::optional<std::string> id = ParseAccountName(account.name());
   if (!id) return absl::InternalError("an account without a name");
   ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(reader, *id));
@@ -252,9 +282,32 @@ absl::Status MailPasswordReset(store::Transaction& txn, absl::Time now, const Id
                         {"expires", FormatDeadline(now + policy.reset_ttl)}});
 }
 
+v1::NoticeKind NoticeKindOf(mail::MailKind kind) {
+  switch (kind) {
+    case mail::MailKind::kHabilitationGranted:
+    case mail::MailKind::kHabilitationRevoked:
+    case mail::MailKind::kHabilitationExpiring:
+      return v1::HABILITATION_NOTICES;
+    case mail::MailKind::kDelegationGranted:
+    case mail::MailKind::kDelegationRevoked:
+      return v1::DELEGATION_NOTICES;
+    case mail::MailKind::kTransfer:
+      return v1::TRANSFER_NOTICES;
+    case mail::MailKind::kDeletionApproved:
+    case mail::MailKind::kDeletionRefused:
+      return v1::DELETION_REQUEST_NOTICES;
+    default:
+      return v1::NOTICE_KIND_UNSPECIFIED;
+  }
+}
+
 absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Account& account, mail::MailKind kind,
-                           std::map<std::string, std::string> params, bool notice) {
-  if (notice && account.mute_notifications()) return absl::OkStatus();
+                           std::map<std::string, std::string> params) {
+  const v1::NoticeKind notice = NoticeKindOf(kind);
+  if (notice != v1::NOTICE_KIND_UNSPECIFIED &&
+      (account.mute_notifications() || absl::c_linear_search(account.muted_notices(), notice))) {
+    return absl::OkStatus();
+  }
   params.emplace("name", absl::StrCat(account.given_name(), " ", account.family_name()));
   params.emplace("login", account.login_email());
   const std::string& to = mail::ProvesIdentity(kind) || account.notification_email().empty()
@@ -280,6 +333,12 @@ absl::Status ActivateAccount(store::Transaction& txn, internal::AccountRecord& r
                        {{"link", LinkUrl(policy.link_base_url, "activate", token)},
                         {"structure", StructureDisplayName(txn, siret)},
                         {"expires", FormatDeadline(now + policy.activation_ttl)}});
+}
+
+bool ConsentIsCurrent(const v1::Account& account, absl::string_view version) {
+  if (!account.has_privacy_consent_time()) return false;
+  absl::string_view accepted = account.privacy_policy_version();
+  return (accepted.empty() ? absl::string_view("1") : accepted) == version;
 }
 
 void SetPassword(internal::AccountRecord& record, std::string password_hash, absl::Time now,

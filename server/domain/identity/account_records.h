@@ -45,6 +45,10 @@ const std::set<std::string, std::less<>>& PersonalFields();
 [[nodiscard]] absl::Status PutLogin(store::Transaction& txn, absl::string_view login_email,
                                     absl::string_view account_id);
 [[nodiscard]] absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email);
+// «Modifier l'utilisateur»: `account_id` logs in with `to` instead of `from`. ALREADY_EXISTS LOGIN_TAKEN when
+// another account has `to`, LOGIN_CONFUSABLE when another's login looks like it.
+[[nodiscard]] absl::Status ReplaceLogin(store::Transaction& txn, absl::string_view account_id,
+                                        absl::string_view from, absl::string_view to);
 // The login of a joining account (new_members.h), which is not in the login index: unique, among look-alikes,
 // within `siret`.
 [[nodiscard]] absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret,
@@ -71,10 +75,18 @@ void ClearPhones(v1::Account& account);
                                              absl::string_view account_id, const v1::Account& account);
 
 // Queues `kind` for the account, to its notification e-mail if set, else its login, in its language.
-// Notices (`notice` true) respect the account's mute_notifications; links, codes and identifiers do not.
+// A notice (a kind NoticeKindOf names) is not sent when the account muted it, or every notice
+// (mute_notifications); links, codes and identifiers always are.
 [[nodiscard]] absl::Status NotifyAccount(store::Transaction& txn, absl::Time now, const v1::Account& account,
-                                         mail::MailKind kind, std::map<std::string, std::string> params,
-                                         bool notice = false);
+                                         mail::MailKind kind, std::map<std::string, std::string> params);
+
+// The preference that stops mails of `kind` (seed 001 «Gérez les notifications»); UNSPECIFIED for mails
+// that are no notices.
+v1::NoticeKind NoticeKindOf(mail::MailKind kind);
+
+// FIRST-LOGIN: whether the account accepted `version` of the privacy policy. Consents recorded before versions
+// were (no privacy_policy_version) count as version "1".
+bool ConsentIsCurrent(const v1::Account& account, absl::string_view version);
 
 // Sets a new password hash, with its change time, and clears failures and locks.
 void SetPassword(internal::AccountRecord& record, std::string password_hash, absl::Time now,

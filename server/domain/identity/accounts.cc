@@ -14,6 +14,7 @@
 #include "server/common/text.h"
 #include "server/domain/commands/mutation.h"
 #include "server/domain/entitlements/grant_records.h"
+#include "server/domain/entitlements/profile_grants.h"
 #include "server/domain/identity/account_records.h"
 #include "server/domain/identity/account_search.h"
 #include "server/domain/identity/link_tokens.h"
@@ -46,7 +47,9 @@ std::string CheckMembership(FieldViolations& violations, absl::string_view field
 void CopyField(absl::string_view field, const v1::Account& from, v1::Account& to) {
   const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
   const auto* reflection = v1::Account::GetReflection();
-  if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
+  if (descriptor->number() == v1::Account::kMutedNoticesFieldNumber) {
+    *to.mutable_muted_notices() = from.muted_notices();
+  } else if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
     reflection->SetBool(&to, descriptor, reflection->GetBool(from, descriptor));
   } else {
     reflection->SetString(&to, descriptor, reflection->GetString(from, descriptor));
@@ -60,8 +63,7 @@ absl::Status ChangeNotificationEmail(store::Transaction& txn, internal::AccountR
                                      const std::string& requested, absl::Time now, const IdentityPolicy& policy) {
   v1::Account& account = *record.mutable_account();
   RETURN_IF_ERROR(NotifyAccount(txn, now, account, mail::MailKind::kNotificationEmailChanged,
-                                {{"email", requested.empty() ? account.login_email() : requested}},
-                                /*notice=*/false));
+                                {{"email", requested.empty() ? account.login_email() : requested}}));
   if (requested.empty() || FoldEmail(requested) == FoldEmail(account.login_email())) {
     account.set_notification_email(requested);
     record.clear_pending_notification_email();
@@ -80,9 +82,68 @@ absl::Status ChangeNotificationEmail(store::Transaction& txn, internal::AccountR
                         {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
 }
 
+absl::Status JoinFirst() {
+  return Error(absl::StatusCode::kFailedPrecondition, "ACCOUNT_JOINING",
+               "this person has not yet joined with the account he already has; his login changes there");
+}
+
+// «Modifier l'utilisateur»: `requested` becomes the login of `record` once confirmed from that address
+// (ConfirmLoginEmail), which proves it is his and checks then, atomically with the change, that no other
+// account has it or one that looks like it. The login used until now is told at once. Asking for the login in
+// use (logins are stored folded: a change of case is no change) withdraws a pending change.
+absl::Status ChangeLoginEmail(store::Transaction& txn, internal::AccountRecord& record, const std::string& requested,
+                              absl::Time now, const IdentityPolicy& policy) {
+  if (record.has_joining()) return JoinFirst();
+  v1::Account& account = *record.mutable_account();
+  if (requested == account.login_email()) {
+    record.clear_pending_login_email();
+    return absl::OkStatus();
+  }
+  record.set_pending_login_email(requested);
+  internal::LinkTokenRecord link;
+  link.set_kind(internal::LinkTokenRecord::LOGIN_EMAIL);
+  link.set_subject(ParseAccountName(account.name()).value_or(""));
+  link.set_email(requested);
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
+  const std::string name = absl::StrCat(account.given_name(), " ", account.family_name());
+  RETURN_IF_ERROR(mail::Enqueue(txn, now, account.login_email(), mail::MailKind::kLoginEmailChange,
+                                account.language(), {{"name", name}, {"login", account.login_email()},
+                                                     {"email", requested}}));
+  return mail::Enqueue(txn, now, requested, mail::MailKind::kLoginEmailConfirmation, account.language(),
+                       {{"name", name},
+                        {"login", account.login_email()},
+                        {"link", LinkUrl(policy.link_base_url, "confirm-login", token)},
+                        {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
+}
+
+// NEW-CREATE step 2: the profiles a new account is created with, at most one per application.
+std::vector<ProfileNameParts> ProfilesToGive(FieldViolations& violations,
+                                             const google::protobuf::RepeatedPtrField<std::string>& names) {
+  constexpr int kMaxProfiles = 100;
+  if (names.size() > kMaxProfiles) {
+    violations.Add("profiles", "TOO_MANY", absl::StrCat("at most ", kMaxProfiles, " profiles"));
+    return {};
+  }
+  std::vector<ProfileNameParts> profiles;
+  std::set<std::string> applications;
+  for (int i = 0; i < names.size(); ++i) {
+    const std::string field = absl::StrCat("profiles[", i, "]");
+    std::optional<ProfileNameParts> profile = ParseProfileName(names[i]);
+    if (!profile) {
+      violations.Add(field, "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
+    } else if (!applications.insert(profile->application_id).second) {
+      violations.Add(field, "ONE_PROFILE_PER_APPLICATION", "an account holds one profile of each application");
+    } else {
+      profiles.push_back(*profile);
+    }
+  }
+  return profiles;
+}
+
 bool FieldIsSet(absl::string_view field, const v1::Account& account) {
   const auto* descriptor = v1::Account::descriptor()->FindFieldByName(std::string(field));
   const auto* reflection = v1::Account::GetReflection();
+  if (descriptor->is_repeated()) return reflection->FieldSize(account, descriptor) > 0;
   if (descriptor->type() == google::protobuf::FieldDescriptor::TYPE_BOOL) {
     return reflection->GetBool(account, descriptor);
   }
@@ -99,6 +160,7 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
   if (!siret) violations.Add("parent", "NAME_FORMAT", "must be structures/{siret}");
   CheckAccountFields(violations, "account", request.account());
   std::string service_id = CheckMembership(violations, "membership", request.membership(), siret.value_or(""));
+  const std::vector<ProfileNameParts> profiles = ProfilesToGive(violations, request.profiles());
   RETURN_IF_ERROR(violations.ToStatus());
 
   const std::string id = RandomHex(8);
@@ -106,7 +168,8 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
   v1::Account account = request.account();
   for (const char* output_only :
        {"memberships", "create_time", "update_time", "password_change_time", "password_expire_time",
-        "privacy_consent_time", "failed_login_attempts", "locked_until", "etag", "state"}) {
+        "privacy_consent_time", "failed_login_attempts", "locked_until", "etag", "state", "last_login_time",
+        "pending_notification_email", "pending_login_email", "privacy_policy_version"}) {
     account.GetReflection()->ClearField(&account, v1::Account::descriptor()->FindFieldByName(output_only));
   }
   NormalizeAccount(account);
@@ -122,6 +185,13 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
                        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
                        ASSIGN_OR_RETURN(PlacedPerson placed,
                                         PlaceNewPerson(txn, caller, *siret, account, membership, now, id));
+                       // A new account is told by its activation mail; an existing one attached is told now.
+                       GrantFacts facts;
+                       for (const ProfileNameParts& profile : profiles) {
+                         RETURN_IF_ERROR(GiveProfile(txn, facts, caller, *siret, placed.account_id, membership,
+                                                     profile, now, placed.how == PlacedPerson::How::kAttached)
+                                             .status());
+                       }
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, placed.record));
                        return absl::OkStatus();
                      });
@@ -171,20 +241,25 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
   std::optional<std::string> id = ParseAccountName(in.name());
   if (!id) return InvalidField("account.name", "NAME_FORMAT", "must be accounts/{account}");
   std::vector<std::string> paths;
+  bool login_change = false;
   for (const std::string& path : request.update_mask().paths()) {
     if (path == "*") {
       paths.assign(PersonalFields().begin(), PersonalFields().end());
       break;
     }
+    if (path == "login_email") {
+      login_change = true;
+      continue;
+    }
     if (!PersonalFields().contains(path)) {
       return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
                           absl::StrCat("'", path,
-                                       "' cannot be updated here (the login, the state and output fields "
-                                       "cannot; roles change with UpdateMembership)"));
+                                       "' cannot be updated here (the state and output fields cannot; "
+                                       "roles change with UpdateMembership)"));
     }
     paths.push_back(path);
   }
-  if (paths.empty()) {
+  if (paths.empty() && !login_change) {
     for (const std::string& field : PersonalFields()) {
       if (FieldIsSet(field, in)) paths.push_back(field);
     }
@@ -198,7 +273,9 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
                                       "the account changed since it was read; read it again and retry");
                        }
                        const std::string notification_email = account.notification_email();
+                       const std::string login_email = account.login_email();
                        for (const std::string& path : paths) CopyField(path, in, account);
+                       if (login_change) account.set_login_email(in.login_email());
                        FieldViolations violations;
                        CheckAccountFields(violations, "account", account);
                        RETURN_IF_ERROR(violations.ToStatus());
@@ -208,6 +285,11 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
                          const std::string requested = account.notification_email();
                          account.set_notification_email(notification_email);
                          RETURN_IF_ERROR(ChangeNotificationEmail(txn, record, requested, now, policy_));
+                       }
+                       if (login_change) {
+                         const std::string requested = account.login_email();
+                         account.set_login_email(login_email);
+                         RETURN_IF_ERROR(ChangeLoginEmail(txn, record, requested, now, policy_));
                        }
                        RETURN_IF_ERROR(SaveAccount(txn, record, now));
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, record));
@@ -260,6 +342,32 @@ absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(const authz::
         RETURN_IF_ERROR(SaveAccount(txn, record, now));
         RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
         response.set_notification_email(link.email());
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<store::Revision> Accounts::ConfirmLoginEmail(const authz::Principal& caller,
+                                                            const v1::ConfirmLoginEmailRequest& request,
+                                                            v1::ConfirmLoginEmailResponse& response) {
+  return RunMutation(
+      store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
+        const absl::Time now = clock_.Now();
+        std::string link_id;
+        ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
+                         ReadLinkToken(txn, now, request.link_token(), {internal::LinkTokenRecord::LOGIN_EMAIL},
+                                       "link_token", &link_id));
+        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
+        if (record.pending_login_email() != link.email()) {
+          return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
+                       "another login was asked for since, or the change was withdrawn; follow the latest link");
+        }
+        if (record.has_joining()) return JoinFirst();
+        RETURN_IF_ERROR(ReplaceLogin(txn, link.subject(), record.account().login_email(), link.email()));
+        record.mutable_account()->set_login_email(link.email());
+        record.clear_pending_login_email();
+        RETURN_IF_ERROR(SaveAccount(txn, record, now));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
+        response.set_login_email(link.email());
         return absl::OkStatus();
       });
 }
@@ -491,8 +599,7 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
             ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
             RETURN_IF_ERROR(NotifyAccount(txn, now, record.account(), mail::MailKind::kTransfer,
                                           {{"service", service_label.empty() ? "(racine)" : service_label},
-                                           {"structure", StructureDisplayName(txn, *siret)}},
-                                          /*notice=*/true));
+                                           {"structure", StructureDisplayName(txn, *siret)}}));
           }
         }
         return absl::OkStatus();

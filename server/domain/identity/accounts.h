@@ -47,6 +47,12 @@ class Accounts {
   [[nodiscard]] absl::StatusOr<store::Revision> ConfirmNotificationEmail(
       const authz::Principal& caller, const v1::ConfirmNotificationEmailRequest& request,
       v1::ConfirmNotificationEmailResponse& response);
+  // «Modifier l'utilisateur»: the login becomes the address the link was sent to, if no other account has it
+  // or one that looks like it by then (ALREADY_EXISTS LOGIN_TAKEN / LOGIN_CONFUSABLE, told to the owner of
+  // that address only). FAILED_PRECONDITION LINK_SUPERSEDED when another address was asked for since.
+  [[nodiscard]] absl::StatusOr<store::Revision> ConfirmLoginEmail(const authz::Principal& caller,
+                                                                  const v1::ConfirmLoginEmailRequest& request,
+                                                                  v1::ConfirmLoginEmailResponse& response);
   [[nodiscard]] absl::StatusOr<store::Revision> Update(const authz::Principal& caller,
                                                        const v1::UpdateAccountRequest& request,
                                                        v1::UpdateAccountResponse& response);

@@ -70,7 +70,7 @@ absl::Status TellRequester(store::Transaction& txn, absl::Time now, const v1::De
                                                {"comment", deletion.comment()}};
   const mail::MailKind kind = deletion.state() == v1::DeletionRequest::DONE ? mail::MailKind::kDeletionApproved
                                                                             : mail::MailKind::kDeletionRefused;
-  return NotifyAccount(txn, now, account->account(), kind, std::move(params), /*notice=*/true);
+  return NotifyAccount(txn, now, account->account(), kind, std::move(params));
 }
 
 absl::Status CheckListRequest(const authz::Principal& caller, const v1::ListDeletionRequestsRequest& request) {

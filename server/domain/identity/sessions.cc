@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <iostream>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/clock.h"
@@ -75,6 +77,7 @@ absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view ac
   record.mutable_session()->set_device_label(NormalizeSpaces(device_label));
   record.mutable_session()->set_device_kind(device_kind == v1::DEVICE_KIND_UNSPECIFIED ? v1::BROWSER : device_kind);
   SetTimestamp(now, record.mutable_session()->mutable_create_time());
+  SetTimestamp(now, record.mutable_session()->mutable_last_use_time());
   record.set_secret_sha256(Sha256(secret));
   SetTimestamp(now + policy_.session_lifetime, record.mutable_expire_time());
   // The account's guard: a deactivation or a password change that ends the account's sessions meanwhile
@@ -90,7 +93,8 @@ absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view ac
   response.set_session_token(absl::StrCat(kSessionPrefix, session_id, "_", secret));
   *response.mutable_session() = record.session();
   response.mutable_session()->set_current(true);
-  response.set_privacy_consent_required(!account.account().has_privacy_consent_time());
+  response.set_privacy_consent_required(!ConsentIsCurrent(account.account(), policy_.privacy_policy_version));
+  response.set_privacy_policy_version(policy_.privacy_policy_version);
   response.set_password_change_required(PasswordExpired(account.account(), now));
   return absl::OkStatus();
 }
@@ -315,6 +319,11 @@ absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Princ
                                                               const v1::AcceptPrivacyPolicyRequest& request,
                                                               v1::AcceptPrivacyPolicyResponse& response) {
   RETURN_IF_ERROR(NeedsAccountSession(caller));
+  if (!request.version().empty() && request.version() != policy_.privacy_policy_version) {
+    return Error(absl::StatusCode::kFailedPrecondition, "PRIVACY_POLICY_CHANGED",
+                 absl::StrCat("the privacy policy in force is version ", policy_.privacy_policy_version,
+                              "; show it and ask again"));
+  }
   v1::ChangeSummary summary;
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
       store_, AuditContextOf(caller, request, ""),
@@ -322,8 +331,9 @@ absl::StatusOr<store::Revision> Sessions::AcceptPrivacyPolicy(const authz::Princ
         response.Clear();
         ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, caller.id));
         absl::Time now = clock_.Now();
-        if (!record.account().has_privacy_consent_time()) {
+        if (!ConsentIsCurrent(record.account(), policy_.privacy_policy_version)) {
           SetTimestamp(now, record.mutable_account()->mutable_privacy_consent_time());
+          record.mutable_account()->set_privacy_policy_version(policy_.privacy_policy_version);
           RETURN_IF_ERROR(SaveAccount(txn, record, now));
         }
         ASSIGN_OR_RETURN(*response.mutable_account(), AccountView(txn, record));
@@ -442,6 +452,22 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
   return revision.status();
 }
 
+void Sessions::RecordUse(const std::string& session_id, absl::Time now) const {
+  absl::Status written =
+      store_
+          .Update([&](store::Transaction& txn) -> absl::Status {
+            SessionRecord session;
+            absl::Status loaded = LoadRecord(txn, store::SessionKey(session_id), session, "", "");
+            if (absl::IsNotFound(loaded)) return absl::OkStatus();  // ended meanwhile
+            RETURN_IF_ERROR(loaded);
+            SetTimestamp(now, session.mutable_session()->mutable_last_use_time());
+            return StoreRecord(txn, store::SessionKey(session_id), session);
+          })
+          .status();
+  // The call goes on: its last use is bookkeeping, and the next call after the step tries again.
+  if (!written.ok()) std::cerr << "habilisd: a session's last use was not recorded: " << written << std::endl;
+}
+
 absl::StatusOr<authz::Principal> Sessions::Authenticate(absl::string_view bearer) const {
   if (!LooksLikeSessionToken(bearer) || bearer.size() < kSessionPrefix.size() + kSessionIdHex + 2 ||
       bearer[kSessionPrefix.size() + kSessionIdHex] != '_') {
@@ -451,6 +477,7 @@ absl::StatusOr<authz::Principal> Sessions::Authenticate(absl::string_view bearer
   const std::string digest = Sha256(bearer.substr(kSessionPrefix.size() + kSessionIdHex + 1));
   absl::Time now = clock_.Now();
   authz::Principal principal;
+  bool stale_use = false;
   absl::Status status =
       store_
           .Read([&](store::Reader& reader) -> absl::Status {
@@ -467,17 +494,20 @@ absl::StatusOr<authz::Principal> Sessions::Authenticate(absl::string_view bearer
             }
             ASSIGN_OR_RETURN(std::vector<v1::Membership> memberships, MembershipsOf(reader, session.account_id()));
             authz::Restriction restriction = authz::Restriction::kNone;
-            if (!account->account().has_privacy_consent_time()) {
+            if (!ConsentIsCurrent(account->account(), policy_.privacy_policy_version)) {
               restriction = authz::Restriction::kConsentRequired;
             } else if (PasswordExpired(account->account(), now)) {
               restriction = authz::Restriction::kPasswordChangeRequired;
             }
             principal = authz::Principal::Account(session.account_id(), ActingMemberships(memberships), session_id,
                                                   restriction);
+            stale_use = !session.session().has_last_use_time() ||
+                        now - FromTimestamp(session.session().last_use_time()) >= policy_.session_last_use_step;
             return absl::OkStatus();
           })
           .status();
   RETURN_IF_ERROR(status);
+  if (stale_use) RecordUse(session_id, now);
   return principal;
 }
 

@@ -55,6 +55,8 @@ class Sessions {
   static bool LooksLikeSessionToken(absl::string_view bearer);
 
  private:
+  // DEVICES: writes `now` as the session's last use (Authenticate does, at most every session_last_use_step).
+  void RecordUse(const std::string& session_id, absl::Time now) const;
   // Creates a session for `account_id` and fills `response`.
   [[nodiscard]] absl::Status OpenSession(store::Transaction& txn, absl::string_view account_id,
                                          absl::string_view device_label, v1::DeviceKind device_kind,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "habilis/v1/applications.pb.h"
 #include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/common/paging.h"
@@ -135,6 +136,36 @@ absl::Status Remove(store::Transaction& txn, absl::string_view siret, const Char
 void CheckServiceFields(FieldViolations& violations, const v1::Service& service) {
   CheckText(violations, "service.display_name", service.display_name(), 200, true);
   CheckText(violations, "service.service_type", service.service_type(), 100, false);
+  if (!service.application().empty() && !ParseApplicationName(service.application())) {
+    violations.Add("service.application", "NAME_FORMAT", "must be applications/{application}");
+  }
+}
+
+// Seed 000 «Je sélectionne l'application cliente … le type de service concerne uniquement l'application
+// FICOBA»: a service created for an application needs the structure to subscribe to it, and takes one of the
+// service types the application declares (spelt as the application spells it). Without an application, or
+// when the application declares none, the type is free text.
+absl::Status TypeForApplication(store::Reader& reader, absl::string_view siret, v1::Service& service) {
+  if (service.application().empty()) return absl::OkStatus();
+  const std::string application_id = ParseApplicationName(service.application()).value_or("");
+  ASSIGN_OR_RETURN(bool subscribed, Exists(reader, store::SubscriptionKey(siret, application_id)));
+  if (!subscribed) {
+    return Error(absl::StatusCode::kFailedPrecondition, "NOT_SUBSCRIBED",
+                 absl::StrCat("the structure does not subscribe to application ", application_id));
+  }
+  v1::Application application;
+  RETURN_IF_ERROR(LoadRecord(reader, store::ApplicationKey(application_id), application, "APPLICATION_NOT_FOUND",
+                             absl::StrCat("application ", application_id, " does not exist")));
+  if (application.service_types().empty()) return absl::OkStatus();
+  for (const std::string& type : application.service_types()) {
+    if (FoldName(type) == FoldName(service.service_type())) {
+      service.set_service_type(type);
+      return absl::OkStatus();
+    }
+  }
+  return InvalidField("service.service_type", "SERVICE_TYPE_NOT_OFFERED",
+                      absl::StrCat("a service for ", application.display_name(), " has one of these types: ",
+                                   absl::StrJoin(application.service_types(), ", ")));
 }
 
 // Writes `service` (with fresh update time and etag) under its key.
@@ -362,6 +393,7 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
   service.set_name(ServiceResourceName(*siret, id));
   service.set_display_name(display_name);
   service.set_service_type(NormalizeSpaces(request.service().service_type()));
+  service.set_application(request.service().application());
   if (parent_id) service.set_parent(ServiceResourceName(*siret, *parent_id));
   absl::Time now = clock_.Now();
   SetTimestamp(now, service.mutable_create_time());
@@ -386,6 +418,7 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
                        RETURN_IF_ERROR(NoLookalike(chart, service.display_name(), id));
                        RETURN_IF_ERROR(txn.Put(name_key, id));
                        v1::Service saved = service;
+                       RETURN_IF_ERROR(TypeForApplication(txn, *siret, saved));
                        RETURN_IF_ERROR(Save(txn, *siret, id, saved, now));
                        *response.mutable_service() = saved;
                        return absl::OkStatus();
@@ -443,7 +476,10 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
                        if (update.set_name) {
                          RETURN_IF_ERROR(RenameService(txn, chart, siret, id, update.display_name, service));
                        }
-                       if (update.set_type) service.set_service_type(NormalizeSpaces(in.service_type()));
+                       if (update.set_type) {
+                         service.set_service_type(NormalizeSpaces(in.service_type()));
+                         RETURN_IF_ERROR(TypeForApplication(txn, siret, service));
+                       }
                        if (update.set_parent) {
                          RETURN_IF_ERROR(MoveService(chart, siret, id, update.new_parent_id, in.parent(), service));
                        }
