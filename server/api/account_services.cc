@@ -1,4 +1,5 @@
 // Handlers of AccountService, SessionService and InvitationService.
+#include "server/api/login_alias.h"
 #include "server/api/services.h"
 #include "server/domain/kernel/passwords.h"
 #include "server/domain/kernel/resource_names.h"
@@ -95,24 +96,30 @@ HABILIS_HANDLER(AccountService, AcceptJoin) {
 }
 
 HABILIS_HANDLER(AccountService, UnlockAccount) {
-  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(accounts_.Unlock(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::UnlockAccountRequest::mutable_name, request->structure());
+  return ServeUnary(
+      context_, ctx, request, response, AliasTarget(accounts_, aliased),
+      OnAliased(aliased, [this](const authz::Principal& caller, const v1::UnlockAccountRequest& resolved, auto& out) {
+        return WithToken(accounts_.Unlock(caller, resolved, out), out);
+      }));
 }
 
 HABILIS_HANDLER(AccountService, SendPasswordReset) {
-  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(accounts_.SendPasswordReset(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::SendPasswordResetRequest::mutable_name, request->structure());
+  return ServeUnary(context_, ctx, request, response, AliasTarget(accounts_, aliased),
+                    OnAliased(aliased, [this](const authz::Principal& caller,
+                                              const v1::SendPasswordResetRequest& resolved, auto& out) {
+                      return WithToken(accounts_.SendPasswordReset(caller, resolved, out), out);
+                    }));
 }
 
 HABILIS_HANDLER(AccountService, ActivateAccount) {
-  return ServeUnary(context_, ctx, request, response, AccountTarget(accounts_, request->name(), request->structure()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(accounts_.Activate(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::ActivateAccountRequest::mutable_name, request->structure());
+  return ServeUnary(
+      context_, ctx, request, response, AliasTarget(accounts_, aliased),
+      OnAliased(aliased, [this](const authz::Principal& caller, const v1::ActivateAccountRequest& resolved, auto& out) {
+        return WithToken(accounts_.Activate(caller, resolved, out), out);
+      }));
 }
 
 HABILIS_HANDLER(AccountService, DeactivateAccount) {
@@ -137,27 +144,30 @@ HABILIS_HANDLER(AccountService, UpdateMembership) {
 }
 
 HABILIS_HANDLER(AccountService, SuspendMembership) {
-  return ServeUnary(context_, ctx, request, response,
-                    AccountTarget(accounts_, request->account(), request->structure()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(membership_states_.Suspend(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::SuspendMembershipRequest::mutable_account, request->structure());
+  return ServeUnary(context_, ctx, request, response, AliasTarget(accounts_, aliased),
+                    OnAliased(aliased, [this](const authz::Principal& caller,
+                                              const v1::SuspendMembershipRequest& resolved, auto& out) {
+                      return WithToken(membership_states_.Suspend(caller, resolved, out), out);
+                    }));
 }
 
 HABILIS_HANDLER(AccountService, ResumeMembership) {
-  return ServeUnary(context_, ctx, request, response,
-                    AccountTarget(accounts_, request->account(), request->structure()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(membership_states_.Resume(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::ResumeMembershipRequest::mutable_account, request->structure());
+  return ServeUnary(context_, ctx, request, response, AliasTarget(accounts_, aliased),
+                    OnAliased(aliased, [this](const authz::Principal& caller,
+                                              const v1::ResumeMembershipRequest& resolved, auto& out) {
+                      return WithToken(membership_states_.Resume(caller, resolved, out), out);
+                    }));
 }
 
 HABILIS_HANDLER(AccountService, RemoveMembership) {
-  return ServeUnary(context_, ctx, request, response,
-                    AccountTarget(accounts_, request->account(), request->structure()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(membership_states_.Remove(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::RemoveMembershipRequest::mutable_account, request->structure());
+  return ServeUnary(context_, ctx, request, response, AliasTarget(accounts_, aliased),
+                    OnAliased(aliased, [this](const authz::Principal& caller,
+                                              const v1::RemoveMembershipRequest& resolved, auto& out) {
+                      return WithToken(membership_states_.Remove(caller, resolved, out), out);
+                    }));
 }
 
 HABILIS_HANDLER(AccountService, TransferAccounts) {

@@ -1,4 +1,5 @@
 // Handlers of EntitlementService and AccessService.
+#include "server/api/login_alias.h"
 #include "server/api/services.h"
 #include "server/common/metrics.h"
 #include "server/domain/kernel/resource_names.h"
@@ -7,19 +8,6 @@ namespace habilis::api {
 namespace {
 
 authz::Target StructureTarget(const std::string& name) { return {.structure = domain::StructureSegment(name)}; }
-
-// A grant names a structure and an account: the engine needs the account's memberships (a responsable may
-// act on collaborators of his own service only), read when the call runs on the executor.
-auto MemberTarget(domain::Accounts& accounts, const std::string& structure, const std::string& account) {
-  return [&accounts, structure, account]() -> absl::StatusOr<authz::Target> {
-    authz::Target target = StructureTarget(structure);
-    target.account = domain::ParseAccountName(account).value_or("");
-    absl::StatusOr<std::vector<authz::Membership>> memberships = accounts.MembershipsForAuthz(account);
-    if (!memberships.ok()) return memberships.status();
-    target.account_memberships = *std::move(memberships);
-    return target;
-  };
-}
 
 // The caller's application: the access API answers about it only.
 absl::StatusOr<std::string> OwnApplication(const authz::Principal& caller) {
@@ -73,24 +61,29 @@ HABILIS_HANDLER(EntitlementService, DeleteSubscription) {
 }
 
 HABILIS_HANDLER(EntitlementService, GrantHabilitation) {
-  return ServeUnary(context_, ctx, request, response, MemberTarget(accounts_, request->structure(), request->account()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(entitlements_.GrantHabilitation(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::GrantHabilitationRequest::mutable_account, request->structure());
+  return ServeUnary(context_, ctx, request, response, AliasTarget(accounts_, aliased),
+                    OnAliased(aliased, [this](const authz::Principal& caller,
+                                              const v1::GrantHabilitationRequest& resolved, auto& out) {
+                      return WithToken(entitlements_.GrantHabilitation(caller, resolved, out), out);
+                    }));
 }
 
 HABILIS_HANDLER(EntitlementService, RevokeHabilitation) {
-  return ServeUnary(context_, ctx, request, response, MemberTarget(accounts_, request->structure(), request->account()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return WithToken(entitlements_.RevokeHabilitation(caller, *request, out), out);
-                    });
+  auto aliased = Aliased(*request, &v1::RevokeHabilitationRequest::mutable_account, request->structure());
+  return ServeUnary(context_, ctx, request, response, AliasTarget(accounts_, aliased),
+                    OnAliased(aliased, [this](const authz::Principal& caller,
+                                              const v1::RevokeHabilitationRequest& resolved, auto& out) {
+                      return WithToken(entitlements_.RevokeHabilitation(caller, resolved, out), out);
+                    }));
 }
 
 HABILIS_HANDLER(EntitlementService, ListAccountApplications) {
-  return ServeUnary(context_, ctx, request, response, MemberTarget(accounts_, request->structure(), request->account()),
-                    [this, request](const authz::Principal& caller, auto& out) {
-                      return access_.ListAccountApplications(caller, *request, out);
-                    });
+  auto aliased = Aliased(*request, &v1::ListAccountApplicationsRequest::mutable_account, request->structure());
+  return ServeUnary(
+      context_, ctx, request, response, AliasTarget(accounts_, aliased),
+      OnAliased(aliased, [this](const authz::Principal& caller, const v1::ListAccountApplicationsRequest& resolved,
+                                auto& out) { return access_.ListAccountApplications(caller, resolved, out); }));
 }
 
 HABILIS_HANDLER(EntitlementService, ListHabilitations) {

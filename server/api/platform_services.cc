@@ -34,10 +34,9 @@ grpc::ServerUnaryReactor* ApplicationService::GetApplication(grpc::CallbackServe
                                                              const v1::GetApplicationRequest* req,
                                                              v1::GetApplicationResponse* resp) {
   authz::Target target{.application = domain::ParseApplicationName(req->name()).value_or("")};
-  return ServeUnary(context_, ctx, req, resp, std::move(target),
-                    [this, req](const authz::Principal& caller, auto& out) {
-                      return applications_.Get(caller, *req, out);
-                    });
+  return ServeUnary(
+      context_, ctx, req, resp, std::move(target),
+      [this, req](const authz::Principal& caller, auto& out) { return applications_.Get(caller, *req, out); });
 }
 
 grpc::ServerUnaryReactor* ApplicationService::ListApplications(grpc::CallbackServerContext* ctx,

@@ -1131,5 +1131,40 @@ TEST_F(PeopleTest, APPS_BY_NAME_aServiceForAnApplicationTakesOneOfItsTypes) {
   EXPECT_EQ(created.service().application(), "applications/ficoba");
 }
 
+// Seed 000 «je renseigne l'adresse mail»: where a request names an account and its structure, the login names
+// the member (AIP-122 alias "accounts/{login}"), within that structure only.
+TEST_F(PeopleTest, SEARCH_aMemberIsNamedByHisLoginWithinTheRequestsStructure) {
+  const std::string admin = AdministratorSession();
+  PublishPortail();
+  const Member jean = LoggedInMember("jean@example.fr", v1::COLLABORATOR);
+  grpc::Status status = Grant(admin, "accounts/Jean@Example.fr", "applications/portail/profiles/utilisateur");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(HabilitationsOf(jean.name, kStructure), 1);
+
+  SeedOtherStructure();
+  v1::CreateAccountRequest elsewhere;
+  elsewhere.set_parent(kOther);
+  *elsewhere.mutable_account() = testing::Person("ailleurs@example.fr");
+  elsewhere.mutable_membership()->set_role(v1::COLLABORATOR);
+  v1::CreateAccountResponse created;
+  ASSERT_TRUE(accounts_->CreateAccount(As(operator_key_).get(), elsewhere, &created).ok());
+  grpc::Status nobody = Grant(admin, "accounts/personne@example.fr", "applications/portail/profiles/utilisateur");
+  status = Grant(admin, "accounts/ailleurs@example.fr", "applications/portail/profiles/utilisateur");
+  EXPECT_EQ(nobody.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(client::DetailsOf(nobody).reason, "ACCOUNT_NOT_FOUND") << "as an unknown account id";
+  EXPECT_EQ(status.error_code(), nobody.error_code()) << "a login of another structure is as no login";
+  EXPECT_EQ(client::DetailsOf(status).reason, client::DetailsOf(nobody).reason);
+
+  status = Grant(jean.session, "accounts/jean@example.fr", "applications/portail/profiles/utilisateur");
+  grpc::Status by_id = Grant(jean.session, jean.name, "applications/portail/profiles/utilisateur");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client::DetailsOf(status).reason, client::DetailsOf(by_id).reason) << "the gate judges alike";
+
+  EXPECT_TRUE(Suspend(admin, "accounts/jean@example.fr").ok());
+  EXPECT_EQ(Check(PortailKey(), jean.name, kStructure).reason(), v1::MEMBERSHIP_SUSPENDED);
+  EXPECT_TRUE(Resume(admin, "accounts/jean@example.fr").ok());
+  EXPECT_EQ(Check(PortailKey(), jean.name, kStructure).reason(), v1::GRANTED);
+}
+
 }  // namespace
 }  // namespace habilis

@@ -69,7 +69,6 @@ std::vector<ProfileNameParts> ProfilesOfOneApplication(FieldViolations& violatio
   return profiles;
 }
 
-
 }  // namespace
 
 absl::StatusOr<store::Revision> Entitlements::CreateSubscription(const authz::Principal& caller,
@@ -269,8 +268,8 @@ absl::StatusOr<store::Revision> Entitlements::GrantDelegations(const authz::Prin
           RETURN_IF_ERROR(PutDelegation(txn, target.siret, target.account_id, profile, delegation));
           *response.add_delegations() = delegation;
         }
-        return NotifyGrant(txn, now, target.account_id, target.siret, mail::MailKind::kDelegationGranted, application_id,
-                      absl::StrJoin(labels, ", "));
+        return NotifyGrant(txn, now, target.account_id, target.siret, mail::MailKind::kDelegationGranted,
+                           application_id, absl::StrJoin(labels, ", "));
       });
 }
 
@@ -299,7 +298,7 @@ absl::StatusOr<store::Revision> Entitlements::RevokeDelegations(const authz::Pri
           names.push_back(profile.profile_id);
         }
         return NotifyGrant(txn, clock_.Now(), target.account_id, target.siret, mail::MailKind::kDelegationRevoked,
-                      profiles.front().application_id, absl::StrJoin(names, ", "));
+                           profiles.front().application_id, absl::StrJoin(names, ", "));
       });
 }
 

@@ -143,8 +143,8 @@ absl::StatusOr<GivenProfile> GiveProfile(store::Transaction& txn, GrantFacts& fa
   if (expire_time) SetTimestamp(*expire_time, habilitation.mutable_expire_time());
   RETURN_IF_ERROR(PutHabilitation(txn, siret, account_id, profile, habilitation));
   if (notify) {
-    RETURN_IF_ERROR(NotifyGrant(txn, now, account_id, siret, mail::MailKind::kHabilitationGranted, profile.application_id,
-                           granted->display_name()));
+    RETURN_IF_ERROR(NotifyGrant(txn, now, account_id, siret, mail::MailKind::kHabilitationGranted,
+                                profile.application_id, granted->display_name()));
   }
   given.changed = true;
   return given;
@@ -165,7 +165,7 @@ absl::StatusOr<v1::Habilitation> TakeProfile(store::Transaction& txn, GrantFacts
   if (notify) {
     ASSIGN_OR_RETURN(const v1::Profile* revoked, facts.Profile(txn, *profile));
     RETURN_IF_ERROR(NotifyGrant(txn, now, account_id, siret, mail::MailKind::kHabilitationRevoked, application_id,
-                           revoked->display_name()));
+                                revoked->display_name()));
   }
   return habilitation;
 }

@@ -74,8 +74,8 @@ struct GivenProfile {
 // Mails the member `account_id` of `siret` a notice of `kind` about `profiles` (display names) of the
 // application `application_id`, named by its display name.
 [[nodiscard]] absl::Status NotifyGrant(store::Transaction& txn, absl::Time now, absl::string_view account_id,
-                                       absl::string_view siret, mail::MailKind kind,
-                                       absl::string_view application_id, const std::string& profiles);
+                                       absl::string_view siret, mail::MailKind kind, absl::string_view application_id,
+                                       const std::string& profiles);
 
 }  // namespace habilis::domain
 

@@ -45,8 +45,8 @@ std::string StoredEmail(absl::string_view email) {
 
 const std::set<std::string, std::less<>>& PersonalFields() {
   static const std::set<std::string, std::less<>> fields = {
-      "notification_email", "civility", "given_name",   "family_name", "mobile_phone",      "phone",       "fax",
-      "job_function",       "quality",  "technical_id", "elected",     "language",          "certificate", "address",
+      "notification_email", "civility", "given_name",   "family_name", "mobile_phone",       "phone",        "fax",
+      "job_function",       "quality",  "technical_id", "elected",     "language",           "certificate",  "address",
       "postal_code",        "city",     "country",      "canton",      "mute_notifications", "muted_notices"};
   return fields;
 }

@@ -47,8 +47,8 @@ const std::set<std::string, std::less<>>& PersonalFields();
 [[nodiscard]] absl::Status DeleteLogin(store::Transaction& txn, absl::string_view login_email);
 // «Modifier l'utilisateur»: `account_id` logs in with `to` instead of `from`. ALREADY_EXISTS LOGIN_TAKEN when
 // another account has `to`, LOGIN_CONFUSABLE when another's login looks like it.
-[[nodiscard]] absl::Status ReplaceLogin(store::Transaction& txn, absl::string_view account_id,
-                                        absl::string_view from, absl::string_view to);
+[[nodiscard]] absl::Status ReplaceLogin(store::Transaction& txn, absl::string_view account_id, absl::string_view from,
+                                        absl::string_view to);
 // The login of a joining account (new_members.h), which is not in the login index: unique, among look-alikes,
 // within `siret`.
 [[nodiscard]] absl::Status PutJoiningLogin(store::Transaction& txn, absl::string_view siret,

@@ -106,9 +106,8 @@ absl::Status ChangeLoginEmail(store::Transaction& txn, internal::AccountRecord& 
   link.set_email(requested);
   ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
   const std::string name = absl::StrCat(account.given_name(), " ", account.family_name());
-  RETURN_IF_ERROR(mail::Enqueue(txn, now, account.login_email(), mail::MailKind::kLoginEmailChange,
-                                account.language(), {{"name", name}, {"login", account.login_email()},
-                                                     {"email", requested}}));
+  RETURN_IF_ERROR(mail::Enqueue(txn, now, account.login_email(), mail::MailKind::kLoginEmailChange, account.language(),
+                                {{"name", name}, {"login", account.login_email()}, {"email", requested}}));
   return mail::Enqueue(txn, now, requested, mail::MailKind::kLoginEmailConfirmation, account.language(),
                        {{"name", name},
                         {"login", account.login_email()},
@@ -188,8 +187,8 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
                        // A new account is told by its activation mail; an existing one attached is told now.
                        GrantFacts facts;
                        for (const ProfileNameParts& profile : profiles) {
-                         RETURN_IF_ERROR(GiveProfile(txn, facts, caller, *siret, placed.account_id, membership,
-                                                     profile, now, placed.how == PlacedPerson::How::kAttached)
+                         RETURN_IF_ERROR(GiveProfile(txn, facts, caller, *siret, placed.account_id, membership, profile,
+                                                     now, placed.how == PlacedPerson::How::kAttached)
                                              .status());
                        }
                        ASSIGN_OR_RETURN(*response.mutable_account(), AccountViewFor(txn, caller, placed.record));
@@ -583,7 +582,7 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
           service_label = service.display_name();
         }
         for (const std::string& email : emails) {
-          ASSIGN_OR_RETURN(std::optional<std::string> id, MemberIdByLogin(txn, *siret, email));
+          ASSIGN_OR_RETURN(std::optional<std::string> id, domain::MemberIdByLogin(txn, *siret, email));
           if (!id) return NotAMember(email);
           ASSIGN_OR_RETURN(std::optional<v1::Membership> current, MembershipIn(txn, *siret, *id));
           if (!current) return NotAMember(email);
@@ -604,6 +603,20 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
         }
         return absl::OkStatus();
       });
+}
+
+absl::StatusOr<std::optional<std::string>> Accounts::MemberIdByLogin(absl::string_view structure_name,
+                                                                     absl::string_view login_email) {
+  std::optional<std::string> siret = ParseStructureName(structure_name);
+  if (!siret) return std::nullopt;
+  std::optional<std::string> id;
+  RETURN_IF_ERROR(store_
+                      .Read([&](store::Reader& reader) -> absl::Status {
+                        ASSIGN_OR_RETURN(id, domain::MemberIdByLogin(reader, *siret, login_email));
+                        return absl::OkStatus();
+                      })
+                      .status());
+  return id;
 }
 
 absl::StatusOr<std::vector<authz::Membership>> Accounts::MembershipsForAuthz(absl::string_view account_name) {

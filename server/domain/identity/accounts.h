@@ -85,6 +85,10 @@ class Accounts {
                                                          v1::TransferAccountsResponse& response);
   // The memberships of `account_name` for the engine's target; empty when the account does not exist.
   [[nodiscard]] absl::StatusOr<std::vector<authz::Membership>> MembershipsForAuthz(absl::string_view account_name);
+  // The member of the structure `structure_name` whose login is `login_email`, or nullopt (also for a
+  // structure name that does not parse): the login alias of account names (server/api/login_alias.h).
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> MemberIdByLogin(absl::string_view structure_name,
+                                                                           absl::string_view login_email);
 
  private:
   store::Store& store_;

@@ -453,17 +453,16 @@ absl::Status Sessions::SetPasswordWithLink(const v1::SetPasswordWithLinkRequest&
 }
 
 void Sessions::RecordUse(const std::string& session_id, absl::Time now) const {
-  absl::Status written =
-      store_
-          .Update([&](store::Transaction& txn) -> absl::Status {
-            SessionRecord session;
-            absl::Status loaded = LoadRecord(txn, store::SessionKey(session_id), session, "", "");
-            if (absl::IsNotFound(loaded)) return absl::OkStatus();  // ended meanwhile
-            RETURN_IF_ERROR(loaded);
-            SetTimestamp(now, session.mutable_session()->mutable_last_use_time());
-            return StoreRecord(txn, store::SessionKey(session_id), session);
-          })
-          .status();
+  absl::Status written = store_
+                             .Update([&](store::Transaction& txn) -> absl::Status {
+                               SessionRecord session;
+                               absl::Status loaded = LoadRecord(txn, store::SessionKey(session_id), session, "", "");
+                               if (absl::IsNotFound(loaded)) return absl::OkStatus();  // ended meanwhile
+                               RETURN_IF_ERROR(loaded);
+                               SetTimestamp(now, session.mutable_session()->mutable_last_use_time());
+                               return StoreRecord(txn, store::SessionKey(session_id), session);
+                             })
+                             .status();
   // The call goes on: its last use is bookkeeping, and the next call after the step tries again.
   if (!written.ok()) std::cerr << "habilisd: a session's last use was not recorded: " << written << std::endl;
 }

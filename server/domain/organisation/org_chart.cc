@@ -164,8 +164,8 @@ absl::Status TypeForApplication(store::Reader& reader, absl::string_view siret, 
     }
   }
   return InvalidField("service.service_type", "SERVICE_TYPE_NOT_OFFERED",
-                      absl::StrCat("a service for ", application.display_name(), " has one of these types: ",
-                                   absl::StrJoin(application.service_types(), ", ")));
+                      absl::StrCat("a service for ", application.display_name(),
+                                   " has one of these types: ", absl::StrJoin(application.service_types(), ", ")));
 }
 
 // Writes `service` (with fresh update time and etag) under its key.
