@@ -149,6 +149,35 @@ bool FieldIsSet(absl::string_view field, const v1::Account& account) {
   return !reflection->GetString(account, descriptor).empty();
 }
 
+// The personal fields an UpdateAccount mask names ("*" for all), or without a mask those the request sets;
+// `login_change` when it names the login (asked for, not set: ChangeLoginEmail).
+absl::Status ReadAccountMask(const v1::UpdateAccountRequest& request, std::vector<std::string>& paths,
+                             bool& login_change) {
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "*") {
+      paths.assign(PersonalFields().begin(), PersonalFields().end());
+      break;
+    }
+    if (path == "login_email") {
+      login_change = true;
+      continue;
+    }
+    if (!PersonalFields().contains(path)) {
+      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
+                          absl::StrCat("'", path,
+                                       "' cannot be updated here (the state and output fields cannot; "
+                                       "roles change with UpdateMembership)"));
+    }
+    paths.push_back(path);
+  }
+  if (paths.empty() && !login_change) {
+    for (const std::string& field : PersonalFields()) {
+      if (FieldIsSet(field, request.account())) paths.push_back(field);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
@@ -241,28 +270,7 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
   if (!id) return InvalidField("account.name", "NAME_FORMAT", "must be accounts/{account}");
   std::vector<std::string> paths;
   bool login_change = false;
-  for (const std::string& path : request.update_mask().paths()) {
-    if (path == "*") {
-      paths.assign(PersonalFields().begin(), PersonalFields().end());
-      break;
-    }
-    if (path == "login_email") {
-      login_change = true;
-      continue;
-    }
-    if (!PersonalFields().contains(path)) {
-      return InvalidField("update_mask", "FIELD_NOT_UPDATABLE",
-                          absl::StrCat("'", path,
-                                       "' cannot be updated here (the state and output fields cannot; "
-                                       "roles change with UpdateMembership)"));
-    }
-    paths.push_back(path);
-  }
-  if (paths.empty() && !login_change) {
-    for (const std::string& field : PersonalFields()) {
-      if (FieldIsSet(field, in)) paths.push_back(field);
-    }
-  }
+  RETURN_IF_ERROR(ReadAccountMask(request, paths, login_change));
   return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
