@@ -60,8 +60,9 @@ grpc::ServerUnaryReactor* ApplicationService::ListProfiles(grpc::CallbackServerC
                                                            const v1::ListProfilesRequest* req,
                                                            v1::ListProfilesResponse* resp) {
   authz::Target target{.application = domain::ParseApplicationName(req->parent()).value_or("")};
-  return ServeUnary(context_, ctx, req, resp, std::move(target),
-                    [this, req](const authz::Principal&, auto& out) { return applications_.ListProfiles(*req, out); });
+  return ServeUnary(
+      context_, ctx, req, resp, std::move(target),
+      [this, req](const authz::Principal& caller, auto& out) { return applications_.ListProfiles(caller, *req, out); });
 }
 
 grpc::ServerUnaryReactor* ApplicationService::RetireProfile(grpc::CallbackServerContext* ctx,

@@ -1106,6 +1106,14 @@ TEST_F(PeopleTest, APPS_BY_NAME_aServiceForAnApplicationTakesOneOfItsTypes) {
   get.set_name("applications/portail");
   ASSERT_TRUE(applications_->GetApplication(As(jean.session).get(), get, &got).ok());
   EXPECT_EQ(got.application().display_name(), "Portail");
+  v1::ListProfilesRequest profiles;
+  profiles.set_parent("applications/ficoba");
+  v1::ListProfilesResponse listed;
+  EXPECT_EQ(client::DetailsOf(applications_->ListProfiles(As(jean.session).get(), profiles, &listed)).reason,
+            "APPLICATION_NOT_FOUND")
+      << "nor its profiles";
+  profiles.set_parent("applications/portail");
+  EXPECT_TRUE(applications_->ListProfiles(As(jean.session).get(), profiles, &listed).ok());
 
   v1::CreateServiceRequest service;
   service.set_parent(kStructure);

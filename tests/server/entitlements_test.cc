@@ -140,7 +140,7 @@ TEST_F(EntitlementsTest, APP_REG_profilesAreSetsOfPermissions) {
   v1::ListProfilesRequest list;
   list.set_parent("applications/portail");
   v1::ListProfilesResponse profiles;
-  ASSERT_TRUE(applications_->ListProfiles(list, profiles).ok());
+  ASSERT_TRUE(applications_->ListProfiles(operator_, list, profiles).ok());
   ASSERT_EQ(profiles.profiles_size(), 2);
   EXPECT_EQ(profiles.profiles(0).name(), kBuyer);
   EXPECT_EQ(profiles.profiles(0).permissions_size(), 2);

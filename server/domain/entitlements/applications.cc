@@ -73,24 +73,35 @@ absl::StatusOr<store::Revision> Applications::Create(const authz::Principal& cal
                      });
 }
 
+namespace {
+
+// APPLICATION_NOT_FOUND unless application `id` exists and `caller` may read it: an account reads the
+// applications one of the structures he acts in subscribes to; any other is as one that does not exist.
+absl::Status ReadableApplication(store::Reader& reader, const authz::Principal& caller, absl::string_view id) {
+  if (caller.kind == authz::PrincipalKind::kAccount) {
+    bool subscribed = false;
+    for (const authz::Membership& membership : caller.memberships) {
+      ASSIGN_OR_RETURN(subscribed, Exists(reader, store::SubscriptionKey(membership.structure, id)));
+      if (subscribed) break;
+    }
+    if (!subscribed) {
+      return Error(absl::StatusCode::kNotFound, "APPLICATION_NOT_FOUND",
+                   absl::StrCat("application ", id, " does not exist"));
+    }
+  }
+  return ApplicationMustExist(reader, id);
+}
+
+}  // namespace
+
 absl::Status Applications::Get(const authz::Principal& caller, const v1::GetApplicationRequest& request,
                                v1::GetApplicationResponse& response) {
   std::optional<std::string> id = ParseApplicationName(request.name());
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be applications/{application}");
-  const absl::Status not_found =
-      Error(absl::StatusCode::kNotFound, "APPLICATION_NOT_FOUND", absl::StrCat("application ", *id, " does not exist"));
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
-        if (caller.kind == authz::PrincipalKind::kAccount) {
-          bool subscribed = false;
-          for (const authz::Membership& membership : caller.memberships) {
-            ASSIGN_OR_RETURN(subscribed, Exists(reader, store::SubscriptionKey(membership.structure, *id)));
-            if (subscribed) break;
-          }
-          if (!subscribed) return not_found;
-        }
-        absl::Status loaded = LoadRecord(reader, store::ApplicationKey(*id), *response.mutable_application(), "", "");
-        return absl::IsNotFound(loaded) ? not_found : loaded;
+        RETURN_IF_ERROR(ReadableApplication(reader, caller, *id));
+        return LoadRecord(reader, store::ApplicationKey(*id), *response.mutable_application(), "", "");
       })
       .status();
 }
@@ -164,12 +175,13 @@ absl::StatusOr<store::Revision> Applications::CreateProfile(const authz::Princip
                      });
 }
 
-absl::Status Applications::ListProfiles(const v1::ListProfilesRequest& request, v1::ListProfilesResponse& response) {
+absl::Status Applications::ListProfiles(const authz::Principal& caller, const v1::ListProfilesRequest& request,
+                                        v1::ListProfilesResponse& response) {
   std::optional<std::string> application = ParseApplicationName(request.parent());
   if (!application) return InvalidField("parent", "NAME_FORMAT", "must be applications/{application}");
   return store_
       .Read([&](store::Reader& reader) -> absl::Status {
-        RETURN_IF_ERROR(ApplicationMustExist(reader, *application));
+        RETURN_IF_ERROR(ReadableApplication(reader, caller, *application));
         return ReadPage(
             reader, store::ProfilePrefix(*application), request.page_size(), request.page_token(),
             [&](absl::string_view) { return response.add_profiles(); }, response.mutable_next_page_token());

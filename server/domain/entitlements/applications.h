@@ -29,7 +29,9 @@ class Applications {
   [[nodiscard]] absl::StatusOr<store::Revision> CreateProfile(const authz::Principal& caller,
                                                               const v1::CreateProfileRequest& request,
                                                               v1::CreateProfileResponse& response);
-  [[nodiscard]] absl::Status ListProfiles(const v1::ListProfilesRequest& request, v1::ListProfilesResponse& response);
+  // An account lists the profiles of the applications one of his structures subscribes to (as Get).
+  [[nodiscard]] absl::Status ListProfiles(const authz::Principal& caller, const v1::ListProfilesRequest& request,
+                                          v1::ListProfilesResponse& response);
   // A retired profile can no longer be granted, and the habilitations holding it stop giving access.
   [[nodiscard]] absl::StatusOr<store::Revision> RetireProfile(const authz::Principal& caller,
                                                               const v1::RetireProfileRequest& request,
