@@ -88,7 +88,9 @@ class RaceTest : public ::testing::Test {
     sink_ = std::move(sink).value();
     auto process = testing::HabilisdProcess::Start(
         dir_.Sub("data"),
-        {"--smtp-url", sink_->url(), "--mail-poll-ms", "50", "--login-codes-for-administrators", "false"});
+        // Links are followed many times a round here: the attempt limit per address is not under test.
+        {"--smtp-url", sink_->url(), "--mail-poll-ms", "50", "--login-codes-for-administrators", "false",
+         "--attempts-per-peer-burst", "1000"});
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = std::move(process).value();
     auto channel = client::Connect(process_->target());
@@ -466,6 +468,44 @@ TEST_F(RaceTest, NEW_CREATE_twoAccountsOfOneLoginRacingMakeOne) {
                                             AccountRequest(absl::AsciiStrToUpper(login), v1::COLLABORATOR), &b);
         });
     EXPECT_NE(first.ok(), second.ok()) << "round " << round;
+  }
+  // The store check counts the accounts of each login.
+}
+
+// «Modifier l'utilisateur»: two accounts asked for the same new login, and its owner follows both links at once:
+// one account gets it, the other is told LOGIN_TAKEN; never two accounts of one login.
+TEST_F(RaceTest, LOGIN_CHANGE_twoConfirmationsOfOneNewLoginRacingGiveItToOne) {
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string wanted = absl::StrCat("voulu", round, "@example.fr");
+    std::vector<std::string> tokens;
+    for (const char* who : {"a", "b"}) {
+      v1::CreateAccountResponse created;
+      Ok(accounts_->CreateAccount(As(operator_key_).get(),
+                                  AccountRequest(absl::StrCat(who, round, "@example.fr"), v1::COLLABORATOR), &created));
+      v1::UpdateAccountRequest change;
+      change.mutable_account()->set_name(created.account().name());
+      change.mutable_account()->set_login_email(wanted);
+      change.mutable_update_mask()->add_paths("login_email");
+      v1::UpdateAccountResponse changed;
+      Ok(accounts_->UpdateAccount(As(operator_key_).get(), change, &changed));
+      absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo(wanted, "LOGIN_EMAIL_CONFIRMATION");
+      std::smatch match;
+      ASSERT_TRUE(mail.ok() &&
+                  std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)")))
+          << mail.status();
+      tokens.push_back(match[1].str());
+    }
+    grpc::Status first, second;
+    auto confirm = [&](const std::string& token, grpc::Status* status) {
+      v1::ConfirmLoginEmailRequest request;
+      request.set_link_token(token);
+      v1::ConfirmLoginEmailResponse response;
+      *status = accounts_->ConfirmLoginEmail(As("").get(), request, &response);
+    };
+    Race([&] { confirm(tokens[0], &first); }, [&] { confirm(tokens[1], &second); });
+    EXPECT_NE(first.ok(), second.ok()) << "round " << round;
+    const grpc::Status& lost = first.ok() ? second : first;
+    EXPECT_EQ(lost.error_code(), grpc::StatusCode::ALREADY_EXISTS) << lost.error_message();
   }
   // The store check counts the accounts of each login.
 }
