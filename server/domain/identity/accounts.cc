@@ -56,6 +56,43 @@ void CopyField(absl::string_view field, const v1::Account& from, v1::Account& to
   }
 }
 
+// SECRETS: an address is in effect only once proven: mails `requested` a single-use link of `kind`, opened on
+// the portal page `action`, that confirms it for `account` (ConfirmNotificationEmail, ConfirmLoginEmail).
+absl::Status MailAddressConfirmation(store::Transaction& txn, absl::Time now, const IdentityPolicy& policy,
+                                     const v1::Account& account, internal::LinkTokenRecord::Kind kind,
+                                     const std::string& requested, mail::MailKind mail_kind, absl::string_view action) {
+  internal::LinkTokenRecord link;
+  link.set_kind(kind);
+  link.set_subject(ParseAccountName(account.name()).value_or(""));
+  link.set_email(requested);
+  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
+  return mail::Enqueue(txn, now, requested, mail_kind, account.language(),
+                       {{"name", absl::StrCat(account.given_name(), " ", account.family_name())},
+                        {"login", account.login_email()},
+                        {"link", LinkUrl(policy.link_base_url, action, token)},
+                        {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
+}
+
+// The link of `kind` that `token` is, with the account it confirms an address for; LINK_SUPERSEDED when the
+// address the account waits for (`pending` of its record) is no longer the link's. Spend `link_id` once used.
+struct AddressLink {
+  internal::LinkTokenRecord link;
+  std::string link_id;
+  internal::AccountRecord record;
+};
+absl::StatusOr<AddressLink> ReadAddressLink(store::Transaction& txn, absl::Time now, const std::string& token,
+                                            internal::LinkTokenRecord::Kind kind,
+                                            const std::string& (internal::AccountRecord::*pending)() const) {
+  AddressLink found;
+  ASSIGN_OR_RETURN(found.link, ReadLinkToken(txn, now, token, {kind}, "link_token", &found.link_id));
+  ASSIGN_OR_RETURN(found.record, LoadAccount(txn, found.link.subject()));
+  if ((found.record.*pending)() != found.link.email()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
+                 "another address was asked for since, or the change was withdrawn; follow the latest link");
+  }
+  return found;
+}
+
 // SECRETS: `requested` replaces the notification e-mail of `record` only once confirmed from that address. A
 // link goes to the new address; the address used until now is told at once, so that its owner can react.
 // Clearing it, or giving the login e-mail itself (proven by the login), takes effect at once.
@@ -70,16 +107,8 @@ absl::Status ChangeNotificationEmail(store::Transaction& txn, internal::AccountR
     return absl::OkStatus();
   }
   record.set_pending_notification_email(requested);
-  internal::LinkTokenRecord link;
-  link.set_kind(internal::LinkTokenRecord::NOTIFICATION_EMAIL);
-  link.set_subject(ParseAccountName(account.name()).value_or(""));
-  link.set_email(requested);
-  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
-  return mail::Enqueue(txn, now, requested, mail::MailKind::kNotificationEmailConfirmation, account.language(),
-                       {{"name", absl::StrCat(account.given_name(), " ", account.family_name())},
-                        {"login", account.login_email()},
-                        {"link", LinkUrl(policy.link_base_url, "confirm-email", token)},
-                        {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
+  return MailAddressConfirmation(txn, now, policy, account, internal::LinkTokenRecord::NOTIFICATION_EMAIL, requested,
+                                 mail::MailKind::kNotificationEmailConfirmation, "confirm-email");
 }
 
 absl::Status JoinFirst() {
@@ -100,19 +129,12 @@ absl::Status ChangeLoginEmail(store::Transaction& txn, internal::AccountRecord& 
     return absl::OkStatus();
   }
   record.set_pending_login_email(requested);
-  internal::LinkTokenRecord link;
-  link.set_kind(internal::LinkTokenRecord::LOGIN_EMAIL);
-  link.set_subject(ParseAccountName(account.name()).value_or(""));
-  link.set_email(requested);
-  ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.notification_email_ttl, link));
-  const std::string name = absl::StrCat(account.given_name(), " ", account.family_name());
   RETURN_IF_ERROR(mail::Enqueue(txn, now, account.login_email(), mail::MailKind::kLoginEmailChange, account.language(),
-                                {{"name", name}, {"login", account.login_email()}, {"email", requested}}));
-  return mail::Enqueue(txn, now, requested, mail::MailKind::kLoginEmailConfirmation, account.language(),
-                       {{"name", name},
-                        {"login", account.login_email()},
-                        {"link", LinkUrl(policy.link_base_url, "confirm-login", token)},
-                        {"expires", FormatDeadline(now + policy.notification_email_ttl)}});
+                                {{"name", absl::StrCat(account.given_name(), " ", account.family_name())},
+                                 {"login", account.login_email()},
+                                 {"email", requested}}));
+  return MailAddressConfirmation(txn, now, policy, account, internal::LinkTokenRecord::LOGIN_EMAIL, requested,
+                                 mail::MailKind::kLoginEmailConfirmation, "confirm-login");
 }
 
 // NEW-CREATE step 2: the profiles a new account is created with, at most one per application.
@@ -335,20 +357,14 @@ absl::StatusOr<store::Revision> Accounts::ConfirmNotificationEmail(const authz::
   return RunMutation(
       store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
         const absl::Time now = clock_.Now();
-        std::string link_id;
-        ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
-                         ReadLinkToken(txn, now, request.link_token(), {internal::LinkTokenRecord::NOTIFICATION_EMAIL},
-                                       "link_token", &link_id));
-        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
-        if (record.pending_notification_email() != link.email()) {
-          return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
-                       "another notification e-mail was asked for since; follow the latest link");
-        }
-        record.mutable_account()->set_notification_email(link.email());
-        record.clear_pending_notification_email();
-        RETURN_IF_ERROR(SaveAccount(txn, record, now));
-        RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
-        response.set_notification_email(link.email());
+        ASSIGN_OR_RETURN(AddressLink found,
+                         ReadAddressLink(txn, now, request.link_token(), internal::LinkTokenRecord::NOTIFICATION_EMAIL,
+                                         &AccountRecord::pending_notification_email));
+        found.record.mutable_account()->set_notification_email(found.link.email());
+        found.record.clear_pending_notification_email();
+        RETURN_IF_ERROR(SaveAccount(txn, found.record, now));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, found.link_id, found.link));
+        response.set_notification_email(found.link.email());
         return absl::OkStatus();
       });
 }
@@ -359,22 +375,17 @@ absl::StatusOr<store::Revision> Accounts::ConfirmLoginEmail(const authz::Princip
   return RunMutation(
       store_, caller, request, {"", request.validate_only()}, response, [&](store::Transaction& txn) -> absl::Status {
         const absl::Time now = clock_.Now();
-        std::string link_id;
-        ASSIGN_OR_RETURN(internal::LinkTokenRecord link,
-                         ReadLinkToken(txn, now, request.link_token(), {internal::LinkTokenRecord::LOGIN_EMAIL},
-                                       "link_token", &link_id));
-        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, link.subject()));
-        if (record.pending_login_email() != link.email()) {
-          return Error(absl::StatusCode::kFailedPrecondition, "LINK_SUPERSEDED",
-                       "another login was asked for since, or the change was withdrawn; follow the latest link");
-        }
-        if (record.has_joining()) return JoinFirst();
-        RETURN_IF_ERROR(ReplaceLogin(txn, link.subject(), record.account().login_email(), link.email()));
-        record.mutable_account()->set_login_email(link.email());
-        record.clear_pending_login_email();
-        RETURN_IF_ERROR(SaveAccount(txn, record, now));
-        RETURN_IF_ERROR(SpendLinkToken(txn, now, link_id, link));
-        response.set_login_email(link.email());
+        ASSIGN_OR_RETURN(AddressLink found,
+                         ReadAddressLink(txn, now, request.link_token(), internal::LinkTokenRecord::LOGIN_EMAIL,
+                                         &AccountRecord::pending_login_email));
+        if (found.record.has_joining()) return JoinFirst();
+        RETURN_IF_ERROR(
+            ReplaceLogin(txn, found.link.subject(), found.record.account().login_email(), found.link.email()));
+        found.record.mutable_account()->set_login_email(found.link.email());
+        found.record.clear_pending_login_email();
+        RETURN_IF_ERROR(SaveAccount(txn, found.record, now));
+        RETURN_IF_ERROR(SpendLinkToken(txn, now, found.link_id, found.link));
+        response.set_login_email(found.link.email());
         return absl::OkStatus();
       });
 }
