@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
-  libabsl-dev librocksdb-dev libssl-dev
+  libabsl-dev librocksdb-dev libssl-dev libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libargon2-dev libcurl4-openssl-dev python3-aiosmtpd prometheus-cpp-dev libcivetweb-dev libh2o-evloop-dev
   clang libclang-rt-14-dev clang-format clang-tidy libicu-dev

@@ -30,7 +30,15 @@ bool IsAction(const std::string& flag) { return flag == "help" || flag == "versi
 // Where habilisd listens, and with which TLS.
 void AddTransportOptions(CLI::App& app, Config& config) {
   app.add_option("--listen", config.listen, "HOST:PORT to serve gRPC on (port 0 picks one)")->capture_default_str();
-  app.add_option("--data-dir", config.data_dir, "directory of the embedded store")->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "the node's directory (and its embedded store unless --store)")
+      ->capture_default_str();
+  app.add_option("--store", config.store,
+                 "rocksdb:DIR (embedded; default rocksdb:<data-dir>) or postgresql://… (shared by several nodes)");
+  app.add_option("--store-connections", config.store_connections, "PostgreSQL: connections per node")
+      ->capture_default_str();
+  app.add_option("--store-poll-ms", config.store_poll_ms,
+                 "PostgreSQL: how often a node reads the change feed for other nodes' commits")
+      ->capture_default_str();
   app.add_option("--tls-cert", config.tls_cert_file, "TLS: the server's certificate chain, PEM (with --tls-key)");
   app.add_option("--tls-key", config.tls_key_file, "TLS: the server's private key, PEM, unencrypted");
   app.add_option("--tls-client-ca", config.tls_client_ca_file,
@@ -200,6 +208,17 @@ absl::Status CheckListeners(const Config& c) {
   }
   if (absl::Status checked = CheckOrigins(c.http_cors_origins); !checked.ok()) return checked;
   if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must name a directory");
+  const bool rocksdb = absl::StartsWith(c.store, "rocksdb:") && c.store.size() > 8;
+  const bool postgresql = absl::StartsWith(c.store, "postgresql://") || absl::StartsWith(c.store, "postgres://");
+  if (!c.store.empty() && !rocksdb && !postgresql) {
+    return absl::InvalidArgumentError("--store must be rocksdb:DIR or a postgresql:// URI");
+  }
+  if (c.store_connections < 2 || c.store_connections > 1000) {
+    return absl::InvalidArgumentError("--store-connections must be between 2 and 1000");
+  }
+  if (c.store_poll_ms < 1 || c.store_poll_ms > 10000) {
+    return absl::InvalidArgumentError("--store-poll-ms must be between 1 and 10000");
+  }
   return absl::OkStatus();
 }
 

@@ -12,8 +12,16 @@ namespace habilis {
 struct Config {
   // HOST:PORT to serve gRPC on; port 0 picks a free port (printed at start-up).
   std::string listen = "127.0.0.1:50051";
-  // Directory of the embedded RocksDB store; created if missing.
+  // The node's local directory (mail files, outbox key, backups, demo credentials) and, unless `store` says
+  // otherwise, its embedded RocksDB store; created if missing.
   std::string data_dir = "./data";
+  // Where the data lives: "rocksdb:DIR" (embedded, one node) or a PostgreSQL URI "postgresql://…" (shared by
+  // several nodes: docs/SCALE-OUT.md). Empty: "rocksdb:<data_dir>". A password belongs in PGPASSFILE or
+  // PGPASSWORD, not in the URI (it would show in the process list).
+  std::string store;
+  // PostgreSQL: connections per node, and how often the node reads the change feed for other nodes' commits.
+  int store_connections = 16;
+  int store_poll_ms = 10;
   // TLS (docs/OPERATIONS.md): the server's certificate chain and key, PEM; both or neither (plain text).
   std::string tls_cert_file;
   std::string tls_key_file;

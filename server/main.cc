@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -23,6 +25,7 @@
 #include "server/domain/entitlements/api_keys.h"
 #include "server/domain/operations/demo.h"
 #include "server/mail/sealing.h"
+#include "store/postgres/postgres_store.h"
 #include "store/rocksdb/rocksdb_store.h"
 
 namespace {
@@ -177,6 +180,18 @@ void ServeUntilSignalled(const habilis::Config& config, habilis::api::Server& se
   stopper.join();
 }
 
+// The store --store names (docs/CONFIGURATION.md).
+absl::StatusOr<std::unique_ptr<habilis::store::Store>> OpenStore(const habilis::Config& config) {
+  if (absl::StartsWith(config.store, "postgres")) {
+    return habilis::store::PostgresStore::Open(
+        habilis::store::PostgresOptions{.url = config.store,
+                                        .max_connections = config.store_connections,
+                                        .poll_interval = absl::Milliseconds(config.store_poll_ms)});
+  }
+  const std::string directory = config.store.empty() ? config.data_dir : config.store.substr(strlen("rocksdb:"));
+  return habilis::store::RocksDbStore::Open(directory);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,7 +208,7 @@ int main(int argc, char** argv) {
   // Handle termination signals on a thread of our own, for an orderly shutdown.
   const sigset_t signals = BlockTerminationSignals();
 
-  auto store = habilis::store::RocksDbStore::Open(config.data_dir);
+  absl::StatusOr<std::unique_ptr<habilis::store::Store>> store = OpenStore(config);
   if (!store.ok()) {
     std::cerr << "habilisd: cannot open the store: " << store.status().message() << std::endl;
     return 1;

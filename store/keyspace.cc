@@ -180,12 +180,6 @@ std::string AuditByStructurePrefix(absl::string_view siret) { return Key1(KeyTag
 std::string AuditByAccountPrefix(absl::string_view account_id) { return Key1(KeyTag::kAuditByAccount, account_id); }
 std::string AuditByActorPrefix(absl::string_view actor) { return Key1(KeyTag::kAuditByActor, actor); }
 
-std::optional<uint64_t> LogRevision(absl::string_view key, absl::string_view prefix) {
-  if (key.size() < prefix.size() || key.substr(0, prefix.size()) != prefix) return std::nullopt;
-  key.remove_prefix(prefix.size());
-  return ConsumeUint64(&key);
-}
-
 std::string LastComponent(absl::string_view key, absl::string_view prefix) {
   if (key.size() < prefix.size()) return "";
   key.remove_prefix(prefix.size());

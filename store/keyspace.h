@@ -177,7 +177,7 @@ std::string DeletionRequestPrefix();
 std::string OutboxKey(uint64_t enqueue_micros, absl::string_view entry_id);
 std::string OutboxPrefix();
 
-// The audit trail, written with Transaction::AppendToLog (keys end in the commit revision and a position):
+// The audit trail: logs (Transaction::AppendToLog, read with store/log.h ScanLog), one entry per commit:
 // audit(revision, 0) -> habilis.v1.AuditEntry, one per commit; and its indexes (empty values)
 // audit_by_structure(siret, revision, i), audit_by_account(account_id, revision, i),
 // audit_by_actor(actor, revision, i).
@@ -185,8 +185,6 @@ std::string AuditLogPrefix();
 std::string AuditByStructurePrefix(absl::string_view siret);
 std::string AuditByAccountPrefix(absl::string_view account_id);
 std::string AuditByActorPrefix(absl::string_view actor);
-// The revision of a log key under `prefix`; nullopt if malformed.
-std::optional<uint64_t> LogRevision(absl::string_view key, absl::string_view prefix);
 
 // The last component of a key (an id read back from an index key); "" if malformed.
 std::string LastComponent(absl::string_view key, absl::string_view prefix);

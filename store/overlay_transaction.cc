@@ -49,6 +49,6 @@ absl::Status OverlayTransaction::Delete(absl::string_view key) {
 
 absl::Status OverlayTransaction::AppendToLog(absl::string_view, absl::string_view) { return absl::OkStatus(); }
 
-absl::Status OverlayTransaction::BumpGuardUnwatched(absl::string_view) { return absl::OkStatus(); }
+absl::Status OverlayTransaction::ProtectRange(absl::string_view) { return absl::OkStatus(); }
 
 }  // namespace habilis::store

@@ -28,9 +28,10 @@ class OverlayTransaction final : public Transaction {
   [[nodiscard]] absl::Status Put(absl::string_view key, absl::string_view value) override;
   [[nodiscard]] absl::Status Delete(absl::string_view key) override;
   // Nothing is committed, so a log entry is never written (the contract says it cannot be read back).
-  [[nodiscard]] absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) override;
-  // A guard's value is a commit's revision; nothing commits here, so the guard keeps the snapshot's value.
-  [[nodiscard]] absl::Status BumpGuardUnwatched(absl::string_view key) override;
+  [[nodiscard]] absl::Status AppendToLog(absl::string_view log, absl::string_view value) override;
+  // Nothing commits here, so there is no one to conflict with.
+  [[nodiscard]] absl::Status ProtectRange(absl::string_view guard) override;
+  [[nodiscard]] absl::StatusOr<Revision> SnapshotRevision() override { return snapshot_.SnapshotRevision(); }
 
   // Forgets the writes, as if the overlay had just been made (between independent changes, so that memory
   // stays flat over a large file).

@@ -1,8 +1,9 @@
 // The one storage interface habilis uses: a transactional, ordered key-value store.
 //
-// Keys and values are byte strings; keys sort bytewise. Nothing here names a backend: RocksDB is the first
-// implementation (store/rocksdb), a distributed SQL engine can be the next. Every backend must pass the
-// conformance suite in tests/store/store_conformance_test.cc.
+// Keys and values are byte strings; keys sort bytewise. Nothing here names a backend: RocksDB (store/rocksdb,
+// embedded, one process) and PostgreSQL (store/postgres, shared by several habilisd) implement it, and both
+// pass the conformance suite in tests/store/store_conformance_test.cc. docs/SCALE-OUT.md tells how the
+// promises below are kept by each.
 #ifndef HABILIS_STORE_STORE_H_
 #define HABILIS_STORE_STORE_H_
 
@@ -14,19 +15,28 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 
 namespace habilis::store {
 
-// Revision of the store after a commit. Every commit gets a revision greater than all earlier ones, also
-// across restarts. Revision 0 is the empty store.
+// Revision of the store after a commit. Revisions order commits: every commit gets a revision greater than
+// every commit that finished before it began, also across restarts and across processes sharing one store.
+// They compare, but need not be dense (a backend may skip numbers). Revision 0 is the empty store.
 using Revision = uint64_t;
+
+// The status of a transaction that lost a conflict with a concurrent one (RocksDB's optimistic check, a SQL
+// engine's serialization failure or deadlock). Store::Update runs the transaction again on it, whether the
+// backend's commit returned it or `fn` passed it on from a Get, Scan, Put or Delete (a SQL engine may detect a
+// conflict at any statement). It never leaves Update: the domain keeps ABORTED for its own outcomes.
+[[nodiscard]] absl::Status ConflictError(absl::string_view message);
+[[nodiscard]] bool IsConflict(const absl::Status& status);
 
 // Called for each entry of a scan; returning false stops the scan.
 using ScanVisitor = absl::FunctionRef<bool(absl::string_view key, absl::string_view value)>;
 
-// Consistent reads of one state of the store. The Reader that Store::Read passes may be used from several
-// threads at once while the call lasts (a Transaction may not).
+// Consistent reads of one state of the store. A Reader belongs to the thread it was passed to, for the call
+// that passed it (a SQL backend reads through one connection, which threads cannot share).
 class Reader {
  public:
   virtual ~Reader() = default;
@@ -38,6 +48,10 @@ class Reader {
   // Visits the entries with begin <= key < end in ascending key order until `visit` returns false.
   // An empty `end` means no upper bound.
   [[nodiscard]] virtual absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) = 0;
+
+  // The revision of the state this reads: every commit up to it is seen, none after it. For a Transaction,
+  // that of the snapshot it began on (its own writes aside).
+  [[nodiscard]] virtual absl::StatusOr<Revision> SnapshotRevision() = 0;
 };
 
 // A read-write transaction. Reads see the transaction's own writes (read-your-writes) on top of a snapshot
@@ -45,24 +59,24 @@ class Reader {
 //
 // Conflicts: a key read with Get or written with Put/Delete is watched. If another transaction commits a
 // change to a watched key after this one began, this one fails to commit and Store::Update runs it again.
-// A Scan does NOT watch its range (no phantom protection): a transaction whose decision depends on what a
-// range holds (uniqueness, "no child attached") must also Get and Put a guard key that every writer of that
-// range touches too.
+// A Scan is not promised to watch its range: a transaction whose decision depends on what a range holds
+// (uniqueness, "no child attached") must also Get and Put a guard key, and every writer into that range calls
+// ProtectRange with that guard.
 class Transaction : public Reader {
  public:
   [[nodiscard]] virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
   [[nodiscard]] virtual absl::Status Delete(absl::string_view key) = 0;
-  // Adds an entry to a log ordered by revision: at commit it is written at key
-  //   log_prefix + AppendUint64(commit revision) + AppendUint64(position among this commit's entries)
-  // with the rest of the transaction. Its key exists only once the revision is known, so the transaction
-  // cannot read it back; commit observers see it with its final key. Never conflicts.
-  [[nodiscard]] virtual absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) = 0;
-  // Writes a guard key (see above) without watching it; at commit it holds the commit's revision. Every
-  // transaction that watches the guard and has not committed yet then conflicts, as with Put; but this one
-  // does not conflict when another commit changed the guard since it began. For a writer whose own decisions
-  // rest only on keys it reads (which are watched) and that must still be seen by the range's readers: many
-  // such writers of disjoint records can then commit side by side instead of one after another.
-  [[nodiscard]] virtual absl::Status BumpGuardUnwatched(absl::string_view key) = 0;
+  // Adds `value` to the log `log` (a key prefix), ordered by commit revision then by order of appending.
+  // The entry is written with the rest of the transaction once its revision is known, so the transaction
+  // cannot read it back; it is read with ScanLog (store/log.h), which alone knows how entries are keyed.
+  // Never conflicts.
+  [[nodiscard]] virtual absl::Status AppendToLog(absl::string_view log, absl::string_view value) = 0;
+  // Declares that this transaction writes into the range `guard` protects. A transaction that read the guard
+  // and decided on the range, and has not committed, cannot then commit without seeing these writes: one of
+  // the two runs again. Writers that only protect a range do not conflict with each other through it, so
+  // writers of disjoint records commit side by side. How is the backend's: RocksDB writes the guard without
+  // watching it; a SERIALIZABLE SQL engine needs nothing, since it tracks the ranges a transaction read.
+  [[nodiscard]] virtual absl::Status ProtectRange(absl::string_view guard) = 0;
 };
 
 // One write of a commit: a Put (value set) or a Delete (no value).
@@ -71,14 +85,17 @@ struct Change {
   std::optional<std::string> value;
 };
 
+// Called for each commit of a change feed, in revision order; returning false stops the visit.
+using CommitVisitor = absl::FunctionRef<bool(Revision revision, absl::Span<const Change> changes)>;
+
 // Sees every commit of a store, in revision order: the change feed behind in-memory indexes.
 class CommitObserver {
  public:
   virtual ~CommitObserver() = default;
-  // Called once per commit, with the transaction's writes in the order they were made, after the commit is
-  // durable and BEFORE Update returns or LatestRevision() reaches `revision`: whoever holds a revision the
-  // store returned can rely on every observer having applied it. Calls are serialized (they hold the
-  // store's commit lock), so this must be quick, must not call back into the store, and cannot fail.
+  // Called once per commit after `revision` is durable, with the transaction's writes in the order they were
+  // made (log entries with their final keys). A commit of this process is applied before its Update returns;
+  // a commit of another process sharing the store, within the store's feed delay (Store::WaitObserved).
+  // Calls are serialized, so this must be quick, must not call back into the store, and cannot fail.
   virtual void OnCommit(Revision revision, absl::Span<const Change> changes) = 0;
 };
 
@@ -111,23 +128,45 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Runs `fn` in a new transaction and commits its writes atomically.
-  // - If `fn` returns an error, nothing is written and that error is returned.
+  // - If `fn` returns an error, nothing is written and that error is returned (a ConflictError excepted).
   // - On a conflict `fn` runs again in a fresh transaction, so it must have no effect outside the
-  //   transaction; after options.max_attempts conflicts, returns UNAVAILABLE: a store conflict is
-  //   retried here and never reaches the caller as ABORTED, which the domain keeps for its own outcomes.
-  // - On success the writes are durable (synced to the write-ahead log) before Update returns, and the
-  //   revision of the commit is returned.
-  // - With options.dry_run, `fn` runs, nothing is committed, and the current revision is returned.
+  //   transaction; after options.max_attempts conflicts, returns UNAVAILABLE.
+  // - On success the writes are durable (synced to the write-ahead log) before Update returns, every
+  //   observer of this process has applied them, and the revision of the commit is returned.
+  // - With options.dry_run, `fn` runs, nothing is committed, and the revision it read is returned.
+  // - UNAVAILABLE when the store cannot be reached; if that happens during the commit, the outcome is
+  //   unknown (the message says so) and the caller must read before retrying a non-idempotent change.
   [[nodiscard]] virtual absl::StatusOr<Revision> Update(absl::FunctionRef<absl::Status(Transaction&)> fn,
                                                         const UpdateOptions& options = {}) = 0;
 
-  // Runs `fn` on a snapshot of the store: every read in it sees the same state, that of the revision
-  // returned (or later, never earlier, than every commit finished before Read was called).
+  // Runs `fn` on a snapshot of the store and returns the revision of that snapshot (Reader::SnapshotRevision):
+  // at least every revision returned before Read was called.
   [[nodiscard]] virtual absl::StatusOr<Revision> Read(absl::FunctionRef<absl::Status(Reader&)> fn,
                                                       const ReadOptions& options = {}) = 0;
 
-  // The revision of the latest commit.
-  virtual Revision LatestRevision() const = 0;
+  // The revision of the latest commit, by any process sharing the store.
+  [[nodiscard]] virtual absl::StatusOr<Revision> LatestRevision() const = 0;
+
+  // The change feed: visits the commits with revisions greater than `after`, in order, with their writes as
+  // observers get them, up to the latest commit or until `visit` returns false; returns the revision of the
+  // last commit visited (`after` if none). Resuming with that revision misses no commit and repeats none.
+  // OUT_OF_RANGE when commits after `after` are no longer kept (the feed keeps a bounded history; the caller
+  // reloads a snapshot with Read).
+  [[nodiscard]] virtual absl::StatusOr<Revision> ReadChanges(Revision after, CommitVisitor visit) = 0;
+
+  // Runs `load` on a snapshot of the store at revision R (passed to it), then attaches `observer`, which
+  // sees every commit after R, in order, and none before. If `load` fails, nothing is attached and its error
+  // is returned. `observer` must outlive the store or be detached with StopObserving.
+  [[nodiscard]] virtual absl::Status Observe(CommitObserver& observer,
+                                             absl::FunctionRef<absl::Status(Reader&, Revision)> load) = 0;
+  // Detaches `observer`; once this returns, it is not called again.
+  virtual void StopObserving(CommitObserver& observer) = 0;
+  // Returns once every observer has applied `revision` (a consistency token from any process): OK at once
+  // for a revision already applied; DEADLINE_EXCEEDED if `deadline` passes first; UNAVAILABLE if the feed
+  // cannot be read; INVALID_ARGUMENT for a revision no commit has reached.
+  [[nodiscard]] virtual absl::Status WaitObserved(Revision revision, absl::Time deadline) = 0;
+  // The latest revision every observer has applied.
+  virtual Revision ObservedRevision() const = 0;
 
   // Writes a consistent copy of the whole store into `directory` (which must not exist), openable as a store of
   // its own, and returns the revision it holds. UNIMPLEMENTED for a backend that has no such copy.
@@ -138,15 +177,6 @@ class Store {
 
   // Sizes and compaction state, read without a transaction; cheap enough for every metrics scrape.
   virtual StoreStatistics Statistics() const { return {}; }
-
-  // Runs `load` on a snapshot of the store at revision R (passed to it), then attaches `observer`, which
-  // sees every commit after R and none before: commits wait while `load` runs, so there is no gap. If
-  // `load` fails, nothing is attached and its error is returned. `observer` must outlive the store or be
-  // detached with StopObserving.
-  [[nodiscard]] virtual absl::Status Observe(CommitObserver& observer,
-                                             absl::FunctionRef<absl::Status(Reader&, Revision)> load) = 0;
-  // Detaches `observer`; once this returns, it is not called again.
-  virtual void StopObserving(CommitObserver& observer) = 0;
 };
 
 // Scans every entry whose key starts with `prefix`.

@@ -39,7 +39,7 @@ class ScrapedGauges final : public prometheus::Collectable {
           static_cast<double>(statistics.running_compactions));
     // Read in this order, the lag can only be over-stated, never hidden by a commit between the two reads.
     const store::Revision indexed = index_.revision();
-    const store::Revision latest = store_.LatestRevision();
+    const store::Revision latest = store_.LatestRevision().value_or(indexed);
     gauge("habilis_store_revision", "Revision of the latest commit", static_cast<double>(latest));
     gauge("habilis_access_index_revision", "Revision the access index has applied", static_cast<double>(indexed));
     gauge("habilis_access_index_lag_revisions", "Commits the access index has not applied yet",

@@ -84,7 +84,7 @@ struct Server::Parts {
         entitlements(store, clock),
         access(store, *access_index, clock),
         audit_trail(store),
-        audit_retention(audit_trail, clock, absl::Hours(24) * config.audit_retention_days),
+        audit_retention(store, audit_trail, clock, absl::Hours(24) * config.audit_retention_days),
         habilitation_expiry(store, clock, absl::Milliseconds(config.expiry_sweep_ms)),
         delivery(store, clock, std::move(smtp), absl::Milliseconds(config.mail_poll_ms)),
         attempts(AttemptLimits{config.attempts_per_peer_burst, config.attempts_per_peer_per_minute,

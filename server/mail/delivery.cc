@@ -30,6 +30,30 @@ DeliveryWorker::~DeliveryWorker() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::StatusOr<bool> DeliveryWorker::Claim(const std::string& key, internal::OutboxRecord& record) {
+  bool claimed = false;
+  absl::Status written = store_
+                             .Update([&](store::Transaction& txn) -> absl::Status {
+                               claimed = false;
+                               absl::StatusOr<std::string> value = txn.Get(key);
+                               if (absl::IsNotFound(value.status())) return absl::OkStatus();  // delivered
+                               if (!value.ok()) return value.status();
+                               if (!record.ParseFromString(*value)) {
+                                 return absl::DataLossError("an outbox record does not decode");
+                               }
+                               const absl::Time now = clock_.Now();
+                               if (habilis::FromTimestamp(record.next_attempt_time()) > now) {
+                                 return absl::OkStatus();  // another node claimed it meanwhile
+                               }
+                               habilis::SetTimestamp(now + kClaim, record.mutable_next_attempt_time());
+                               claimed = true;
+                               return txn.Put(key, record.SerializeAsString());
+                             })
+                             .status();
+  if (!written.ok()) return written;
+  return claimed;
+}
+
 absl::Duration DeliveryWorker::Backoff(int attempts) {
   return std::min(absl::Seconds(1) * (int64_t{1} << std::min(attempts - 1, 12)), absl::Hours(1));
 }
@@ -70,6 +94,9 @@ void DeliveryWorker::DeliverDue() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
+    absl::StatusOr<bool> claimed = Claim(key, record);
+    if (!claimed.ok()) std::cerr << "habilisd: outbox claim failed: " << claimed.status() << std::endl;
+    if (!claimed.ok() || !*claimed) continue;
     // Opened only here, in memory, for the relay.
     absl::StatusOr<std::string> body = OpenBody(record);
     internal::OutboxRecord clear = record;

@@ -15,6 +15,7 @@
 #include "rocksdb/utilities/transaction.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
+#include "store/log.h"
 
 namespace habilis::store {
 namespace {
@@ -24,9 +25,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(what, ": ", s.ToString());
   if (s.IsNotFound()) return absl::NotFoundError(message);
-  // A conflict the store could not retry away is the store's state, not the caller's: UNAVAILABLE (retry),
-  // never ABORTED, which means a concurrent change the caller must look at (docs/API.md "Errors").
-  if (s.IsBusy() || s.IsTryAgain()) return absl::UnavailableError(message);
+  // A conflict: Update runs the transaction again (store.h ConflictError).
+  if (s.IsBusy() || s.IsTryAgain()) return ConflictError(message);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
   if (s.IsIOError() || s.IsCorruption()) return absl::DataLossError(message);
   return absl::InternalError(message);
@@ -38,7 +38,7 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
     if (!rocks_status_.ok()) return FromRocks(rocks_status_, what); \
   } while (false)
 
-bool IsConflict(const rocksdb::Status& s) { return s.IsBusy() || s.IsTryAgain(); }
+bool IsRocksConflict(const rocksdb::Status& s) { return s.IsBusy() || s.IsTryAgain(); }
 
 std::string EncodeUint64(uint64_t value) {
   std::string out;
@@ -55,6 +55,18 @@ absl::Status ScanIterator(rocksdb::Iterator* it, absl::string_view begin, absl::
     if (!visit(k, absl::string_view(value.data(), value.size()))) break;
   }
   return FromRocks(it->status(), "scan");
+}
+
+// The revision a snapshot holds: every commit writes it in its own batch (RocksDbStore::Update).
+absl::StatusOr<Revision> RevisionAt(rocksdb::DB* db, const rocksdb::ReadOptions& options) {
+  std::string value;
+  rocksdb::Status s = db->Get(options, MetaKey(kMetaRevision), &value);
+  if (s.IsNotFound()) return Revision{0};
+  if (!s.ok()) return FromRocks(s, "read revision");
+  absl::string_view in(value);
+  std::optional<uint64_t> revision = ConsumeUint64(&in);
+  if (!revision) return absl::DataLossError("the store's revision does not decode");
+  return *revision;
 }
 
 // Reads of a snapshot, outside any transaction.
@@ -80,6 +92,8 @@ class SnapshotReader final : public Reader {
     return ScanIterator(it.get(), begin, end, visit);
   }
 
+  absl::StatusOr<Revision> SnapshotRevision() override { return RevisionAt(db_, options_); }
+
  private:
   rocksdb::DB* db_;
   rocksdb::ReadOptions options_;
@@ -87,7 +101,11 @@ class SnapshotReader final : public Reader {
 
 class RocksTransaction final : public Transaction {
  public:
-  explicit RocksTransaction(rocksdb::Transaction* txn) : txn_(txn) { options_.snapshot = txn->GetSnapshot(); }
+  RocksTransaction(rocksdb::DB* db, rocksdb::Transaction* txn) : db_(db), txn_(txn) {
+    options_.snapshot = txn->GetSnapshot();
+  }
+
+  absl::StatusOr<Revision> SnapshotRevision() override { return RevisionAt(db_, options_); }
 
   absl::StatusOr<std::string> Get(absl::string_view key) override {
     std::string value;
@@ -116,12 +134,12 @@ class RocksTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) override {
-    log_entries_.push_back(Change{std::string(log_prefix), std::string(value)});
+  absl::Status AppendToLog(absl::string_view log, absl::string_view value) override {
+    log_entries_.push_back(Change{std::string(log), std::string(value)});
     return absl::OkStatus();
   }
 
-  absl::Status BumpGuardUnwatched(absl::string_view key) override {
+  absl::Status ProtectRange(absl::string_view key) override {
     // Writers bump the guards of every range they touch, often the same one many times in one transaction
     // (an import's batch): the guard is written once.
     bumped_guards_.emplace(key);
@@ -137,9 +155,7 @@ class RocksTransaction final : public Transaction {
     }
     bumped_guards_.clear();
     for (size_t i = 0; i < log_entries_.size(); ++i) {
-      std::string key = log_entries_[i].key;
-      AppendUint64(&key, revision);
-      AppendUint64(&key, i);
+      std::string key = LogEntryKey(log_entries_[i].key, revision, i);
       RETURN_IF_ROCKS_FAILS(txn_->PutUntracked(key, *log_entries_[i].value), "log entry");
       changes_.push_back(Change{std::move(key), log_entries_[i].value});
     }
@@ -152,6 +168,7 @@ class RocksTransaction final : public Transaction {
   const std::vector<Change>& changes() const { return changes_; }
 
  private:
+  rocksdb::DB* db_;
   rocksdb::Transaction* txn_;
   rocksdb::ReadOptions options_;
   std::vector<Change> changes_;
@@ -275,7 +292,12 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const 
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision,
                            uint64_t format_version)
-    : db_(std::move(db)), format_version_(format_version), revision_(revision), published_revision_(revision) {}
+    : db_(std::move(db)),
+      format_version_(format_version),
+      revision_(revision),
+      published_revision_(revision),
+      history_after_(revision),
+      feed_(*this, revision) {}
 
 RocksDbStore::~RocksDbStore() = default;
 
@@ -287,10 +309,11 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
   txn_options.set_snapshot = true;
   for (int attempt = 0; attempt < options.max_attempts; ++attempt) {
     std::unique_ptr<rocksdb::Transaction> txn(db_->BeginTransaction(write, txn_options));
-    RocksTransaction transaction(txn.get());
+    RocksTransaction transaction(db_.get(), txn.get());
     absl::Status status = fn(transaction);
+    if (IsConflict(status)) continue;
     if (!status.ok()) return status;
-    if (options.dry_run) return LatestRevision();
+    if (options.dry_run) return transaction.SnapshotRevision();
 
     absl::MutexLock lock(&commit_mu_);
     Revision next = revision_ + 1;
@@ -300,10 +323,11 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     absl::Status logged = transaction.WriteCommitEntries(next);
     if (!logged.ok()) return logged;
     s = txn->Commit();
-    if (IsConflict(s)) continue;
+    if (IsRocksConflict(s)) continue;
     if (!s.ok()) return FromRocks(s, "commit");
     revision_ = next;
-    for (CommitObserver* observer : observers_) observer->OnCommit(next, transaction.changes());
+    Remember(next, transaction.changes());
+    feed_.Publish(next, transaction.changes());
     absl::MutexLock publish(&revision_read_mu_);
     published_revision_ = next;
     return next;
@@ -312,35 +336,54 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
                                              options.max_attempts, " times; the store is busy, retry"));
 }
 
+void RocksDbStore::Remember(Revision revision, const std::vector<Change>& changes) {
+  size_t bytes = sizeof(Commit);
+  for (const Change& change : changes) bytes += change.key.size() + (change.value ? change.value->size() : 0);
+  absl::MutexLock lock(&history_mu_);
+  history_.push_back(Commit{revision, changes, bytes});
+  history_bytes_ += bytes;
+  while (history_bytes_ > kFeedHistoryBytes && history_.size() > 1) {
+    history_bytes_ -= history_.front().bytes;
+    history_after_ = history_.front().revision;
+    history_.pop_front();
+  }
+}
+
+absl::StatusOr<Revision> RocksDbStore::ReadChanges(Revision after, CommitVisitor visit) {
+  absl::MutexLock lock(&history_mu_);
+  if (after < history_after_) {
+    return absl::OutOfRangeError(absl::StrCat("the feed keeps the commits after revision ", history_after_,
+                                              ", not those after ", after, ": read a snapshot"));
+  }
+  Revision reached = after;
+  for (const Commit& commit : history_) {
+    if (commit.revision <= after) continue;
+    if (!visit(commit.revision, commit.changes)) break;
+    reached = commit.revision;
+  }
+  return reached;
+}
+
 absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reader&)> fn, const ReadOptions& options) {
-  // Take the revision before the snapshot: the snapshot holds at least that revision.
-  Revision revision = LatestRevision();
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   SnapshotReader reader(db_.get(), snapshot, /*fill_cache=*/!options.bulk);
   absl::Status status = fn(reader);
+  absl::StatusOr<Revision> revision = status.ok() ? reader.SnapshotRevision() : status;
   db_->ReleaseSnapshot(snapshot);
-  if (!status.ok()) return status;
   return revision;
 }
 
 absl::Status RocksDbStore::Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) {
-  // Holding the commit lock: no commit lands between the snapshot and the attachment.
-  absl::MutexLock lock(&commit_mu_);
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  SnapshotReader reader(db_.get(), snapshot, /*fill_cache=*/false);
-  absl::Status status = load(reader, revision_);
-  db_->ReleaseSnapshot(snapshot);
-  if (!status.ok()) return status;
-  observers_.push_back(&observer);
-  return absl::OkStatus();
+  return feed_.Observe(observer, load);
 }
 
-void RocksDbStore::StopObserving(CommitObserver& observer) {
-  absl::MutexLock lock(&commit_mu_);
-  observers_.erase(std::remove(observers_.begin(), observers_.end(), &observer), observers_.end());
+void RocksDbStore::StopObserving(CommitObserver& observer) { feed_.StopObserving(observer); }
+
+absl::Status RocksDbStore::WaitObserved(Revision revision, absl::Time deadline) {
+  return feed_.WaitObserved(revision, deadline);
 }
 
-Revision RocksDbStore::LatestRevision() const {
+absl::StatusOr<Revision> RocksDbStore::LatestRevision() const {
   absl::MutexLock lock(&revision_read_mu_);
   return published_revision_;
 }

@@ -113,7 +113,7 @@ std::optional<BenchArgs> ParseArgs(int argc, char** argv) {
 
 // A new store gets one structure of `accounts` members.
 absl::Status EnsureDataset(store::Store& store, int64_t accounts) {
-  if (store.LatestRevision() != 0) return absl::OkStatus();
+  if (store.LatestRevision().value_or(0) != 0) return absl::OkStatus();
   tools::DatasetParams params;
   params.structures = 1;
   params.accounts = accounts;
@@ -181,7 +181,7 @@ absl::Status PrepareImportStructure(store::Store& store, const habilis::Clock& c
 absl::Status BenchImports(store::Store& store, const habilis::Clock& clock, const authz::Principal& op,
                           const std::string& siret, int64_t rows) {
   std::string file = kImportHeader;
-  const std::string prefix = absl::StrCat("import", store.LatestRevision(), "-");
+  const std::string prefix = absl::StrCat("import", store.LatestRevision().value_or(0), "-");
   for (int64_t i = 0; i < rows; ++i) AppendRow(file, i, prefix);
   for (const bool again : {false, true}) {
     domain::AccountImport import(store, clock, domain::IdentityPolicy(), op,
@@ -216,7 +216,7 @@ absl::Status BenchCheckMemory(store::Store& store, const habilis::Clock& clock, 
                                {"operators/bench", "habilis.v1.ImportAccounts", ""},
                                {.siret = siret, .validate_only = true});
   std::string piece = kImportHeader;
-  const std::string prefix = absl::StrCat("check", store.LatestRevision(), "-", rows, "-");
+  const std::string prefix = absl::StrCat("check", store.LatestRevision().value_or(0), "-", rows, "-");
   size_t bytes = 0;
   auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < rows; ++i) {

@@ -113,7 +113,7 @@ TEST_F(AccountImportTest, CSV_IMPORT_aFileOfManyBatchesCommitsEveryRowOnceWithOn
   EXPECT_TRUE(logins.contains("agent2@example.fr") && logins.contains("agent1001@example.fr"));
   EXPECT_EQ(AuditEntriesOfImports(), 25);
   // The token covers every batch: it is the newest commit.
-  EXPECT_EQ(summary->consistency_token(), EncodeConsistencyToken(store_->LatestRevision()));
+  EXPECT_EQ(summary->consistency_token(), EncodeConsistencyToken(store_->LatestRevision().value()));
 
   absl::StatusOr<v1::ImportSummary> again = Import(File(1000, 500), {.batch_rows = 40});
   ASSERT_TRUE(again.ok()) << again.status();

@@ -254,7 +254,7 @@ int IndexKeysBefore(store::Store& store, store::Revision revision) {
 TEST_F(AuditTest, WATCH_entriesPastTheRetentionArePrunedWithTheirIndexesAndTheirTokensAreRefused) {
   absl::StatusOr<std::string> jeanne = CreateAccount("jeanne@example.fr", v1::COLLABORATOR);
   ASSERT_TRUE(jeanne.ok()) << jeanne.status();
-  const store::Revision old_revision = store_->LatestRevision();
+  const store::Revision old_revision = store_->LatestRevision().value();
   for (const char* name : {"Durand", "Dupont", "Morel"}) {
     v1::UpdateAccountRequest request;
     request.mutable_account()->set_name(*jeanne);
@@ -263,7 +263,7 @@ TEST_F(AuditTest, WATCH_entriesPastTheRetentionArePrunedWithTheirIndexesAndTheir
     v1::UpdateAccountResponse response;
     ASSERT_TRUE(accounts_->Update(operator_, request, response).ok());
   }
-  const store::Revision pruned_up_to = store_->LatestRevision();
+  const store::Revision pruned_up_to = store_->LatestRevision().value();
   ASSERT_GT(IndexKeysBefore(*store_, pruned_up_to + 1), 0);
 
   // Everything so far is past the retention; batches of 2 entries, so that the mark moves several times.

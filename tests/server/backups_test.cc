@@ -47,7 +47,7 @@ TEST_F(BackupsTest, ABackupOpensAsAStoreHoldingWhatWasCommitted) {
   EXPECT_NE(response.directory().find("/backups/backup-"), std::string::npos) << response.directory();
   auto copy = store::RocksDbStore::Open(response.directory());
   ASSERT_TRUE(copy.ok()) << copy.status();
-  EXPECT_EQ((*copy)->LatestRevision(), store_->LatestRevision());
+  EXPECT_EQ((*copy)->LatestRevision().value(), store_->LatestRevision().value());
   EXPECT_EQ(ErrorReason(Backup("../outside")), "BACKUP_ID_FORMAT");
   EXPECT_EQ(ErrorReason(Backup(".hidden")), "BACKUP_ID_FORMAT");
 }

@@ -426,10 +426,10 @@ TEST_F(EntitlementsTest, CHECK_aConsistencyTokenFromTheFutureIsRefused) {
   v1::CheckAccessRequest request;
   request.set_login_email("a@example.fr");
   request.set_profile(kUser);
-  request.set_consistency_token(EncodeConsistencyToken(store_->LatestRevision() + 1000));
+  request.set_consistency_token(EncodeConsistencyToken(store_->LatestRevision().value() + 1000));
   v1::CheckAccessResponse response;
   EXPECT_EQ(ErrorReason(access_->Check(kApp, request, response)), "CONSISTENCY_TOKEN_UNKNOWN");
-  request.set_consistency_token(EncodeConsistencyToken(store_->LatestRevision()));
+  request.set_consistency_token(EncodeConsistencyToken(store_->LatestRevision().value()));
   EXPECT_TRUE(access_->Check(kApp, request, response).ok());
 }
 

@@ -249,9 +249,9 @@ TEST_F(OrgChartTest, SVC_MERGE_aTargetBelowASourceTakesItsPlace) {
 
 TEST_F(OrgChartTest, SVC_MERGE_aMissingSourceChangesNothing) {
   BuildChart();
-  store::Revision before = store_->LatestRevision();
+  store::Revision before = store_->LatestRevision().value();
   EXPECT_EQ(Merge({"finances", "absent"}, "rh").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->LatestRevision(), before);
+  EXPECT_EQ(store_->LatestRevision().value(), before);
   EXPECT_TRUE(Exists("finances"));
   EXPECT_EQ(ParentOf("paie"), Service("finances"));
 }

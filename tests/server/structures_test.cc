@@ -26,11 +26,11 @@ TEST_F(StructuresTest, STR_1_siretIsUnique) {
 }
 
 TEST_F(StructuresTest, STR_1_badChecksumIsRefusedAndNothingIsWritten) {
-  store::Revision before = store_->LatestRevision();
+  store::Revision before = store_->LatestRevision().value();
   absl::Status status = CreateStructure("73282932000075");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(status), "SIRET_CHECKSUM");
-  EXPECT_EQ(store_->LatestRevision(), before);
+  EXPECT_EQ(store_->LatestRevision().value(), before);
 }
 
 TEST_F(StructuresTest, EveryInvalidFieldIsReportedAtOnce) {

@@ -138,12 +138,12 @@ TYPED_TEST(TransactionConformance, AWriteAfterADeleteOrAnotherWriteIsTheOneSeen)
 }
 
 TYPED_TEST(TransactionConformance, LogEntriesAndGuardBumpsAreAcceptedAndNothingCommits) {
-  const Revision before = this->store_->LatestRevision();
+  const Revision before = this->store_->LatestRevision().value();
   this->WithWrites([](Transaction& txn) {
     EXPECT_TRUE(txn.AppendToLog("log/", "entry").ok());
-    EXPECT_TRUE(txn.BumpGuardUnwatched("guard").ok());
+    EXPECT_TRUE(txn.ProtectRange("guard").ok());
   });
-  EXPECT_EQ(this->store_->LatestRevision(), before);
+  EXPECT_EQ(this->store_->LatestRevision().value(), before);
   // (The store's own entries sort before "a".)
   ASSERT_TRUE(this->store_
                   ->Read([](Reader& reader) -> absl::Status {

@@ -25,7 +25,7 @@ std::pair<pid_t, int> Spawn(const std::string& program, const std::vector<std::s
                             const std::string& stdin_text = "") {
   int fds[2];
   int in[2];
-  if (pipe(fds) != 0 || pipe(in) != 0) std::abort();
+  if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) std::abort();
   pid_t pid = fork();
   if (pid < 0) std::abort();
   if (pid == 0) {

@@ -1,5 +1,6 @@
 #include "tests/testing/smtp_sink.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -27,7 +28,11 @@ absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(int refuse_first) {
 
 absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(const SmtpSinkOptions& options) {
   int to_child[2], from_child[2];
-  if (pipe(to_child) != 0 || pipe(from_child) != 0) return absl::InternalError("pipe failed");
+  // Close-on-exec: a process the test starts later (a PostgreSQL server) must not keep the sink's input open,
+  // or the sink never sees it close and never stops. dup2 below clears the flag on the child's own ends.
+  if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
+    return absl::InternalError("pipe failed");
+  }
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "habilis/internal/records.pb.h"
 #include "habilis/v1/applications.pb.h"
 #include "habilis/v1/entitlements.pb.h"
@@ -183,12 +184,12 @@ int64_t NowMicros(const Clock& clock) { return absl::ToUnixMicros(clock.Now()); 
 
 }  // namespace
 
-absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view token) {
+absl::Status CheckConsistencyToken(store::Store& store, absl::string_view token) {
   if (token.empty()) return absl::OkStatus();
   return ConsistencyTokenRevision(store, token).status();
 }
 
-absl::StatusOr<store::Revision> ConsistencyTokenRevision(const store::Store& store, absl::string_view token) {
+absl::StatusOr<store::Revision> ConsistencyTokenRevision(store::Store& store, absl::string_view token) {
   std::string raw;
   absl::string_view in;
   if (absl::WebSafeBase64Unescape(token, &raw)) in = raw;
@@ -196,11 +197,18 @@ absl::StatusOr<store::Revision> ConsistencyTokenRevision(const store::Store& sto
   if (!revision || !in.empty()) {
     return InvalidField("consistency_token", "CONSISTENCY_TOKEN_INVALID", "is not a token this server returned");
   }
-  if (*revision > store.LatestRevision()) {
+  if (*revision <= store.ObservedRevision()) return *revision;
+  // A token from another node's commit that this node has not applied yet: wait for it, never answer from
+  // before it (docs/SCALE-OUT.md "Consistency tokens").
+  absl::Status observed = store.WaitObserved(*revision, absl::Now() + kConsistencyTokenWait);
+  if (observed.ok()) return *revision;
+  if (absl::IsInvalidArgument(observed)) {
     return InvalidField("consistency_token", "CONSISTENCY_TOKEN_UNKNOWN",
                         "names a state this server has not reached; it comes from another store");
   }
-  return *revision;
+  return Error(absl::StatusCode::kUnavailable, "NODE_BEHIND_CONSISTENCY_TOKEN",
+               absl::StrCat("this node has not yet applied the changes the consistency token names (",
+                            observed.message(), "); retry, on this node or another"));
 }
 
 absl::Status Access::Check(absl::string_view application_id, const v1::CheckAccessRequest& request,

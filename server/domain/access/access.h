@@ -7,6 +7,7 @@
 #define HABILIS_SERVER_DOMAIN_ACCESS_ACCESS_H_
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "authz/principal.h"
 #include "habilis/v1/access.pb.h"
 #include "habilis/v1/entitlements.pb.h"
@@ -47,11 +48,15 @@ class Access {
   const Clock& clock_;
 };
 
-// OK if `token` is empty or names a revision this store has reached; INVALID_ARGUMENT otherwise.
-[[nodiscard]] absl::Status CheckConsistencyToken(const store::Store& store, absl::string_view token);
-// The revision a (non-empty) token names, if this store has reached it; INVALID_ARGUMENT otherwise.
-[[nodiscard]] absl::StatusOr<store::Revision> ConsistencyTokenRevision(const store::Store& store,
-                                                                       absl::string_view token);
+// How long a call carrying a consistency token waits for this node to apply the commit it names.
+inline constexpr absl::Duration kConsistencyTokenWait = absl::Seconds(2);
+
+// OK if `token` is empty or names a revision this node has applied (waiting up to kConsistencyTokenWait for
+// it); INVALID_ARGUMENT for a token no commit of this store reached; UNAVAILABLE
+// (NODE_BEHIND_CONSISTENCY_TOKEN) if the wait ends first.
+[[nodiscard]] absl::Status CheckConsistencyToken(store::Store& store, absl::string_view token);
+// The revision a (non-empty) token names, as CheckConsistencyToken.
+[[nodiscard]] absl::StatusOr<store::Revision> ConsistencyTokenRevision(store::Store& store, absl::string_view token);
 
 }  // namespace habilis::domain
 

@@ -7,6 +7,7 @@
 #include "server/common/clock.h"
 #include "server/common/periodic.h"
 #include "server/domain/audit/audit_trail.h"
+#include "store/lease.h"
 
 namespace habilis::domain {
 
@@ -14,7 +15,7 @@ class AuditRetention {
  public:
   // `retention` zero: keep everything (no thread). Otherwise entries committed more than `retention` ago
   // are pruned every `interval`.
-  AuditRetention(AuditTrail& trail, const Clock& clock, absl::Duration retention,
+  AuditRetention(store::Store& store, AuditTrail& trail, const Clock& clock, absl::Duration retention,
                  absl::Duration interval = absl::Hours(1));
 
  private:
@@ -23,7 +24,8 @@ class AuditRetention {
   AuditTrail& trail_;
   const Clock& clock_;
   const absl::Duration retention_;
-  PeriodicTask task_;  // last: it stops before the members it uses go
+  store::JobLease lease_;  // the pruning runs on one node at a time
+  PeriodicTask task_;      // last: it stops before the members it uses go
 };
 
 }  // namespace habilis::domain

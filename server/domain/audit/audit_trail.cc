@@ -32,6 +32,7 @@
 #include "server/domain/kernel/resource_names.h"
 #include "store/encoding.h"
 #include "store/keyspace.h"
+#include "store/log.h"
 
 namespace habilis::domain {
 namespace {
@@ -39,13 +40,12 @@ namespace {
 using google::protobuf::Message;
 
 absl::StatusOr<v1::AuditEntry> LoadEntry(store::Reader& reader, store::Revision revision) {
-  std::string prefix = store::AuditLogPrefix();
-  store::AppendUint64(&prefix, revision);
   std::optional<v1::AuditEntry> found;
   absl::Status decoded = absl::OkStatus();
-  RETURN_IF_ERROR(store::ScanPrefix(reader, prefix, [&](absl::string_view, absl::string_view value) {
+  RETURN_IF_ERROR(store::ScanLog(reader, store::AuditLogPrefix(), revision, [&](const store::LogEntry& logged) {
+    if (logged.revision != revision) return false;
     found.emplace();
-    if (!found->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    if (!found->ParseFromArray(logged.value.data(), static_cast<int>(logged.value.size()))) {
       decoded = absl::DataLossError("an audit entry does not decode");
     }
     return false;
@@ -82,31 +82,26 @@ absl::Status ForEachEntry(store::Reader& reader, absl::string_view prefix, store
                           absl::FunctionRef<bool(store::Revision, v1::AuditEntry&)> visit) {
   ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
   first = std::max(first, retained_from);
-  std::string begin(prefix);
-  store::AppendUint64(&begin, first);
   store::Revision last = 0;
   absl::Status failed = absl::OkStatus();
-  RETURN_IF_ERROR(reader.Scan(begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view) {
-    std::optional<uint64_t> revision = store::LogRevision(key, prefix);
-    if (!revision || *revision == last) return true;
-    last = *revision;
-    absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, *revision);
+  RETURN_IF_ERROR(store::ScanLog(reader, prefix, first, [&](const store::LogEntry& logged) {
+    if (logged.revision == last) return true;
+    last = logged.revision;
+    absl::StatusOr<v1::AuditEntry> entry = LoadEntry(reader, logged.revision);
     if (!entry.ok()) {
       failed = entry.status();
       return false;
     }
-    return visit(*revision, *entry);
+    return visit(logged.revision, *entry);
   }));
   return failed;
 }
 
 // Whether the entry of `revision` has an index entry under `prefix` (e.g. a structure's).
 absl::StatusOr<bool> IndexedUnder(store::Reader& reader, absl::string_view prefix, store::Revision revision) {
-  std::string key(prefix);
-  store::AppendUint64(&key, revision);
   bool found = false;
-  RETURN_IF_ERROR(store::ScanPrefix(reader, key, [&](absl::string_view, absl::string_view) {
-    found = true;
+  RETURN_IF_ERROR(store::ScanLog(reader, prefix, revision, [&](const store::LogEntry& logged) {
+    found = logged.revision == revision;
     return false;
   }));
   return found;
@@ -149,48 +144,27 @@ bool ConcernsApplication(const v1::AuditEntry& entry, absl::string_view applicat
 // by revision, so the old ones come first: one short scan per prefix.
 absl::Status PruneIndex(store::Store& store, store::KeyTag tag, store::Revision retained_from, int batch) {
   const std::string family(1, static_cast<char>(tag));
-  std::string cursor = family;
-  bool done = false;
-  while (!done) {
-    std::vector<std::string> keys;
+  std::string after;  // the last entry deleted
+  while (true) {
+    std::vector<std::string> ids;
     RETURN_IF_ERROR(store
-                        .Read([&](store::Reader& reader) -> absl::Status {
-                          while (static_cast<int>(keys.size()) < batch) {
-                            std::string first;
-                            RETURN_IF_ERROR(reader.Scan(cursor, store::PrefixEnd(family),
-                                                        [&](absl::string_view key, absl::string_view) {
-                                                          first = std::string(key);
-                                                          return false;
-                                                        }));
-                            // An index key is its prefix, then the revision and the position (8 bytes each).
-                            if (first.size() < family.size() + 16) {
-                              done = true;
-                              return absl::OkStatus();
-                            }
-                            const std::string prefix = first.substr(0, first.size() - 16);
-                            std::string stop = prefix;
-                            store::AppendUint64(&stop, retained_from);
-                            cursor = store::PrefixEnd(prefix);  // the next prefix, unless the batch fills
-                            RETURN_IF_ERROR(reader.Scan(first, stop, [&](absl::string_view key, absl::string_view) {
-                              keys.emplace_back(key);
-                              if (static_cast<int>(keys.size()) < batch) return true;
-                              cursor = std::string(key);
-                              cursor.push_back('\0');
-                              return false;
-                            }));
-                          }
-                          return absl::OkStatus();
+                        .Read([&](store::Reader& reader) {
+                          return store::ScanLogFamilyBefore(reader, family, after, retained_from,
+                                                            [&](const store::LogEntry& logged) {
+                                                              ids.emplace_back(logged.id);
+                                                              return static_cast<int>(ids.size()) < batch;
+                                                            });
                         })
                         .status());
-    if (keys.empty()) continue;
+    if (ids.empty()) return absl::OkStatus();
     RETURN_IF_ERROR(store
                         .Update([&](store::Transaction& txn) -> absl::Status {
-                          for (const std::string& key : keys) RETURN_IF_ERROR(txn.Delete(key));
+                          for (const std::string& id : ids) RETURN_IF_ERROR(txn.Delete(id));
                           return absl::OkStatus();
                         })
                         .status());
+    after = ids.back();
   }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -286,7 +260,10 @@ absl::StatusOr<std::pair<AuditTrail::ChangeFilter, store::Revision>> AuditTrail:
     case v1::WatchChangesRequest::FILTER_NOT_SET:
       return InvalidField("structure", "REQUIRED", "watch a structure or an application");
   }
-  if (request.consistency_token().empty()) return std::make_pair(filter, store_.LatestRevision());
+  if (request.consistency_token().empty()) {
+    ASSIGN_OR_RETURN(store::Revision latest, store_.LatestRevision());
+    return std::make_pair(filter, latest);
+  }
   ASSIGN_OR_RETURN(store::Revision after, ConsistencyTokenRevision(store_, request.consistency_token()));
   RETURN_IF_ERROR(store_
                       .Read([&](store::Reader& reader) -> absl::Status {
@@ -337,22 +314,18 @@ absl::StatusOr<int64_t> AuditTrail::Prune(absl::Time cutoff, int batch) {
     RETURN_IF_ERROR(store_
                         .Read([&](store::Reader& reader) -> absl::Status {
                           ASSIGN_OR_RETURN(retained_from, RetainedFrom(reader));
-                          const std::string prefix = store::AuditLogPrefix();
-                          std::string begin = prefix;
-                          store::AppendUint64(&begin, retained_from);
                           absl::Status decoded = absl::OkStatus();
-                          RETURN_IF_ERROR(reader.Scan(
-                              begin, store::PrefixEnd(prefix), [&](absl::string_view key, absl::string_view value) {
+                          RETURN_IF_ERROR(store::ScanLog(
+                              reader, store::AuditLogPrefix(), retained_from, [&](const store::LogEntry& logged) {
                                 v1::AuditEntry entry;
-                                std::optional<uint64_t> revision = store::LogRevision(key, prefix);
-                                if (!revision || !entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                                if (!entry.ParseFromArray(logged.value.data(), static_cast<int>(logged.value.size()))) {
                                   decoded = absl::DataLossError("an audit entry does not decode");
                                   return false;
                                 }
                                 // Commit order is time order: the first entry young enough ends the pass.
                                 if (FromTimestamp(entry.time()) >= cutoff) return false;
-                                keys.emplace_back(key);
-                                next_from = *revision + 1;
+                                keys.emplace_back(logged.id);
+                                next_from = logged.revision + 1;
                                 return static_cast<int>(keys.size()) < batch;
                               }));
                           return decoded;

@@ -313,7 +313,8 @@ class RecordingTransaction final : public store::Transaction {
   absl::Status AppendToLog(absl::string_view log_prefix, absl::string_view value) override {
     return inner_.AppendToLog(log_prefix, value);
   }
-  absl::Status BumpGuardUnwatched(absl::string_view key) override { return inner_.BumpGuardUnwatched(key); }
+  absl::Status ProtectRange(absl::string_view key) override { return inner_.ProtectRange(key); }
+  absl::StatusOr<store::Revision> SnapshotRevision() override { return inner_.SnapshotRevision(); }
 
   // What the writes so far change, record by record.
   absl::Status Summarize(v1::ChangeSummary& summary) {

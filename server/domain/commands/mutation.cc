@@ -91,7 +91,7 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
         return RecordAnswer(txn, id, response);
       },
       store::UpdateOptions{.dry_run = options.validate_only}, &summary);
-  if (revision.ok() && replayed) return store.LatestRevision();
+  if (revision.ok() && replayed) return store.LatestRevision();  // at least the replayed answer's commit
   if (revision.ok() && options.validate_only) SetChangeSummary(summary, response);
   return revision;
 }

@@ -145,14 +145,26 @@ absl::StatusOr<store::Revision> ApiKeys::Revoke(const authz::Principal& caller, 
                                                 v1::RevokeApiKeyResponse& response) {
   std::optional<std::string> id = ParseApiKeyName(request.name());
   if (!id) return InvalidField("name", "NAME_FORMAT", "must be apiKeys/{key} with the 16-hex-digit key id");
-  absl::StatusOr<store::Revision> revision = RevokeInStore(caller, *id, request, response);
-  if (revision.ok() && !request.validate_only()) {
-    // Before the answer goes out: the next call with this key is refused.
+  // The commit reaches OnCommit before Update returns: the next call with this key is refused.
+  return RevokeInStore(caller, *id, request, response);
+}
+
+ApiKeys::ApiKeys(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {
+  observing_ = store_.Observe(*this, [](store::Reader&, store::Revision) { return absl::OkStatus(); }).ok();
+}
+
+ApiKeys::~ApiKeys() {
+  if (observing_) store_.StopObserving(*this);
+}
+
+void ApiKeys::OnCommit(store::Revision, absl::Span<const store::Change> changes) {
+  const std::string prefix = store::ApiKeyPrefix();
+  for (const store::Change& change : changes) {
+    if (!absl::StartsWith(change.key, prefix)) continue;
     absl::MutexLock lock(&cache_mu_);
-    cache_.erase(*id);
+    cache_.erase(store::LastComponent(change.key, prefix));
     ++cache_generation_;
   }
-  return revision;
 }
 
 absl::StatusOr<store::Revision> ApiKeys::RevokeInStore(const authz::Principal& caller, const std::string& key_id,
@@ -217,7 +229,7 @@ absl::StatusOr<authz::Principal> ApiKeys::Authenticate(absl::string_view bearer)
     if (!application) return absl::DataLossError("an api key names no holder");
     found.principal = authz::Principal::Application(*application, id);
   }
-  {
+  if (observing_) {
     absl::MutexLock lock(&cache_mu_);
     if (cache_generation_ == generation) cache_.emplace(id, found);
   }

@@ -19,9 +19,14 @@
 
 namespace habilis::domain {
 
-class ApiKeys {
+// Observes the store: a key changed by any node (a revocation) leaves the cache of every node within the
+// store's feed delay, and this node's own revocations before they are answered.
+class ApiKeys final : public store::CommitObserver {
  public:
-  ApiKeys(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  ApiKeys(store::Store& store, const Clock& clock);
+  ~ApiKeys() override;
+  ApiKeys(const ApiKeys&) = delete;
+  ApiKeys& operator=(const ApiKeys&) = delete;
 
   [[nodiscard]] absl::StatusOr<store::Revision> Create(const authz::Principal& caller,
                                                        const v1::CreateApiKeyRequest& request,
@@ -35,8 +40,8 @@ class ApiKeys {
 
   // The principal a bearer key authenticates; UNAUTHENTICATED (CREDENTIALS_INVALID or API_KEY_REVOKED)
   // otherwise. Says nothing about which part of a bad key was wrong. Keys found once are kept in memory
-  // (client applications call many times a second); a revocation through this object takes effect on the
-  // next call.
+  // (client applications call many times a second) until a commit changes them; without the store's feed
+  // (Observe failed), nothing is kept.
   [[nodiscard]] absl::StatusOr<authz::Principal> Authenticate(absl::string_view bearer) const;
 
   // Creates an operator key if the store has no active one (a fresh data directory); returns the full key.
@@ -55,6 +60,7 @@ class ApiKeys {
   [[nodiscard]] absl::StatusOr<store::Revision> RevokeInStore(const authz::Principal& caller, const std::string& key_id,
                                                               const v1::RevokeApiKeyRequest& request,
                                                               v1::RevokeApiKeyResponse& response);
+  void OnCommit(store::Revision revision, absl::Span<const store::Change> changes) override;
   // Checks `secret` against a cached or stored key.
   static absl::StatusOr<authz::Principal> Verify(const CachedKey& key, absl::string_view secret);
 
@@ -62,8 +68,9 @@ class ApiKeys {
   const Clock& clock_;
   mutable absl::Mutex cache_mu_;
   mutable absl::flat_hash_map<std::string, CachedKey> cache_ ABSL_GUARDED_BY(cache_mu_);
-  // Bumped by every revocation, so that a lookup that read the store before it does not cache a stale key.
+  // Bumped by every change of a key, so that a lookup that read the store before it does not cache a stale key.
   mutable uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  bool observing_ = false;
 };
 
 }  // namespace habilis::domain

@@ -28,7 +28,7 @@ absl::Status SetExpiryIndex(store::Transaction& txn, absl::string_view siret, ab
 
 absl::Status PutHabilitation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
                              const ProfileNameParts& profile, const v1::Habilitation& habilitation) {
-  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  RETURN_IF_ERROR(txn.ProtectRange(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(StoreRecord(txn, store::HabilitationKey(siret, account_id, profile.application_id), habilitation));
   RETURN_IF_ERROR(txn.Put(store::AccountHabilitationKey(account_id, profile.application_id, siret), ""));
   RETURN_IF_ERROR(SetExpiryIndex(txn, siret, account_id, profile.application_id, habilitation, true));
@@ -39,7 +39,7 @@ absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret
                                 const v1::Habilitation& habilitation) {
   std::optional<ProfileNameParts> profile = ParseProfileName(habilitation.profile());
   if (!profile) return absl::DataLossError("a habilitation names no profile");
-  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  RETURN_IF_ERROR(txn.ProtectRange(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(txn.Delete(store::HabilitationKey(siret, account_id, profile->application_id)));
   RETURN_IF_ERROR(txn.Delete(store::AccountHabilitationKey(account_id, profile->application_id, siret)));
   RETURN_IF_ERROR(SetExpiryIndex(txn, siret, account_id, profile->application_id, habilitation, false));
@@ -48,14 +48,14 @@ absl::Status DeleteHabilitation(store::Transaction& txn, absl::string_view siret
 
 absl::Status PutDelegation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
                            const ProfileNameParts& profile, const v1::Delegation& delegation) {
-  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  RETURN_IF_ERROR(txn.ProtectRange(store::AccountGuardKey(account_id)));
   return StoreRecord(txn, store::DelegationKey(siret, account_id, profile.application_id, profile.profile_id),
                      delegation);
 }
 
 absl::Status DeleteDelegation(store::Transaction& txn, absl::string_view siret, absl::string_view account_id,
                               const ProfileNameParts& profile) {
-  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  RETURN_IF_ERROR(txn.ProtectRange(store::AccountGuardKey(account_id)));
   return txn.Delete(store::DelegationKey(siret, account_id, profile.application_id, profile.profile_id));
 }
 

@@ -128,7 +128,11 @@ absl::StatusOr<bool> Handle(store::Store& store, absl::Time now, const Ending& e
 
 HabilitationExpiry::HabilitationExpiry(store::Store& store, const Clock& clock, absl::Duration interval,
                                        absl::Duration notice)
-    : store_(store), clock_(clock), notice_(notice), task_(interval, [this] { Pass(); }) {}
+    : store_(store),
+      clock_(clock),
+      notice_(notice),
+      lease_(store, "habilitation_expiry", store::JobLease::TermFor(interval)),
+      task_(interval, [this] { Pass(); }) {}
 
 absl::StatusOr<int> HabilitationExpiry::Sweep() {
   const absl::Time now = clock_.Now();
@@ -142,6 +146,9 @@ absl::StatusOr<int> HabilitationExpiry::Sweep() {
 }
 
 void HabilitationExpiry::Pass() {
+  absl::StatusOr<bool> held = lease_.Hold(clock_.Now());
+  if (!held.ok()) std::cerr << "habilisd: the habilitation expiry lease: " << held.status() << std::endl;
+  if (!held.ok() || !*held) return;  // another node sweeps
   absl::StatusOr<int> swept = Sweep();
   if (!swept.ok()) {
     std::cerr << "habilisd: the habilitation expiry sweep failed (it is tried again later): " << swept.status()

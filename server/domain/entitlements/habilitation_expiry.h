@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "server/common/clock.h"
 #include "server/common/periodic.h"
+#include "store/lease.h"
 #include "store/store.h"
 
 namespace habilis::domain {
@@ -33,7 +34,8 @@ class HabilitationExpiry {
   store::Store& store_;
   const Clock& clock_;
   const absl::Duration notice_;
-  PeriodicTask task_;  // last: it stops before the members it uses go
+  store::JobLease lease_;  // the sweep runs on one node at a time
+  PeriodicTask task_;      // last: it stops before the members it uses go
 };
 
 }  // namespace habilis::domain

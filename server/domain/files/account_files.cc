@@ -1012,7 +1012,7 @@ absl::StatusOr<store::Revision> CommitBatch(store::Store& store, const AuditCont
   return AuditedUpdate(store, audit, [&](store::Transaction& txn) -> absl::Status {
     counts = RowCounts();
     RETURN_IF_ERROR(CallerStillHolds(txn, context.caller));  // an import runs long
-    RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(context.siret)));
+    RETURN_IF_ERROR(txn.ProtectRange(store::StructureGuardKey(context.siret)));
     auto ignore = [](int64_t, absl::string_view, absl::string_view, absl::string_view) {};
     RowApplier applier(context, txn, ignore, counts);
     for (const AccountImport::Row& row : rows) {
@@ -1131,13 +1131,17 @@ absl::StatusOr<v1::ImportSummary> AccountImport::Finish(
       if (options_.validate_only) {
         dry.set_validate_only(true);
         dry.set_rows(data_rows_);
-        if (dry.consistency_token().empty()) dry.set_consistency_token(EncodeConsistencyToken(store_.LatestRevision()));
+        if (dry.consistency_token().empty()) {
+          ASSIGN_OR_RETURN(store::Revision latest, store_.LatestRevision());
+          dry.set_consistency_token(EncodeConsistencyToken(latest));
+        }
         return dry;
       }
       if (options_.after_check) options_.after_check();
       RETURN_IF_ERROR(RunBatches(/*commit=*/true, summary));
       if (summary.consistency_token().empty()) {
-        summary.set_consistency_token(EncodeConsistencyToken(store_.LatestRevision()));
+        ASSIGN_OR_RETURN(store::Revision latest, store_.LatestRevision());
+        summary.set_consistency_token(EncodeConsistencyToken(latest));
       }
       return summary;
     }

@@ -82,7 +82,7 @@ absl::Status Sessions::OpenSession(store::Transaction& txn, absl::string_view ac
   SetTimestamp(now + policy_.session_lifetime, record.mutable_expire_time());
   // The account's guard: a deactivation or a password change that ends the account's sessions meanwhile
   // runs again and ends this one too.
-  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::AccountGuardKey(account_id)));
+  RETURN_IF_ERROR(txn.ProtectRange(store::AccountGuardKey(account_id)));
   RETURN_IF_ERROR(StoreRecord(txn, store::SessionKey(session_id), record));
   RETURN_IF_ERROR(txn.Put(store::AccountSessionKey(account_id, session_id), ""));
 

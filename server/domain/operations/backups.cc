@@ -26,7 +26,7 @@ absl::Status Backups::Create(const v1::CreateBackupRequest& request, v1::CreateB
   std::string id = request.backup_id();
   if (id.empty()) {
     id = absl::StrCat("backup-", absl::FormatTime("%Y%m%dT%H%M%E3SZ", now, absl::UTCTimeZone()), "-r",
-                      store_.LatestRevision());
+                      store_.LatestRevision().value_or(0));
   } else if (!IsBackupId(id)) {
     return InvalidField("backup_id", "BACKUP_ID_FORMAT",
                         "1 to 100 letters, digits, '.', '_' or '-', not starting with '.'");
@@ -42,6 +42,10 @@ absl::Status Backups::Create(const v1::CreateBackupRequest& request, v1::CreateB
     return Error(absl::StatusCode::kAlreadyExists, "BACKUP_EXISTS", absl::StrCat("a backup ", id, " exists"));
   }
   absl::StatusOr<store::Revision> revision = store_.Checkpoint(target);
+  if (absl::IsUnimplemented(revision.status())) {
+    return Error(absl::StatusCode::kUnimplemented, "BACKUP_NOT_SUPPORTED",
+                 "this store is backed up with its database's own tools (docs/SCALE-OUT.md)");
+  }
   if (!revision.ok() && std::filesystem::exists(target, error)) {
     // Checkpoints are taken one at a time: a backup of the same name that won the race made it.
     return Error(absl::StatusCode::kAlreadyExists, "BACKUP_EXISTS", absl::StrCat("a backup ", id, " exists"));

@@ -32,8 +32,8 @@ namespace {
 // bumps both guards, so no caller can forget; unwatched, since the writer's own decision rests on the keys it
 // reads. Whoever decides on one of the ranges touches its guard (store/KEYSPACE.md, "Rules on ranges").
 absl::Status BumpMembershipGuards(store::Transaction& txn, absl::string_view siret, absl::string_view account_id) {
-  RETURN_IF_ERROR(txn.BumpGuardUnwatched(store::StructureGuardKey(siret)));
-  return txn.BumpGuardUnwatched(store::AccountGuardKey(account_id));
+  RETURN_IF_ERROR(txn.ProtectRange(store::StructureGuardKey(siret)));
+  return txn.ProtectRange(store::AccountGuardKey(account_id));
 }
 
 }  // namespace

@@ -1,0 +1,383 @@
+// Two real habilisd nodes on one real PostgreSQL 15 cluster that the test starts (docs/SCALE-OUT.md): what is
+// written on node A is seen on node B, never from before a token, and revocations reach B.
+#include <atomic>
+#include <regex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "clients/cpp/client.h"
+#include "gtest/gtest.h"
+#include "habilis/v1/access.grpc.pb.h"
+#include "habilis/v1/accounts.grpc.pb.h"
+#include "habilis/v1/api_keys.grpc.pb.h"
+#include "habilis/v1/applications.grpc.pb.h"
+#include "habilis/v1/audit.grpc.pb.h"
+#include "habilis/v1/entitlements.grpc.pb.h"
+#include "habilis/v1/sessions.grpc.pb.h"
+#include "habilis/v1/structures.grpc.pb.h"
+#include "tests/testing/habilisd_process.h"
+#include "tests/testing/postgres_cluster.h"
+#include "tests/testing/requests.h"
+#include "tests/testing/smtp_sink.h"
+#include "tests/testing/temp_dir.h"
+
+namespace habilis {
+namespace {
+
+constexpr char kStructure[] = "structures/73282932000074";
+constexpr char kProfile[] = "applications/portail/profiles/utilisateur";
+
+// One habilisd and its stubs.
+struct Node {
+  std::unique_ptr<testing::HabilisdProcess> process;
+  std::unique_ptr<v1::StructureService::Stub> structures;
+  std::unique_ptr<v1::ApplicationService::Stub> applications;
+  std::unique_ptr<v1::ApiKeyService::Stub> api_keys;
+  std::unique_ptr<v1::AccountService::Stub> accounts;
+  std::unique_ptr<v1::EntitlementService::Stub> entitlements;
+  std::unique_ptr<v1::AccessService::Stub> access;
+  std::unique_ptr<v1::SessionService::Stub> sessions;
+  std::unique_ptr<v1::AuditService::Stub> audit;
+};
+
+class ScaleOutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = testing::PostgresCluster::Start();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = std::move(cluster).value();
+    auto url = cluster_->CreateDatabase("habilis");
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    testing::RunResult created =
+        testing::RunHabilisd({"--data-dir", dir_.Sub("a"), "--store", url_, "--create-operator-key", "t"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    operator_key_ = std::string(absl::StripAsciiWhitespace(created.out));
+    auto sink = testing::SmtpSink::Start();
+    ASSERT_TRUE(sink.ok()) << sink.status();
+    sink_ = std::move(sink).value();
+    // Node B reads the feed only every 2 s on its own: within a test, only a token makes it catch up sooner.
+    Start(a_, "a", "5");
+    Start(b_, "b", "2000");
+    Seed();
+  }
+
+  void Start(Node& node, const std::string& name, const std::string& poll_ms) {
+    node.process.reset();
+    auto process = testing::HabilisdProcess::Start(
+        dir_.Sub(name), {"--store", url_, "--store-poll-ms", poll_ms, "--smtp-url", sink_->url(), "--mail-poll-ms",
+                         "20", "--outbox-key-file", dir_.Sub("outbox.key")});
+    ASSERT_TRUE(process.ok()) << process.status();
+    node.process = std::move(process).value();
+    auto channel = client::Connect(node.process->target());
+    node.structures = v1::StructureService::NewStub(channel);
+    node.applications = v1::ApplicationService::NewStub(channel);
+    node.api_keys = v1::ApiKeyService::NewStub(channel);
+    node.accounts = v1::AccountService::NewStub(channel);
+    node.entitlements = v1::EntitlementService::NewStub(channel);
+    node.access = v1::AccessService::NewStub(channel);
+    node.sessions = v1::SessionService::NewStub(channel);
+    node.audit = v1::AuditService::NewStub(channel);
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& bearer) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!bearer.empty()) client::Authorize(*context, bearer);
+    return context;
+  }
+
+  void Ok(const grpc::Status& status) { ASSERT_TRUE(status.ok()) << status.error_message(); }
+
+  // On node A: a structure subscribed to "portail" with one profile, a key for it, and an account that can
+  // use what it is granted (activated, password set, consented).
+  void Seed() {
+    v1::CreateStructureResponse s;
+    Ok(a_.structures->CreateStructure(As(operator_key_).get(), testing::CommuneStructureRequest(), &s));
+    v1::CreateApplicationRequest app;
+    app.set_application_id("portail");
+    app.mutable_application()->set_display_name("Portail");
+    v1::CreateApplicationResponse created_app;
+    Ok(a_.applications->CreateApplication(As(operator_key_).get(), app, &created_app));
+    v1::CreateApiKeyRequest key;
+    key.mutable_api_key()->set_display_name("portail");
+    key.mutable_api_key()->set_application("applications/portail");
+    v1::CreateApiKeyResponse k;
+    Ok(a_.api_keys->CreateApiKey(As(operator_key_).get(), key, &k));
+    app_key_ = k.secret();
+    app_key_name_ = k.api_key().name();
+    v1::CreateProfileRequest profile;
+    profile.set_parent("applications/portail");
+    profile.set_profile_id("utilisateur");
+    profile.mutable_profile()->set_display_name("Utilisateur");
+    v1::CreateProfileResponse p;
+    Ok(a_.applications->CreateProfile(As(operator_key_).get(), profile, &p));
+    v1::CreateSubscriptionRequest subscription;
+    subscription.set_parent(kStructure);
+    subscription.set_application("applications/portail");
+    v1::CreateSubscriptionResponse sub;
+    Ok(a_.entitlements->CreateSubscription(As(operator_key_).get(), subscription, &sub));
+    v1::CreateAccountRequest account;
+    account.set_parent(kStructure);
+    v1::Account* a = account.mutable_account();
+    a->set_login_email("jeanne@example.fr");
+    a->set_given_name("Jeanne");
+    a->set_family_name("Martin");
+    a->set_address("2 rue du Port");
+    a->set_postal_code("29200");
+    a->set_city("Brest");
+    account.mutable_membership()->set_role(v1::COLLABORATOR);
+    v1::CreateAccountResponse created;
+    Ok(a_.accounts->CreateAccount(As(operator_key_).get(), account, &created));
+    account_ = created.account().name();
+    MakeUsable();
+  }
+
+  void MakeUsable() {
+    v1::ActivateAccountRequest activate;
+    activate.set_name(account_);
+    activate.set_structure(kStructure);
+    v1::ActivateAccountResponse activated;
+    Ok(a_.accounts->ActivateAccount(As(operator_key_).get(), activate, &activated));
+    absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo("jeanne@example.fr", "ACTIVATION");
+    std::smatch match;
+    ASSERT_TRUE(mail.ok() &&
+                std::regex_search(mail->body, match, std::regex("token=(hbl_[0-9a-f]{16}_[A-Za-z0-9_-]+)")))
+        << mail.status();
+    v1::SetPasswordWithLinkRequest set;
+    set.set_link_token(match[1].str());
+    set.set_new_password("correct horse battery staple");
+    v1::SetPasswordWithLinkResponse done;
+    Ok(a_.sessions->SetPasswordWithLink(As("").get(), set, &done));
+    v1::LoginRequest login;
+    login.set_login_email("jeanne@example.fr");
+    login.set_password("correct horse battery staple");
+    login.set_device_label("test");
+    v1::LoginResponse session;
+    Ok(a_.sessions->Login(As("").get(), login, &session));
+    v1::AcceptPrivacyPolicyResponse consent;
+    Ok(a_.sessions->AcceptPrivacyPolicy(As(session.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent));
+  }
+
+  // Creates a collaborator of the structure through `node`; the call's status.
+  grpc::Status CreateAgent(Node& node, const std::string& login, std::string* name = nullptr) {
+    v1::CreateAccountRequest account;
+    account.set_parent(kStructure);
+    v1::Account* a = account.mutable_account();
+    a->set_login_email(login);
+    a->set_given_name("Agent");
+    a->set_family_name("Dupont");
+    a->set_address("2 rue du Port");
+    a->set_postal_code("29200");
+    a->set_city("Brest");
+    account.mutable_membership()->set_role(v1::COLLABORATOR);
+    v1::CreateAccountResponse created;
+    auto context = As(operator_key_);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Status status = node.accounts->CreateAccount(context.get(), account, &created);
+    if (name != nullptr) *name = created.account().name();
+    return status;
+  }
+
+  // Whether `name` is an account, read through `node`.
+  bool Exists(Node& node, const std::string& name) {
+    v1::GetAccountRequest request;
+    request.set_name(name);
+    v1::GetAccountResponse account;
+    grpc::Status status = node.accounts->GetAccount(As(operator_key_).get(), request, &account);
+    EXPECT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::NOT_FOUND) << status.error_message();
+    return status.ok();
+  }
+
+  v1::CheckAccessResponse Check(Node& node, const std::string& token) {
+    v1::CheckAccessRequest request;
+    request.set_account(account_);
+    request.set_profile(kProfile);
+    request.set_consistency_token(token);
+    v1::CheckAccessResponse response;
+    grpc::Status status = node.access->CheckAccess(As(app_key_).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::PostgresCluster> cluster_;
+  std::string url_;
+  std::string operator_key_;
+  std::string app_key_;
+  std::string app_key_name_;
+  std::string account_;
+  std::unique_ptr<testing::SmtpSink> sink_;
+  Node a_, b_;
+};
+
+TEST_F(ScaleOutTest, TOKENS_aCheckOnBCarryingAGrantOrRevokeTokenFromANeverAnswersFromBefore) {
+  // B polls every 2 s: each answer below that is right comes from the token making B catch up.
+  for (int round = 0; round < 10; ++round) {
+    v1::GrantHabilitationRequest grant;
+    grant.set_structure(kStructure);
+    grant.set_account(account_);
+    grant.set_profile(kProfile);
+    v1::GrantHabilitationResponse granted;
+    Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+    EXPECT_TRUE(Check(b_, granted.consistency_token()).allowed()) << "round " << round;
+
+    v1::RevokeHabilitationRequest revoke;
+    revoke.set_structure(kStructure);
+    revoke.set_account(account_);
+    revoke.set_application("applications/portail");
+    v1::RevokeHabilitationResponse revoked;
+    Ok(a_.entitlements->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+    v1::CheckAccessResponse after = Check(b_, revoked.consistency_token());
+    EXPECT_FALSE(after.allowed()) << "round " << round;
+    EXPECT_EQ(after.reason(), v1::NO_HABILITATION);
+  }
+}
+
+TEST_F(ScaleOutTest, WATCH_aStreamOnBSeesTheWritesOfAInOrder) {
+  v1::WatchChangesRequest watch;
+  watch.set_structure(kStructure);
+  auto context = As(operator_key_);
+  auto stream = b_.audit->WatchChanges(context.get(), watch);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 3; ++i) {
+    v1::GrantHabilitationRequest grant;
+    grant.set_structure(kStructure);
+    grant.set_account(account_);
+    grant.set_profile(kProfile);
+    v1::GrantHabilitationResponse granted;
+    Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+    v1::RevokeHabilitationRequest revoke;
+    revoke.set_structure(kStructure);
+    revoke.set_account(account_);
+    revoke.set_application("applications/portail");
+    v1::RevokeHabilitationResponse revoked;
+    Ok(a_.entitlements->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+  }
+  std::vector<std::string> actions;
+  v1::WatchChangesResponse response;
+  while (actions.size() < 6 && stream->Read(&response)) {
+    for (const v1::AuditEntry& entry : response.audit_entries()) actions.push_back(entry.action());
+  }
+  context->TryCancel();
+  ASSERT_EQ(actions.size(), 6u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(actions[2 * i], "habilis.v1.GrantHabilitation");
+    EXPECT_EQ(actions[2 * i + 1], "habilis.v1.RevokeHabilitation");
+  }
+}
+
+TEST_F(ScaleOutTest, OUTBOX_bothNodesDeliverAndEachMessageIsSentOnce) {
+  constexpr int kAccounts = 8;
+  for (int i = 0; i < kAccounts; ++i) {
+    v1::CreateAccountRequest account;
+    account.set_parent(kStructure);
+    v1::Account* a = account.mutable_account();
+    a->set_login_email(absl::StrCat("agent", i, "@example.fr"));
+    a->set_given_name("Agent");
+    a->set_family_name(absl::StrCat("Numero", i));
+    a->set_address("2 rue du Port");
+    a->set_postal_code("29200");
+    a->set_city("Brest");
+    account.mutable_membership()->set_role(v1::COLLABORATOR);
+    v1::CreateAccountResponse created;
+    Node& node = i % 2 == 0 ? a_ : b_;
+    Ok(node.accounts->CreateAccount(As(operator_key_).get(), account, &created));
+    v1::ActivateAccountRequest activate;
+    activate.set_name(created.account().name());
+    activate.set_structure(kStructure);
+    v1::ActivateAccountResponse activated;
+    Ok(node.accounts->ActivateAccount(As(operator_key_).get(), activate, &activated));
+  }
+  std::set<std::string> message_ids;
+  for (int i = 0; i < kAccounts; ++i) {
+    absl::StatusOr<testing::ReceivedMail> mail = sink_->NextTo(absl::StrCat("agent", i, "@example.fr"), "ACTIVATION");
+    ASSERT_TRUE(mail.ok()) << mail.status();
+    message_ids.insert(mail->message_id);
+  }
+  EXPECT_EQ(message_ids.size(), static_cast<size_t>(kAccounts));
+  // Both nodes poll every 20 ms: a second copy of any of them would arrive well within this.
+  absl::StatusOr<testing::ReceivedMail> again = sink_->Next(
+      [](const testing::ReceivedMail& mail) { return absl::StartsWith(mail.to, "agent"); }, absl::Seconds(2));
+  EXPECT_FALSE(again.ok()) << "sent twice: " << again->to;
+}
+
+TEST_F(ScaleOutTest, KILL9_aNodeKilledDuringWritesLosesNothingItAcknowledged) {
+  std::vector<std::string> acknowledged;
+  std::atomic<bool> stop = false;
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      std::string name;
+      if (CreateAgent(a_, absl::StrCat("kill", i, "@example.fr"), &name).ok()) acknowledged.push_back(name);
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(700));
+  a_.process->Kill9();
+  stop = true;
+  writer.join();
+  ASSERT_GT(acknowledged.size(), 5u);
+  // Every write A acknowledged is there, read on B; and B keeps writing.
+  for (const std::string& name : acknowledged) EXPECT_TRUE(Exists(b_, name)) << name;
+  Ok(CreateAgent(b_, "after-kill@example.fr"));
+}
+
+TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAndLoseNothing) {
+  std::vector<std::string> before;
+  for (int i = 0; i < 5; ++i) {
+    std::string name;
+    Ok(CreateAgent(a_, absl::StrCat("before", i, "@example.fr"), &name));
+    before.push_back(name);
+  }
+  ASSERT_TRUE(cluster_->Stop(/*immediate=*/true).ok());
+  grpc::Status down = CreateAgent(a_, "while-down@example.fr");
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  ASSERT_TRUE(cluster_->Restart().ok());
+  // The nodes reconnect on their own: the first calls after the restart may still find a dead connection.
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  grpc::Status after;
+  std::string name;
+  do {
+    after = CreateAgent(b_, "after-restart@example.fr", &name);
+  } while (after.error_code() == grpc::StatusCode::UNAVAILABLE && absl::Now() < deadline);
+  Ok(after);
+  for (const std::string& earlier : before) EXPECT_TRUE(Exists(a_, earlier)) << earlier;
+  EXPECT_TRUE(Exists(a_, name));
+  // Node A follows the feed again: B's commit reaches its access path with B's token.
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  v1::GrantHabilitationResponse granted;
+  Ok(b_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
+  EXPECT_TRUE(Check(a_, granted.consistency_token()).allowed());
+}
+
+TEST_F(ScaleOutTest, REVOCATION_anApiKeyRevokedOnAIsRefusedOnBWithinTheFeedDelay) {
+  // B knows the key (and keeps it in memory) before the revocation.
+  EXPECT_FALSE(Check(b_, "").allowed());
+  v1::RevokeApiKeyRequest revoke;
+  revoke.set_name(app_key_name_);
+  v1::RevokeApiKeyResponse revoked;
+  Ok(a_.api_keys->RevokeApiKey(As(operator_key_).get(), revoke, &revoked));
+  // B polls every 2 s: refused within that, plus the time of a call.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  while (absl::Now() < deadline) {
+    v1::CheckAccessRequest request;
+    request.set_account(account_);
+    request.set_profile(kProfile);
+    v1::CheckAccessResponse response;
+    code = b_.access->CheckAccess(As(app_key_).get(), request, &response).error_code();
+    if (code != grpc::StatusCode::OK) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED);
+}
+
+}  // namespace
+}  // namespace habilis
