@@ -36,6 +36,9 @@ void AddTransportOptions(CLI::App& app, Config& config) {
                  "rocksdb:DIR (embedded; default rocksdb:<data-dir>) or postgresql://… (shared by several nodes)");
   app.add_option("--store-connections", config.store_connections, "PostgreSQL: connections per node")
       ->capture_default_str();
+  app.add_option("--store-feed-history", config.store_feed_history,
+                 "PostgreSQL: commits the change feed keeps (a node further behind restarts)")
+      ->capture_default_str();
   app.add_option("--store-poll-ms", config.store_poll_ms,
                  "PostgreSQL: how often a node reads the change feed for other nodes' commits")
       ->capture_default_str();
@@ -216,6 +219,7 @@ absl::Status CheckListeners(const Config& c) {
   if (c.store_connections < 2 || c.store_connections > 1000) {
     return absl::InvalidArgumentError("--store-connections must be between 2 and 1000");
   }
+  if (c.store_feed_history < 1000) return absl::InvalidArgumentError("--store-feed-history must be at least 1000");
   if (c.store_poll_ms < 1 || c.store_poll_ms > 10000) {
     return absl::InvalidArgumentError("--store-poll-ms must be between 1 and 10000");
   }

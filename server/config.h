@@ -22,6 +22,8 @@ struct Config {
   // PostgreSQL: connections per node, and how often the node reads the change feed for other nodes' commits.
   int store_connections = 16;
   int store_poll_ms = 10;
+  // PostgreSQL: commits the change feed keeps; a node further behind restarts.
+  int64_t store_feed_history = 1000000;
   // TLS (docs/OPERATIONS.md): the server's certificate chain and key, PEM; both or neither (plain text).
   std::string tls_cert_file;
   std::string tls_key_file;

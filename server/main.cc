@@ -186,7 +186,8 @@ absl::StatusOr<std::unique_ptr<habilis::store::Store>> OpenStore(const habilis::
     return habilis::store::PostgresStore::Open(
         habilis::store::PostgresOptions{.url = config.store,
                                         .max_connections = config.store_connections,
-                                        .poll_interval = absl::Milliseconds(config.store_poll_ms)});
+                                        .poll_interval = absl::Milliseconds(config.store_poll_ms),
+                                        .feed_history = config.store_feed_history});
   }
   const std::string directory = config.store.empty() ? config.data_dir : config.store.substr(strlen("rocksdb:"));
   return habilis::store::RocksDbStore::Open(directory);

@@ -341,6 +341,8 @@ void PostgresStore::Release(std::unique_ptr<Connection> connection) const {
 
 namespace {
 
+constexpr absl::Duration kPruneEvery = absl::Minutes(1);
+
 // The schema, created by the first node on a new database. Every statement is accepted by PostgreSQL,
 // CockroachDB and YugabyteDB as written (docs/SCALE-OUT.md).
 constexpr const char* kSchema[] = {
@@ -402,7 +404,10 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const Postgre
 }
 
 PostgresStore::PostgresStore(const PostgresOptions& options, Revision revision)
-    : options_(options), feed_(*this, revision), follower_([this] { Follow(); }) {}
+    : options_(options),
+      feed_(*this, revision),
+      pruning_lease_(*this, "feed_pruning", JobLease::TermFor(kPruneEvery)),
+      follower_([this] { Follow(); }) {}
 
 PostgresStore::~PostgresStore() {
   stopping_.Notify();
@@ -411,16 +416,43 @@ PostgresStore::~PostgresStore() {
 
 void PostgresStore::Follow() {
   std::string last_error;
+  absl::Time next_pruning = absl::Now() + kPruneEvery;
   while (!stopping_.WaitForNotificationWithTimeout(options_.poll_interval)) {
-    absl::Status caught_up = feed_.CatchUp(std::numeric_limits<Revision>::max());
-    // One line per change of state, not one per poll while the database is away.
-    std::string error = caught_up.ok() ? "" : caught_up.ToString();
-    if (error != last_error) {
-      if (!error.empty()) std::cerr << "habilisd: the change feed cannot be read: " << error << std::endl;
-      if (error.empty()) std::cerr << "habilisd: the change feed is read again" << std::endl;
-      last_error = std::move(error);
-    }
+    OnCatchUp(feed_.CatchUp(std::numeric_limits<Revision>::max()), last_error);
+    if (absl::Now() < next_pruning) continue;
+    next_pruning = absl::Now() + kPruneEvery;
+    absl::StatusOr<bool> held = pruning_lease_.Hold(absl::Now());
+    absl::Status pruned = !held.ok() ? held.status() : *held ? PruneFeed() : absl::OkStatus();
+    if (!pruned.ok()) std::cerr << "habilisd: pruning the change feed failed: " << pruned << std::endl;
   }
+}
+
+void PostgresStore::OnCatchUp(const absl::Status& caught_up, std::string& last_error) {
+  if (absl::IsOutOfRange(caught_up)) {
+    // The commits this node has not applied are gone: its in-memory state cannot be brought up to date. A
+    // restart reloads it from the store (the supervisor restarts habilisd: docs/SCALE-OUT.md).
+    std::cerr << "habilisd: this node fell behind the change feed's history (" << caught_up.message()
+              << "); exiting so that a restart reloads it" << std::endl;
+    std::_Exit(75);
+  }
+  // One line per change of state, not one per poll while the database is away.
+  std::string error = caught_up.ok() ? "" : caught_up.ToString();
+  if (error == last_error) return;
+  if (!error.empty()) std::cerr << "habilisd: the change feed cannot be read: " << error << std::endl;
+  if (error.empty()) std::cerr << "habilisd: the change feed is read again" << std::endl;
+  last_error = std::move(error);
+}
+
+absl::Status PostgresStore::PruneFeed() {
+  absl::StatusOr<Revision> latest = LatestRevision();
+  if (!latest.ok()) return latest.status();
+  if (*latest <= static_cast<Revision>(options_.feed_history)) return absl::OkStatus();
+  const std::string horizon = absl::StrCat(*latest - static_cast<Revision>(options_.feed_history));
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  return (*lease)
+      ->Run("prune_feed", "DELETE FROM habilis_changelog WHERE revision <= $1", {postgres::Param{horizon, false}})
+      .status();
 }
 
 absl::StatusOr<Revision> PostgresStore::Attempt(absl::FunctionRef<absl::Status(Transaction&)> fn, bool dry_run) {
@@ -510,6 +542,12 @@ absl::StatusOr<Revision> PostgresStore::ReadChanges(Revision after, CommitVisito
     const int rows = PQntuples(result->get());
     for (int row = 0; row < rows; ++row) {
       const Revision revision = postgres::DecodeInt8(PQgetvalue(result->get(), row, 0));
+      // Revisions here are dense (one revision row, incremented by each commit): a hole after `after` is
+      // history that was pruned.
+      if (revision != reached + 1) {
+        return absl::OutOfRangeError(
+            absl::StrCat("the change feed no longer holds the commits after revision ", reached, ": read a snapshot"));
+      }
       absl::StatusOr<std::vector<Change>> changes = postgres::DecodeChanges(postgres::Field(result->get(), row, 1));
       if (!changes.ok()) return changes.status();
       if (!visit(revision, *changes)) return reached;

@@ -28,6 +28,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "store/change_feed.h"
+#include "store/lease.h"
 #include "store/store.h"
 
 namespace habilis::store {
@@ -43,6 +44,9 @@ struct PostgresOptions {
   int max_connections = 16;
   // How often the node reads the change feed for other nodes' commits (its own are applied at commit).
   absl::Duration poll_interval = absl::Milliseconds(10);
+  // Commits the changelog keeps (the feed's history): a node that falls further behind cannot follow the feed
+  // and restarts (it reloads the store at start). Pruned once a minute by one node at a time.
+  int64_t feed_history = 1000000;
 };
 
 class PostgresStore final : public Store {
@@ -63,6 +67,10 @@ class PostgresStore final : public Store {
   absl::Status WaitObserved(Revision revision, absl::Time deadline) override;
   Revision ObservedRevision() const override { return feed_.applied(); }
 
+  // Deletes the changelog's commits older than the last options.feed_history; ReadChanges after a revision
+  // older than those then answers OUT_OF_RANGE. Run by the follower once a minute under a job lease.
+  [[nodiscard]] absl::Status PruneFeed();
+
  private:
   PostgresStore(const PostgresOptions& options, Revision revision);
 
@@ -73,6 +81,9 @@ class PostgresStore final : public Store {
   // One attempt of Update: runs `fn` in a transaction and commits it.
   absl::StatusOr<Revision> Attempt(absl::FunctionRef<absl::Status(Transaction&)> fn, bool dry_run);
   void Follow();
+  // What the follower does with a failed catch-up: logs a change of state; exits the process when the node
+  // has fallen behind the feed's history.
+  void OnCatchUp(const absl::Status& caught_up, std::string& last_error);
 
   const PostgresOptions options_;
   mutable absl::Mutex pool_mu_;
@@ -85,6 +96,7 @@ class PostgresStore final : public Store {
   // nodes' writers still overlap; they are retried (docs/SCALE-OUT.md "Writes").
   absl::Mutex write_mu_;
   ChangeFeed feed_;
+  JobLease pruning_lease_;
   absl::Notification stopping_;
   std::thread follower_;
 };

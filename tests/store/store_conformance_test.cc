@@ -649,5 +649,30 @@ TYPED_TEST(StoreConformance, AnotherProcesssCommitsReachThisOnesObserversInOrder
   this->store_->StopObserving(locked);
 }
 
+// PostgreSQL keeps a bounded feed: a node that asks for pruned history is told so, not given a gap.
+TEST(PostgresStoreTest, AFeedPrunedPastARevisionAnswersOutOfRangeForIt) {
+  absl::StatusOr<std::string> url = PostgresEnvironment::Cluster().CreateDatabase("pruned_feed");
+  ASSERT_TRUE(url.ok()) << url.status();
+  auto store = PostgresStore::Open(PostgresOptions{.url = *url, .feed_history = 5});
+  ASSERT_TRUE(store.ok()) << store.status();
+  Revision latest = 0;
+  for (int i = 0; i < 20; ++i) {
+    latest = (*store)->Update([&](Transaction& txn) { return txn.Put("k", absl::StrCat(i)); }, {}).value();
+  }
+  ASSERT_TRUE((*store)->PruneFeed().ok());
+  auto count_after = [&](Revision after) -> absl::StatusOr<int> {
+    int commits = 0;
+    absl::StatusOr<Revision> reached = (*store)->ReadChanges(after, [&](Revision, absl::Span<const Change>) {
+      ++commits;
+      return true;
+    });
+    if (!reached.ok()) return reached.status();
+    return commits;
+  };
+  EXPECT_EQ(count_after(latest - 10).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(count_after(latest - 5).value_or(-1), 5);
+  EXPECT_EQ(count_after(latest).value_or(-1), 0);
+}
+
 }  // namespace
 }  // namespace habilis::store
