@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/api/executor.h"
 #include "server/api/gate.h"
+#include "server/common/call_deadline.h"
 #include "server/common/call_log.h"
 #include "server/common/errors.h"
 #include "server/common/metrics.h"
@@ -130,6 +131,8 @@ template <typename Request, typename Response, typename TargetOrFn, typename Com
 grpc::Status RunCall(const CallContext& context, const grpc::CallbackServerContext& server_context,
                      const Request& request, Response& response, TargetOrFn& target, Command& command,
                      absl::Time received) {
+  // What the domain may wait for (a consistency token ahead of this node) ends with the caller's patience.
+  ScopedCallDeadline deadline(absl::FromChrono(server_context.deadline()));
   absl::StatusOr<authz::Target> resolved;
   if constexpr (std::is_invocable_v<TargetOrFn>) {
     resolved = target();

@@ -9,6 +9,7 @@
 #include "habilis/v1/applications.pb.h"
 #include "habilis/v1/entitlements.pb.h"
 #include "habilis/v1/structures.pb.h"
+#include "server/common/call_deadline.h"
 #include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/common/paging.h"
@@ -200,7 +201,8 @@ absl::StatusOr<store::Revision> ConsistencyTokenRevision(store::Store& store, ab
   if (*revision <= store.ObservedRevision()) return *revision;
   // A token from another node's commit that this node has not applied yet: wait for it, never answer from
   // before it (docs/SCALE-OUT.md "Consistency tokens").
-  absl::Status observed = store.WaitObserved(*revision, absl::Now() + kConsistencyTokenWait);
+  const absl::Time deadline = std::min(CallDeadline(), absl::Now() + kConsistencyTokenWait);
+  absl::Status observed = store.WaitObserved(*revision, deadline);
   if (observed.ok()) return *revision;
   if (absl::IsInvalidArgument(observed)) {
     return InvalidField("consistency_token", "CONSISTENCY_TOKEN_UNKNOWN",

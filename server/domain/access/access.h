@@ -48,7 +48,8 @@ class Access {
   const Clock& clock_;
 };
 
-// How long a call carrying a consistency token waits for this node to apply the commit it names.
+// How long a call carrying a consistency token waits, at most, for this node to apply the commit it names; less
+// if the call's deadline comes first.
 inline constexpr absl::Duration kConsistencyTokenWait = absl::Seconds(2);
 
 // OK if `token` is empty or names a revision this node has applied (waiting up to kConsistencyTokenWait for
