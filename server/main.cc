@@ -133,6 +133,9 @@ absl::Status PrepareStore(const habilis::Config& config, habilis::store::Store& 
                                           ? std::string(absl::StripSuffix(config.data_dir, "/")) + ".outbox-key"
                                           : config.outbox_key_file;
   if (absl::Status key = habilis::mail::UseOutboxKeyFile(outbox_key_file); !key.ok()) return key;
+  if (absl::StartsWith(config.store, "postgres")) {
+    if (absl::Status shared = habilis::mail::CheckOutboxKeyIsShared(store); !shared.ok()) return shared;
+  }
   if (!config.bootstrap_operator_key_file.empty()) {
     absl::Status bootstrapped = BootstrapOperatorKey(store, clock, config.bootstrap_operator_key_file);
     if (!bootstrapped.ok()) return bootstrapped;

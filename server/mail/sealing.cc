@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/errors.h"
+#include "store/keyspace.h"
 
 namespace habilis::mail {
 namespace {
@@ -107,6 +108,25 @@ absl::StatusOr<std::string> OpenBody(const internal::OutboxRecord& record) {
         "this e-mail was sealed under another outbox key; start habilisd with the key file it was written with");
   }
   return body;
+}
+
+absl::Status CheckOutboxKeyIsShared(store::Store& store) {
+  constexpr absl::string_view kProbe = "habilis outbox key probe";
+  const std::string key = store::MetaKey("outbox_key_probe");
+  return store
+      .Update([&](store::Transaction& txn) -> absl::Status {
+        absl::StatusOr<std::string> sealed = txn.Get(key);
+        if (absl::IsNotFound(sealed.status())) return txn.Put(key, SealBody(kProbe));
+        if (!sealed.ok()) return sealed.status();
+        internal::OutboxRecord probe;
+        probe.set_sealed_body(*sealed);
+        absl::StatusOr<std::string> opened = OpenBody(probe);
+        if (opened.ok() && *opened == kProbe) return absl::OkStatus();
+        return Error(absl::StatusCode::kFailedPrecondition, "OUTBOX_KEY_NOT_SHARED",
+                     "this node's outbox key is not the one the store's other nodes seal e-mails with: give every "
+                     "node a copy of the same --outbox-key-file (docs/SCALE-OUT.md)");
+      })
+      .status();
 }
 
 }  // namespace habilis::mail

@@ -12,12 +12,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "habilis/internal/records.pb.h"
+#include "store/store.h"
 
 namespace habilis::mail {
 
 // Reads the 32-byte key at `path`, or creates it (mode 0600) when the file does not exist, and uses it from
 // now on. Without a call, a process seals with a random key of its own (what it seals dies with it).
 [[nodiscard]] absl::Status UseOutboxKeyFile(const std::string& path);
+
+// For a store several nodes share (docs/SCALE-OUT.md): the first node to start seals a probe under its key in
+// the store; every later node must open it with its own, or it could not open the e-mails the others queue.
+// FAILED_PRECONDITION OUTBOX_KEY_NOT_SHARED otherwise (start-up stops).
+[[nodiscard]] absl::Status CheckOutboxKeyIsShared(store::Store& store);
 
 // nonce (12 bytes) + ciphertext + tag (16 bytes).
 std::string SealBody(absl::string_view body);

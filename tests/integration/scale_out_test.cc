@@ -1,6 +1,8 @@
 // Two real habilisd nodes on one real PostgreSQL 15 cluster that the test starts (docs/SCALE-OUT.md): what is
 // written on node A is seen on node B, never from before a token, and revocations reach B.
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <thread>
@@ -306,6 +308,15 @@ TEST_F(ScaleOutTest, OUTBOX_bothNodesDeliverAndEachMessageIsSentOnce) {
   absl::StatusOr<testing::ReceivedMail> again = sink_->Next(
       [](const testing::ReceivedMail& mail) { return absl::StartsWith(mail.to, "agent"); }, absl::Seconds(2));
   EXPECT_FALSE(again.ok()) << "sent twice: " << again->to;
+}
+
+TEST_F(ScaleOutTest, OUTBOX_aNodeWithAnotherOutboxKeyRefusesToStart) {
+  auto started = testing::HabilisdProcess::Start(
+      dir_.Sub("c"), {"--store", url_, "--outbox-key-file", dir_.Sub("another.key")}, dir_.Sub("c.log"));
+  EXPECT_FALSE(started.ok());
+  std::ifstream log(dir_.Sub("c.log"));
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(absl::StrContains(text, "outbox key is not the one")) << text;
 }
 
 TEST_F(ScaleOutTest, KILL9_aNodeKilledDuringWritesLosesNothingItAcknowledged) {
