@@ -48,4 +48,17 @@ absl::StatusOr<bool> JobLease::Hold(absl::Time now) {
   return held;
 }
 
+absl::Status JobLease::Release() {
+  return store_
+      .Update([&](Transaction& txn) -> absl::Status {
+        absl::StatusOr<std::string> value = txn.Get(key_);
+        if (absl::IsNotFound(value.status())) return absl::OkStatus();
+        if (!value.ok()) return value.status();
+        absl::string_view in(*value);
+        if (ConsumeString(&in) != holder_) return absl::OkStatus();
+        return txn.Delete(key_);
+      })
+      .status();
+}
+
 }  // namespace habilis::store

@@ -22,6 +22,9 @@ class JobLease {
   // True if this process holds the job's lease from `now` until `now + term` (it held it, nobody did, or the
   // holder's lapsed); false if another process holds it.
   [[nodiscard]] absl::StatusOr<bool> Hold(absl::Time now);
+  // Gives the lease up if this process holds it, so that another (a restarted node) takes it at once instead
+  // of when it lapses. For an orderly shutdown, once no pass runs any more.
+  [[nodiscard]] absl::Status Release();
 
   const std::string& holder() const { return holder_; }
 

@@ -19,7 +19,9 @@ class PeriodicTask {
     if (interval_ > absl::ZeroDuration()) thread_ = std::thread([this] { Run(); });
   }
   // Stops after the pass under way, if any.
-  ~PeriodicTask() {
+  ~PeriodicTask() { Stop(); }
+  // The same, for an owner that has something to do once no pass runs any more. Idempotent.
+  void Stop() {
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;

@@ -412,6 +412,7 @@ PostgresStore::PostgresStore(const PostgresOptions& options, Revision revision)
 PostgresStore::~PostgresStore() {
   stopping_.Notify();
   follower_.join();
+  (void)pruning_lease_.Release();  // if the database is unreachable, the lease lapses by itself
 }
 
 void PostgresStore::Follow() {

@@ -243,24 +243,28 @@ TEST_F(ScaleOutTest, TOKENS_aCheckOnBCarryingAGrantOrRevokeTokenFromANeverAnswer
 }
 
 TEST_F(ScaleOutTest, WATCH_aStreamOnBSeesTheWritesOfAInOrder) {
+  v1::GrantHabilitationRequest grant;
+  grant.set_structure(kStructure);
+  grant.set_account(account_);
+  grant.set_profile(kProfile);
+  v1::RevokeHabilitationRequest revoke;
+  revoke.set_structure(kStructure);
+  revoke.set_account(account_);
+  revoke.set_application("applications/portail");
+  // The stream starts after a write's token: the calls made on A after it are all of the stream, whenever B
+  // gets to the request.
+  v1::GrantHabilitationResponse first;
+  Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &first));
   v1::WatchChangesRequest watch;
   watch.set_structure(kStructure);
+  watch.set_consistency_token(first.consistency_token());
   auto context = As(operator_key_);
   auto stream = b_.audit->WatchChanges(context.get(), watch);
-  std::vector<std::string> tokens;
   for (int i = 0; i < 3; ++i) {
-    v1::GrantHabilitationRequest grant;
-    grant.set_structure(kStructure);
-    grant.set_account(account_);
-    grant.set_profile(kProfile);
-    v1::GrantHabilitationResponse granted;
-    Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
-    v1::RevokeHabilitationRequest revoke;
-    revoke.set_structure(kStructure);
-    revoke.set_account(account_);
-    revoke.set_application("applications/portail");
     v1::RevokeHabilitationResponse revoked;
     Ok(a_.entitlements->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
+    v1::GrantHabilitationResponse granted;
+    Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
   }
   std::vector<std::string> actions;
   v1::WatchChangesResponse response;
@@ -270,8 +274,8 @@ TEST_F(ScaleOutTest, WATCH_aStreamOnBSeesTheWritesOfAInOrder) {
   context->TryCancel();
   ASSERT_EQ(actions.size(), 6u);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(actions[2 * i], "habilis.v1.GrantHabilitation");
-    EXPECT_EQ(actions[2 * i + 1], "habilis.v1.RevokeHabilitation");
+    EXPECT_EQ(actions[2 * i], "habilis.v1.RevokeHabilitation");
+    EXPECT_EQ(actions[2 * i + 1], "habilis.v1.GrantHabilitation");
   }
 }
 

@@ -14,6 +14,11 @@ AuditRetention::AuditRetention(store::Store& store, AuditTrail& trail, const Clo
       lease_(store, "audit_retention", store::JobLease::TermFor(interval)),
       task_(retention > absl::ZeroDuration() ? interval : absl::ZeroDuration(), [this] { Pass(); }) {}
 
+AuditRetention::~AuditRetention() {
+  task_.Stop();
+  (void)lease_.Release();  // if the store is unreachable, the lease lapses by itself
+}
+
 void AuditRetention::Pass() {
   absl::StatusOr<bool> held = lease_.Hold(clock_.Now());
   if (!held.ok()) std::cerr << "habilisd: the audit retention lease: " << held.status() << std::endl;

@@ -17,6 +17,10 @@ class AuditRetention {
   // are pruned every `interval`.
   AuditRetention(store::Store& store, AuditTrail& trail, const Clock& clock, absl::Duration retention,
                  absl::Duration interval = absl::Hours(1));
+  // Stops the pruning, then gives its lease up (a restarted node prunes at once).
+  ~AuditRetention();
+  AuditRetention(const AuditRetention&) = delete;
+  AuditRetention& operator=(const AuditRetention&) = delete;
 
  private:
   void Pass();

@@ -145,6 +145,11 @@ absl::StatusOr<int> HabilitationExpiry::Sweep() {
   return changed;
 }
 
+HabilitationExpiry::~HabilitationExpiry() {
+  task_.Stop();
+  (void)lease_.Release();  // if the store is unreachable, the lease lapses by itself
+}
+
 void HabilitationExpiry::Pass() {
   absl::StatusOr<bool> held = lease_.Hold(clock_.Now());
   if (!held.ok()) std::cerr << "habilisd: the habilitation expiry lease: " << held.status() << std::endl;

@@ -22,6 +22,10 @@ class HabilitationExpiry {
   // Sweeps every `interval` when it is positive (a thread); zero: only when Sweep is called.
   HabilitationExpiry(store::Store& store, const Clock& clock, absl::Duration interval,
                      absl::Duration notice = absl::Hours(24 * 7));
+  // Stops the sweep, then gives its lease up (a restarted node sweeps at once).
+  ~HabilitationExpiry();
+  HabilitationExpiry(const HabilitationExpiry&) = delete;
+  HabilitationExpiry& operator=(const HabilitationExpiry&) = delete;
 
   // One pass over the habilitations ending within the notice period: each one not yet announced is
   // announced (e-mails, expiry_notice_time), each one past its end gets expiry_recorded_time. One commit per
