@@ -196,6 +196,22 @@ class ScaleOutTest : public ::testing::Test {
     return status.ok();
   }
 
+  // HAB-GRANT of the seeded profile to the seeded account, and HAB-REVOKE of it.
+  v1::GrantHabilitationRequest GrantOfProfile() const {
+    v1::GrantHabilitationRequest grant;
+    grant.set_structure(kStructure);
+    grant.set_account(account_);
+    grant.set_profile(kProfile);
+    return grant;
+  }
+  v1::RevokeHabilitationRequest RevokeOfProfile() const {
+    v1::RevokeHabilitationRequest revoke;
+    revoke.set_structure(kStructure);
+    revoke.set_account(account_);
+    revoke.set_application("applications/portail");
+    return revoke;
+  }
+
   v1::CheckAccessResponse Check(Node& node, const std::string& token, grpc::Status* status_out = nullptr) {
     v1::CheckAccessRequest request;
     request.set_account(account_);
@@ -222,18 +238,12 @@ class ScaleOutTest : public ::testing::Test {
 TEST_F(ScaleOutTest, TOKENS_aCheckOnBCarryingAGrantOrRevokeTokenFromANeverAnswersFromBefore) {
   // B polls every 2 s: each answer below that is right comes from the token making B catch up.
   for (int round = 0; round < 10; ++round) {
-    v1::GrantHabilitationRequest grant;
-    grant.set_structure(kStructure);
-    grant.set_account(account_);
-    grant.set_profile(kProfile);
+    const v1::GrantHabilitationRequest grant = GrantOfProfile();
     v1::GrantHabilitationResponse granted;
     Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
     EXPECT_TRUE(Check(b_, granted.consistency_token()).allowed()) << "round " << round;
 
-    v1::RevokeHabilitationRequest revoke;
-    revoke.set_structure(kStructure);
-    revoke.set_account(account_);
-    revoke.set_application("applications/portail");
+    const v1::RevokeHabilitationRequest revoke = RevokeOfProfile();
     v1::RevokeHabilitationResponse revoked;
     Ok(a_.entitlements->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
     v1::CheckAccessResponse after = Check(b_, revoked.consistency_token());
@@ -243,14 +253,8 @@ TEST_F(ScaleOutTest, TOKENS_aCheckOnBCarryingAGrantOrRevokeTokenFromANeverAnswer
 }
 
 TEST_F(ScaleOutTest, WATCH_aStreamOnBSeesTheWritesOfAInOrder) {
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
-  v1::RevokeHabilitationRequest revoke;
-  revoke.set_structure(kStructure);
-  revoke.set_account(account_);
-  revoke.set_application("applications/portail");
+  const v1::GrantHabilitationRequest grant = GrantOfProfile();
+  const v1::RevokeHabilitationRequest revoke = RevokeOfProfile();
   // The stream starts after a write's token: the calls made on A after it are all of the stream, whenever B
   // gets to the request.
   v1::GrantHabilitationResponse first;
@@ -352,10 +356,7 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
   // A grant on A, then the database goes: B, which polls every 2 s, has not applied it and cannot now. (B
   // has verified the application's key before: the check is not refused at the gate.)
   EXPECT_FALSE(Check(b_, "").allowed());
-  v1::GrantHabilitationRequest grant;
-  grant.set_structure(kStructure);
-  grant.set_account(account_);
-  grant.set_profile(kProfile);
+  const v1::GrantHabilitationRequest grant = GrantOfProfile();
   v1::GrantHabilitationResponse granted;
   Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), grant, &granted));
   ASSERT_TRUE(cluster_->Stop(/*immediate=*/true).ok());
@@ -383,10 +384,7 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
   // Both nodes follow the feed again: the grant made before the outage reaches B with its token, and a revoke
   // on B reaches A with its own.
   EXPECT_TRUE(Check(b_, granted.consistency_token()).allowed());
-  v1::RevokeHabilitationRequest revoke;
-  revoke.set_structure(kStructure);
-  revoke.set_account(account_);
-  revoke.set_application("applications/portail");
+  const v1::RevokeHabilitationRequest revoke = RevokeOfProfile();
   v1::RevokeHabilitationResponse revoked;
   Ok(b_.entitlements->RevokeHabilitation(As(operator_key_).get(), revoke, &revoked));
   EXPECT_FALSE(Check(a_, revoked.consistency_token()).allowed());
