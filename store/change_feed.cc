@@ -32,6 +32,11 @@ void ChangeFeed::StopObserving(CommitObserver& observer) {
                    observers_.end());
 }
 
+void ChangeFeed::StopObservingAll() {
+  absl::MutexLock lock(&mu_);
+  observers_.clear();
+}
+
 void ChangeFeed::Deliver(Revision revision, absl::Span<const Change> changes) {
   for (const Attached& attached : observers_) {
     if (revision > attached.loaded_at) attached.observer->OnCommit(revision, changes);

@@ -27,6 +27,8 @@ class ChangeFeed {
   // Store::Observe and Store::StopObserving.
   [[nodiscard]] absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load);
   void StopObserving(CommitObserver& observer);
+  // Detaches every observer: for a backend's destructor, before it commits anything of its own.
+  void StopObservingAll();
 
   // Delivers a commit of the only writer; calls come in revision order. A revision already applied is ignored.
   void Publish(Revision revision, absl::Span<const Change> changes);

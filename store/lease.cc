@@ -49,6 +49,19 @@ absl::StatusOr<bool> JobLease::Hold(absl::Time now) {
 }
 
 absl::Status JobLease::Release() {
+  // Read first: a process that does not hold the lease (the usual case) gives nothing up and commits nothing.
+  bool held = false;
+  absl::Status read = store_
+                          .Read([&](Reader& reader) -> absl::Status {
+                            absl::StatusOr<std::string> value = reader.Get(key_);
+                            if (absl::IsNotFound(value.status())) return absl::OkStatus();
+                            if (!value.ok()) return value.status();
+                            absl::string_view in(*value);
+                            held = ConsumeString(&in) == holder_;
+                            return absl::OkStatus();
+                          })
+                          .status();
+  if (!read.ok() || !held) return read;
   return store_
       .Update([&](Transaction& txn) -> absl::Status {
         absl::StatusOr<std::string> value = txn.Get(key_);

@@ -412,6 +412,9 @@ PostgresStore::PostgresStore(const PostgresOptions& options, Revision revision)
 PostgresStore::~PostgresStore() {
   stopping_.Notify();
   follower_.join();
+  // Observers that outlived their welcome (the contract lets them be destroyed with the store) must not see
+  // the commit that gives the lease up.
+  feed_.StopObservingAll();
   (void)pruning_lease_.Release();  // if the database is unreachable, the lease lapses by itself
 }
 
