@@ -166,6 +166,8 @@ class RocksTransaction final : public Transaction {
   // The writes made so far, in order, for the commit observers. Always kept: a transaction may begin
   // before an observer is attached and commit after.
   const std::vector<Change>& changes() const { return changes_; }
+  // The writes, handed over once the commit is published (the feed's history keeps them without a copy).
+  std::vector<Change> TakeChanges() { return std::move(changes_); }
 
  private:
   rocksdb::DB* db_;
@@ -326,8 +328,8 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     if (IsRocksConflict(s)) continue;
     if (!s.ok()) return FromRocks(s, "commit");
     revision_ = next;
-    Remember(next, transaction.changes());
     feed_.Publish(next, transaction.changes());
+    Remember(next, transaction.TakeChanges());
     absl::MutexLock publish(&revision_read_mu_);
     published_revision_ = next;
     return next;
@@ -336,11 +338,11 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
                                              options.max_attempts, " times; the store is busy, retry"));
 }
 
-void RocksDbStore::Remember(Revision revision, const std::vector<Change>& changes) {
+void RocksDbStore::Remember(Revision revision, std::vector<Change> changes) {
   size_t bytes = sizeof(Commit);
   for (const Change& change : changes) bytes += change.key.size() + (change.value ? change.value->size() : 0);
   absl::MutexLock lock(&history_mu_);
-  history_.push_back(Commit{revision, changes, bytes});
+  history_.push_back(Commit{revision, std::move(changes), bytes});
   history_bytes_ += bytes;
   while (history_bytes_ > kFeedHistoryBytes && history_.size() > 1) {
     history_bytes_ -= history_.front().bytes;

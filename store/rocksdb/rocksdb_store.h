@@ -53,7 +53,7 @@ class RocksDbStore final : public Store {
   RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision, uint64_t format_version);
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> OpenDirectory(const std::string& directory, bool migrating);
   // Keeps a commit for ReadChanges, forgetting the oldest past kFeedHistoryBytes.
-  void Remember(Revision revision, const std::vector<Change>& changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  void Remember(Revision revision, std::vector<Change> changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
 
   std::unique_ptr<rocksdb::OptimisticTransactionDB> db_;
   uint64_t format_version_;
