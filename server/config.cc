@@ -108,6 +108,9 @@ void AddPolicyOptions(CLI::App& app, Config& config) {
   app.add_option("--audit-retention-days", config.audit_retention_days,
                  "how long the audit trail keeps an entry (fractions allowed); 0 = forever")
       ->capture_default_str();
+  app.add_option("--request-id-retention-hours", config.request_id_retention_hours,
+                 "how long a request_id's first answer is kept for retries (1 to 8760)")
+      ->capture_default_str();
   app.add_option("--attempts-per-peer-burst", config.attempts_per_peer_burst,
                  "logins, codes, links and reset requests one client address may try at once")
       ->capture_default_str();
@@ -288,6 +291,9 @@ absl::Status CheckPolicy(const Config& c) {
   }
   if (!(c.audit_retention_days >= 0 && c.audit_retention_days <= 36500)) {
     return absl::InvalidArgumentError("--audit-retention-days must be between 0 (keep forever) and 36500");
+  }
+  if (c.request_id_retention_hours < 1 || c.request_id_retention_hours > 8760) {
+    return absl::InvalidArgumentError("--request-id-retention-hours must be between 1 and 8760");
   }
   if (c.attempts_per_peer_burst < 1 || c.attempts_global_burst < 1) {
     return absl::InvalidArgumentError("--attempts-per-peer-burst and --attempts-global-burst must be at least 1");

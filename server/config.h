@@ -91,6 +91,8 @@ struct Config {
   int password_max_age_days = 365;
   // How long the audit trail keeps an entry, in days (fractions allowed); 0 = forever.
   double audit_retention_days = 0;
+  // AIP-155: how long a request_id's answer is kept for retries, in hours.
+  int request_id_retention_hours = 24;
   // Attempts at the self-proving RPCs (login, codes, links, reset requests): per client address a burst and
   // a rate per minute; over all addresses a burst and a rate per second (docs/SECURITY.md).
   int attempts_per_peer_burst = 20;

@@ -118,6 +118,15 @@ std::string ApiKeyPrefix() { return Tagged(KeyTag::kApiKey); }
 std::string IdempotencyKey(absl::string_view principal, absl::string_view request_id) {
   return Key2(KeyTag::kIdempotency, principal, request_id);
 }
+std::string IdempotencyPrefix() { return Tagged(KeyTag::kIdempotency); }
+std::string IdempotencyByTimeKey(uint64_t create_micros, absl::string_view principal, absl::string_view request_id) {
+  std::string key = Tagged(KeyTag::kIdempotencyByTime);
+  AppendUint64(&key, create_micros);
+  AppendString(&key, principal);
+  AppendString(&key, request_id);
+  return key;
+}
+std::string IdempotencyByTimePrefix() { return Tagged(KeyTag::kIdempotencyByTime); }
 
 std::string AccountKey(absl::string_view account_id) { return Key1(KeyTag::kAccount, account_id); }
 std::string AccountGuardKey(absl::string_view account_id) { return Key1(KeyTag::kAccountGuard, account_id); }

@@ -25,6 +25,7 @@ enum class KeyTag : uint8_t {
   kSubscription = 0x22,
   kApiKey = 0x30,
   kIdempotency = 0x40,
+  kIdempotencyByTime = 0x41,
   kAccount = 0x50,
   kLogin = 0x51,
   kMembership = 0x52,
@@ -55,7 +56,9 @@ enum class KeyTag : uint8_t {
 // (server/tools/migrations.h) moves an older one forward, one version at a time.
 //   1: the first layout.
 //   2: every login has its look-alike key (LoginLookalikeKey); format 1 stores may lack some.
-inline constexpr uint64_t kFormatVersion = 2;
+//   3: every idempotency record has its create time and its key in IdempotencyByTimeKey; format 2 records
+//      have neither (they were never expired).
+inline constexpr uint64_t kFormatVersion = 3;
 
 // Meta entries: "format_version" and "revision", each a big-endian uint64.
 std::string MetaKey(absl::string_view name);
@@ -126,6 +129,10 @@ std::string ApiKeyPrefix();
 
 // idempotency(principal, request_id) -> habilis.internal.IdempotencyRecord
 std::string IdempotencyKey(absl::string_view principal, absl::string_view request_id);
+std::string IdempotencyPrefix();
+// idempotency_by_time(create_micros, principal, request_id) -> "": the records in the order they expire.
+std::string IdempotencyByTimeKey(uint64_t create_micros, absl::string_view principal, absl::string_view request_id);
+std::string IdempotencyByTimePrefix();
 
 // account(account_id) -> habilis.internal.AccountRecord
 std::string AccountKey(absl::string_view account_id);

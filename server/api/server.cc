@@ -15,6 +15,7 @@
 #include "server/common/clock.h"
 #include "server/common/paging.h"
 #include "server/domain/audit/audit_retention.h"
+#include "server/domain/commands/request_id_expiry.h"
 #include "server/domain/entitlements/habilitation_expiry.h"
 #include "server/domain/identity/account_records.h"
 #include "server/mail/delivery.h"
@@ -86,6 +87,7 @@ struct Server::Parts {
         audit_trail(store),
         audit_retention(store, audit_trail, clock, absl::Hours(24) * config.audit_retention_days),
         habilitation_expiry(store, clock, absl::Milliseconds(config.expiry_sweep_ms)),
+        request_id_expiry(store, clock, absl::Hours(config.request_id_retention_hours), absl::Hours(1)),
         delivery(store, clock, std::move(smtp), absl::Milliseconds(config.mail_poll_ms)),
         attempts(AttemptLimits{config.attempts_per_peer_burst, config.attempts_per_peer_per_minute,
                                config.attempts_global_burst, config.attempts_global_per_second},
@@ -130,6 +132,7 @@ struct Server::Parts {
   domain::AuditTrail audit_trail;
   domain::AuditRetention audit_retention;
   domain::HabilitationExpiry habilitation_expiry;
+  domain::RequestIdExpiry request_id_expiry;
   mail::DeliveryWorker delivery;
   AttemptLimiter attempts;
   const CertificateApplications certificate_applications;

@@ -1,6 +1,7 @@
 #include "server/tools/migrations.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/domain/commands/request_id_expiry.h"
 #include "server/domain/identity/account_records.h"
 #include "store/keyspace.h"
 
@@ -15,6 +16,8 @@ struct Step {
 
 constexpr Step kSteps[] = {
     {1, "give every login its look-alike key", &domain::BuildLoginLookalikeIndex},
+    {2, "date every request id's record, so that it expires",
+     [](store::Store& store) { return domain::DateIdempotencyRecords(store, absl::Now()); }},
 };
 
 }  // namespace

@@ -917,7 +917,7 @@ TEST(UpgradeTest, AFormat1DirectoryIsRefusedThenMigratedAndServed) {
   EXPECT_NE(check.out.find("format 1 -> 2"), std::string::npos) << check.out;
   RunResult migrated = testing::RunProgram(HABILIS_MIGRATE_PATH, {"--data-dir", data});
   EXPECT_EQ(migrated.exit_code, 0) << migrated.err;
-  EXPECT_NE(migrated.out.find("the store is at format 2"), std::string::npos) << migrated.out;
+  EXPECT_NE(migrated.out.find("the store is at format 3"), std::string::npos) << migrated.out;
   RunResult again = testing::RunProgram(HABILIS_MIGRATE_PATH, {"--data-dir", data});
   EXPECT_NE(again.out.find("nothing to do"), std::string::npos) << again.out;
 

@@ -1,6 +1,7 @@
 #include "server/domain/commands/mutation.h"
 
 #include "habilis/internal/records.pb.h"
+#include "server/common/clock.h"
 #include "server/common/errors.h"
 #include "server/common/random.h"
 #include "server/common/status_macros.h"
@@ -24,6 +25,8 @@ bool ValidRequestId(absl::string_view id) {
 
 // What identifies a request for AIP-155: its method and the digest of its content.
 struct RequestIdentity {
+  std::string principal;
+  std::string request_id;
   std::string key;  // the idempotency record's key; "" without a request id
   std::string method;
   std::string digest;
@@ -45,13 +48,17 @@ absl::StatusOr<bool> Replay(store::Transaction& txn, const RequestIdentity& id, 
   return true;
 }
 
-absl::Status RecordAnswer(store::Transaction& txn, const RequestIdentity& id,
+// The record and its key in the by-time index, which RequestIdExpiry reads.
+absl::Status RecordAnswer(store::Transaction& txn, const RequestIdentity& id, absl::Time now,
                           const google::protobuf::Message& response) {
   internal::IdempotencyRecord record;
   record.set_method(id.method);
   record.set_request_sha256(id.digest);
   record.set_response(response.SerializeAsString());
-  return txn.Put(id.key, record.SerializeAsString());
+  SetTimestamp(now, record.mutable_create_time());
+  RETURN_IF_ERROR(txn.Put(id.key, record.SerializeAsString()));
+  return txn.Put(
+      store::IdempotencyByTimeKey(static_cast<uint64_t>(absl::ToUnixMicros(now)), id.principal, id.request_id), "");
 }
 
 // CONFIRM: every mutating response has a change_summary for what a dry run would have changed.
@@ -71,9 +78,13 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
   if (!ValidRequestId(options.request_id)) {
     return InvalidField("request_id", "REQUEST_ID_INVALID", "must be at most 128 of [A-Za-z0-9_.-], e.g. a UUID");
   }
-  const RequestIdentity id{
-      options.request_id.empty() ? "" : store::IdempotencyKey(caller.ResourceName(), options.request_id),
-      request.GetDescriptor()->full_name(), Sha256(DeterministicBytes(request))};
+  if (!options.request_id.empty() && options.now == absl::InfinitePast()) {
+    return absl::InternalError("a request_id's answer needs the time it is recorded at");
+  }
+  const std::string principal = caller.ResourceName();
+  const RequestIdentity id{principal, std::string(options.request_id),
+                           options.request_id.empty() ? "" : store::IdempotencyKey(principal, options.request_id),
+                           request.GetDescriptor()->full_name(), Sha256(DeterministicBytes(request))};
   bool replayed = false;
   v1::ChangeSummary summary;
   absl::StatusOr<store::Revision> revision = AuditedUpdate(
@@ -88,7 +99,7 @@ absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Pr
         }
         RETURN_IF_ERROR(apply(txn));
         if (id.key.empty() || options.validate_only) return absl::OkStatus();
-        return RecordAnswer(txn, id, response);
+        return RecordAnswer(txn, id, options.now, response);
       },
       store::UpdateOptions{.dry_run = options.validate_only}, &summary);
   if (revision.ok() && replayed) return store.LatestRevision();  // at least the replayed answer's commit

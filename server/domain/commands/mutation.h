@@ -5,6 +5,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "authz/principal.h"
 #include "google/protobuf/message.h"
 #include "store/store.h"
@@ -16,6 +17,9 @@ struct MutationOptions {
   absl::string_view request_id;
   // Run everything, commit nothing, and answer what would change.
   bool validate_only = false;
+  // The time the request's answer is recorded with (its record expires a retention period later,
+  // RequestIdExpiry); used only with a request_id.
+  absl::Time now = absl::InfinitePast();
 };
 
 // Runs `apply` (which fills `response`) in one store transaction on behalf of `caller`.
@@ -23,6 +27,7 @@ struct MutationOptions {
 //   whose session, account, role or key changed since the gate let it in fails instead of running.
 // - If `caller` already sent `request_id` with an identical request, `response` is the first answer and
 //   nothing is written; with a different request, the call fails with ALREADY_EXISTS (REQUEST_ID_REUSED).
+//   The answer is kept until RequestIdExpiry forgets it (a retention period after `options.now`).
 // - `apply` may run several times (conflict retries): `response` is cleared before each run.
 // - Returns the revision that holds the change (the current one for a replay or a dry run).
 [[nodiscard]] absl::StatusOr<store::Revision> RunMutation(store::Store& store, const authz::Principal& caller,

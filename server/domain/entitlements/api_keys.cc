@@ -114,7 +114,7 @@ absl::StatusOr<store::Revision> ApiKeys::Create(const authz::Principal& caller, 
   internal::ApiKeyRecord record;
   const std::string secret = MintKey(api_key, clock_.Now(), record);
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        if (application_id) {
                          RETURN_IF_ERROR(ApplicationMustExist(txn, *application_id));
@@ -170,7 +170,7 @@ void ApiKeys::OnCommit(store::Revision, absl::Span<const store::Change> changes)
 absl::StatusOr<store::Revision> ApiKeys::RevokeInStore(const authz::Principal& caller, const std::string& key_id,
                                                        const v1::RevokeApiKeyRequest& request,
                                                        v1::RevokeApiKeyResponse& response) {
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        internal::ApiKeyRecord record;
                        RETURN_IF_ERROR(LoadRecord(txn, store::ApiKeyKey(key_id), record, "API_KEY_NOT_FOUND",

@@ -59,7 +59,7 @@ absl::StatusOr<store::Revision> Applications::Create(const authz::Principal& cal
   SetTimestamp(now, application.mutable_update_time());
   application.set_etag(ComputeEtag(application));
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        const std::string key = store::ApplicationKey(id);
                        ASSIGN_OR_RETURN(bool exists, Exists(txn, key));
@@ -160,7 +160,7 @@ absl::StatusOr<store::Revision> Applications::CreateProfile(const authz::Princip
   for (const std::string& permission : permissions) profile.add_permissions(permission);
   profile.set_state(v1::Profile::ACTIVE);
   SetTimestamp(clock_.Now(), profile.mutable_create_time());
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(ApplicationMustExist(txn, *application));
                        const std::string key = store::ProfileKey(*application, request.profile_id());
@@ -194,7 +194,7 @@ absl::StatusOr<store::Revision> Applications::RetireProfile(const authz::Princip
                                                             v1::RetireProfileResponse& response) {
   std::optional<ProfileNameParts> name = ParseProfileName(request.name());
   if (!name) return InvalidField("name", "NAME_FORMAT", "must be applications/{application}/profiles/{profile}");
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        const std::string key = store::ProfileKey(name->application_id, name->profile_id);
                        v1::Profile profile;

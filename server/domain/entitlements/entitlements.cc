@@ -84,7 +84,7 @@ absl::StatusOr<store::Revision> Entitlements::CreateSubscription(const authz::Pr
   subscription.set_name(SubscriptionName(*siret, *application));
   subscription.set_application(request.application());
   SetTimestamp(clock_.Now(), subscription.mutable_create_time());
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        RETURN_IF_ERROR(ApplicationMustExist(txn, *application));
@@ -121,7 +121,7 @@ absl::StatusOr<store::Revision> Entitlements::DeleteSubscription(const authz::Pr
   if (!name) {
     return InvalidField("name", "NAME_FORMAT", "must be structures/{siret}/subscriptions/{application}");
   }
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        const std::string key = store::SubscriptionKey(name->siret, name->application_id);
                        ASSIGN_OR_RETURN(bool exists, Exists(txn, key));
@@ -150,7 +150,7 @@ absl::StatusOr<store::Revision> Entitlements::GrantHabilitation(const authz::Pri
     }
   }
   RETURN_IF_ERROR(violations.ToStatus());
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
                        ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
@@ -173,7 +173,7 @@ absl::StatusOr<store::Revision> Entitlements::RevokeHabilitation(const authz::Pr
   std::optional<std::string> application = ParseApplicationName(request.application());
   if (!application) violations.Add("application", "NAME_FORMAT", "must be applications/{application}");
   RETURN_IF_ERROR(violations.ToStatus());
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        ASSIGN_OR_RETURN(v1::Membership member, MemberOf(txn, target));
                        GrantFacts facts;
@@ -246,7 +246,7 @@ absl::StatusOr<store::Revision> Entitlements::GrantDelegations(const authz::Prin
   const std::string& application_id = profiles.front().application_id;
 
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(txn, target.siret));
         ASSIGN_OR_RETURN(v1::Membership membership, MemberOf(txn, target));
@@ -282,7 +282,7 @@ absl::StatusOr<store::Revision> Entitlements::RevokeDelegations(const authz::Pri
   std::vector<ProfileNameParts> profiles = ProfilesOfOneApplication(violations, request.profiles());
   RETURN_IF_ERROR(violations.ToStatus());
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         std::vector<std::string> names;
         for (const ProfileNameParts& profile : profiles) {

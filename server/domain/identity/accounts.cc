@@ -228,7 +228,7 @@ absl::StatusOr<store::Revision> Accounts::Create(const authz::Principal& caller,
   membership.set_role(request.membership().role());
   if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
@@ -293,7 +293,7 @@ absl::StatusOr<store::Revision> Accounts::Update(const authz::Principal& caller,
   std::vector<std::string> paths;
   bool login_change = false;
   RETURN_IF_ERROR(ReadAccountMask(request, paths, login_change));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
                        v1::Account& account = *record.mutable_account();
@@ -394,7 +394,7 @@ absl::StatusOr<store::Revision> Accounts::Activate(const authz::Principal& calle
                                                    const v1::ActivateAccountRequest& request,
                                                    v1::ActivateAccountResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(GuardMembership(txn, target).status());
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
@@ -413,7 +413,7 @@ absl::StatusOr<store::Revision> Accounts::Unlock(const authz::Principal& caller,
                                                  const v1::UnlockAccountRequest& request,
                                                  v1::UnlockAccountResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
@@ -428,7 +428,7 @@ absl::StatusOr<store::Revision> Accounts::SendPasswordReset(const authz::Princip
                                                             const v1::SendPasswordResetRequest& request,
                                                             v1::SendPasswordResetResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(MemberOf(txn, target.siret, target.account_id).status());
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, target.account_id));
@@ -447,7 +447,7 @@ absl::StatusOr<store::Revision> Accounts::Deactivate(const authz::Principal& cal
   if (!id) {
     return InvalidField("name", request.name().empty() ? "REQUIRED" : "NAME_FORMAT", "must be accounts/{account}");
   }
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        ASSIGN_OR_RETURN(auto before, AdministratorsAround(txn, *id));
                        ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
@@ -526,7 +526,7 @@ absl::StatusOr<store::Revision> Accounts::ResendIdentifier(const authz::Principa
   RETURN_IF_ERROR(CheckResendRequest(request));
   const std::string siret = *ParseStructureName(request.structure());
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         ASSIGN_OR_RETURN(std::vector<std::string> ids, ResendTargets(txn, request, siret));
         for (const std::string& id : ids) {
@@ -552,7 +552,7 @@ absl::StatusOr<store::Revision> Accounts::UpdateMembership(const authz::Principa
   membership.set_role(request.membership().role());
   if (!service_id.empty()) membership.set_service(ServiceResourceName(*siret, service_id));
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        ASSIGN_OR_RETURN(v1::Membership current, MemberOf(txn, *siret, *id));
@@ -588,7 +588,7 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
   RETURN_IF_ERROR(violations.ToStatus());
 
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         RETURN_IF_ERROR(StructureMustExist(txn, *siret));
         RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));

@@ -100,7 +100,7 @@ absl::StatusOr<store::Revision> DeletionRequests::Request(const authz::Principal
   ASSIGN_OR_RETURN(AccountInStructure target, ParseAccountInStructure(request.name(), request.structure()));
   const std::string request_id = RandomHex(8);
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         RETURN_IF_ERROR(GuardMembership(txn, target).status());
         ASSIGN_OR_RETURN(bool holds, HoldsHabilitations(txn, target.siret, target.account_id));  // account guard
@@ -161,7 +161,7 @@ absl::StatusOr<store::Revision> DeletionRequests::Decide(const authz::Principal&
   CheckText(violations, "comment", request.comment(), 2000, false);
   RETURN_IF_ERROR(violations.ToStatus());
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         v1::DeletionRequest deletion;
         RETURN_IF_ERROR(LoadRecord(txn, store::DeletionRequestKey(*id), deletion, "DELETION_REQUEST_NOT_FOUND",

@@ -266,7 +266,7 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
   std::string service_id = ServiceOfStructure(violations, "service", request.service(), *siret).value_or("");
   RETURN_IF_ERROR(violations.ToStatus());
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        ASSIGN_OR_RETURN(const std::string application_name,
@@ -388,7 +388,7 @@ absl::StatusOr<store::Revision> Invitations::Resend(const authz::Principal& call
   }
   RETURN_IF_ERROR(violations.ToStatus());
   return RunMutation(
-      store_, caller, request, {request.request_id(), request.validate_only()}, response,
+      store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
       [&](store::Transaction& txn) -> absl::Status {
         response.clear_invitations();
         const absl::Time now = clock_.Now();
@@ -446,7 +446,7 @@ absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& call
   std::optional<std::string> siret = ParseStructureName(request.parent());
   if (!siret) return InvalidField("parent", "NAME_FORMAT", "must be structures/{siret}");
   RETURN_IF_ERROR(CheckDecisions(request, *siret));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        const absl::Time now = clock_.Now();

@@ -41,7 +41,7 @@ absl::StatusOr<store::Revision> MembershipStates::Suspend(const authz::Principal
                                                           v1::SuspendMembershipResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target,
                    ParseAccountInStructure(request.account(), request.structure(), "account"));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(ChangeMembership(txn, target, [&](v1::Membership& membership) {
                          if (Suspended(membership)) {
@@ -60,7 +60,7 @@ absl::StatusOr<store::Revision> MembershipStates::Resume(const authz::Principal&
                                                          v1::ResumeMembershipResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target,
                    ParseAccountInStructure(request.account(), request.structure(), "account"));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(ChangeMembership(txn, target, [](v1::Membership& membership) {
                          if (!Suspended(membership)) {
@@ -79,7 +79,7 @@ absl::StatusOr<store::Revision> MembershipStates::Remove(const authz::Principal&
                                                          v1::RemoveMembershipResponse& response) {
   ASSIGN_OR_RETURN(AccountInStructure target,
                    ParseAccountInStructure(request.account(), request.structure(), "account"));
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        ASSIGN_OR_RETURN(v1::Membership membership, GuardMembership(txn, target));
                        // The account's guard: a join to another structure, or a second removal, cannot slip in between.

@@ -398,7 +398,7 @@ absl::StatusOr<store::Revision> OrgChart::CreateService(const authz::Principal& 
   absl::Time now = clock_.Now();
   SetTimestamp(now, service.mutable_create_time());
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
@@ -461,7 +461,7 @@ absl::StatusOr<store::Revision> OrgChart::UpdateService(const authz::Principal& 
   ASSIGN_OR_RETURN(const ServiceUpdate update, ParseServiceUpdate(request, *name));
   const std::string& siret = name->siret;
   const std::string& id = name->service_id;
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, siret));
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(siret)));
@@ -504,7 +504,7 @@ absl::StatusOr<store::Revision> OrgChart::MergeServices(const authz::Principal& 
     target = ServiceOfStructure(violations, "target", request.target(), *siret);
   }
   RETURN_IF_ERROR(violations.ToStatus());
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
@@ -533,7 +533,7 @@ absl::StatusOr<store::Revision> OrgChart::BatchDeleteServices(const authz::Princ
   if (request.names().empty()) violations.Add("names", "REQUIRED", "name at least one service to delete");
   RETURN_IF_ERROR(violations.ToStatus());
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(StructureMustExist(txn, *siret));
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));

@@ -130,7 +130,7 @@ absl::StatusOr<store::Revision> Structures::Create(const authz::Principal& calle
   SetTimestamp(now, structure.mutable_update_time());
   structure.set_etag(ComputeEtag(structure));
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        const std::string key = store::StructureKey(siret);
                        ASSIGN_OR_RETURN(bool exists, Exists(txn, key));
@@ -194,7 +194,7 @@ absl::StatusOr<store::Revision> Structures::Update(const authz::Principal& calle
     }
   }
 
-  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only()}, response,
+  return RunMutation(store_, caller, request, {request.request_id(), request.validate_only(), clock_.Now()}, response,
                      [&](store::Transaction& txn) -> absl::Status {
                        v1::Structure structure;
                        const std::string key = store::StructureKey(*siret);
