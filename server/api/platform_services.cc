@@ -197,14 +197,29 @@ void HealthService::Forget(WatchStream* stream) {
   watches_.erase(stream);
 }
 
+bool HealthService::StoreReadable() const {
+  {
+    absl::MutexLock lock(&probe_mu_);
+    // While another call probes, the last answer stands.
+    if (probing_ || absl::Now() < probed_at_ + kStoreProbeInterval) return store_readable_;
+    probing_ = true;
+  }
+  const bool readable = store_
+                            .Read([](store::Reader& reader) -> absl::Status {
+                              return reader.Get(store::MetaKey(store::kMetaFormatVersion)).status();
+                            })
+                            .ok();
+  absl::MutexLock lock(&probe_mu_);
+  probing_ = false;
+  probed_at_ = absl::Now();
+  store_readable_ = readable;
+  return readable;
+}
+
 std::optional<HealthCheckResponse::ServingStatus> HealthService::StatusOf(absl::string_view service) const {
   const bool known = service.empty() || std::find(services_.begin(), services_.end(), service) != services_.end();
   if (!known) return std::nullopt;
-  const bool store_readable = store_
-                                  .Read([](store::Reader& reader) -> absl::Status {
-                                    return reader.Get(store::MetaKey(store::kMetaFormatVersion)).status();
-                                  })
-                                  .ok();
+  const bool store_readable = StoreReadable();
   const bool needs_index = service.empty() || service == "habilis.v1.AccessService";
   const bool index_healthy = !needs_index || index_.Read().Healthy().ok();
   return store_readable && index_healthy ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;

@@ -338,10 +338,19 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
 
   static constexpr absl::Duration kWatchPollInterval = absl::Seconds(1);
 
+  // Whether the store answers a read, probed at most once per kStoreProbeInterval: load balancers probe every
+  // node often, and on a shared database each probe would be a round trip, on a gRPC thread, for every call.
+  bool StoreReadable() const;
+  static constexpr absl::Duration kStoreProbeInterval = absl::Seconds(1);
+
   const Gate& gate_;
   store::Store& store_;
   const domain::AccessIndex& index_;
   std::vector<std::string> services_;
+  mutable absl::Mutex probe_mu_;
+  mutable absl::Time probed_at_ ABSL_GUARDED_BY(probe_mu_) = absl::InfinitePast();
+  mutable bool probing_ ABSL_GUARDED_BY(probe_mu_) = false;
+  mutable bool store_readable_ ABSL_GUARDED_BY(probe_mu_) = true;  // it was opened before the server started
   absl::Mutex watches_mu_;
   absl::flat_hash_set<WatchStream*> watches_ ABSL_GUARDED_BY(watches_mu_);
   bool stopping_ ABSL_GUARDED_BY(watches_mu_) = false;

@@ -55,6 +55,17 @@ class BatchWriter {
 std::string ProfileIdOf(int p) { return absl::StrCat("profil-", p); }
 
 // The k-th application structure s subscribes to, and its accounts hold a profile of.
+// The profile of account `i`'s k-th habilitation.
+std::string ProfileIdFor(const DatasetParams& params, int64_t i, int k) {
+  return ProfileIdOf(static_cast<int>((i + k) % params.profiles_per_application));
+}
+
+// The structure account `i` belongs to.
+int64_t StructureIndexOf(const DatasetParams& params, int64_t i) {
+  const int64_t per_structure = std::max<int64_t>(1, params.accounts / params.structures);
+  return std::min(i / per_structure, params.structures - 1);
+}
+
 std::string AppFor(int64_t s, int k, int applications) {
   return DatasetApplicationId(static_cast<int>((s * 7 + k * 11) % applications));
 }
@@ -187,7 +198,7 @@ absl::Status WriteHabilitations(BatchWriter& writer, const DatasetParams& params
   const std::string siret = DatasetSiret(s);
   for (int k = 0; k < params.habilitations_per_account; ++k) {
     const std::string subscribed_app = AppFor(s, k, params.applications);
-    const std::string profile_id = ProfileIdOf(static_cast<int>((i + k) % params.profiles_per_application));
+    const std::string profile_id = ProfileIdFor(params, i, k);
     v1::Habilitation habilitation;
     habilitation.set_name(domain::HabilitationName(siret, id, subscribed_app));
     habilitation.set_account(domain::AccountName(id));
@@ -205,6 +216,16 @@ absl::Status WriteHabilitations(BatchWriter& writer, const DatasetParams& params
 
 }  // namespace
 
+GrantedPair DatasetGrant(const DatasetParams& params, int64_t i, int k) {
+  const std::string app = AppFor(StructureIndexOf(params, i), k, params.applications);
+  const std::string profile_id = ProfileIdFor(params, i, k);
+  return {domain::AccountName(DatasetAccountId(i)), domain::ProfileName(app, profile_id)};
+}
+
+std::string DatasetStructureOf(const DatasetParams& params, int64_t i) {
+  return domain::StructureName(DatasetSiret(StructureIndexOf(params, i)));
+}
+
 absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params, int sample) {
   BatchWriter writer(store, params.batch);
   absl::Time now = habilis::SystemClock().Now();
@@ -214,6 +235,7 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
   RETURN_IF_ERROR(WriteStructures(writer, params));
   const int64_t per_structure = std::max<int64_t>(1, params.accounts / params.structures);
   std::vector<GrantedPair> pairs;
+
   const int64_t stride = sample > 0 ? std::max<int64_t>(1, params.accounts / sample) : params.accounts + 1;
   for (int64_t i = 0; i < params.accounts; ++i) {
     const std::string id = DatasetAccountId(i);

@@ -38,6 +38,11 @@ std::string DatasetSiret(int64_t i);
 std::string DatasetAccountId(int64_t i);
 std::string DatasetApplicationId(int a);
 
+// The ground truth: the k-th habilitation (k < habilitations_per_account) the dataset gives account `i`.
+GrantedPair DatasetGrant(const DatasetParams& params, int64_t i, int k);
+// The structure account `i` is a member of: structures/{siret}.
+std::string DatasetStructureOf(const DatasetParams& params, int64_t i);
+
 // Writes the dataset into an empty store. Returns `sample` pairs spread over the accounts.
 [[nodiscard]] absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params,
                                                                        int sample);

@@ -10,6 +10,7 @@
 #include <random>
 #include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -177,12 +178,27 @@ absl::StatusOr<std::vector<Change>> DecodeChanges(absl::string_view in) {
   return changes;
 }
 
+// The statements that send a transaction's pending writes, `rows` at a time.
+std::string UpsertStatement(int rows) {
+  std::string sql = "INSERT INTO habilis_kv (k, v) VALUES ";
+  for (int row = 0; row < rows; ++row) {
+    absl::StrAppend(&sql, row > 0 ? ", " : "", "($", 2 * row + 1, ", $", 2 * row + 2, ")");
+  }
+  return absl::StrCat(sql, " ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+}
+std::string DeleteStatement(int rows) {
+  std::string sql = "DELETE FROM habilis_kv WHERE k IN (";
+  for (int row = 0; row < rows; ++row) absl::StrAppend(&sql, row > 0 ? ", " : "", "$", row + 1);
+  return absl::StrCat(sql, ")");
+}
+
 // Reads and writes of one transaction on one connection. As a Reader (Store::Read) it only reads.
 class PgTransaction final : public Transaction {
  public:
   explicit PgTransaction(Connection& connection) : connection_(connection) {}
 
   absl::StatusOr<std::string> Get(absl::string_view key) override {
+    if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
     absl::StatusOr<ResultPtr> result = connection_.Run("get", "SELECT v FROM habilis_kv WHERE k = $1", {Param{key}});
     if (!result.ok()) return result.status();
     if (PQntuples(result->get()) == 0) return absl::NotFoundError("no entry");
@@ -191,6 +207,7 @@ class PgTransaction final : public Transaction {
 
   // Keyset pages in key order: small first (most scans stop at their first entries), larger after.
   absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) override {
+    if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
     std::string from(begin);
     bool inclusive = true;
     for (int page = 16;; page = std::min(page * 8, 1024)) {
@@ -220,18 +237,16 @@ class PgTransaction final : public Transaction {
     return *snapshot_revision_;
   }
 
+  // Writes wait in `pending_` until the next read or the commit (Flush): a transaction that writes many keys
+  // sends them in a few statements instead of one round trip each.
   absl::Status Put(absl::string_view key, absl::string_view value) override {
-    absl::StatusOr<ResultPtr> result = connection_.Run(
-        "put", "INSERT INTO habilis_kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-        {Param{key}, Param{value}});
-    if (!result.ok()) return result.status();
+    pending_[std::string(key)] = std::string(value);
     changes_.push_back(Change{std::string(key), std::string(value)});
     return absl::OkStatus();
   }
 
   absl::Status Delete(absl::string_view key) override {
-    absl::StatusOr<ResultPtr> result = connection_.Run("delete", "DELETE FROM habilis_kv WHERE k = $1", {Param{key}});
-    if (!result.ok()) return result.status();
+    pending_[std::string(key)] = std::nullopt;
     changes_.push_back(Change{std::string(key), std::nullopt});
     return absl::OkStatus();
   }
@@ -244,9 +259,45 @@ class PgTransaction final : public Transaction {
   // SERIALIZABLE tracks what each transaction scanned: a writer into a range needs no guard of its own.
   absl::Status ProtectRange(absl::string_view) override { return absl::OkStatus(); }
 
-  // The end of the transaction: takes the next revision (the last statement before COMMIT, so the revision
-  // row stays locked only for the commit), writes the log entries and the changelog row.
+  // Sends the pending writes: puts and deletes in chunks of 256, 128, … rows (a few prepared statements per
+  // connection, whatever the count).
+  absl::Status Flush() {
+    std::vector<Param> puts, deletes;
+    for (const auto& [key, value] : pending_) {
+      if (value) {
+        puts.push_back(Param{key});
+        puts.push_back(Param{*value});
+      } else {
+        deletes.push_back(Param{key});
+      }
+    }
+    absl::Status sent = SendInChunks(puts, 2, &UpsertStatement, "put");
+    if (sent.ok()) sent = SendInChunks(deletes, 1, &DeleteStatement, "delete");
+    pending_.clear();
+    return sent;
+  }
+
+  // Runs `statement(rows)` on `params` (`per_row` each) in chunks whose sizes are powers of two.
+  absl::Status SendInChunks(absl::Span<const Param> params, int per_row, std::string (*statement)(int rows),
+                            absl::string_view name) {
+    size_t rows = params.size() / per_row;
+    size_t at = 0;
+    for (int chunk = 256; chunk >= 1; chunk /= 2) {
+      while (rows >= static_cast<size_t>(chunk)) {
+        absl::StatusOr<ResultPtr> result = connection_.Run(absl::StrCat(name, "_", chunk), statement(chunk),
+                                                           params.subspan(at, static_cast<size_t>(chunk) * per_row));
+        if (!result.ok()) return result.status();
+        at += static_cast<size_t>(chunk) * per_row;
+        rows -= chunk;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The end of the transaction: sends the pending writes, then takes the next revision (after them, so that
+  // the revision row stays locked only for the commit), writes the log entries and the changelog row.
   absl::StatusOr<Revision> WriteCommit() {
+    if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
     absl::StatusOr<ResultPtr> bumped = connection_.Run(
         "bump", "UPDATE habilis_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision", {});
     if (!bumped.ok()) return bumped.status();
@@ -254,11 +305,10 @@ class PgTransaction final : public Transaction {
     const Revision revision = DecodeInt8(PQgetvalue(bumped->get(), 0, 0));
     for (size_t i = 0; i < log_entries_.size(); ++i) {
       std::string key = LogEntryKey(log_entries_[i].key, revision, i);
-      absl::StatusOr<ResultPtr> logged = connection_.Run("log", "INSERT INTO habilis_kv (k, v) VALUES ($1, $2)",
-                                                         {Param{key}, Param{*log_entries_[i].value}});
-      if (!logged.ok()) return logged.status();
+      pending_[key] = log_entries_[i].value;
       changes_.push_back(Change{std::move(key), log_entries_[i].value});
     }
+    if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
     const std::string text_revision = absl::StrCat(revision);
     absl::StatusOr<ResultPtr> fed =
         connection_.Run("changelog", "INSERT INTO habilis_changelog (revision, changes) VALUES ($1, $2)",
@@ -270,8 +320,9 @@ class PgTransaction final : public Transaction {
  private:
   Connection& connection_;
   std::optional<Revision> snapshot_revision_;
-  std::vector<Change> changes_;
-  std::vector<Change> log_entries_;  // key: the log
+  std::vector<Change> changes_;                                       // every write, in order, for the changelog
+  absl::btree_map<std::string, std::optional<std::string>> pending_;  // the last write of each key, not sent yet
+  std::vector<Change> log_entries_;                                   // key: the log
 };
 
 // Whether this thread holds PostgresStore::write_mu_ (a transaction that updates the store from inside

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "clients/cpp/client.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "habilis/v1/access.grpc.pb.h"
 #include "habilis/v1/accounts.grpc.pb.h"
@@ -184,6 +185,19 @@ class ScaleOutTest : public ::testing::Test {
     grpc::Status status = node.accounts->CreateAccount(context.get(), account, &created);
     if (name != nullptr) *name = created.account().name();
     return status;
+  }
+
+  // Whether `node`'s Health says `status` within 5 s (it probes the store at most once a second).
+  bool HealthBecomes(Node& node, grpc::health::v1::HealthCheckResponse::ServingStatus status) {
+    auto health = grpc::health::v1::Health::NewStub(client::Connect(node.process->target()));
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      grpc::health::v1::HealthCheckResponse response;
+      grpc::Status call = health->Check(As("").get(), grpc::health::v1::HealthCheckRequest(), &response);
+      if (call.ok() && response.status() == status) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
   }
 
   // Whether `name` is an account, read through `node`.
@@ -370,6 +384,8 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
   }
   grpc::Status down = CreateAgent(a_, "while-down@example.fr");
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  EXPECT_TRUE(HealthBecomes(a_, grpc::health::v1::HealthCheckResponse::NOT_SERVING))
+      << "a load balancer takes a node that cannot reach its database out";
   ASSERT_TRUE(cluster_->Restart().ok());
   // The nodes reconnect on their own: the first calls after the restart may still find a dead connection.
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
@@ -381,6 +397,7 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
   Ok(after);
   for (const std::string& earlier : before) EXPECT_TRUE(Exists(a_, earlier)) << earlier;
   EXPECT_TRUE(Exists(a_, name));
+  EXPECT_TRUE(HealthBecomes(a_, grpc::health::v1::HealthCheckResponse::SERVING));
   // Both nodes follow the feed again: the grant made before the outage reaches B with its token, and a revoke
   // on B reaches A with its own.
   EXPECT_TRUE(Check(b_, granted.consistency_token()).allowed());

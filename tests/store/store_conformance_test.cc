@@ -16,66 +16,10 @@
 #include "store/postgres/postgres_store.h"
 #include "store/rocksdb/rocksdb_store.h"
 #include "store/store.h"
-#include "tests/testing/postgres_cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/store/backend_factories.h"
 
 namespace habilis::store {
 namespace {
-
-// Opens a backend on a location that survives Reopen(). kShared: several stores may be open on it at once
-// (several habilisd nodes on one database).
-// kOverlappingCommits: transactions that overlap in time may both commit when they touch different keys
-// (PostgreSQL's revision row serializes every commit: docs/SCALE-OUT.md "Writes").
-struct RocksDbFactory {
-  static constexpr bool kShared = false;
-  static constexpr bool kOverlappingCommits = true;
-  testing::TempDir dir;
-  std::unique_ptr<Store> Open() {
-    auto store = RocksDbStore::Open(dir.Sub("db"));
-    EXPECT_TRUE(store.ok()) << store.status();
-    return std::move(store).value();
-  }
-};
-
-// One throwaway PostgreSQL cluster per test program, started by the first test that needs it; each test gets
-// a database of its own.
-class PostgresEnvironment final : public ::testing::Environment {
- public:
-  static testing::PostgresCluster& Cluster() {
-    if (cluster_ == nullptr) {
-      auto started = testing::PostgresCluster::Start();
-      if (!started.ok()) {
-        ADD_FAILURE() << started.status();
-        std::abort();
-      }
-      cluster_ = std::move(started).value();
-    }
-    return *cluster_;
-  }
-  void TearDown() override { cluster_.reset(); }
-
- private:
-  static inline std::unique_ptr<testing::PostgresCluster> cluster_;
-};
-::testing::Environment* const kPostgres = ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
-
-struct PostgresFactory {
-  static constexpr bool kShared = true;
-  static constexpr bool kOverlappingCommits = false;
-  std::string url;
-  PostgresFactory() {
-    static int databases = 0;
-    absl::StatusOr<std::string> created =
-        PostgresEnvironment::Cluster().CreateDatabase(absl::StrCat("conformance_", ++databases));
-    EXPECT_TRUE(created.ok()) << created.status();
-    url = created.value_or("");
-  }
-  std::unique_ptr<Store> Open() {
-    auto store = PostgresStore::Open(PostgresOptions{.url = url, .poll_interval = absl::Milliseconds(2)});
-    EXPECT_TRUE(store.ok()) << store.status();
-    return std::move(store).value();
-  }
-};
 
 template <typename Factory>
 class StoreConformance : public ::testing::Test {
@@ -157,6 +101,44 @@ TYPED_TEST(StoreConformance, ATransactionReadsItsOwnWrites) {
   ASSERT_TRUE(revision.ok());
   EXPECT_EQ(this->Get("b").value(), "new");
   EXPECT_TRUE(absl::IsNotFound(this->Get("d").status()));
+}
+
+// A commit of many writes (PostgreSQL sends them in chunks): each key holds its last write, in one revision.
+TYPED_TEST(StoreConformance, ALargeCommitHoldsTheLastWriteOfEachKey) {
+  constexpr int kKeys = 1000;
+  auto key = [](int i) { return absl::StrCat("k/", 10000 + i); };
+  ASSERT_TRUE(this->store_
+                  ->Update([&](Transaction& txn) -> absl::Status {
+                    for (int i = 0; i < kKeys; ++i) EXPECT_TRUE(txn.Put(key(i), "first").ok());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // Every third deleted, every fifth rewritten, every fifteenth deleted then written again.
+  ASSERT_TRUE(this->store_
+                  ->Update([&](Transaction& txn) -> absl::Status {
+                    for (int i = 0; i < kKeys; ++i) {
+                      if (i % 3 == 0) {
+                        EXPECT_TRUE(txn.Delete(key(i)).ok());
+                      }
+                      if (i % 5 == 0) {
+                        EXPECT_TRUE(txn.Put(key(i), "second").ok());
+                      }
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  std::vector<std::string> expected;
+  for (int i = 0; i < kKeys; ++i) {
+    if (i % 3 != 0 || i % 5 == 0) expected.push_back(key(i));
+  }
+  ASSERT_TRUE(this->store_
+                  ->Read([&](Reader& reader) -> absl::Status {
+                    EXPECT_EQ(this->ScanKeys(reader, "k/", PrefixEnd("k/")), expected);
+                    EXPECT_EQ(reader.Get(key(15)).value_or(""), "second");
+                    EXPECT_EQ(reader.Get(key(1)).value_or(""), "first");
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TYPED_TEST(StoreConformance, ScanVisitsTheHalfOpenRangeInKeyOrderAndStopsOnRequest) {

@@ -1,6 +1,7 @@
 // The reading contract of store::Transaction (store/store.h: reads see the transaction's own writes on top of
-// its snapshot), as one typed suite that every kind of transaction passes: a store's own, and the overlay
-// over a snapshot (store/overlay_transaction.h). Neither commits here: what each writes must stay unseen.
+// its snapshot), as one typed suite that every kind of transaction passes: each backend's own (PostgreSQL's
+// holds its writes back until a read or the commit), and the overlay over a snapshot
+// (store/overlay_transaction.h). None commits here: what each writes must stay unseen.
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,17 +9,18 @@
 #include "gtest/gtest.h"
 #include "store/encoding.h"
 #include "store/overlay_transaction.h"
-#include "store/rocksdb/rocksdb_store.h"
 #include "store/store.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/store/backend_factories.h"
 
 namespace habilis::store {
 namespace {
 
 using Body = absl::FunctionRef<absl::Status(Transaction&)>;
 
-// A RocksDB transaction, run as a dry run so that nothing commits.
+// A backend's transaction, run as a dry run so that nothing commits.
+template <typename Factory>
 struct StoreTransactions {
+  using Backend = Factory;
   static absl::Status Run(Store& store, Body body) {
     return store.Update([&](Transaction& txn) { return body(txn); }, UpdateOptions{.dry_run = true}).status();
   }
@@ -26,6 +28,7 @@ struct StoreTransactions {
 
 // An overlay over a read snapshot of the same store.
 struct Overlays {
+  using Backend = RocksDbFactory;
   static absl::Status Run(Store& store, Body body) {
     return store
         .Read([&](Reader& snapshot) {
@@ -54,7 +57,7 @@ template <typename Kind>
 class TransactionConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(RocksDbStore::Open(dir_.Sub("db"))).value();
+    store_ = backend_.Open();
     ASSERT_TRUE(store_
                     ->Update([](Transaction& txn) -> absl::Status {
                       for (const char* key : {"a", "c", "e", "g"}) {
@@ -78,11 +81,11 @@ class TransactionConformance : public ::testing::Test {
                 }).ok());
   }
 
-  testing::TempDir dir_;
+  typename Kind::Backend backend_;
   std::unique_ptr<Store> store_;
 };
 
-using Kinds = ::testing::Types<StoreTransactions, Overlays>;
+using Kinds = ::testing::Types<StoreTransactions<RocksDbFactory>, StoreTransactions<PostgresFactory>, Overlays>;
 TYPED_TEST_SUITE(TransactionConformance, Kinds);
 
 TYPED_TEST(TransactionConformance, GetSeesItsOwnPutsAndDeletesOverTheSnapshot) {

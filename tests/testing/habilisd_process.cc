@@ -89,14 +89,15 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
 
 absl::StatusOr<std::unique_ptr<HabilisdProcess>> HabilisdProcess::Start(const std::string& data_dir,
                                                                         const std::vector<std::string>& extra_args,
-                                                                        const std::string& stderr_file) {
+                                                                        const std::string& stderr_file,
+                                                                        absl::Duration ready_within) {
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   auto [pid, fd] = Spawn(HabilisdPath(), args, stderr_file);
   std::unique_ptr<HabilisdProcess> process(new HabilisdProcess(pid, fd));
 
   static const std::regex kListening("listening on (127\\.0\\.0\\.1:[0-9]+)");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(ready_within);
   char buffer[4096];
   while (true) {
     std::smatch match;
@@ -105,7 +106,9 @@ absl::StatusOr<std::unique_ptr<HabilisdProcess>> HabilisdProcess::Start(const st
       return process;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return absl::DeadlineExceededError("habilisd did not report its port in 30 s");
+    if (left.count() <= 0)
+      return absl::DeadlineExceededError(
+          absl::StrCat("habilisd did not report its port in ", absl::FormatDuration(ready_within)));
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     ssize_t n = read(fd, buffer, sizeof(buffer));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace habilis::testing {
 
@@ -31,10 +32,11 @@ RunResult RunProgram(const std::string& program, const std::vector<std::string>&
 class HabilisdProcess {
  public:
   // Starts `habilisd --listen 127.0.0.1:0 --data-dir <data_dir> <extra_args>` and returns once it
-  // reports the port it listens on (or fails after 30 s). With `stderr_file`, its log goes there.
+  // reports the port it listens on (or fails after `ready_within`). With `stderr_file`, its log goes there.
   static absl::StatusOr<std::unique_ptr<HabilisdProcess>> Start(const std::string& data_dir,
                                                                 const std::vector<std::string>& extra_args = {},
-                                                                const std::string& stderr_file = "");
+                                                                const std::string& stderr_file = "",
+                                                                absl::Duration ready_within = absl::Seconds(30));
   // Stops the process (SIGTERM) if it still runs.
   ~HabilisdProcess();
   HabilisdProcess(const HabilisdProcess&) = delete;
@@ -42,6 +44,7 @@ class HabilisdProcess {
 
   // "127.0.0.1:PORT".
   const std::string& target() const { return target_; }
+  pid_t pid() const { return pid_; }
   // What the process printed up to and including its "listening on" line.
   const std::string& banner() const { return banner_; }
   // SIGKILL: no shutdown code runs.
