@@ -95,7 +95,7 @@ struct Server::Parts {
         certificate_applications(std::move(certificates)),
         gate(api_keys, sessions, *engine, &attempts, &certificate_applications),
         executor(config.worker_threads, static_cast<size_t>(config.max_queued_calls)),
-        context{gate, executor, &store},
+        context{gate, executor, &store, &store},
         structure_service(context, structures),
         org_chart_service(context, org_chart),
         application_service(context, applications),

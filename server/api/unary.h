@@ -29,6 +29,8 @@ struct CallContext {
   Executor& executor;
   // Where refused grants are recorded (domain::RecordsDenialsOf); none if null.
   store::Store* audit_store = nullptr;
+  // The node's store, whose applied revision tells whether a consistency token means a wait; none if null.
+  const store::Store* store = nullptr;
 };
 
 // The full name ("package.Service/Method") of the one method that takes `Request`. Request types are
@@ -168,11 +170,27 @@ grpc::ServerUnaryReactor* ServeUnary(const CallContext& context, grpc::CallbackS
   return reactor;
 }
 
+// Whether `request` carries a consistency token this node has not applied yet (serving it means waiting).
+template <typename Request>
+bool WaitsForToken(const CallContext& context, const Request& request) {
+  if constexpr (requires { request.consistency_token(); }) {
+    if (context.store == nullptr || request.consistency_token().empty()) return false;
+    std::optional<store::Revision> revision = DecodeConsistencyToken(request.consistency_token());
+    return revision && *revision > context.store->ObservedRevision();
+  }
+  return false;
+}
+
 // Serves one unary call on the gRPC thread that received it: for the read-only hot path (access checks),
-// whose store reads take microseconds, so that it pays no hop to the executor.
+// whose reads are in memory, so that it pays no hop to the executor. A call that would wait for a consistency
+// token ahead of this node (another node's commit, up to 2 s) goes to the executor instead: gRPC's threads
+// are few, and they serve every other call.
 template <typename Request, typename Response, typename TargetOrFn, typename Command>
 grpc::ServerUnaryReactor* ServeInline(const CallContext& context, grpc::CallbackServerContext* server_context,
                                       const Request* request, Response* response, TargetOrFn target, Command command) {
+  if (WaitsForToken(context, *request)) {
+    return ServeUnary(context, server_context, request, response, std::move(target), std::move(command));
+  }
   grpc::ServerUnaryReactor* reactor = server_context->DefaultReactor();
   reactor->Finish(RunCall<Request>(context, *server_context, *request, *response, target, command, absl::Now()));
   return reactor;

@@ -141,4 +141,13 @@ std::string EncodeConsistencyToken(store::Revision revision) {
   return absl::WebSafeBase64Escape(raw);
 }
 
+std::optional<store::Revision> DecodeConsistencyToken(absl::string_view token) {
+  std::string raw;
+  absl::string_view in;
+  if (absl::WebSafeBase64Unescape(token, &raw)) in = raw;
+  std::optional<uint64_t> revision = store::ConsumeUint64(&in);
+  if (!revision || !in.empty()) return std::nullopt;
+  return *revision;
+}
+
 }  // namespace habilis

@@ -3,6 +3,7 @@
 #define HABILIS_SERVER_COMMON_PAGING_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -36,6 +37,8 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 
 // Consistency tokens are opaque to clients: they carry a store revision.
 std::string EncodeConsistencyToken(store::Revision revision);
+// The revision `token` carries; nullopt if it is not a token EncodeConsistencyToken made.
+std::optional<store::Revision> DecodeConsistencyToken(absl::string_view token);
 
 }  // namespace habilis
 

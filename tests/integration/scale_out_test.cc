@@ -169,6 +169,17 @@ class ScaleOutTest : public ::testing::Test {
 
   // Creates a collaborator of the structure through `node`; the call's status.
   grpc::Status CreateAgent(Node& node, const std::string& login, std::string* name = nullptr) {
+    const v1::CreateAccountRequest account = AgentRequest(login);
+    v1::CreateAccountResponse created;
+    auto context = As(operator_key_);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Status status = node.accounts->CreateAccount(context.get(), account, &created);
+    if (name != nullptr) *name = created.account().name();
+    return status;
+  }
+
+  // A collaborator of the structure.
+  static v1::CreateAccountRequest AgentRequest(const std::string& login) {
     v1::CreateAccountRequest account;
     account.set_parent(kStructure);
     v1::Account* a = account.mutable_account();
@@ -179,12 +190,7 @@ class ScaleOutTest : public ::testing::Test {
     a->set_postal_code("29200");
     a->set_city("Brest");
     account.mutable_membership()->set_role(v1::COLLABORATOR);
-    v1::CreateAccountResponse created;
-    auto context = As(operator_key_);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    grpc::Status status = node.accounts->CreateAccount(context.get(), account, &created);
-    if (name != nullptr) *name = created.account().name();
-    return status;
+    return account;
   }
 
   // Whether `node`'s Health says `status` within 5 s (it probes the store at most once a second).
@@ -367,8 +373,13 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
     Ok(CreateAgent(a_, absl::StrCat("before", i, "@example.fr"), &name));
     before.push_back(name);
   }
-  // A grant on A, then the database goes: B, which polls every 2 s, has not applied it and cannot now. (B
-  // has verified the application's key before: the check is not refused at the gate.)
+  // A grant on A, then the database goes: B, which polls every 2 s, has not applied it and cannot now. B must
+  // hold the application's key in memory by then, or the check is refused at the gate: B applies every commit
+  // so far (a token), which drops the key from its cache (its creation is among them), then verifies it again.
+  v1::CreateAccountResponse latest;
+  auto created = As(operator_key_);
+  Ok(a_.accounts->CreateAccount(created.get(), AgentRequest("latest@example.fr"), &latest));
+  EXPECT_FALSE(Check(b_, latest.consistency_token()).allowed());
   EXPECT_FALSE(Check(b_, "").allowed());
   const v1::GrantHabilitationRequest grant = GrantOfProfile();
   v1::GrantHabilitationResponse granted;

@@ -191,11 +191,8 @@ absl::Status CheckConsistencyToken(store::Store& store, absl::string_view token)
 }
 
 absl::StatusOr<store::Revision> ConsistencyTokenRevision(store::Store& store, absl::string_view token) {
-  std::string raw;
-  absl::string_view in;
-  if (absl::WebSafeBase64Unescape(token, &raw)) in = raw;
-  std::optional<uint64_t> revision = store::ConsumeUint64(&in);
-  if (!revision || !in.empty()) {
+  std::optional<store::Revision> revision = DecodeConsistencyToken(token);
+  if (!revision) {
     return InvalidField("consistency_token", "CONSISTENCY_TOKEN_INVALID", "is not a token this server returned");
   }
   if (*revision <= store.ObservedRevision()) return *revision;
