@@ -3,15 +3,17 @@
 // a wrong one ends the run with exit code 1.
 //
 //   build/tests/habilis-scale-bench [--accounts 100000] [--seconds 10] [--samples 300]
-//       [--stages startup,checks,writes,delay] [--backends rocksdb,postgresql]
+//       [--stages checks,writes,join,delay] [--backends rocksdb,postgresql]
 //
-// - startup: writes the synthetic dataset (server/tools/dataset.h) into each backend, then starts a node on it:
+// - start-up (always): writes the synthetic dataset (server/tools/dataset.h) into each backend, then starts a node on
+// it:
 //   the time until it listens (its access index loaded), and its resident memory.
 // - checks: habilis-loadgen against each node in turn (CheckAccess against the node's own Health, closed
 //   loop), with pairs spread over the whole dataset; twice per backend, interleaved.
 // - writes: 1, 4 and 16 writers, each calling GrantHabilitation in a loop for --seconds on accounts no other
 //   call touches (each grant changes the account's profile of one application); grants per second and
 //   latency. Afterwards every grant is checked with its own token: the new profile must be allowed.
+// - join (PostgreSQL): a second node started on the store the first one uses (a node joining a cluster).
 // - delay (PostgreSQL): a second node B polling the feed every 10 ms (the default). A grant, then a revoke,
 //   on A; B is asked without a token until its answer changes: the time from A's acknowledgement to B's new
 //   answer. Then an API key revoked on A: the time until B refuses it. And a check on B carrying A's token.
@@ -437,6 +439,10 @@ int Run(const Options& options) {
     }
   }
   for (Backend& backend : backends) {
+    if (options.stages.count("join") == 0 || backend.name != "postgresql") continue;
+    StartNode(backend, dir.Sub("postgresql-joining"), dir.Sub("postgresql-outbox.key"))->Terminate();
+  }
+  for (Backend& backend : backends) {
     if (options.stages.count("delay") == 0 || backend.name != "postgresql") continue;
     MeasureDelay(backend, params, options.samples, dir.Sub("postgresql-outbox.key"), dir.Sub("postgresql-b"),
                  next_account[backend.name]);
@@ -452,13 +458,14 @@ int Run(const Options& options) {
 
 int main(int argc, char** argv) {
   habilis::Options options;
-  std::string stages = "checks,writes,delay";
+  std::string stages = "checks,writes,join,delay";
   std::string backends = "rocksdb,postgresql";
   CLI::App app{"habilis-scale-bench: the numbers of docs/SCALE-OUT.md"};
   app.add_option("--accounts", options.accounts, "accounts in the dataset")->capture_default_str();
   app.add_option("--seconds", options.seconds, "length of each timed run")->capture_default_str();
   app.add_option("--samples", options.samples, "grant/revoke pairs timed between two nodes")->capture_default_str();
-  app.add_option("--stages", stages, "checks, writes, delay (the start-up is always measured)")->capture_default_str();
+  app.add_option("--stages", stages, "checks, writes, join, delay (the start-up is always measured)")
+      ->capture_default_str();
   app.add_option("--backends", backends, "rocksdb, postgresql")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   for (absl::string_view stage : absl::StrSplit(stages, ',', absl::SkipEmpty())) options.stages.emplace(stage);

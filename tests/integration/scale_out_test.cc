@@ -303,6 +303,36 @@ TEST_F(ScaleOutTest, WATCH_aStreamOnBSeesTheWritesOfAInOrder) {
   }
 }
 
+// A long-lived stream on B after its caller loses his right on A: the revocation reaches B through the feed
+// and ends the stream before it sends anything committed after it.
+TEST_F(ScaleOutTest, WATCH_aStreamOnBEndsWhenItsKeyIsRevokedOnA) {
+  v1::GrantHabilitationResponse first;
+  Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &first));
+  v1::WatchChangesRequest watch;
+  watch.set_application("applications/portail");
+  watch.set_consistency_token(first.consistency_token());
+  auto context = As(app_key_);
+  auto stream = b_.audit->WatchChanges(context.get(), watch);
+  v1::RevokeHabilitationResponse revoked;
+  Ok(a_.entitlements->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
+  v1::WatchChangesResponse response;
+  ASSERT_TRUE(stream->Read(&response)) << "the stream is live on B";
+  ASSERT_EQ(response.audit_entries(0).action(), "habilis.v1.RevokeHabilitation");
+
+  v1::RevokeApiKeyRequest revoke_key;
+  revoke_key.set_name(app_key_name_);
+  v1::RevokeApiKeyResponse key_revoked;
+  Ok(a_.api_keys->RevokeApiKey(As(operator_key_).get(), revoke_key, &key_revoked));
+  v1::GrantHabilitationResponse after;
+  Ok(a_.entitlements->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &after));
+  // B polls every 2 s: the stream ends within that (the call's deadline is 30 s).
+  int sent_after_revocation = 0;
+  while (stream->Read(&response)) sent_after_revocation += response.audit_entries_size();
+  const grpc::Status ended = stream->Finish();
+  EXPECT_EQ(sent_after_revocation, 0) << "nothing committed after the revocation reaches a revoked key";
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+}
+
 TEST_F(ScaleOutTest, OUTBOX_bothNodesDeliverAndEachMessageIsSentOnce) {
   constexpr int kAccounts = 8;
   for (int i = 0; i < kAccounts; ++i) {

@@ -11,25 +11,15 @@ AuditRetention::AuditRetention(store::Store& store, AuditTrail& trail, const Clo
     : trail_(trail),
       clock_(clock),
       retention_(retention),
-      lease_(store, "audit_retention", store::JobLease::TermFor(interval)),
-      task_(retention > absl::ZeroDuration() ? interval : absl::ZeroDuration(), [this] { Pass(); }) {}
+      job_(store, clock, "audit_retention", retention > absl::ZeroDuration() ? interval : absl::ZeroDuration(),
+           [this] { return Prune(); }) {}
 
-AuditRetention::~AuditRetention() {
-  task_.Stop();
-  (void)lease_.Release();  // if the store is unreachable, the lease lapses by itself
-}
-
-void AuditRetention::Pass() {
-  absl::StatusOr<bool> held = lease_.Hold(clock_.Now());
-  if (!held.ok()) std::cerr << "habilisd: the audit retention lease: " << held.status() << std::endl;
-  if (!held.ok() || !*held) return;  // another node prunes
+absl::Status AuditRetention::Prune() {
   absl::StatusOr<int64_t> removed = trail_.Prune(clock_.Now() - retention_);
-  if (!removed.ok()) {
-    std::cerr << "habilisd: pruning the audit trail failed (it is tried again later): " << removed.status()
-              << std::endl;
-  } else if (*removed > 0) {
+  if (removed.ok() && *removed > 0) {
     std::cerr << "habilisd: pruned " << *removed << " audit entries older than the retention" << std::endl;
   }
+  return removed.status();
 }
 
 }  // namespace habilis::domain

@@ -3,11 +3,11 @@
 #ifndef HABILIS_SERVER_DOMAIN_AUDIT_AUDIT_RETENTION_H_
 #define HABILIS_SERVER_DOMAIN_AUDIT_AUDIT_RETENTION_H_
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
-#include "server/common/periodic.h"
+#include "server/common/leased_job.h"
 #include "server/domain/audit/audit_trail.h"
-#include "store/lease.h"
 
 namespace habilis::domain {
 
@@ -17,19 +17,16 @@ class AuditRetention {
   // are pruned every `interval`.
   AuditRetention(store::Store& store, AuditTrail& trail, const Clock& clock, absl::Duration retention,
                  absl::Duration interval = absl::Hours(1));
-  // Stops the pruning, then gives its lease up (a restarted node prunes at once).
-  ~AuditRetention();
   AuditRetention(const AuditRetention&) = delete;
   AuditRetention& operator=(const AuditRetention&) = delete;
 
  private:
-  void Pass();
+  absl::Status Prune();
 
   AuditTrail& trail_;
   const Clock& clock_;
   const absl::Duration retention_;
-  store::JobLease lease_;  // the pruning runs on one node at a time
-  PeriodicTask task_;      // last: it stops before the members it uses go
+  LeasedJob job_;  // last: it stops before the members it uses go
 };
 
 }  // namespace habilis::domain

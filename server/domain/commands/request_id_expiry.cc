@@ -1,7 +1,6 @@
 #include "server/domain/commands/request_id_expiry.h"
 
 #include <algorithm>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -74,13 +73,7 @@ RequestIdExpiry::RequestIdExpiry(store::Store& store, const Clock& clock, absl::
     : store_(store),
       clock_(clock),
       retention_(retention),
-      lease_(store, "request_id_expiry", store::JobLease::TermFor(interval)),
-      task_(interval, [this] { Pass(); }) {}
-
-RequestIdExpiry::~RequestIdExpiry() {
-  task_.Stop();
-  (void)lease_.Release();  // if the store is unreachable, the lease lapses by itself
-}
+      job_(store, clock, "request_id_expiry", interval, [this] { return Expire().status(); }) {}
 
 absl::StatusOr<int64_t> RequestIdExpiry::Expire() {
   const absl::Time before = clock_.Now() - retention_;
@@ -91,16 +84,6 @@ absl::StatusOr<int64_t> RequestIdExpiry::Expire() {
     ASSIGN_OR_RETURN(int64_t deleted, DeleteDated(store_, dated));
     total += deleted;
     if (static_cast<int>(dated.size()) < kBatch) return total;
-  }
-}
-
-void RequestIdExpiry::Pass() {
-  absl::StatusOr<bool> held = lease_.Hold(clock_.Now());
-  if (!held.ok()) std::cerr << "habilisd: the request id expiry lease: " << held.status() << std::endl;
-  if (!held.ok() || !*held) return;  // another node expires them
-  absl::StatusOr<int64_t> expired = Expire();
-  if (!expired.ok()) {
-    std::cerr << "habilisd: expiring request ids failed (it is tried again later): " << expired.status() << std::endl;
   }
 }
 

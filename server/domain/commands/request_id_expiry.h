@@ -10,8 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
-#include "server/common/periodic.h"
-#include "store/lease.h"
+#include "server/common/leased_job.h"
 #include "store/store.h"
 
 namespace habilis::domain {
@@ -20,8 +19,6 @@ class RequestIdExpiry {
  public:
   // Passes every `interval` when it is positive (a thread); zero: only when Expire is called.
   RequestIdExpiry(store::Store& store, const Clock& clock, absl::Duration retention, absl::Duration interval);
-  // Stops the passes, then gives the lease up (a restarted node expires at once).
-  ~RequestIdExpiry();
   RequestIdExpiry(const RequestIdExpiry&) = delete;
   RequestIdExpiry& operator=(const RequestIdExpiry&) = delete;
 
@@ -30,13 +27,10 @@ class RequestIdExpiry {
   [[nodiscard]] absl::StatusOr<int64_t> Expire();
 
  private:
-  void Pass();
-
   store::Store& store_;
   const Clock& clock_;
   const absl::Duration retention_;
-  store::JobLease lease_;  // the expiry runs on one node at a time
-  PeriodicTask task_;      // last: it stops before the members it uses go
+  LeasedJob job_;  // last: it stops before the members it uses go
 };
 
 // Format 2 -> 3 (habilis-migrate): every record without a time is dated `now` and gets its by-time key, so

@@ -1,6 +1,5 @@
 #include "server/domain/entitlements/habilitation_expiry.h"
 
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -131,8 +130,7 @@ HabilitationExpiry::HabilitationExpiry(store::Store& store, const Clock& clock, 
     : store_(store),
       clock_(clock),
       notice_(notice),
-      lease_(store, "habilitation_expiry", store::JobLease::TermFor(interval)),
-      task_(interval, [this] { Pass(); }) {}
+      job_(store, clock, "habilitation_expiry", interval, [this] { return Sweep().status(); }) {}
 
 absl::StatusOr<int> HabilitationExpiry::Sweep() {
   const absl::Time now = clock_.Now();
@@ -143,22 +141,6 @@ absl::StatusOr<int> HabilitationExpiry::Sweep() {
     changed += done ? 1 : 0;
   }
   return changed;
-}
-
-HabilitationExpiry::~HabilitationExpiry() {
-  task_.Stop();
-  (void)lease_.Release();  // if the store is unreachable, the lease lapses by itself
-}
-
-void HabilitationExpiry::Pass() {
-  absl::StatusOr<bool> held = lease_.Hold(clock_.Now());
-  if (!held.ok()) std::cerr << "habilisd: the habilitation expiry lease: " << held.status() << std::endl;
-  if (!held.ok() || !*held) return;  // another node sweeps
-  absl::StatusOr<int> swept = Sweep();
-  if (!swept.ok()) {
-    std::cerr << "habilisd: the habilitation expiry sweep failed (it is tried again later): " << swept.status()
-              << std::endl;
-  }
 }
 
 }  // namespace habilis::domain

@@ -8,8 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/clock.h"
-#include "server/common/periodic.h"
-#include "store/lease.h"
+#include "server/common/leased_job.h"
 #include "store/store.h"
 
 namespace habilis::domain {
@@ -22,8 +21,6 @@ class HabilitationExpiry {
   // Sweeps every `interval` when it is positive (a thread); zero: only when Sweep is called.
   HabilitationExpiry(store::Store& store, const Clock& clock, absl::Duration interval,
                      absl::Duration notice = absl::Hours(24 * 7));
-  // Stops the sweep, then gives its lease up (a restarted node sweeps at once).
-  ~HabilitationExpiry();
   HabilitationExpiry(const HabilitationExpiry&) = delete;
   HabilitationExpiry& operator=(const HabilitationExpiry&) = delete;
 
@@ -33,13 +30,10 @@ class HabilitationExpiry {
   [[nodiscard]] absl::StatusOr<int> Sweep();
 
  private:
-  void Pass();
-
   store::Store& store_;
   const Clock& clock_;
   const absl::Duration notice_;
-  store::JobLease lease_;  // the sweep runs on one node at a time
-  PeriodicTask task_;      // last: it stops before the members it uses go
+  LeasedJob job_;  // last: it stops before the members it uses go
 };
 
 }  // namespace habilis::domain
