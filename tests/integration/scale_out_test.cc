@@ -448,6 +448,24 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
   EXPECT_FALSE(Check(a_, revoked.consistency_token()).allowed());
 }
 
+// Sessions are read from the store at each call (no node keeps them): one ended on A is refused on B at once.
+TEST_F(ScaleOutTest, REVOCATION_aSessionLoggedOutOnAIsRefusedOnBAtOnce) {
+  v1::LoginRequest login;
+  login.set_login_email("jeanne@example.fr");
+  login.set_password("correct horse battery staple");
+  login.set_device_label("test");
+  v1::LoginResponse session;
+  Ok(a_.sessions->Login(As("").get(), login, &session));
+  v1::ListSessionsRequest list;
+  list.set_parent(account_);
+  v1::ListSessionsResponse listed;
+  Ok(b_.sessions->ListSessions(As(session.session_token()).get(), list, &listed));
+  v1::LogoutResponse out;
+  Ok(a_.sessions->Logout(As(session.session_token()).get(), v1::LogoutRequest(), &out));
+  const grpc::Status after = b_.sessions->ListSessions(As(session.session_token()).get(), list, &listed);
+  EXPECT_EQ(after.error_code(), grpc::StatusCode::UNAUTHENTICATED) << "the very next call on B";
+}
+
 TEST_F(ScaleOutTest, REVOCATION_anApiKeyRevokedOnAIsRefusedOnBWithinTheFeedDelay) {
   // B knows the key (and keeps it in memory) before the revocation.
   EXPECT_FALSE(Check(b_, "").allowed());
