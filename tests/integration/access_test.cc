@@ -159,21 +159,11 @@ class AccessTest : public ::testing::Test {
   }
 
   // HAB-GRANT of the seeded profile to the seeded account.
-  v1::GrantHabilitationRequest GrantOfProfile() const {
-    v1::GrantHabilitationRequest grant;
-    grant.set_structure(kStructure);
-    grant.set_account(account_);
-    grant.set_profile(kProfile);
-    return grant;
-  }
+  v1::GrantHabilitationRequest GrantOfProfile() const { return testing::GrantRequest(kStructure, account_, kProfile); }
 
   // HAB-REVOKE of the seeded account's portail profile.
   v1::RevokeHabilitationRequest RevokeOfProfile() const {
-    v1::RevokeHabilitationRequest revoke;
-    revoke.set_structure(kStructure);
-    revoke.set_account(account_);
-    revoke.set_application("applications/portail");
-    return revoke;
+    return testing::RevokeRequest(kStructure, account_, "applications/portail");
   }
 
   v1::CheckAccessResponse Check(const std::string& token, grpc::Status* status_out = nullptr) {

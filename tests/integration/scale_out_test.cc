@@ -34,6 +34,7 @@ namespace {
 
 constexpr char kStructure[] = "structures/73282932000074";
 constexpr char kProfile[] = "applications/portail/profiles/utilisateur";
+constexpr char kPassword[] = "correct horse battery staple";
 
 // One habilisd and its stubs.
 struct Node {
@@ -154,15 +155,11 @@ class ScaleOutTest : public ::testing::Test {
         << mail.status();
     v1::SetPasswordWithLinkRequest set;
     set.set_link_token(match[1].str());
-    set.set_new_password("correct horse battery staple");
+    set.set_new_password(kPassword);
     v1::SetPasswordWithLinkResponse done;
     Ok(a_.sessions->SetPasswordWithLink(As("").get(), set, &done));
-    v1::LoginRequest login;
-    login.set_login_email("jeanne@example.fr");
-    login.set_password("correct horse battery staple");
-    login.set_device_label("test");
     v1::LoginResponse session;
-    Ok(a_.sessions->Login(As("").get(), login, &session));
+    Ok(a_.sessions->Login(As("").get(), testing::LoginRequest("jeanne@example.fr", kPassword), &session));
     v1::AcceptPrivacyPolicyResponse consent;
     Ok(a_.sessions->AcceptPrivacyPolicy(As(session.session_token()).get(), v1::AcceptPrivacyPolicyRequest(), &consent));
   }
@@ -217,19 +214,9 @@ class ScaleOutTest : public ::testing::Test {
   }
 
   // HAB-GRANT of the seeded profile to the seeded account, and HAB-REVOKE of it.
-  v1::GrantHabilitationRequest GrantOfProfile() const {
-    v1::GrantHabilitationRequest grant;
-    grant.set_structure(kStructure);
-    grant.set_account(account_);
-    grant.set_profile(kProfile);
-    return grant;
-  }
+  v1::GrantHabilitationRequest GrantOfProfile() const { return testing::GrantRequest(kStructure, account_, kProfile); }
   v1::RevokeHabilitationRequest RevokeOfProfile() const {
-    v1::RevokeHabilitationRequest revoke;
-    revoke.set_structure(kStructure);
-    revoke.set_account(account_);
-    revoke.set_application("applications/portail");
-    return revoke;
+    return testing::RevokeRequest(kStructure, account_, "applications/portail");
   }
 
   v1::CheckAccessResponse Check(Node& node, const std::string& token, grpc::Status* status_out = nullptr) {
@@ -450,12 +437,8 @@ TEST_F(ScaleOutTest, DATABASE_RESTART_nodesAnswerUnavailableMeanwhileReconnectAn
 
 // Sessions are read from the store at each call (no node keeps them): one ended on A is refused on B at once.
 TEST_F(ScaleOutTest, REVOCATION_aSessionLoggedOutOnAIsRefusedOnBAtOnce) {
-  v1::LoginRequest login;
-  login.set_login_email("jeanne@example.fr");
-  login.set_password("correct horse battery staple");
-  login.set_device_label("test");
   v1::LoginResponse session;
-  Ok(a_.sessions->Login(As("").get(), login, &session));
+  Ok(a_.sessions->Login(As("").get(), testing::LoginRequest("jeanne@example.fr", kPassword), &session));
   v1::ListSessionsRequest list;
   list.set_parent(account_);
   v1::ListSessionsResponse listed;
