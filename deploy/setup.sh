@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libargon2-dev libcurl4-openssl-dev python3-aiosmtpd prometheus-cpp-dev libcivetweb-dev libh2o-evloop-dev
   clang libclang-rt-14-dev clang-format clang-tidy libicu-dev
-  libreoffice-calc-nogui
+  libreoffice-calc-nogui valgrind
   python3 openssl systemd binutils curl debootstrap util-linux iproute2
 )
 

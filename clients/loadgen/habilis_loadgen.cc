@@ -1,316 +1,209 @@
-// habilis-loadgen: measures habilisd's CheckAccess against a no-op RPC of the same server (Health/Check).
+// habilis-loadgen: measures habilisd's access API under an honest load, against two no-ops.
 //
-// Closed loop (default): keeps --concurrency calls in flight for --seconds of Health/Check and --seconds of
-// CheckAccess, alternating one-second slices of each, and prints QPS, p50 and p99 of each and the ratio of
-// their QPS.
-// Open loop (--rate R): sends Health/Check, then CheckAccess, at R calls per second on a fixed schedule for
-// --seconds each, and prints
-// p50 and p99 measured from each call's scheduled time (so a slow server cannot hide its queueing).
-// Batches (--batch N): BatchCheck calls of N checks each, closed loop; prints decisions per second.
-// --probe-jitter: no RPC; how late a sleeping thread wakes on this machine (the floor of any latency).
+// The load is drawn over the whole synthetic dataset habilis-dataset wrote (server/tools/dataset_truth.h):
+// accounts uniformly or Zipf-skewed, about half the checks allowed and half denied for every reason the
+// dataset holds, and every answer (each decision of a batch, each entitlement of a list) is verified against
+// the dataset's truth. One wrong answer or failed call fails the run (exit 1).
 //
-//   habilis-loadgen --target 127.0.0.1:50051 --key-file KEY --pairs-file PAIRS [--seconds 10]
-//                   [--concurrency 64] [--rate 0] [--batch 0]
+// Modes, run in interleaved one-second slices so that the machine's drift weighs on all alike:
+//   bare             Health/Check of a bare gRPC server (habilis-noop-server, --bare-target): the transport
+//   health           Health/Check of habilisd: the transport and habilisd's own per-call work
+//   check            CheckAccess without a structure
+//   check-structure  CheckAccess naming a structure
+//   batch            BatchCheck of --batch checks, half naming a structure
+//   list             ListEntitlements
+// Closed loop (default) keeps --concurrency calls in flight (--batch-concurrency for batches); --rate R sends
+// R calls a second on a fixed schedule and measures latency from each call's scheduled time. --write-rate W
+// commits W grants and revokes a second (operator key) on accounts the checks never draw, for the whole run.
+//
+//   habilis-loadgen --target 127.0.0.1:50051 [--bare-target 127.0.0.1:50052] --keys-file KEYS
+//                   --accounts 1000000 --structures 100000 [--seconds 10] [--rate 0] [--write-rate 0]
+//                   [--zipf 0] [--modes bare,health,check,...]
 #include <sys/prctl.h>
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <fstream>
+#include <iomanip>
 #include <iostream>
-#include <mutex>
-#include <optional>
-#include <sstream>
-#include <thread>
-#include <vector>
+#include <map>
 
 #include "CLI/CLI.hpp"
-#include "clients/cpp/client.h"
-#include "grpc/health/v1/health.grpc.pb.h"
-#include "habilis/v1/access.grpc.pb.h"
+#include "absl/strings/str_split.h"
+#include "clients/loadgen/calls.h"
+#include "clients/loadgen/measure.h"
 
+namespace habilis::loadgen {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-struct Pair {
-  std::string account, profile;
+struct Options {
+  std::string target = "127.0.0.1:50051", bare_target, keys_file, modes;
+  tools::DatasetParams params;
+  int seconds = 10, concurrency = 32, batch = 1000, batch_concurrency = 4, connections = 4;
+  double rate = 0, write_rate = 0, zipf = 0;
+  uint64_t seed = 1;
 };
 
-// Latencies of completed calls, and failures.
-class Recorder {
- public:
-  void Record(Clock::duration latency, bool ok) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (ok) {
-      micros_.push_back(std::chrono::duration<double, std::micro>(latency).count());
+struct Mode {
+  std::string name;
+  Issue issue;
+  int concurrency;
+  int decisions_per_call;
+  Recorder recorder;
+};
+
+// The modes asked for, in the order given.
+std::vector<std::unique_ptr<Mode>> MakeModes(const Options& options, Calls& calls) {
+  std::string names = options.modes;
+  if (names.empty()) {
+    names = options.bare_target.empty() ? "health" : "bare,health";
+    names += options.rate > 0 ? ",check,check-structure" : ",check,check-structure,batch,list";
+  }
+  std::vector<std::unique_ptr<Mode>> modes;
+  for (const std::string& name : std::vector<std::string>(absl::StrSplit(names, ','))) {
+    auto mode = std::make_unique<Mode>();
+    mode->name = name;
+    mode->concurrency = options.concurrency;
+    mode->decisions_per_call = 1;
+    if (name == "bare") {
+      mode->issue = [&calls](auto done) { calls.BareNoop(std::move(done)); };
+    } else if (name == "health") {
+      mode->issue = [&calls](auto done) { calls.Health(std::move(done)); };
+    } else if (name == "check") {
+      mode->issue = [&calls](auto done) { calls.Check(0, std::move(done)); };
+    } else if (name == "check-structure") {
+      mode->issue = [&calls](auto done) { calls.Check(1, std::move(done)); };
+    } else if (name == "batch") {
+      mode->issue = [&calls, size = options.batch](auto done) { calls.Batch(size, std::move(done)); };
+      mode->concurrency = options.batch_concurrency;
+      mode->decisions_per_call = options.batch;
+    } else if (name == "list") {
+      mode->issue = [&calls](auto done) { calls.List(std::move(done)); };
     } else {
-      ++errors_;
+      std::cerr << "habilis-loadgen: unknown mode " << name << std::endl;
+      return {};
+    }
+    modes.push_back(std::move(mode));
+  }
+  return modes;
+}
+
+void RunSlices(const Options& options, std::vector<std::unique_ptr<Mode>>& modes) {
+  for (int slice = 0; slice < options.seconds; ++slice) {
+    for (auto& mode : modes) {
+      const double cpu = ProcessCpuSeconds();
+      const double seconds = options.rate > 0
+                                 ? OpenLoop(options.rate, std::chrono::seconds(1), mode->issue, mode->recorder)
+                                 : ClosedLoop(mode->concurrency, std::chrono::seconds(1), mode->issue, mode->recorder);
+      mode->recorder.AddSlice(seconds, ProcessCpuSeconds() - cpu);
     }
   }
-  void Print(const std::string& name, double seconds, int per_call = 1) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::sort(micros_.begin(), micros_.end());
-    auto at = [&](double q) { return micros_.empty() ? 0.0 : micros_[static_cast<size_t>(q * (micros_.size() - 1))]; };
-    std::cout << name << ": " << micros_.size() << " calls in " << seconds << " s, " << qps(seconds) << " calls/s"
-              << (per_call > 1 ? " (" + std::to_string(static_cast<long>(qps(seconds) * per_call)) + " decisions/s)"
-                               : "")
-              << ", p50 " << at(0.50) << " us, p99 " << at(0.99) << " us, errors " << errors_ << std::endl;
-  }
-  double qps(double seconds) const { return micros_.size() / seconds; }
-  double QpsLocked(double seconds) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return qps(seconds);
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<double> micros_;
-  long errors_ = 0;
-};
-
-// Issues one call and calls `done(ok)` when it completes.
-using Issue = std::function<void(std::function<void(bool)>)>;
-
-// Keeps `concurrency` calls in flight until `duration` has passed; returns the measured duration in seconds.
-double ClosedLoop(int concurrency, std::chrono::seconds duration, const Issue& issue, Recorder& recorder) {
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = concurrency;
-  const auto start = Clock::now();
-  const auto end = start + duration;
-  std::function<void()> next;  // per slot, recursive through the completion callback
-  std::vector<std::function<void()>> slots(concurrency);
-  for (int s = 0; s < concurrency; ++s) {
-    slots[s] = [&, s] {
-      const auto sent = Clock::now();
-      issue([&, s, sent](bool ok) {
-        const auto now = Clock::now();
-        recorder.Record(now - sent, ok);
-        if (now < end) {
-          slots[s]();
-          return;
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        if (--running == 0) cv.notify_all();
-      });
-    };
-  }
-  for (auto& slot : slots) slot();
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return running == 0; });
-  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Returns at `when`, give or take a microsecond: a thread that sleeps wakes tens of microseconds late on a
-// virtual machine (measured: 40-90 us at the median), which the open loop would count as server latency.
-// So it sleeps until shortly before, then spins.
-void WaitUntil(Clock::time_point when) {
-  constexpr auto kSpin = std::chrono::microseconds(150);
-  if (Clock::now() < when - kSpin) std::this_thread::sleep_until(when - kSpin);
-  while (Clock::now() < when) {
-  }
+void PrintMode(Mode& mode) {
+  const Percentiles latency = mode.recorder.Latency();
+  const double qps = mode.recorder.Qps();
+  std::cout << std::left << std::setw(16) << mode.name << std::right << std::fixed << std::setprecision(0)
+            << std::setw(8) << qps << " calls/s";
+  if (mode.decisions_per_call > 1) std::cout << " (" << qps * mode.decisions_per_call << " verified decisions/s)";
+  std::cout << std::setprecision(3) << "  p50 " << latency.p50 / 1000 << " ms  p99 " << latency.p99 / 1000
+            << " ms  p99.9 " << latency.p999 / 1000 << " ms  loader " << std::setprecision(2)
+            << mode.recorder.LoaderCores() << " cores (" << std::setprecision(1)
+            << (qps > 0 ? mode.recorder.LoaderCores() * 1e6 / qps : 0) << " us a call)  " << mode.recorder.calls()
+            << " calls, " << mode.recorder.failures() << " failed or wrong" << std::endl;
 }
 
-// Sends at `rate` calls per second on a fixed schedule; latency counts from the scheduled time.
-double OpenLoop(double rate, std::chrono::seconds duration, const Issue& issue, Recorder& recorder) {
-  std::atomic<long> outstanding = 0;
-  const auto start = Clock::now();
-  const long total = static_cast<long>(rate * duration.count());
-  const auto interval = std::chrono::duration<double>(1.0 / rate);
-  for (long n = 0; n < total; ++n) {
-    const auto scheduled = start + std::chrono::duration_cast<Clock::duration>(interval * n);
-    WaitUntil(scheduled);
-    ++outstanding;
-    issue([&, scheduled](bool ok) {
-      recorder.Record(Clock::now() - scheduled, ok);
-      --outstanding;
-    });
-  }
-  while (outstanding > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Measures how late a bare thread wakes from a 200 us sleep, with no RPC at all: the scheduling floor of the
-// machine, which no server latency can go below.
-void ProbeJitter(std::chrono::seconds duration) {
-  std::vector<double> late;
-  long stalls = 0;
-  const auto start = Clock::now();
-  for (long n = 0; Clock::now() < start + duration; ++n) {
-    const auto scheduled = start + std::chrono::microseconds(200) * n;
-    std::this_thread::sleep_until(scheduled);
-    late.push_back(std::chrono::duration<double, std::micro>(Clock::now() - scheduled).count());
-    if (late.back() > 1000) ++stalls;
-  }
-  std::sort(late.begin(), late.end());
-  std::cout << "sleep lateness over " << late.size() << " wake-ups: p50 " << late[late.size() / 2] << " us, p99 "
-            << late[late.size() * 99 / 100] << " us, max " << late.back() << " us, " << stalls
-            << " wake-ups more than 1 ms late" << std::endl;
-}
-
-// The calls a run issues, over several channels, so that the client is not the bottleneck of one HTTP/2
-// connection.
-class Calls {
- public:
-  Calls(const std::vector<std::shared_ptr<grpc::Channel>>& channels, std::string key, std::vector<Pair> pairs)
-      : key(std::move(key)), pairs(std::move(pairs)) {
-    for (auto& c : channels) {
-      health.push_back(grpc::health::v1::Health::NewStub(c));
-      access.push_back(habilis::v1::AccessService::NewStub(c));
+void PrintRatios(std::vector<std::unique_ptr<Mode>>& modes) {
+  std::map<std::string, double> qps;
+  for (auto& mode : modes) qps[mode->name] = mode->recorder.Qps();
+  for (const char* base : {"bare", "health"}) {
+    if (qps[base] <= 0) continue;
+    for (const char* measured : {"check", "check-structure", "list"}) {
+      if (qps.count(measured) == 0) continue;
+      std::cout << measured << " / " << base << " = " << std::setprecision(3) << qps[measured] / qps[base] << std::endl;
     }
   }
-
-  // Health/Check: the floor that the transport and the load generator set.
-  void Noop(std::function<void(bool)> done) {
-    unsigned long n = counter++;
-    auto* call = new std::tuple<grpc::ClientContext, grpc::health::v1::HealthCheckRequest,
-                                grpc::health::v1::HealthCheckResponse>();
-    health[n % health.size()]->async()->Check(
-        &std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call), [call, done](grpc::Status s) {
-          static std::atomic<bool> told = false;
-          if (!s.ok() && !told.exchange(true)) {
-            std::cerr << "first Health/Check error: " << s.error_code() << " " << s.error_message() << std::endl;
-          }
-          done(s.ok());
-          delete call;
-        });
-  }
-
-  // CheckAccess of the next pair; counts as done only if the answer is "allowed", as every pair is.
-  void Check(std::function<void(bool)> done) {
-    unsigned long n = counter++;
-    auto* call =
-        new std::tuple<grpc::ClientContext, habilis::v1::CheckAccessRequest, habilis::v1::CheckAccessResponse>();
-    habilis::client::Authorize(std::get<0>(*call), key);
-    const Pair& p = pairs[n % pairs.size()];
-    std::get<1>(*call).set_account(p.account);
-    std::get<1>(*call).set_profile(p.profile);
-    access[n % access.size()]->async()->CheckAccess(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
-                                                    [call, done](grpc::Status s) {
-                                                      done(s.ok() && std::get<2>(*call).allowed());
-                                                      delete call;
-                                                    });
-  }
-
-  // BatchCheck of the next `batch` pairs.
-  void BatchCheck(int batch, std::function<void(bool)> done) {
-    unsigned long n = counter++;
-    auto* call = new std::tuple<grpc::ClientContext, habilis::v1::BatchCheckRequest, habilis::v1::BatchCheckResponse>();
-    habilis::client::Authorize(std::get<0>(*call), key);
-    for (int i = 0; i < batch; ++i) {
-      const Pair& p = pairs[(n * batch + i) % pairs.size()];
-      auto* c = std::get<1>(*call).add_checks();
-      c->set_account(p.account);
-      c->set_profile(p.profile);
-    }
-    access[n % access.size()]->async()->BatchCheck(&std::get<0>(*call), &std::get<1>(*call), &std::get<2>(*call),
-                                                   [call, done](grpc::Status s) {
-                                                     done(s.ok());
-                                                     delete call;
-                                                   });
-  }
-
- private:
-  std::string key;
-  std::vector<Pair> pairs;
-  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
-  std::vector<std::unique_ptr<habilis::v1::AccessService::Stub>> access;
-  std::atomic<unsigned long> counter = 0;
-};
-
-// Four channels with distinct arguments (distinct connections), connected before anything is measured.
-std::optional<std::vector<std::shared_ptr<grpc::Channel>>> Connect(const std::string& target) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < 4; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", i);  // distinct arguments: distinct connections
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-  }
-  for (auto& c : channels) {
-    // Measure the server, not connection set-up: calls on an unconnected channel fail fast.
-    if (!c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) return std::nullopt;
-  }
-  return channels;
 }
 
-// Alternating slices of one second, so that a change in the machine's speed during the run (other tenants
-// of the host) weighs on both RPCs alike instead of on whichever ran at the time.
-void CompareClosedLoops(int seconds, int concurrency, const Issue& noop, const Issue& check) {
-  Recorder noop_recorder, check_recorder;
-  double t_noop = 0, t_check = 0;
-  for (int slice = 0; slice < seconds; ++slice) {
-    t_noop += ClosedLoop(concurrency, std::chrono::seconds(1), noop, noop_recorder);
-    t_check += ClosedLoop(concurrency, std::chrono::seconds(1), check, check_recorder);
-  }
-  noop_recorder.Print("Health/Check (no-op)", t_noop);
-  check_recorder.Print("CheckAccess", t_check);
-  std::cout << "CheckAccess QPS / no-op QPS = " << check_recorder.QpsLocked(t_check) / noop_recorder.QpsLocked(t_noop)
+// Prints the report; returns the exit code (1 if anything was wrong or failed).
+int Report(const Options& options, std::vector<std::unique_ptr<Mode>>& modes, const Verifier& verifier, Writer* writer,
+           double elapsed) {
+  std::cout << "dataset " << options.params.accounts << " accounts, " << options.params.structures
+            << " structures; accounts drawn " << (options.zipf > 0 ? "Zipf-skewed" : "uniformly")
+            << (options.rate > 0 ? ", open loop at " + std::to_string(static_cast<long>(options.rate)) + "/s"
+                                 : ", closed loop")
             << std::endl;
+  for (auto& mode : modes) PrintMode(*mode);
+  if (options.rate <= 0) PrintRatios(modes);  // an open loop sends every mode at the same rate
+  std::cout << std::setprecision(1) << "checks answered allowed: " << verifier.AllowedShare() * 100 << "%" << std::endl;
+  if (writer != nullptr) {
+    const Percentiles latency = writer->recorder().Latency();
+    std::cout << "writes: " << writer->recorder().calls() << " committed (" << std::setprecision(0)
+              << static_cast<double>(writer->recorder().calls()) / elapsed << "/s), p50 " << std::setprecision(2)
+              << latency.p50 / 1000 << " ms, p99 " << latency.p99 / 1000 << " ms, " << writer->recorder().failures()
+              << " failed" << std::endl;
+  }
+  std::cout << "verification: " << verifier.wrong() << " wrong answers, " << verifier.failed() << " failed calls"
+            << std::endl;
+  for (const std::string& example : verifier.Examples()) std::cout << "  " << example << std::endl;
+  return verifier.wrong() == 0 && verifier.failed() == 0 ? 0 : 1;
 }
 
-// The no-op at the same rate first: its latencies are the floor the transport and the load generator set.
-void CompareOpenLoops(double rate, std::chrono::seconds duration, const Issue& noop, const Issue& check) {
-  const std::string at = " at " + std::to_string(static_cast<long>(rate)) + "/s (open loop)";
-  Recorder noop_recorder, check_recorder;
-  double t_noop = OpenLoop(rate, duration, noop, noop_recorder);
-  double t_check = OpenLoop(rate, duration, check, check_recorder);
-  noop_recorder.Print("Health/Check (no-op)" + at, t_noop);
-  check_recorder.Print("CheckAccess" + at, t_check);
+int Run(const Options& options) {
+  std::optional<Keys> keys = ReadKeys(options.keys_file, options.params.applications);
+  if (!keys) {
+    std::cerr << "habilis-loadgen: " << options.keys_file << " lacks the operator's or an application's key"
+              << std::endl;
+    return 2;
+  }
+  auto server = Connect(options.target, options.connections);
+  std::optional<std::vector<std::shared_ptr<grpc::Channel>>> bare;
+  if (!options.bare_target.empty()) bare = Connect(options.bare_target, options.connections);
+  if (!server || (!options.bare_target.empty() && !bare)) {
+    std::cerr << "habilis-loadgen: cannot connect" << std::endl;
+    return 1;
+  }
+  Verifier verifier;
+  Calls calls(*server, bare.value_or(std::vector<std::shared_ptr<grpc::Channel>>{}), options.params, *keys,
+              {.zipf_exponent = options.zipf, .seed = options.seed}, verifier);
+  std::vector<std::unique_ptr<Mode>> modes = MakeModes(options, calls);
+  if (modes.empty()) return 2;
+  const auto start = Clock::now();
+  std::unique_ptr<Writer> writer;
+  if (options.write_rate > 0) {
+    writer = std::make_unique<Writer>(*server, options.params, keys->operator_key, options.write_rate, verifier);
+  }
+  RunSlices(options, modes);
+  if (writer) writer->Stop();
+  return Report(options, modes, verifier, writer.get(), std::chrono::duration<double>(Clock::now() - start).count());
 }
 
 }  // namespace
+}  // namespace habilis::loadgen
 
 int main(int argc, char** argv) {
   prctl(PR_SET_TIMERSLACK, 1UL);  // timers as precise as the kernel makes them (default slack: 50 us)
-  std::string target = "127.0.0.1:50051", key_file, pairs_file;
-  int seconds = 10, concurrency = 64, batch = 0;
-  double rate = 0;
-  CLI::App app{"habilis-loadgen: CheckAccess against a no-op RPC of the same server"};
-  app.add_option("--target", target)->capture_default_str();
-  app.add_option("--key-file", key_file, "the client application's API key");
-  app.add_option("--pairs-file", pairs_file, "'account profile' lines to check");
-  app.add_option("--seconds", seconds)->capture_default_str();
-  app.add_option("--concurrency", concurrency, "calls in flight (closed loop)")->capture_default_str();
-  app.add_option("--rate", rate, "calls per second (open loop); 0 for closed loop")->capture_default_str();
-  app.add_option("--batch", batch, "checks per BatchCheck call; 0 for CheckAccess")->capture_default_str();
+  habilis::loadgen::Options options;
+  CLI::App app{"habilis-loadgen: the access API under an honest, verified load"};
+  app.add_option("--target", options.target, "habilisd")->capture_default_str();
+  app.add_option("--bare-target", options.bare_target, "habilis-noop-server, for the 'bare' mode");
+  app.add_option("--keys-file", options.keys_file, "the keys habilis-dataset wrote");
+  app.add_option("--accounts", options.params.accounts, "as given to habilis-dataset")->capture_default_str();
+  app.add_option("--structures", options.params.structures, "as given to habilis-dataset")->capture_default_str();
+  app.add_option("--seconds", options.seconds, "one-second slices of each mode")->capture_default_str();
+  app.add_option("--concurrency", options.concurrency, "calls in flight (closed loop)")->capture_default_str();
+  app.add_option("--batch", options.batch, "checks per BatchCheck call")->capture_default_str();
+  app.add_option("--batch-concurrency", options.batch_concurrency, "BatchCheck calls in flight")->capture_default_str();
+  app.add_option("--connections", options.connections, "HTTP/2 connections to each server")->capture_default_str();
+  app.add_option("--rate", options.rate, "calls per second (open loop); 0 for closed loop")->capture_default_str();
+  app.add_option("--write-rate", options.write_rate, "grants and revokes per second during the run")
+      ->capture_default_str();
+  app.add_option("--zipf", options.zipf, "Zipf exponent of the account draw; 0 for uniform")->capture_default_str();
+  app.add_option("--modes", options.modes, "comma-separated: bare,health,check,check-structure,batch,list");
+  app.add_option("--seed", options.seed)->capture_default_str();
   bool jitter = false;
   app.add_flag("--probe-jitter", jitter, "only measure how late a sleeping thread wakes (no server needed)");
   CLI11_PARSE(app, argc, argv);
   if (jitter) {
-    ProbeJitter(std::chrono::seconds(seconds));
+    habilis::loadgen::ProbeJitter(std::chrono::seconds(options.seconds));
     return 0;
   }
-
-  std::string key;
-  std::ifstream(key_file) >> key;
-  std::vector<Pair> pairs;
-  std::ifstream in(pairs_file);
-  for (Pair p; in >> p.account >> p.profile;) pairs.push_back(p);
-  if (key.empty() || pairs.empty()) {
-    std::cerr << "habilis-loadgen: no key or no pairs" << std::endl;
-    return 2;
-  }
-
-  auto channels = Connect(target);
-  if (!channels) {
-    std::cerr << "habilis-loadgen: cannot connect to " << target << std::endl;
-    return 1;
-  }
-  Calls calls(*channels, key, std::move(pairs));
-  Issue noop = [&](std::function<void(bool)> done) { calls.Noop(std::move(done)); };
-  Issue check = [&](std::function<void(bool)> done) { calls.Check(std::move(done)); };
-  const auto duration = std::chrono::seconds(seconds);
-  if (batch > 0) {
-    Recorder r;
-    Issue batch_check = [&](std::function<void(bool)> done) { calls.BatchCheck(batch, std::move(done)); };
-    double t = ClosedLoop(concurrency, duration, batch_check, r);
-    r.Print("BatchCheck x" + std::to_string(batch), t, batch);
-  } else if (rate > 0) {
-    CompareOpenLoops(rate, duration, noop, check);
-  } else {
-    CompareClosedLoops(seconds, concurrency, noop, check);
-  }
-  return 0;
+  return habilis::loadgen::Run(options);
 }

@@ -52,47 +52,6 @@ class BatchWriter {
   std::vector<std::pair<std::string, std::string>> pending_;
 };
 
-std::string ProfileIdOf(int p) { return absl::StrCat("profil-", p); }
-
-// The k-th application structure s subscribes to, and its accounts hold a profile of.
-// The profile of account `i`'s k-th habilitation.
-std::string ProfileIdFor(const DatasetParams& params, int64_t i, int k) {
-  return ProfileIdOf(static_cast<int>((i + k) % params.profiles_per_application));
-}
-
-// The structure account `i` belongs to.
-int64_t StructureIndexOf(const DatasetParams& params, int64_t i) {
-  const int64_t per_structure = std::max<int64_t>(1, params.accounts / params.structures);
-  return std::min(i / per_structure, params.structures - 1);
-}
-
-std::string AppFor(int64_t s, int k, int applications) {
-  return DatasetApplicationId(static_cast<int>((s * 7 + k * 11) % applications));
-}
-
-}  // namespace
-
-std::string DatasetSiret(int64_t i) {
-  // SIREN 9 digits + NIC 4 digits, then the digit that makes the whole Luhn-valid.
-  std::string digits = absl::StrFormat("%09d%04d", 100000000 + i, i % 10000);
-  int sum = 0;
-  for (int k = 0; k < 13; ++k) {
-    int d = digits[12 - k] - '0';
-    if (k % 2 == 0) {  // these positions are doubled once the check digit is appended
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  digits.push_back(static_cast<char>('0' + (10 - sum % 10) % 10));
-  return digits;
-}
-
-std::string DatasetAccountId(int64_t i) { return absl::StrFormat("%016x", i + 1); }
-std::string DatasetApplicationId(int a) { return absl::StrCat("app-", a); }
-
-namespace {
-
 // Every application, with its profiles.
 absl::Status WriteApplications(BatchWriter& writer, const DatasetParams& params) {
   for (int a = 0; a < params.applications; ++a) {
@@ -103,12 +62,12 @@ absl::Status WriteApplications(BatchWriter& writer, const DatasetParams& params)
     RETURN_IF_ERROR(writer.Put(store::ApplicationKey(app), application));
     for (int p = 0; p < params.profiles_per_application; ++p) {
       v1::Profile profile;
-      profile.set_name(domain::ProfileName(app, ProfileIdOf(p)));
+      profile.set_name(domain::ProfileName(app, DatasetProfileId(p)));
       profile.set_display_name(absl::StrCat("Profil ", p));
       profile.add_permissions(absl::StrCat("perm.", p));
       profile.add_permissions("perm.read");
       profile.set_state(v1::Profile::ACTIVE);
-      RETURN_IF_ERROR(writer.Put(store::ProfileKey(app, ProfileIdOf(p)), profile));
+      RETURN_IF_ERROR(writer.Put(store::ProfileKey(app, DatasetProfileId(p)), profile));
     }
   }
   return absl::OkStatus();
@@ -139,17 +98,33 @@ absl::Status WriteStructures(BatchWriter& writer, const DatasetParams& params) {
       RETURN_IF_ERROR(writer.Put(store::ServiceNameKey(siret, habilis::FoldName(service.display_name())), id));
     }
     for (int k = 0; k < params.habilitations_per_account; ++k) {
-      const std::string app = AppFor(s, k, params.applications);
+      const std::string app = DatasetApplicationId(ApplicationOf(params, s, k));
       v1::Subscription subscription;
       subscription.set_name(domain::SubscriptionName(siret, app));
       subscription.set_application(domain::ApplicationName(app));
-      RETURN_IF_ERROR(writer.Put(store::SubscriptionKey(siret, app), subscription));
+      if (Subscribed(params, s, k)) RETURN_IF_ERROR(writer.Put(store::SubscriptionKey(siret, app), subscription));
     }
   }
   return absl::OkStatus();
 }
 
-// Account `i` (id `id`), active, with a password and consent.
+// Sets what ConditionOf(i) says of account i; a usable account is active, with a password and consent.
+void SetCondition(int64_t i, absl::Time now, v1::Account& account) {
+  const AccountCondition condition = ConditionOf(i);
+  account.set_state(condition == AccountCondition::kDeactivated ? v1::Account::DEACTIVATED : v1::Account::ACTIVE);
+  if (condition != AccountCondition::kConsentMissing) {
+    habilis::SetTimestamp(now, account.mutable_privacy_consent_time());
+  }
+  habilis::SetTimestamp(now, account.mutable_password_change_time());
+  const bool expired = condition == AccountCondition::kPasswordExpired;
+  habilis::SetTimestamp(now + (expired ? -absl::Hours(24) : absl::Hours(24 * 365)),
+                        account.mutable_password_expire_time());
+  if (condition == AccountCondition::kLocked) {
+    habilis::SetTimestamp(now + absl::Hours(24 * 365 * 10), account.mutable_locked_until());
+  }
+}
+
+// Account `i` (id `id`), in the condition ConditionOf(i) gives it.
 absl::Status WriteAccount(BatchWriter& writer, int64_t i, const std::string& id, absl::Time now,
                           const std::string& password_hash) {
   internal::AccountRecord record;
@@ -163,10 +138,7 @@ absl::Status WriteAccount(BatchWriter& writer, int64_t i, const std::string& id,
   account.set_city("Rennes");
   account.set_country("FR");
   account.set_language("fr");
-  account.set_state(v1::Account::ACTIVE);
-  habilis::SetTimestamp(now, account.mutable_privacy_consent_time());
-  habilis::SetTimestamp(now, account.mutable_password_change_time());
-  habilis::SetTimestamp(now + absl::Hours(24 * 365), account.mutable_password_expire_time());
+  SetCondition(i, now, account);
   record.set_password_hash(password_hash);
   RETURN_IF_ERROR(writer.Put(store::AccountKey(id), record));
   RETURN_IF_ERROR(writer.Put(store::LoginKey(account.login_email()), id));
@@ -177,9 +149,12 @@ absl::Status WriteAccount(BatchWriter& writer, int64_t i, const std::string& id,
 // The membership of account `i` in its structure: the first of each structure is its administrator, the
 // others collaborators spread over the services.
 absl::Status WriteMembership(BatchWriter& writer, const DatasetParams& params, int64_t i, const std::string& id,
-                             const std::string& siret, int64_t per_structure) {
+                             const std::string& siret, int64_t per_structure, absl::Time now) {
   v1::Membership membership;
   membership.set_structure(domain::StructureName(siret));
+  if (ConditionOf(i) == AccountCondition::kMembershipSuspended) {
+    habilis::SetTimestamp(now, membership.mutable_suspend_time());
+  }
   const bool administrator = i % per_structure == 0;
   membership.set_role(administrator ? v1::ADMINISTRATOR : v1::COLLABORATOR);
   const std::string service_id = administrator ? "" : absl::StrCat("service-", i % params.services_per_structure);
@@ -191,14 +166,15 @@ absl::Status WriteMembership(BatchWriter& writer, const DatasetParams& params, i
   return absl::OkStatus();
 }
 
-// The habilitations of account `i` in structure `s`; the first of every `stride`-th account joins `pairs`.
+// The habilitations of account `i` in structure `s`; the first of every `stride`-th account joins `pairs`
+// when it gives access.
 absl::Status WriteHabilitations(BatchWriter& writer, const DatasetParams& params, int64_t i, int64_t s,
                                 const std::string& id, absl::Time now, int64_t stride, int sample,
                                 std::vector<GrantedPair>& pairs) {
   const std::string siret = DatasetSiret(s);
   for (int k = 0; k < params.habilitations_per_account; ++k) {
-    const std::string subscribed_app = AppFor(s, k, params.applications);
-    const std::string profile_id = ProfileIdFor(params, i, k);
+    const std::string subscribed_app = DatasetApplicationId(ApplicationOf(params, s, k));
+    const std::string profile_id = DatasetProfileId(ProfileOf(params, i, k));
     v1::Habilitation habilitation;
     habilitation.set_name(domain::HabilitationName(siret, id, subscribed_app));
     habilitation.set_account(domain::AccountName(id));
@@ -207,7 +183,8 @@ absl::Status WriteHabilitations(BatchWriter& writer, const DatasetParams& params
     RETURN_IF_ERROR(writer.Put(store::HabilitationKey(siret, id, subscribed_app), habilitation));
     RETURN_IF_ERROR(writer.Put(store::AccountHabilitationKey(id, subscribed_app, siret), ""));
     RETURN_IF_ERROR(writer.Put(store::ProfileHolderKey(subscribed_app, profile_id, id, siret), ""));
-    if (k == 0 && i % stride == 0 && static_cast<int>(pairs.size()) < sample) {
+    if (k == 0 && i % stride == 0 && static_cast<int>(pairs.size()) < sample &&
+        ExpectCheck(params, i, ApplicationOf(params, s, k), ProfileOf(params, i, k), std::nullopt).allowed) {
       pairs.push_back({domain::AccountName(id), habilitation.profile()});
     }
   }
@@ -215,16 +192,6 @@ absl::Status WriteHabilitations(BatchWriter& writer, const DatasetParams& params
 }
 
 }  // namespace
-
-GrantedPair DatasetGrant(const DatasetParams& params, int64_t i, int k) {
-  const std::string app = AppFor(StructureIndexOf(params, i), k, params.applications);
-  const std::string profile_id = ProfileIdFor(params, i, k);
-  return {domain::AccountName(DatasetAccountId(i)), domain::ProfileName(app, profile_id)};
-}
-
-std::string DatasetStructureOf(const DatasetParams& params, int64_t i) {
-  return domain::StructureName(DatasetSiret(StructureIndexOf(params, i)));
-}
 
 absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, const DatasetParams& params, int sample) {
   BatchWriter writer(store, params.batch);
@@ -241,7 +208,7 @@ absl::StatusOr<std::vector<GrantedPair>> GenerateDataset(store::Store& store, co
     const std::string id = DatasetAccountId(i);
     const int64_t s = std::min(i / per_structure, params.structures - 1);
     RETURN_IF_ERROR(WriteAccount(writer, i, id, now, password_hash));
-    RETURN_IF_ERROR(WriteMembership(writer, params, i, id, DatasetSiret(s), per_structure));
+    RETURN_IF_ERROR(WriteMembership(writer, params, i, id, DatasetSiret(s), per_structure, now));
     RETURN_IF_ERROR(WriteHabilitations(writer, params, i, s, id, now, stride, sample, pairs));
   }
   RETURN_IF_ERROR(writer.Flush());

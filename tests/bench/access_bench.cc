@@ -1,11 +1,20 @@
-// Google Benchmark of access decisions in process, on a warm store holding the synthetic dataset.
+// habilis-bench: access decisions in process (domain::Access on the in-memory index, no gRPC), on the
+// synthetic dataset, under the same honest load as habilis-loadgen (server/tools/dataset_truth.h): queries
+// drawn over the whole dataset, about half allowed, half of them naming a structure, every answer verified
+// against the dataset's truth (a wrong answer exits 1).
 //
-//   build/tests/habilis-bench [--benchmark_filter=...]
-// The dataset size is HABILIS_BENCH_ACCOUNTS accounts (default 100000), 10 per structure, 3 habilitations each.
-#include <cstdlib>
-#include <random>
+// It times a pass of single checks and a pass of batches of 1,000. Run under callgrind, it counts the
+// instructions of exactly those two passes (the dataset, the drawing and the verification are outside
+// them), which does not drift with the machine's noise; tests/bench/count_instructions.sh does that and
+// divides (docs/PERFORMANCE.md).
+//
+//   build/tests/habilis-bench [--accounts 100000] [--queries 200000]
+#include <valgrind/callgrind.h>
 
-#include "benchmark/benchmark.h"
+#include <chrono>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
 #include "server/common/clock.h"
 #include "server/domain/access/access.h"
 #include "server/tools/dataset.h"
@@ -15,80 +24,128 @@
 namespace habilis {
 namespace {
 
-struct Fixture {
-  Fixture() {
-    const char* env = std::getenv("HABILIS_BENCH_ACCOUNTS");
-    tools::DatasetParams params;
-    params.accounts = env != nullptr ? std::atol(env) : 100000;
-    params.structures = std::max<int64_t>(1, params.accounts / 10);
-    store = std::move(store::RocksDbStore::Open(dir.Sub("db"))).value();
-    pairs = std::move(tools::GenerateDataset(*store, params, 10000)).value();
-    index = std::move(domain::AccessIndex::Attach(*store)).value();
-    access = std::make_unique<domain::Access>(*store, *index, habilis::SystemClock());
-  }
-  testing::TempDir dir;
-  std::unique_ptr<store::Store> store;
-  std::vector<tools::GrantedPair> pairs;
-  std::unique_ptr<domain::AccessIndex> index;
-  std::unique_ptr<domain::Access> access;
+using SteadyClock = std::chrono::steady_clock;
+
+struct Drawn {
+  std::vector<tools::Query> singles;
+  std::vector<std::pair<int, v1::BatchCheckRequest>> batches;  // (application, request)
+  std::vector<std::vector<tools::ExpectedCheck>> batch_truth;
 };
 
-Fixture& Shared() {
-  static Fixture* fixture = new Fixture();
-  return *fixture;
-}
-
-std::string ApplicationOf(const std::string& profile) {
-  return profile.substr(std::string("applications/").size(),
-                        profile.find("/profiles/") - std::string("applications/").size());
-}
-
-void BM_CheckAccess(benchmark::State& state) {
-  Fixture& f = Shared();
-  size_t i = 0;
-  for (auto _ : state) {
-    const tools::GrantedPair& pair = f.pairs[i++ % f.pairs.size()];
-    v1::CheckAccessRequest request;
-    request.set_account(pair.account);
-    request.set_profile(pair.profile);
-    v1::CheckAccessResponse response;
-    if (!f.access->Check(ApplicationOf(pair.profile), request, response).ok() || !response.allowed()) {
-      state.SkipWithError("a granted pair was not allowed");
-      break;
+Drawn Draw(const tools::DatasetParams& params, int queries) {
+  Drawn drawn;
+  tools::QueryDrawer drawer(params, {.zipf_exponent = 0, .seed = 7});
+  for (int i = 0; i < queries; ++i) drawn.singles.push_back(drawer.Draw(drawer.DrawApplication(), 0.5));
+  for (int b = 0; b < queries / 1000; ++b) {
+    const int application = drawer.DrawApplication();
+    auto& [app, request] = drawn.batches.emplace_back(application, v1::BatchCheckRequest());
+    std::vector<tools::ExpectedCheck>& truth = drawn.batch_truth.emplace_back();
+    for (int i = 0; i < 1000; ++i) {
+      tools::Query query = drawer.Draw(application, 0.5);
+      *request.add_checks() = std::move(query.request);
+      truth.push_back(std::move(query.expected));
     }
-    benchmark::DoNotOptimize(response);
   }
-  state.SetItemsProcessed(state.iterations());
+  return drawn;
 }
-BENCHMARK(BM_CheckAccess);
 
-void BM_BatchCheck1000(benchmark::State& state) {
-  Fixture& f = Shared();
-  // One application's pairs: a batch asks about the caller's application only.
-  std::vector<tools::GrantedPair> same_app;
-  const std::string app = ApplicationOf(f.pairs[0].profile);
-  for (const auto& p : f.pairs) {
-    if (ApplicationOf(p.profile) == app) same_app.push_back(p);
-  }
-  v1::BatchCheckRequest request;
-  for (int i = 0; i < 1000; ++i) {
-    auto* check = request.add_checks();
-    check->set_account(same_app[i % same_app.size()].account);
-    check->set_profile(same_app[i % same_app.size()].profile);
-  }
-  for (auto _ : state) {
-    v1::BatchCheckResponse response;
-    if (!f.access->BatchCheck(app, request, response).ok()) {
-      state.SkipWithError("BatchCheck failed");
-      break;
-    }
-    benchmark::DoNotOptimize(response);
-  }
-  state.SetItemsProcessed(state.iterations() * 1000);
+bool Right(const tools::ExpectedCheck& expected, const v1::CheckAccessResponse& got) {
+  return got.allowed() == expected.allowed && got.reason() == expected.reason &&
+         (!expected.allowed || (got.structure() == expected.structure && got.profile() == expected.profile));
 }
-BENCHMARK(BM_BatchCheck1000);
+
+[[noreturn]] void Fail(const std::string& what) {
+  std::cerr << "habilis-bench: " << what << std::endl;
+  std::exit(1);
+}
+
+// One pass of single checks; returns seconds. Answers are kept and verified after the pass.
+double SinglePass(const domain::Access& access, const Drawn& drawn, std::vector<v1::CheckAccessResponse>& answers) {
+  answers.assign(drawn.singles.size(), v1::CheckAccessResponse());
+  const auto start = SteadyClock::now();
+  CALLGRIND_ZERO_STATS;
+  for (size_t i = 0; i < drawn.singles.size(); ++i) {
+    const tools::Query& query = drawn.singles[i];
+    if (!access.Check(tools::DatasetApplicationId(query.application), query.request, answers[i]).ok()) {
+      Fail("a check failed");
+    }
+  }
+  CALLGRIND_DUMP_STATS_AT("single checks");
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+double BatchPass(const domain::Access& access, const Drawn& drawn, std::vector<v1::BatchCheckResponse>& answers) {
+  answers.assign(drawn.batches.size(), v1::BatchCheckResponse());
+  // The application ids, made before the pass as the server has them from the caller's key.
+  std::vector<std::string> applications;
+  for (const auto& [application, request] : drawn.batches)
+    applications.push_back(tools::DatasetApplicationId(application));
+  const auto start = SteadyClock::now();
+  CALLGRIND_ZERO_STATS;
+  for (size_t b = 0; b < drawn.batches.size(); ++b) {
+    if (!access.BatchCheck(applications[b], drawn.batches[b].second, answers[b]).ok()) Fail("a batch failed");
+  }
+  CALLGRIND_DUMP_STATS_AT("batches");
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+void Verify(const Drawn& drawn, const std::vector<v1::CheckAccessResponse>& singles,
+            const std::vector<v1::BatchCheckResponse>& batches) {
+  for (size_t i = 0; i < singles.size(); ++i) {
+    if (!Right(drawn.singles[i].expected, singles[i]))
+      Fail("wrong answer: " + drawn.singles[i].request.ShortDebugString());
+  }
+  for (size_t b = 0; b < batches.size(); ++b) {
+    if (batches[b].results_size() != 1000) Fail("a batch answered a different number of checks");
+    for (int i = 0; i < 1000; ++i) {
+      if (!Right(drawn.batch_truth[b][i], batches[b].results(i))) Fail("wrong answer in a batch");
+    }
+  }
+}
+
+int Run(int64_t accounts, int queries) {
+  tools::DatasetParams params;
+  params.accounts = accounts;
+  params.structures = std::max<int64_t>(1, accounts / 10);
+  testing::TempDir dir;
+  std::unique_ptr<store::Store> store = std::move(store::RocksDbStore::Open(dir.Sub("db"))).value();
+  if (!tools::GenerateDataset(*store, params, 0).ok()) Fail("writing the dataset");
+  std::unique_ptr<domain::AccessIndex> index = std::move(domain::AccessIndex::Attach(*store)).value();
+  domain::Access access(*store, *index, SystemClock());
+  const Drawn drawn = Draw(params, queries);
+  std::vector<v1::CheckAccessResponse> singles;
+  std::vector<v1::BatchCheckResponse> batches;
+  SinglePass(access, drawn, singles);  // warm-up, verified too
+  BatchPass(access, drawn, batches);
+  Verify(drawn, singles, batches);
+  CALLGRIND_START_INSTRUMENTATION;
+  const double single_seconds = SinglePass(access, drawn, singles);
+  const double batch_seconds = BatchPass(access, drawn, batches);
+  CALLGRIND_STOP_INSTRUMENTATION;
+  Verify(drawn, singles, batches);
+  long allowed = 0;
+  for (const auto& answer : singles) allowed += answer.allowed() ? 1 : 0;
+  std::cout << "dataset " << accounts << " accounts; " << drawn.singles.size() << " single checks ("
+            << 100.0 * static_cast<double>(allowed) / static_cast<double>(singles.size()) << "% allowed) and "
+            << drawn.batches.size() << " batches of 1000, every answer verified\n"
+            << "single checks: " << single_seconds * 1e9 / static_cast<double>(drawn.singles.size()) << " ns a check, "
+            << static_cast<double>(drawn.singles.size()) / single_seconds << " checks/s on one thread\n"
+            << "batches: " << batch_seconds * 1e9 / (1000.0 * static_cast<double>(drawn.batches.size()))
+            << " ns a decision, " << 1000.0 * static_cast<double>(drawn.batches.size()) / batch_seconds
+            << " decisions/s on one thread" << std::endl;
+  return 0;
+}
 
 }  // namespace
 }  // namespace habilis
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  int64_t accounts = 100000;
+  int queries = 200000;
+  CLI::App app{"habilis-bench: access decisions in process, verified"};
+  app.add_option("--accounts", accounts, "accounts in the dataset (10 per structure)")->capture_default_str();
+  app.add_option("--queries", queries, "single checks, and as many decisions in batches of 1000")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return habilis::Run(accounts, queries);
+}

@@ -104,7 +104,7 @@ struct Backend {
   std::string data_dir;  // the node's data directory
   std::string operator_key;
   std::map<std::string, std::string> app_keys;  // "applications/app-N" -> a key of it (it checks its profiles)
-  std::vector<tools::GrantedPair> app0_pairs;   // the pairs of app-0, for habilis-loadgen
+  std::vector<tools::GrantedPair> app0_pairs;   // allowed pairs of app-0 (the key-revocation stage)
 
   // The key that may check `profile` (applications/{app}/profiles/{profile}).
   const std::string& KeyFor(const std::string& profile) const {
@@ -191,6 +191,14 @@ GrantTarget TargetFor(const tools::DatasetParams& params, int64_t i) {
   return target;
 }
 
+// The next account from `*next_account` on that can be granted anything (tools::ConditionOf: usable).
+int64_t NextUsable(std::atomic<int64_t>& next_account) {
+  for (;;) {
+    const int64_t i = next_account.fetch_add(1);
+    if (tools::ConditionOf(i) == tools::AccountCondition::kUsable) return i;
+  }
+}
+
 struct Grant {
   GrantTarget target;
   std::string token;
@@ -241,7 +249,7 @@ void MeasureWrites(Backend& backend, const tools::DatasetParams& params, int wri
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&] {
       while (SteadyClock::now() < end) {
-        const int64_t i = next_account.fetch_add(1);
+        const int64_t i = NextUsable(next_account);
         if (i >= params.accounts) {
           ++errors;  // the dataset has too few accounts for this run
           return;
@@ -348,7 +356,7 @@ void MeasureDelay(Backend& backend, const tools::DatasetParams& params, int samp
   };
   std::vector<double> grant_seen, revoke_seen, with_token;
   for (int k = 0; k < samples; ++k) {
-    const GrantTarget target = TargetFor(params, next_account.fetch_add(1));
+    const GrantTarget target = TargetFor(params, NextUsable(next_account));
     grant_on_a(target);
     grant_seen.push_back(UntilSeen(*access_b, backend, target, true, SteadyClock::now()));
 
@@ -380,22 +388,24 @@ void MeasureDelay(Backend& backend, const tools::DatasetParams& params, int samp
   MeasureKeyRevocation(backend, *b, samples / 10);
 }
 
-// habilis-loadgen against `backend`'s node: CheckAccess against Health, closed loop, the dataset's pairs.
-void MeasureChecks(const Backend& backend, const std::string& dir, int seconds) {
-  const std::string key_file = dir + "/" + backend.name + ".key";
-  const std::string pairs_file = dir + "/" + backend.name + ".pairs";
-  std::ofstream(key_file) << backend.KeyFor("applications/app-0/profiles/") << "\n";
-  chmod(key_file.c_str(), 0600);
-  std::ofstream pairs(pairs_file);
-  for (const tools::GrantedPair& pair : backend.app0_pairs) pairs << pair.account << " " << pair.profile << "\n";
-  pairs.close();
-  testing::RunResult run =
-      testing::RunProgram(HABILIS_LOADGEN_PATH, {"--target", backend.node->target(), "--key-file", key_file,
-                                                 "--pairs-file", pairs_file, "--seconds", std::to_string(seconds)});
+// habilis-loadgen against `backend`'s node: CheckAccess against the node's Health, closed loop, drawn over
+// the whole dataset and verified against its truth.
+void MeasureChecks(const Backend& backend, const std::string& dir, int64_t accounts, int seconds) {
+  const std::string keys_file = dir + "/" + backend.name + ".keys";
+  std::ofstream keys(keys_file);
+  keys << "operator " << backend.operator_key << "\n";
+  for (const auto& [application, key] : backend.app_keys) {
+    keys << application.substr(std::string("applications/").size()) << " " << key << "\n";
+  }
+  keys.close();
+  chmod(keys_file.c_str(), 0600);
+  const tools::DatasetParams params = ParamsFor(accounts);
+  testing::RunResult run = testing::RunProgram(
+      HABILIS_LOADGEN_PATH, {"--target", backend.node->target(), "--keys-file", keys_file, "--accounts",
+                             std::to_string(params.accounts), "--structures", std::to_string(params.structures),
+                             "--modes", "health,check", "--seconds", std::to_string(seconds)});
   if (run.exit_code != 0) Fail("habilis-loadgen: " + run.err + run.out);
-  std::cout << backend.name << ": habilis-loadgen (" << backend.app0_pairs.size()
-            << " pairs of app-0, spread over the whole dataset):\n"
-            << run.out << std::flush;
+  std::cout << backend.name << ": habilis-loadgen:\n" << run.out << std::flush;
 }
 
 // A backend's store with the dataset, and a node on it.
@@ -427,9 +437,9 @@ int Run(const Options& options) {
     SetUp(backends[b], dir, cluster, options.accounts);
   }
   const tools::DatasetParams params = ParamsFor(options.accounts);
-  // Checks first: the pairs they draw are the dataset's, which the writes change.
+  // Checks first: they verify answers against the dataset as written, which the writes change.
   for (int round = 0; options.stages.count("checks") != 0 && round < 2; ++round) {
-    for (const Backend& backend : backends) MeasureChecks(backend, dir.path(), options.seconds);
+    for (const Backend& backend : backends) MeasureChecks(backend, dir.path(), options.accounts, options.seconds);
   }
   std::map<std::string, std::atomic<int64_t>> next_account;
   for (int writers : {1, 4, 16}) {
