@@ -39,10 +39,12 @@ struct Options {
   int seconds = 10, concurrency = 32, batch = 1000, batch_concurrency = 4, connections = 4;
   double rate = 0, write_rate = 0, zipf = 0;
   uint64_t seed = 1;
+  int server_pid = 0, bare_pid = 0;  // whose CPU to sample per slice
 };
 
 struct Mode {
   std::string name;
+  int pid;  // the server that answers this mode
   Issue issue;
   int concurrency;
   int decisions_per_call;
@@ -62,6 +64,7 @@ std::vector<std::unique_ptr<Mode>> MakeModes(const Options& options, Calls& call
     mode->name = name;
     mode->concurrency = options.concurrency;
     mode->decisions_per_call = 1;
+    mode->pid = name == "bare" ? options.bare_pid : options.server_pid;
     if (name == "bare") {
       mode->issue = [&calls](auto done) { calls.BareNoop(std::move(done)); };
     } else if (name == "health") {
@@ -88,11 +91,12 @@ std::vector<std::unique_ptr<Mode>> MakeModes(const Options& options, Calls& call
 void RunSlices(const Options& options, std::vector<std::unique_ptr<Mode>>& modes) {
   for (int slice = 0; slice < options.seconds; ++slice) {
     for (auto& mode : modes) {
-      const double cpu = ProcessCpuSeconds();
+      const double loader = ProcessCpuSeconds();
+      const double server = ProcessCpuSeconds(mode->pid);
       const double seconds = options.rate > 0
                                  ? OpenLoop(options.rate, std::chrono::seconds(1), mode->issue, mode->recorder)
                                  : ClosedLoop(mode->concurrency, std::chrono::seconds(1), mode->issue, mode->recorder);
-      mode->recorder.AddSlice(seconds, ProcessCpuSeconds() - cpu);
+      mode->recorder.AddSlice(seconds, ProcessCpuSeconds() - loader, ProcessCpuSeconds(mode->pid) - server);
     }
   }
 }
@@ -106,18 +110,32 @@ void PrintMode(Mode& mode) {
   std::cout << std::setprecision(3) << "  p50 " << latency.p50 / 1000 << " ms  p99 " << latency.p99 / 1000
             << " ms  p99.9 " << latency.p999 / 1000 << " ms  loader " << std::setprecision(2)
             << mode.recorder.LoaderCores() << " cores (" << std::setprecision(1)
-            << (qps > 0 ? mode.recorder.LoaderCores() * 1e6 / qps : 0) << " us a call)  " << mode.recorder.calls()
-            << " calls, " << mode.recorder.failures() << " failed or wrong" << std::endl;
+            << (qps > 0 ? mode.recorder.LoaderCores() * 1e6 / qps : 0) << " us a call)";
+  if (mode.pid > 0) {
+    std::cout << std::setprecision(2) << "  server " << mode.recorder.ServerCores() << " cores ("
+              << std::setprecision(1) << mode.recorder.ServerMicrosPerCall() / mode.decisions_per_call
+              << (mode.decisions_per_call > 1 ? " us a decision)" : " us a call)");
+  }
+  std::cout << "  " << mode.recorder.calls() << " calls, " << mode.recorder.failures() << " failed or wrong"
+            << std::endl;
 }
 
+// QPS ratios, and capacity ratios: the server CPU a no-op call takes over the CPU a measured call takes,
+// which is the ratio of their QPS on a saturated server core whatever the loader can send.
 void PrintRatios(std::vector<std::unique_ptr<Mode>>& modes) {
-  std::map<std::string, double> qps;
-  for (auto& mode : modes) qps[mode->name] = mode->recorder.Qps();
+  std::map<std::string, Mode*> by_name;
+  for (auto& mode : modes) by_name[mode->name] = mode.get();
   for (const char* base : {"bare", "health"}) {
-    if (qps[base] <= 0) continue;
+    if (by_name.count(base) == 0 || by_name[base]->recorder.Qps() <= 0) continue;
+    const Recorder& noop = by_name[base]->recorder;
     for (const char* measured : {"check", "check-structure", "list"}) {
-      if (qps.count(measured) == 0) continue;
-      std::cout << measured << " / " << base << " = " << std::setprecision(3) << qps[measured] / qps[base] << std::endl;
+      if (by_name.count(measured) == 0) continue;
+      const Recorder& call = by_name[measured]->recorder;
+      std::cout << measured << " / " << base << ": QPS " << std::setprecision(3) << call.Qps() / noop.Qps();
+      if (call.ServerMicrosPerCall() > 0) {
+        std::cout << ", capacity (server CPU a call) " << noop.ServerMicrosPerCall() / call.ServerMicrosPerCall();
+      }
+      std::cout << std::endl;
     }
   }
 }
@@ -198,6 +216,8 @@ int main(int argc, char** argv) {
   app.add_option("--zipf", options.zipf, "Zipf exponent of the account draw; 0 for uniform")->capture_default_str();
   app.add_option("--modes", options.modes, "comma-separated: bare,health,check,check-structure,batch,list");
   app.add_option("--seed", options.seed)->capture_default_str();
+  app.add_option("--server-pid", options.server_pid, "habilisd's pid: report its CPU per call");
+  app.add_option("--bare-pid", options.bare_pid, "habilis-noop-server's pid: report its CPU per call");
   bool jitter = false;
   app.add_flag("--probe-jitter", jitter, "only measure how late a sleeping thread wakes (no server needed)");
   CLI11_PARSE(app, argc, argv);

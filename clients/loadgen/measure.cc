@@ -1,11 +1,14 @@
 #include "clients/loadgen/measure.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 namespace habilis::loadgen {
@@ -19,10 +22,11 @@ void Recorder::Record(Clock::duration latency, bool ok) {
   }
 }
 
-void Recorder::AddSlice(double seconds, double cpu_seconds) {
+void Recorder::AddSlice(double seconds, double loader_cpu_seconds, double server_cpu_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   seconds_ += seconds;
-  cpu_seconds_ += cpu_seconds;
+  loader_cpu_ += loader_cpu_seconds;
+  server_cpu_ += server_cpu_seconds;
 }
 
 long Recorder::calls() const {
@@ -43,7 +47,15 @@ double Recorder::Qps() const {
 }
 double Recorder::LoaderCores() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return seconds_ > 0 ? cpu_seconds_ / seconds_ : 0;
+  return seconds_ > 0 ? loader_cpu_ / seconds_ : 0;
+}
+double Recorder::ServerCores() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return seconds_ > 0 ? server_cpu_ / seconds_ : 0;
+}
+double Recorder::ServerMicrosPerCall() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return micros_.empty() ? 0 : server_cpu_ * 1e6 / static_cast<double>(micros_.size());
 }
 
 Percentiles Recorder::Latency() {
@@ -58,6 +70,23 @@ double ProcessCpuSeconds() {
   getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double ProcessCpuSeconds(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command (which may hold spaces), from field 3: state ppid ... utime (14) stime (15).
+  const size_t after_command = stat.rfind(')');
+  if (after_command == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(after_command + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int n = 3; n <= 15 && fields >> field; ++n) {
+    if (n == 14) utime = std::stod(field);
+    if (n == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double ClosedLoop(int concurrency, Clock::duration duration, const Issue& issue, Recorder& recorder) {

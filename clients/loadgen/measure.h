@@ -24,26 +24,31 @@ struct Percentiles {
 class Recorder {
  public:
   void Record(Clock::duration latency, bool ok);
-  // Adds one slice: its wall time and the loader's CPU time during it, in seconds.
-  void AddSlice(double seconds, double cpu_seconds);
+  // Adds one slice: its wall time, and the CPU time the loader and the server spent during it, in seconds.
+  void AddSlice(double seconds, double loader_cpu_seconds, double server_cpu_seconds);
 
   long calls() const;
   long failures() const;
   double seconds() const;
   double Qps() const;
-  // Cores of loader CPU per second of the mode's slices.
+  // Cores of loader (server) CPU per second of the mode's slices.
   double LoaderCores() const;
+  double ServerCores() const;
+  // Server CPU microseconds a call: what the server can serve per core, whoever sets the QPS.
+  double ServerMicrosPerCall() const;
   Percentiles Latency();
 
  private:
   mutable std::mutex mu_;
   std::vector<double> micros_;
   long failures_ = 0;
-  double seconds_ = 0, cpu_seconds_ = 0;
+  double seconds_ = 0, loader_cpu_ = 0, server_cpu_ = 0;
 };
 
 // The CPU time (user and system) this process has used, in seconds.
 double ProcessCpuSeconds();
+// The same for another process, from /proc (10 ms resolution); 0 if `pid` is 0 or cannot be read.
+double ProcessCpuSeconds(int pid);
 
 // Keeps `concurrency` calls in flight until `duration` has passed; returns the measured duration in seconds.
 double ClosedLoop(int concurrency, Clock::duration duration, const Issue& issue, Recorder& recorder);

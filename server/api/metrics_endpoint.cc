@@ -46,6 +46,8 @@ class ScrapedGauges final : public prometheus::Collectable {
           static_cast<double>(latest > indexed ? latest - indexed : 0));
     gauge("habilis_access_index_accounts", "Accounts held by the access index",
           static_cast<double>(index_.account_count()));
+    gauge("habilis_access_index_bytes", "Bytes of the access index's tables",
+          static_cast<double>(index_.MemoryBytes()));
     absl::StatusOr<mail::OutboxBacklog> backlog = mail::BacklogOf(store_);
     if (backlog.ok()) {
       gauge("habilis_outbox_messages", "E-mails waiting in the outbox", static_cast<double>(backlog->messages));

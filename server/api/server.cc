@@ -1,8 +1,12 @@
 #include "server/api/server.h"
 
+#include <iostream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "authz/engine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -230,8 +234,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   absl::Status key = habilis::UsePageTokenKeyOf(store);
   if (!key.ok()) return key;
   // Built before anything serves: the client-application API answers from it.
+  const absl::Time loading = absl::Now();
   absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
   if (!index.ok()) return index.status();
+  const size_t accounts = (*index)->account_count(), bytes = (*index)->MemoryBytes();
+  std::cerr << "habilisd: access index of " << accounts << " accounts loaded in "
+            << absl::FormatDuration(absl::Trunc(absl::Now() - loading, absl::Milliseconds(1))) << ", "
+            << bytes / (1 << 20) << " MiB (" << (accounts > 0 ? bytes / accounts : 0) << " bytes an account)"
+            << std::endl;
   absl::StatusOr<std::unique_ptr<ChangeNotifier>> notifier = ChangeNotifier::Attach(store);
   if (!notifier.ok()) return notifier.status();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(config);

@@ -82,7 +82,7 @@ absl::StatusOr<const AccessIndex::Account*> SubjectOf(const AccessIndex::View& i
 
 // Why the account itself cannot use anything now; GRANTED when it can.
 AccessReason AccountReason(const AccessIndex::Account& account, int64_t now_micros) {
-  if (account.state != v1::Account::ACTIVE) return v1::ACCOUNT_INACTIVE;
+  if (account.state() != v1::Account::ACTIVE) return v1::ACCOUNT_INACTIVE;
   if (account.locked_until_micros != AccessIndex::kNoTime && account.locked_until_micros > now_micros) {
     return v1::ACCOUNT_LOCKED;
   }
@@ -111,7 +111,7 @@ absl::StatusOr<AccessReason> Judge(const AccessIndex::View& index, const AccessI
                                    int64_t now_micros) {
   const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
   if (!profile.exists) return absl::DataLossError("a habilitation names a missing profile");
-  if (!index.Subscribed(grant.siret, grant.application)) return v1::NOT_SUBSCRIBED;
+  if (!index.Subscribed(grant.siret, index.ApplicationOf(grant))) return v1::NOT_SUBSCRIBED;
   if (profile.retired) return v1::PROFILE_RETIRED;
   if (grant.expire_micros != AccessIndex::kNoTime && grant.expire_micros <= now_micros) return v1::HABILITATION_EXPIRED;
   return v1::GRANTED;
@@ -162,8 +162,8 @@ absl::Status CheckOne(const AccessIndex::View& index, int64_t now_micros, absl::
   // Among the structures, the most telling refusal: a subscription ended or a profile retired says more
   // than no habilitation at all.
   AccessReason best = v1::NO_HABILITATION;
-  for (const AccessIndex::Grant& grant : account->grants) {
-    if (!application || grant.application != *application || (only && grant.siret != *only)) continue;
+  for (const AccessIndex::Grant& grant : account->grants()) {
+    if (!application || index.ApplicationOf(grant) != *application || (only && grant.siret != *only)) continue;
     // Without a structure, each grant's own membership decides (a suspension there).
     ASSIGN_OR_RETURN(AccessReason judged, GrantReason(index, *account, v1::GRANTED, grant, now_micros));
     const AccessIndex::Profile& profile = index.ProfileOf(grant.profile);
@@ -245,8 +245,8 @@ absl::Status Access::ListEntitlements(absl::string_view application_id, const v1
   const AccessReason account_reason = AccountReason(*account, now);
   const std::optional<AccessIndex::ApplicationId> application = view.FindApplication(application_id);
   std::vector<const AccessIndex::Grant*> grants;
-  for (const AccessIndex::Grant& grant : account->grants) {
-    if (application && grant.application == *application) grants.push_back(&grant);
+  for (const AccessIndex::Grant& grant : account->grants()) {
+    if (application && view.ApplicationOf(grant) == *application) grants.push_back(&grant);
   }
   std::sort(grants.begin(), grants.end(), [&](const AccessIndex::Grant* a, const AccessIndex::Grant* b) {
     return view.Siret(a->siret) < view.Siret(b->siret);
@@ -316,7 +316,7 @@ absl::Status Access::ListAccountApplications(const authz::Principal& caller,
     const AccessIndex::Account* account = view.FindAccount(*id);
     if (account == nullptr) return Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND", "no such account");
     const AccessReason account_reason = AccountReason(*account, now);
-    for (const AccessIndex::Grant& grant : account->grants) {
+    for (const AccessIndex::Grant& grant : account->grants()) {
       if (only && view.Siret(grant.siret) != *only) continue;
       ASSIGN_OR_RETURN(AccessReason reason, GrantReason(view, *account, account_reason, grant, now));
       const AccessIndex::Profile& profile = view.ProfileOf(grant.profile);

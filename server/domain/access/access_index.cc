@@ -65,6 +65,77 @@ void* AllocateHugeAware(size_t bytes) {
   return big;
 }
 
+static_assert(sizeof(AccessIndex::Account) <= 88, "an account's facts fit in 88 bytes (issue 16's memory budget)");
+
+AccessIndex::Standing AccessIndex::Account::StandingIn(SiretId siret) const {
+  for (SiretId held : memberships()) {
+    if (held == siret) return Standing::kMember;
+    if (held == (siret | kSuspendedBit)) return Standing::kSuspended;
+  }
+  return Standing::kNone;
+}
+
+AccessIndex::Account::Spill& AccessIndex::Account::spill() {
+  if (spill_ == nullptr) spill_ = std::make_unique<Spill>();
+  return *spill_;
+}
+
+void AccessIndex::Account::SetMembership(SiretId siret, std::optional<SiretId> held) {
+  auto same = [siret](SiretId x) { return (x & ~kSuspendedBit) == siret; };
+  if (spill_ == nullptr || !spill_->memberships_spilled) {
+    if (membership_count_ == 1 && same(membership_)) membership_count_ = 0;
+    if (!held) return;
+    if (membership_count_ == 0) {
+      membership_ = *held;
+      membership_count_ = 1;
+      return;
+    }
+    Spill& spilled = spill();  // a second membership: all of them move out
+    spilled.memberships_spilled = true;
+    spilled.memberships = {membership_};
+    membership_count_ = 0;
+  }
+  std::vector<SiretId>& all = spill_->memberships;
+  all.erase(std::remove_if(all.begin(), all.end(), same), all.end());
+  if (held) all.push_back(*held);
+}
+
+void AccessIndex::Account::SetGrant(SiretId siret, ApplicationId application, std::optional<Grant> grant,
+                                    absl::FunctionRef<ApplicationId(const Grant&)> application_of) {
+  auto same = [&](const Grant& held) { return held.siret == siret && application_of(held) == application; };
+  if (spill_ == nullptr || !spill_->grants_spilled) {
+    Grant* const end = grants_ + grant_count_;
+    Grant* const found = std::find_if(grants_, end, same);
+    if (found != end) {
+      if (grant) {
+        *found = *grant;
+      } else {
+        std::move(found + 1, end, found);
+        --grant_count_;
+      }
+      return;
+    }
+    if (!grant) return;
+    if (grant_count_ < std::size(grants_)) {
+      grants_[grant_count_++] = *grant;
+      return;
+    }
+    Spill& spilled = spill();  // a fourth habilitation: all of them move out
+    spilled.grants_spilled = true;
+    spilled.grants.assign(grants_, end);
+    grant_count_ = 0;
+  }
+  std::vector<Grant>& all = spill_->grants;
+  auto found = std::find_if(all.begin(), all.end(), same);
+  if (found == all.end()) {
+    if (grant) all.push_back(*grant);
+  } else if (grant) {
+    *found = *grant;
+  } else {
+    all.erase(found);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<AccessIndex>> AccessIndex::Attach(store::Store& store) {
   std::unique_ptr<AccessIndex> index(new AccessIndex(store));
   AccessIndex* raw = index.get();
@@ -137,7 +208,7 @@ absl::Status AccessIndex::ApplyAccount(const std::vector<std::string>& parts, st
   if (!record.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("account");
   const v1::Account& a = record.account();
   account->exists = true;
-  account->state = a.state();
+  account->state_ = static_cast<uint8_t>(a.state());
   account->privacy_consent = a.has_privacy_consent_time();
   account->locked_until_micros = MicrosOrNone(a.has_locked_until(), a.locked_until());
   account->password_expire_micros = MicrosOrNone(a.has_password_expire_time(), a.password_expire_time());
@@ -147,13 +218,12 @@ absl::Status AccessIndex::ApplyAccount(const std::vector<std::string>& parts, st
 absl::Status AccessIndex::ApplyLogin(const std::vector<std::string>& parts, std::optional<absl::string_view> value) {
   if (parts.size() != 1) return Undecodable("login key");
   if (!value) {
-    logins_.erase(parts[0]);
+    logins_.Erase(parts[0]);
     return absl::OkStatus();
   }
   std::optional<uint64_t> number = AccountNumber(*value);
   if (!number) return Undecodable("login");
-  AccountFor(*value);
-  logins_[parts[0]] = *number;
+  if (!logins_.Set(parts[0], accounts_.FindOrAdd(*number))) return Undecodable("login key");
   return absl::OkStatus();
 }
 
@@ -162,14 +232,15 @@ absl::Status AccessIndex::ApplyMembership(const std::vector<std::string>& parts,
   Account* account = parts.size() == 2 ? AccountFor(parts[1]) : nullptr;
   if (account == nullptr) return Undecodable("membership key");
   const SiretId siret = SiretFor(parts[0]);
-  auto& memberships = account->memberships;
-  auto found = std::find_if(memberships.begin(), memberships.end(),
-                            [&](SiretId held) { return (held & ~Account::kSuspendedBit) == siret; });
-  if (found != memberships.end()) memberships.erase(found);
-  if (!value) return absl::OkStatus();
-  v1::Membership membership;
-  if (!membership.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("membership");
-  memberships.push_back(membership.has_suspend_time() ? (siret | Account::kSuspendedBit) : siret);
+  std::optional<SiretId> held;
+  if (value) {
+    v1::Membership membership;
+    if (!membership.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("membership");
+    held = membership.has_suspend_time() ? (siret | Account::kSuspendedBit) : siret;
+  }
+  const bool had_spill = account->spill_ != nullptr;
+  account->SetMembership(siret, held);
+  if (!had_spill && account->spill_ != nullptr) ++spilled_accounts_;
   return absl::OkStatus();
 }
 
@@ -179,24 +250,20 @@ absl::Status AccessIndex::ApplyHabilitation(const std::vector<std::string>& part
   if (account == nullptr) return Undecodable("habilitation key");
   const SiretId siret = SiretFor(parts[0]);
   const ApplicationId application = ApplicationFor(parts[2]);
-  auto& grants = account->grants;
-  auto found = std::find_if(grants.begin(), grants.end(), [&](const Grant& grant) {
-    return grant.siret == siret && grant.application == application;
+  std::optional<Grant> grant;
+  if (value) {
+    v1::Habilitation habilitation;
+    if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+      return Undecodable("habilitation");
+    }
+    grant = Grant{MicrosOrNone(habilitation.has_expire_time(), habilitation.expire_time()), siret,
+                  ProfileFor(habilitation.profile())};
+  }
+  const bool had_spill = account->spill_ != nullptr;
+  account->SetGrant(siret, application, grant, [this](const Grant& held) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return profiles_[held.profile].application;
   });
-  if (!value) {
-    if (found != grants.end()) grants.erase(found);
-    return absl::OkStatus();
-  }
-  v1::Habilitation habilitation;
-  if (!habilitation.ParseFromArray(value->data(), static_cast<int>(value->size()))) return Undecodable("habilitation");
-  const ProfileId profile = ProfileFor(habilitation.profile());
-  const int64_t expire_micros = MicrosOrNone(habilitation.has_expire_time(), habilitation.expire_time());
-  if (found != grants.end()) {
-    found->profile = profile;
-    found->expire_micros = expire_micros;
-  } else {
-    grants.push_back(Grant{siret, application, profile, expire_micros});
-  }
+  if (!had_spill && account->spill_ != nullptr) ++spilled_accounts_;
   return absl::OkStatus();
 }
 
@@ -231,7 +298,7 @@ absl::Status AccessIndex::ApplyProfile(const std::vector<std::string>& parts, st
 AccessIndex::Account* AccessIndex::AccountFor(absl::string_view account_id) {
   std::optional<uint64_t> number = AccountNumber(account_id);
   if (!number) return nullptr;
-  return &accounts_[*number];
+  return &accounts_.At(accounts_.FindOrAdd(*number));
 }
 
 AccessIndex::SiretId AccessIndex::SiretFor(absl::string_view siret) {
@@ -262,6 +329,18 @@ size_t AccessIndex::account_count() const {
   return accounts_.size();
 }
 
+size_t AccessIndex::MemoryBytes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  // A spilled account: its Spill and two small vectors (an estimate; they are rare).
+  constexpr size_t kSpill = sizeof(Account::Spill) + 64;
+  size_t bytes = accounts_.MemoryBytes() + logins_.MemoryBytes() + spilled_accounts_ * kSpill;
+  for (const std::string& siret : sirets_) bytes += sizeof(siret) + (siret.size() > 15 ? siret.capacity() : 0);
+  bytes += siret_ids_.capacity() * (sizeof(std::pair<std::string, SiretId>) + 1);
+  bytes += subscriptions_.capacity() * (sizeof(uint64_t) + 1);
+  for (const Profile& profile : profiles_) bytes += sizeof(profile) + profile.permissions.size() * 40;
+  return bytes;
+}
+
 store::Revision AccessIndex::revision() const {
   absl::ReaderMutexLock lock(&mu_);
   return revision_;
@@ -278,14 +357,15 @@ const AccessIndex::Account* AccessIndex::View::FindAccount(absl::string_view acc
 }
 
 const AccessIndex::Account* AccessIndex::View::FindAccountNumber(uint64_t number) const {
-  auto it = index_.accounts_.find(number);
-  if (it == index_.accounts_.end() || !it->second.exists) return nullptr;
-  return &it->second;
+  const Account* account = index_.accounts_.Find(number);
+  return account != nullptr && account->exists ? account : nullptr;
 }
 
 const AccessIndex::Account* AccessIndex::View::FindLogin(absl::string_view folded_login) const {
-  auto it = index_.logins_.find(folded_login);
-  return it == index_.logins_.end() ? nullptr : FindAccountNumber(it->second);
+  std::optional<uint32_t> slot = index_.logins_.Find(folded_login);
+  if (!slot) return nullptr;
+  const Account& account = index_.accounts_.At(*slot);
+  return account.exists ? &account : nullptr;
 }
 
 std::optional<AccessIndex::SiretId> AccessIndex::View::FindSiret(absl::string_view siret) const {

@@ -26,11 +26,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "habilis/v1/accounts.pb.h"
+#include "server/domain/access/compact_tables.h"
 #include "store/store.h"
 
 namespace habilis::domain {
@@ -65,36 +66,75 @@ class AccessIndex final : public store::CommitObserver {
 
   static constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 
-  // One habilitation: in `siret`, the account holds `profile` of `application`, until `expire_micros`.
+  // One habilitation: in `siret`, the account holds `profile` until `expire_micros`. Its application is the
+  // profile's (View::ApplicationOf): 16 bytes, three of which fit in an Account.
   struct Grant {
-    SiretId siret;
-    ApplicationId application;
-    ProfileId profile;
     int64_t expire_micros = kNoTime;  // kNoTime: no end date
+    SiretId siret = 0;
+    ProfileId profile = 0;
   };
 
   // An account's standing in one structure.
   enum class Standing { kNone, kMember, kSuspended };
 
-  struct Account {
+  // An account's facts, in 88 bytes: the index holds a million of them per gigabyte of budget and a check
+  // reads one. One membership and three habilitations live inline; an account with more keeps them all in
+  // a separate allocation (rare: a person in several structures).
+  class Account {
+   public:
     // A suspended membership is kept as its SiretId with this bit set: no memory beyond the id itself.
     static constexpr SiretId kSuspendedBit = SiretId{1} << 31;
 
-    Standing StandingIn(SiretId siret) const {
-      for (SiretId held : memberships) {
-        if (held == siret) return Standing::kMember;
-        if (held == (siret | kSuspendedBit)) return Standing::kSuspended;
-      }
-      return Standing::kNone;
+    explicit Account(uint64_t number) : number_(number) {}
+    uint64_t key() const { return number_; }  // for ChunkedTable
+
+    Standing StandingIn(SiretId siret) const;
+    absl::Span<const Grant> grants() const {
+      return spill_ != nullptr && spill_->grants_spilled ? absl::MakeConstSpan(spill_->grants)
+                                                         : absl::MakeConstSpan(grants_, grant_count_);
     }
 
-    bool exists = false;  // false: named by an index entry but deleted (or not yet written in this commit)
-    v1::Account::State state = v1::Account::STATE_UNSPECIFIED;
-    bool privacy_consent = false;
-    int64_t locked_until_micros = kNoTime;        // kNoTime: never locked
-    int64_t password_expire_micros = kNoTime;     // kNoTime: no expiry
-    absl::InlinedVector<SiretId, 1> memberships;  // read them through StandingIn
-    absl::InlinedVector<Grant, 3> grants;
+    v1::Account::State state() const { return static_cast<v1::Account::State>(state_); }
+
+   private:
+    friend class AccessIndex;
+    struct Spill {
+      bool memberships_spilled = false, grants_spilled = false;
+      std::vector<SiretId> memberships;
+      std::vector<Grant> grants;
+    };
+    absl::Span<const SiretId> memberships() const {
+      return spill_ != nullptr && spill_->memberships_spilled ? absl::MakeConstSpan(spill_->memberships)
+                                                              : absl::MakeConstSpan(&membership_, membership_count_);
+    }
+    // The membership of `siret` (suspended or not) replaced by `held`, or removed when nullopt.
+    void SetMembership(SiretId siret, std::optional<SiretId> held);
+    // The grant in (siret, application) replaced by `grant`, or removed when nullopt; `application_of` gives
+    // a held grant's application.
+    void SetGrant(SiretId siret, ApplicationId application, std::optional<Grant> grant,
+                  absl::FunctionRef<ApplicationId(const Grant&)> application_of);
+    Spill& spill();
+
+    // The fields, in the order that packs them into 88 bytes.
+    uint64_t number_ = 0;  // the account id's value: the key of the index's table
+
+   public:
+    int64_t locked_until_micros = kNoTime;     // kNoTime: never locked
+    int64_t password_expire_micros = kNoTime;  // kNoTime: no expiry
+
+   private:
+    SiretId membership_ = 0;
+    uint8_t state_ = 0;
+
+   public:
+    bool exists : 1 = false;  // false: named by an index entry but deleted (or not yet written in this commit)
+    bool privacy_consent : 1 = false;
+
+   private:
+    uint8_t membership_count_ = 0;
+    uint8_t grant_count_ = 0;
+    Grant grants_[3];
+    std::unique_ptr<Spill> spill_;
   };
 
   struct Profile {
@@ -125,6 +165,7 @@ class AccessIndex final : public store::CommitObserver {
 
     const std::string& Siret(SiretId id) const;
     const Profile& ProfileOf(ProfileId id) const;
+    ApplicationId ApplicationOf(const Grant& grant) const { return ProfileOf(grant.profile).application; }
     bool Subscribed(SiretId siret, ApplicationId application) const;
 
    private:
@@ -140,6 +181,9 @@ class AccessIndex final : public store::CommitObserver {
 
   // For resident-memory reports.
   size_t account_count() const;
+  // The bytes of the index's tables: accounts with their memberships and habilitations, logins, structures,
+  // profiles and subscriptions (what they allocate, not what malloc keeps beside).
+  size_t MemoryBytes() const;
   // The revision of the last commit applied (for the metrics: how far the index is behind the store).
   store::Revision revision() const;
 
@@ -171,12 +215,9 @@ class AccessIndex final : public store::CommitObserver {
   std::string broken_ ABSL_GUARDED_BY(mu_);
   store::Revision revision_ ABSL_GUARDED_BY(mu_) = 0;  // why a commit could not be applied; empty when healthy
   // Account ids are 16 hex digits: keyed by their value, so that a lookup touches no string.
-  template <typename K, typename V>
-  using BigMap =
-      absl::flat_hash_map<K, V, absl::container_internal::hash_default_hash<K>,
-                          absl::container_internal::hash_default_eq<K>, HugePageAllocator<std::pair<const K, V>>>;
-  BigMap<uint64_t, Account> accounts_ ABSL_GUARDED_BY(mu_);
-  BigMap<std::string, uint64_t> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account id
+  ChunkedTable<Account, HugePageAllocator> accounts_ ABSL_GUARDED_BY(mu_);
+  StringTable<HugePageAllocator> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account slot
+  size_t spilled_accounts_ ABSL_GUARDED_BY(mu_) = 0;            // with more than inline memberships or grants
   absl::flat_hash_map<std::string, SiretId> siret_ids_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> sirets_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ApplicationId> application_ids_ ABSL_GUARDED_BY(mu_);
