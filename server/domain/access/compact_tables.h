@@ -18,7 +18,7 @@
 
 namespace habilis::domain {
 
-// Records that never move once added (pointers to them stay valid), in chunks of about 8 MiB, found by a
+// Records that never move once added (pointers to them stay valid), in chunks of about 2 MiB, found by a
 // 64-bit key that each record holds (`uint64_t key() const`, and `explicit Record(uint64_t key)`).
 // `Allocator` allocates the chunks and the table (huge pages, for a table read at random).
 template <typename Record, template <typename> class Allocator>
@@ -58,7 +58,7 @@ class ChunkedTable {
   }
 
  private:
-  static constexpr size_t kPerChunk = (8u << 20) / sizeof(Record);
+  static constexpr size_t kPerChunk = (2u << 20) / sizeof(Record);  // one huge page: at most one unused
   struct Key {
     uint64_t value;
   };
