@@ -302,9 +302,11 @@ AccessIndex::Account* AccessIndex::AccountFor(absl::string_view account_id) {
 }
 
 AccessIndex::SiretId AccessIndex::SiretFor(absl::string_view siret) {
-  auto [it, inserted] = siret_ids_.try_emplace(siret, static_cast<SiretId>(sirets_.size()));
-  if (inserted) sirets_.emplace_back(siret);
-  return it->second;
+  if (std::optional<uint32_t> known = siret_ids_.Find(siret)) return *known;
+  const auto id = static_cast<SiretId>(sirets_.size());
+  // A key component longer than 65,535 bytes is not a SIRET any record can hold; it is kept truncated.
+  sirets_.push_back(siret_ids_.Set(siret.substr(0, 0xffff), id).value_or(0));
+  return id;
 }
 
 AccessIndex::ApplicationId AccessIndex::ApplicationFor(absl::string_view application_id) {
@@ -334,8 +336,7 @@ size_t AccessIndex::MemoryBytes() const {
   // A spilled account: its Spill and two small vectors (an estimate; they are rare).
   constexpr size_t kSpill = sizeof(Account::Spill) + 64;
   size_t bytes = accounts_.MemoryBytes() + logins_.MemoryBytes() + spilled_accounts_ * kSpill;
-  for (const std::string& siret : sirets_) bytes += sizeof(siret) + (siret.size() > 15 ? siret.capacity() : 0);
-  bytes += siret_ids_.capacity() * (sizeof(std::pair<std::string, SiretId>) + 1);
+  bytes += sirets_.capacity() * sizeof(uint32_t) + siret_ids_.MemoryBytes();
   bytes += subscriptions_.capacity() * (sizeof(uint64_t) + 1);
   for (const Profile& profile : profiles_) bytes += sizeof(profile) + profile.permissions.size() * 40;
   return bytes;
@@ -369,9 +370,7 @@ const AccessIndex::Account* AccessIndex::View::FindLogin(absl::string_view folde
 }
 
 std::optional<AccessIndex::SiretId> AccessIndex::View::FindSiret(absl::string_view siret) const {
-  auto it = index_.siret_ids_.find(siret);
-  if (it == index_.siret_ids_.end()) return std::nullopt;
-  return it->second;
+  return index_.siret_ids_.Find(siret);
 }
 
 std::optional<AccessIndex::ApplicationId> AccessIndex::View::FindApplication(absl::string_view application_id) const {
@@ -386,7 +385,7 @@ std::optional<AccessIndex::ProfileId> AccessIndex::View::FindProfile(absl::strin
   return it->second;
 }
 
-const std::string& AccessIndex::View::Siret(SiretId id) const { return index_.sirets_[id]; }
+absl::string_view AccessIndex::View::Siret(SiretId id) const { return index_.siret_ids_.TextAt(index_.sirets_[id]); }
 
 const AccessIndex::Profile& AccessIndex::View::ProfileOf(ProfileId id) const { return index_.profiles_[id]; }
 

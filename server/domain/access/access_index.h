@@ -163,7 +163,7 @@ class AccessIndex final : public store::CommitObserver {
     // By resource name, applications/{application}/profiles/{profile}.
     std::optional<ProfileId> FindProfile(absl::string_view profile_name) const;
 
-    const std::string& Siret(SiretId id) const;
+    absl::string_view Siret(SiretId id) const;
     const Profile& ProfileOf(ProfileId id) const;
     ApplicationId ApplicationOf(const Grant& grant) const { return ProfileOf(grant.profile).application; }
     bool Subscribed(SiretId siret, ApplicationId application) const;
@@ -218,8 +218,8 @@ class AccessIndex final : public store::CommitObserver {
   ChunkedTable<Account, HugePageAllocator> accounts_ ABSL_GUARDED_BY(mu_);
   StringTable<HugePageAllocator> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account slot
   size_t spilled_accounts_ ABSL_GUARDED_BY(mu_) = 0;            // with more than inline memberships or grants
-  absl::flat_hash_map<std::string, SiretId> siret_ids_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> sirets_ ABSL_GUARDED_BY(mu_);
+  StringTable<HugePageAllocator> siret_ids_ ABSL_GUARDED_BY(mu_);  // SIRET -> SiretId
+  std::vector<uint32_t> sirets_ ABSL_GUARDED_BY(mu_);               // SiretId -> where siret_ids_ keeps its text
   absl::flat_hash_map<std::string, ApplicationId> application_ids_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ProfileId> profile_ids_ ABSL_GUARDED_BY(mu_);
   std::vector<Profile> profiles_ ABSL_GUARDED_BY(mu_);

@@ -81,7 +81,7 @@ class ChunkedTable {
   absl::flat_hash_set<Slot, Hash, Equal, Allocator<Slot>> slots_;
 };
 
-// Strings (folded logins) to 32-bit values (account slots). The strings are copied once into 1 MiB chunks,
+// Strings (folded logins, SIRETs) to 32-bit values (account slots, structure ids). The strings are copied once into 1 MiB chunks,
 // each with a 2-byte length; the table holds 8-byte entries. Removing an entry leaves its bytes in the
 // chunks until the next start (logins change rarely).
 template <template <typename> class Allocator>
@@ -95,15 +95,17 @@ class StringTable {
     auto it = entries_.find(text);
     return it == entries_.end() ? std::nullopt : std::optional<uint32_t>(it->value);
   }
-  // False (and nothing stored) for a text longer than 65,535 bytes.
-  bool Set(absl::string_view text, uint32_t value) {
-    if (text.size() > 0xffff) return false;
+  // Where the text is kept (for TextAt); nullopt (and nothing stored) for a text longer than 65,535 bytes.
+  std::optional<uint32_t> Set(absl::string_view text, uint32_t value) {
+    if (text.size() > 0xffff) return std::nullopt;
     auto it = entries_.find(text);
     const uint32_t ref = it != entries_.end() ? it->text : Copy(text);
     if (it != entries_.end()) entries_.erase(it);
     entries_.insert(Entry{ref, value});
-    return true;
+    return ref;
   }
+  // A text Set kept at `ref`; valid while the table lives (texts are never moved or freed).
+  absl::string_view TextAt(uint32_t ref) const { return Text(ref); }
   void Erase(absl::string_view text) {
     auto it = entries_.find(text);
     if (it != entries_.end()) entries_.erase(it);
