@@ -216,10 +216,10 @@ class AccessIndex final : public store::CommitObserver {
   store::Revision revision_ ABSL_GUARDED_BY(mu_) = 0;  // why a commit could not be applied; empty when healthy
   // Account ids are 16 hex digits: keyed by their value, so that a lookup touches no string.
   ChunkedTable<Account, HugePageAllocator> accounts_ ABSL_GUARDED_BY(mu_);
-  StringTable<HugePageAllocator> logins_ ABSL_GUARDED_BY(mu_);  // folded login -> account slot
-  size_t spilled_accounts_ ABSL_GUARDED_BY(mu_) = 0;            // with more than inline memberships or grants
+  StringTable<HugePageAllocator> logins_ ABSL_GUARDED_BY(mu_);     // folded login -> account slot
+  size_t spilled_accounts_ ABSL_GUARDED_BY(mu_) = 0;               // with more than inline memberships or grants
   StringTable<HugePageAllocator> siret_ids_ ABSL_GUARDED_BY(mu_);  // SIRET -> SiretId
-  std::vector<uint32_t> sirets_ ABSL_GUARDED_BY(mu_);               // SiretId -> where siret_ids_ keeps its text
+  std::vector<uint32_t> sirets_ ABSL_GUARDED_BY(mu_);              // SiretId -> where siret_ids_ keeps its text
   absl::flat_hash_map<std::string, ApplicationId> application_ids_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ProfileId> profile_ids_ ABSL_GUARDED_BY(mu_);
   std::vector<Profile> profiles_ ABSL_GUARDED_BY(mu_);

@@ -81,8 +81,8 @@ class ChunkedTable {
   absl::flat_hash_set<Slot, Hash, Equal, Allocator<Slot>> slots_;
 };
 
-// Strings (folded logins, SIRETs) to 32-bit values (account slots, structure ids). The strings are copied once into 1 MiB chunks,
-// each with a 2-byte length; the table holds 8-byte entries. Removing an entry leaves its bytes in the
+// Strings (folded logins, SIRETs) to 32-bit values (account slots, structure ids). The strings are copied once into 1
+// MiB chunks, each with a 2-byte length; the table holds 8-byte entries. Removing an entry leaves its bytes in the
 // chunks until the next start (logins change rarely).
 template <template <typename> class Allocator>
 class StringTable {
