@@ -87,11 +87,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchChangesRespo
       after = cursor->after;
     }
     self->response_.Clear();
-    // Asked before the read: a right taken away by revision R ends the stream before anything at or past R
-    // is read for it.
+    // Asked before the read, and the read goes no further than what this node had applied when it was asked:
+    // a right taken away by revision R ends the stream before anything at or past R is read for it, also
+    // when R was committed on another node and the store already holds it but this node's caches do not.
+    const store::Revision judged_at = self->trail_.AppliedRevision();
     absl::Status allowed = self->still_allowed_();
     absl::StatusOr<store::Revision> reached =
-        allowed.ok() ? self->trail_.ReadChanges(self->filter_, after, kEntriesPerMessage, self->response_) : allowed;
+        allowed.ok() ? self->trail_.ReadChanges(self->filter_, after, judged_at, kEntriesPerMessage, self->response_)
+                     : allowed;
     absl::ReleasableMutexLock lock(&cursor->mu);
     if (cursor->cancelled || !reached.ok()) {
       cursor->busy = false;

@@ -282,7 +282,8 @@ TEST_F(AuditTest, WATCH_entriesPastTheRetentionArePrunedWithTheirIndexesAndTheir
   EXPECT_EQ(expired.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(expired), "CONSISTENCY_TOKEN_EXPIRED");
   v1::WatchChangesResponse changes;
-  EXPECT_EQ(ErrorReason(trail_->ReadChanges({.siret = kSiret}, old_revision, 100, changes).status()),
+  EXPECT_EQ(ErrorReason(
+                trail_->ReadChanges({.siret = kSiret}, old_revision, trail_->AppliedRevision(), 100, changes).status()),
             "CONSISTENCY_TOKEN_EXPIRED");
   watch.set_consistency_token(EncodeConsistencyToken(pruned_up_to));
   ASSERT_TRUE(trail_->ParseWatch(watch).ok());
@@ -292,7 +293,13 @@ TEST_F(AuditTest, WATCH_entriesPastTheRetentionArePrunedWithTheirIndexesAndTheir
   EXPECT_EQ(OfAccount(*jeanne).size(), 1u);
   ASSERT_TRUE(CreateService("rh", "RH").ok());
   changes.Clear();
-  ASSERT_TRUE(trail_->ReadChanges({.siret = kSiret}, pruned_up_to, 100, changes).ok());
+  // A read bounded at a revision (what the node had applied when it judged the caller) stops there.
+  absl::StatusOr<store::Revision> bounded =
+      trail_->ReadChanges({.siret = kSiret}, pruned_up_to, pruned_up_to, 100, changes);
+  ASSERT_TRUE(bounded.ok());
+  EXPECT_EQ(changes.audit_entries_size(), 0) << "nothing past the bound is read";
+  EXPECT_EQ(*bounded, pruned_up_to) << "and the stream resumes from the bound";
+  ASSERT_TRUE(trail_->ReadChanges({.siret = kSiret}, pruned_up_to, trail_->AppliedRevision(), 100, changes).ok());
   EXPECT_EQ(changes.audit_entries_size(), 2) << "the rename of its member and the new service";
   EXPECT_EQ(trail_->Prune(absl::Now() - absl::Hours(1)).value_or(-1), 0);
 }

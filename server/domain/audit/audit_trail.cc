@@ -275,18 +275,24 @@ absl::StatusOr<std::pair<AuditTrail::ChangeFilter, store::Revision>> AuditTrail:
   return std::make_pair(filter, after);
 }
 
-absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filter, store::Revision after, int limit,
+absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filter, store::Revision after,
+                                                        store::Revision up_to, int limit,
                                                         v1::WatchChangesResponse& response) const {
   const std::string prefix =
       filter.siret.empty() ? store::AuditLogPrefix() : store::AuditByStructurePrefix(filter.siret);
   store::Revision reached = after;
   store::Revision last_sent = 0;
+  bool bounded = false;  // stopped at an entry past `up_to`
   absl::StatusOr<store::Revision> read = store_.Read([&](store::Reader& reader) -> absl::Status {
     // A stream that fell behind the retention mark has missed entries: it must resynchronise.
     ASSIGN_OR_RETURN(store::Revision retained_from, RetainedFrom(reader));
     if (after + 1 < retained_from) return TokenExpired(retained_from);
     bool full = false;
     RETURN_IF_ERROR(ForEachEntry(reader, prefix, after + 1, [&](store::Revision revision, v1::AuditEntry& entry) {
+      if (revision > up_to) {
+        bounded = true;
+        return false;
+      }
       if (entry.outcome() == v1::AuditEntry::DENIED) return true;  // nothing changed
       if (!filter.application.empty() && !ConcernsApplication(entry, filter.application)) return true;
       *response.add_audit_entries() = std::move(entry);
@@ -299,7 +305,7 @@ absl::StatusOr<store::Revision> AuditTrail::ReadChanges(const ChangeFilter& filt
   });
   if (!read.ok()) return read.status();
   // The snapshot may hold commits past the revision Read reports: never resume before an entry already sent.
-  if (reached == 0) reached = std::max({after, *read, last_sent});
+  if (reached == 0) reached = std::max({after, bounded ? up_to : *read, last_sent});
   response.set_consistency_token(EncodeConsistencyToken(reached));
   return reached;
 }

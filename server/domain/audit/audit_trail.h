@@ -30,11 +30,16 @@ class AuditTrail {
   // latest revision when it has none).
   [[nodiscard]] absl::StatusOr<std::pair<ChangeFilter, store::Revision>> ParseWatch(
       const v1::WatchChangesRequest& request) const;
-  // Reads up to `limit` entries matching `filter` committed after revision `after`, in commit order, into
-  // `response`, whose consistency_token says how far the read went: the last entry's revision if it stopped
-  // at `limit`, otherwise the revision of the state read (every match up to there is in `response`).
+  // Reads up to `limit` entries matching `filter` committed after revision `after` and at or before `up_to`,
+  // in commit order, into `response`, whose consistency_token says how far the read went: the last entry's
+  // revision if it stopped at `limit`, otherwise the revision of the state read or `up_to`, whichever is
+  // lower (every match up to there is in `response`).
   [[nodiscard]] absl::StatusOr<store::Revision> ReadChanges(const ChangeFilter& filter, store::Revision after,
-                                                            int limit, v1::WatchChangesResponse& response) const;
+                                                            store::Revision up_to, int limit,
+                                                            v1::WatchChangesResponse& response) const;
+  // The revision every observer of this node (its key cache among them) has applied: what a caller's rights
+  // were last judged on, and so how far a stream may read for him.
+  store::Revision AppliedRevision() const { return store_.ObservedRevision(); }
 
   // Retention: removes the entries committed before `cutoff` (server time), oldest first, with their index
   // entries, in commits of at most `batch` entries. The trail's start moves first, so a reader never meets
