@@ -28,12 +28,6 @@ std::string Describe(const v1::CheckAccessRequest& request, const tools::Expecte
   return out.str();
 }
 
-// Whether `got` is what the truth says.
-bool Right(const tools::ExpectedCheck& expected, const v1::CheckAccessResponse& got) {
-  if (got.allowed() != expected.allowed || got.reason() != expected.reason) return false;
-  return !expected.allowed || (got.structure() == expected.structure && got.profile() == expected.profile);
-}
-
 }  // namespace
 
 std::optional<Keys> ReadKeys(const std::string& path, int applications) {
@@ -143,7 +137,7 @@ void Calls::Check(double structure_share, std::function<void(bool)> done) {
       [this, call, expected = std::move(query.expected), done](const grpc::Status& status) {
         bool ok = status.ok();
         if (!ok) verifier_.Failed("CheckAccess", status);
-        if (ok && !Right(expected, call->response)) {
+        if (ok && !tools::AnswersAsExpected(expected, call->response)) {
           verifier_.Wrong(Describe(call->request, expected, call->response));
           ok = false;
         }
@@ -171,7 +165,7 @@ void Calls::Batch(int size, std::function<void(bool)> done) {
         if (!status.ok()) verifier_.Failed("BatchCheck", status);
         if (status.ok() && !ok) verifier_.Wrong("a BatchCheck answered a different number of checks");
         for (int i = 0; ok && i < call->response.results_size(); ++i) {
-          if (!Right((*expected)[i], call->response.results(i))) {
+          if (!tools::AnswersAsExpected((*expected)[i], call->response.results(i))) {
             verifier_.Wrong("in a batch: " +
                             Describe(call->request.checks(i), (*expected)[i], call->response.results(i)));
             ok = false;

@@ -9,6 +9,8 @@
 namespace habilis::tools {
 namespace {
 
+// The resource names, written here rather than taken from server/domain/kernel/resource_names.h: the load
+// generator links this file and nothing of the server.
 std::string AccountName(int64_t i) { return absl::StrCat("accounts/", DatasetAccountId(i)); }
 std::string StructureName(int64_t s) { return absl::StrCat("structures/", DatasetSiret(s)); }
 std::string ProfileName(int application, int profile) {
@@ -103,6 +105,11 @@ GrantedPair DatasetGrant(const DatasetParams& params, int64_t i, int k) {
 
 std::string DatasetStructureOf(const DatasetParams& params, int64_t i) {
   return StructureName(StructureIndexOf(params, i));
+}
+
+bool AnswersAsExpected(const ExpectedCheck& expected, const v1::CheckAccessResponse& got) {
+  if (got.allowed() != expected.allowed || got.reason() != expected.reason) return false;
+  return !expected.allowed || (got.structure() == expected.structure && got.profile() == expected.profile);
 }
 
 ExpectedCheck ExpectCheck(const DatasetParams& params, int64_t account, int application, int profile,

@@ -82,6 +82,9 @@ struct ExpectedCheck {
   std::string structure;  // when allowed
   std::string profile;    // when allowed
 };
+// Whether `got` is the answer `expected` says: allowed or not, the reason, and for an allowed check the
+// structure and the profile that grant it.
+bool AnswersAsExpected(const ExpectedCheck& expected, const v1::CheckAccessResponse& got);
 // Account `account` (an index at or past params.accounts names no account), profile `profile` of
 // application `application`, in `structure` (an index) or in any of its structures.
 ExpectedCheck ExpectCheck(const DatasetParams& params, int64_t account, int application, int profile,

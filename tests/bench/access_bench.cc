@@ -49,11 +49,6 @@ Drawn Draw(const tools::DatasetParams& params, int queries) {
   return drawn;
 }
 
-bool Right(const tools::ExpectedCheck& expected, const v1::CheckAccessResponse& got) {
-  return got.allowed() == expected.allowed && got.reason() == expected.reason &&
-         (!expected.allowed || (got.structure() == expected.structure && got.profile() == expected.profile));
-}
-
 [[noreturn]] void Fail(const std::string& what) {
   std::cerr << "habilis-bench: " << what << std::endl;
   std::exit(1);
@@ -92,13 +87,13 @@ double BatchPass(const domain::Access& access, const Drawn& drawn, std::vector<v
 void Verify(const Drawn& drawn, const std::vector<v1::CheckAccessResponse>& singles,
             const std::vector<v1::BatchCheckResponse>& batches) {
   for (size_t i = 0; i < singles.size(); ++i) {
-    if (!Right(drawn.singles[i].expected, singles[i]))
+    if (!tools::AnswersAsExpected(drawn.singles[i].expected, singles[i]))
       Fail("wrong answer: " + drawn.singles[i].request.ShortDebugString());
   }
   for (size_t b = 0; b < batches.size(); ++b) {
     if (batches[b].results_size() != 1000) Fail("a batch answered a different number of checks");
     for (int i = 0; i < 1000; ++i) {
-      if (!Right(drawn.batch_truth[b][i], batches[b].results(i))) Fail("wrong answer in a batch");
+      if (!tools::AnswersAsExpected(drawn.batch_truth[b][i], batches[b].results(i))) Fail("wrong answer in a batch");
     }
   }
 }
