@@ -71,6 +71,12 @@ void AddServerOptions(CLI::App& app, Config& config) {
   app.add_option("--bootstrap-operator-key-file", config.bootstrap_operator_key_file,
                  "on a store without an operator key, create one and write it to this new file (mode 0600)");
   app.add_option("--backup-dir", config.backup_dir, "where online backups are written (default: <data-dir>.backups)");
+  app.add_option("--index-snapshot-file", config.index_snapshot_file,
+                 "the access index's snapshot a restart starts from (default: <data-dir>/access-index.snapshot; "
+                 "none: every start reads the whole store)");
+  app.add_option("--index-snapshot-seconds", config.index_snapshot_seconds,
+                 "how often the access index's snapshot is written when the store changed (and at shutdown)")
+      ->capture_default_str();
   app.add_flag("--seed-demo", config.seed_demo, "seed a small demo into an empty store");
 }
 
@@ -260,6 +266,9 @@ absl::Status CheckServer(const Config& c) {
   }
   if (c.max_queued_calls < 1 || c.max_queued_calls > 1000000) {
     return absl::InvalidArgumentError("--max-queued-calls must be between 1 and 1000000");
+  }
+  if (c.index_snapshot_seconds < 10 || c.index_snapshot_seconds > 86400) {
+    return absl::InvalidArgumentError("--index-snapshot-seconds must be between 10 and 86400");
   }
   return absl::OkStatus();
 }

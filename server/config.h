@@ -62,6 +62,12 @@ struct Config {
   // Where CreateBackup writes (habilisctl backup); default "<data_dir>.backups". On the data directory's file
   // system, a backup hard-links the table files instead of copying them.
   std::string backup_dir;
+  // The access index's snapshot, from which a restart catches up with the store's recent commits instead of
+  // reading the whole store (docs/OPERATIONS.md "Start-up"). Empty: "<data_dir>/access-index.snapshot";
+  // "none": no snapshot, every start reads the store.
+  std::string index_snapshot_file;
+  // How often the snapshot is written again when the store has changed, in seconds (and once at shutdown).
+  int index_snapshot_seconds = 300;
   // Seed a small demo (operator key, structure, services, application) into an empty store.
   bool seed_demo = false;
   // SMTP relay for e-mails ("smtp://host:port"); empty keeps them in the outbox until one is configured.

@@ -25,6 +25,31 @@ absl::Status ChangeFeed::Observe(CommitObserver& observer, absl::FunctionRef<abs
   return absl::OkStatus();
 }
 
+absl::Status ChangeFeed::Resume(CommitObserver& observer, Revision held) {
+  // Holding the feed: no delivery happens while the observer catches up to what the feed has applied.
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<Revision> latest = store_.LatestRevision();
+  if (!latest.ok()) return latest.status();
+  if (held > std::max(*latest, applied_)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("revision ", held, " is ahead of the store's latest commit (", *latest, ")"));
+  }
+  // The observer can only be handed commits in order: a feed that skips any of them fails the catch-up.
+  Revision reached = held;
+  absl::StatusOr<Revision> read = store_.ReadChanges(held, [&](Revision revision, absl::Span<const Change> changes) {
+    if (revision > applied_) return false;  // not yet delivered to the others: the feed gives it to all at once
+    observer.OnCommit(revision, changes);
+    reached = revision;
+    return true;
+  });
+  if (!read.ok()) return read.status();
+  if (reached < applied_) {
+    return absl::OutOfRangeError(absl::StrCat("the feed stopped at revision ", reached, " before ", applied_));
+  }
+  observers_.push_back(Attached{&observer, std::max(held, applied_)});
+  return absl::OkStatus();
+}
+
 void ChangeFeed::StopObserving(CommitObserver& observer) {
   absl::MutexLock lock(&mu_);
   observers_.erase(std::remove_if(observers_.begin(), observers_.end(),

@@ -27,6 +27,8 @@ class ChangeFeed {
   // Store::Observe and Store::StopObserving.
   [[nodiscard]] absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load);
   void StopObserving(CommitObserver& observer);
+  // Store::Resume.
+  [[nodiscard]] absl::Status Resume(CommitObserver& observer, Revision held);
   // Detaches every observer: for a backend's destructor, before it commits anything of its own.
   void StopObservingAll();
 

@@ -64,6 +64,8 @@ inline constexpr uint64_t kFormatVersion = 3;
 std::string MetaKey(absl::string_view name);
 inline constexpr absl::string_view kMetaFormatVersion = "format_version";
 inline constexpr absl::string_view kMetaRevision = "revision";
+// A random id drawn when the store is created (16 hex digits twice), kept by its copies: Store::Id.
+inline constexpr absl::string_view kMetaStoreId = "store_id";
 // The first revision whose audit entries are kept: older ones were pruned (retention). Absent: all kept.
 inline constexpr absl::string_view kMetaAuditRetainedFrom = "audit_retained_from";
 

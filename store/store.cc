@@ -1,6 +1,8 @@
 #include "store/store.h"
 
+#include "absl/random/random.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_format.h"
 #include "store/encoding.h"
 
 namespace habilis::store {
@@ -17,6 +19,11 @@ absl::Status ConflictError(absl::string_view message) {
 
 bool IsConflict(const absl::Status& status) {
   return status.code() == absl::StatusCode::kAborted && status.GetPayload(kConflictPayload).has_value();
+}
+
+std::string NewStoreId() {
+  absl::BitGen random;  // seeded from the system's entropy: an id, not a secret
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(random), absl::Uniform<uint64_t>(random));
 }
 
 absl::Status ScanPrefix(Reader& reader, absl::string_view prefix, ScanVisitor visit) {

@@ -159,6 +159,12 @@ class Store {
   // is returned. `observer` must outlive the store or be detached with StopObserving.
   [[nodiscard]] virtual absl::Status Observe(CommitObserver& observer,
                                              absl::FunctionRef<absl::Status(Reader&, Revision)> load) = 0;
+  // Attaches `observer`, which already holds the store's state at revision `held` (an index restored from a
+  // snapshot of its own): before this returns it is given, in order, every commit after `held` that the feed
+  // has delivered, and then every later one as Observe's observers are. OUT_OF_RANGE when the store no
+  // longer keeps the commits after `held` and FAILED_PRECONDITION when `held` is ahead of the store (a
+  // snapshot of another history): the caller loads a snapshot with Observe instead. Nothing is attached then.
+  [[nodiscard]] virtual absl::Status Resume(CommitObserver& observer, Revision held) = 0;
   // Detaches `observer`; once this returns, it is not called again.
   virtual void StopObserving(CommitObserver& observer) = 0;
   // Returns once every observer has applied `revision` (a consistency token from any process): OK at once
@@ -175,9 +181,16 @@ class Store {
     return absl::UnimplementedError("this store takes no checkpoint");
   }
 
+  // An id drawn when the store was created and kept by its copies (backups): a cache of the store's state
+  // kept outside it (an index snapshot) checks with it, and with a revision, that it describes this store.
+  virtual std::string Id() const = 0;
+
   // Sizes and compaction state, read without a transaction; cheap enough for every metrics scrape.
   virtual StoreStatistics Statistics() const { return {}; }
 };
+
+// A new store's id (Store::Id): 128 random bits in hex.
+std::string NewStoreId();
 
 // Scans every entry whose key starts with `prefix`.
 [[nodiscard]] absl::Status ScanPrefix(Reader& reader, absl::string_view prefix, ScanVisitor visit);

@@ -18,6 +18,7 @@
 #include "server/api/undecodable_requests.h"
 #include "server/common/clock.h"
 #include "server/common/paging.h"
+#include "server/domain/access/snapshot_schedule.h"
 #include "server/domain/audit/audit_retention.h"
 #include "server/domain/commands/request_id_expiry.h"
 #include "server/domain/entitlements/habilitation_expiry.h"
@@ -64,6 +65,32 @@ domain::IdentityPolicy IdentityPolicyOf(const Config& config) {
   policy.passwords.max_age = absl::Hours(24) * config.password_max_age_days;
   policy.link_base_url = config.link_base_url;
   return policy;
+}
+
+// Where the access index's snapshot is kept; empty for none (docs/CONFIGURATION.md).
+std::string IndexSnapshotFileOf(const Config& config) {
+  if (config.index_snapshot_file == "none") return "";
+  if (!config.index_snapshot_file.empty()) return config.index_snapshot_file;
+  return std::string(absl::StripSuffix(config.data_dir, "/")) + "/access-index.snapshot";
+}
+
+// The access index, restored from its snapshot when it can be, and a log line that says how.
+absl::StatusOr<std::unique_ptr<domain::AccessIndex>> LoadAccessIndex(store::Store& store,
+                                                                     const std::string& snapshot_file,
+                                                                     domain::AccessIndex::Origin& origin) {
+  const absl::Time loading = absl::Now();
+  absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index =
+      domain::AccessIndex::AttachFrom(store, snapshot_file, &origin);
+  if (!index.ok()) return index.status();
+  const size_t accounts = (*index)->account_count(), bytes = (*index)->MemoryBytes();
+  std::cerr << "habilisd: access index of " << accounts << " accounts "
+            << (origin.restored ? absl::StrCat("restored from the snapshot of revision ", origin.snapshot,
+                                               " and caught up to ", (*index)->revision())
+                                : absl::StrCat("read from the store (snapshot: ", origin.why_not, ")"))
+            << " in " << absl::FormatDuration(absl::Trunc(absl::Now() - loading, absl::Milliseconds(1))) << ", "
+            << bytes / (1 << 20) << " MiB (" << (accounts > 0 ? bytes / accounts : 0) << " bytes an account)"
+            << std::endl;
+  return index;
 }
 
 // CSV exports and imports running at once (each holds a thread; an import spools its rows to a temporary file).
@@ -120,6 +147,9 @@ struct Server::Parts {
 
   const domain::IdentityPolicy policy;
   std::unique_ptr<domain::AccessIndex> access_index;
+  // Destroyed once nothing else commits (the server and the background passes are gone): the last snapshot
+  // holds every commit of this process.
+  std::unique_ptr<domain::SnapshotSchedule> index_snapshots;
   std::unique_ptr<ChangeNotifier> change_notifier;
   std::unique_ptr<authz::Engine> engine;
   domain::Structures structures;
@@ -234,14 +264,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   absl::Status key = habilis::UsePageTokenKeyOf(store);
   if (!key.ok()) return key;
   // Built before anything serves: the client-application API answers from it.
-  const absl::Time loading = absl::Now();
-  absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = domain::AccessIndex::Attach(store);
+  const std::string snapshot_file = IndexSnapshotFileOf(config);
+  domain::AccessIndex::Origin origin;
+  absl::StatusOr<std::unique_ptr<domain::AccessIndex>> index = LoadAccessIndex(store, snapshot_file, origin);
   if (!index.ok()) return index.status();
-  const size_t accounts = (*index)->account_count(), bytes = (*index)->MemoryBytes();
-  std::cerr << "habilisd: access index of " << accounts << " accounts loaded in "
-            << absl::FormatDuration(absl::Trunc(absl::Now() - loading, absl::Milliseconds(1))) << ", "
-            << bytes / (1 << 20) << " MiB (" << (accounts > 0 ? bytes / accounts : 0) << " bytes an account)"
-            << std::endl;
   absl::StatusOr<std::unique_ptr<ChangeNotifier>> notifier = ChangeNotifier::Attach(store);
   if (!notifier.ok()) return notifier.status();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = ServerCredentialsFor(config);
@@ -252,6 +278,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config, stor
   if (!certificates.ok()) return certificates.status();
   auto parts = std::make_unique<Parts>(config, store, clock, *std::move(index), *std::move(notifier), *std::move(smtp),
                                        *std::move(certificates));
+  parts->index_snapshots = std::make_unique<domain::SnapshotSchedule>(*parts->access_index, snapshot_file,
+                                                                      absl::Seconds(config.index_snapshot_seconds),
+                                                                      origin.restored ? origin.snapshot : 0);
   if (absl::Status started = StartGrpc(config, *credentials, *parts); !started.ok()) return started;
   if (!config.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =

@@ -436,6 +436,20 @@ absl::Status CheckFormatVersion(Connection& connection) {
   return absl::OkStatus();
 }
 
+// The store's id, drawn by the first node on a new database.
+absl::StatusOr<std::string> ReadStoreId(Connection& connection) {
+  const std::string key = MetaKey(kMetaStoreId);
+  absl::StatusOr<ResultPtr> written =
+      connection.Run("id_init", "INSERT INTO habilis_kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING",
+                     {postgres::Param{key}, postgres::Param{NewStoreId()}});
+  if (!written.ok()) return written.status();
+  absl::StatusOr<ResultPtr> read =
+      connection.Run("id_read", "SELECT v FROM habilis_kv WHERE k = $1", {postgres::Param{key}});
+  if (!read.ok()) return read.status();
+  if (PQntuples(read->get()) != 1) return absl::DataLossError("postgresql: the store id is missing");
+  return std::string(PQgetvalue(read->get(), 0, 0), static_cast<size_t>(PQgetlength(read->get(), 0, 0)));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
@@ -445,7 +459,9 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const Postgre
   if (absl::Status format = CheckFormatVersion(**connection); !format.ok()) return format;
   absl::StatusOr<Revision> revision = postgres::ReadRevision(**connection);
   if (!revision.ok()) return revision.status();
-  std::unique_ptr<PostgresStore> store(new PostgresStore(options, *revision));
+  absl::StatusOr<std::string> id = ReadStoreId(**connection);
+  if (!id.ok()) return id.status();
+  std::unique_ptr<PostgresStore> store(new PostgresStore(options, *revision, *std::move(id)));
   {
     absl::MutexLock lock(&store->pool_mu_);
     ++store->open_;
@@ -454,8 +470,9 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const Postgre
   return store;
 }
 
-PostgresStore::PostgresStore(const PostgresOptions& options, Revision revision)
+PostgresStore::PostgresStore(const PostgresOptions& options, Revision revision, std::string id)
     : options_(options),
+      id_(std::move(id)),
       feed_(*this, revision),
       pruning_lease_(*this, "feed_pruning", JobLease::TermFor(kPruneEvery)),
       follower_([this] { Follow(); }) {}
@@ -615,6 +632,8 @@ absl::StatusOr<Revision> PostgresStore::ReadChanges(Revision after, CommitVisito
 absl::Status PostgresStore::Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) {
   return feed_.Observe(observer, load);
 }
+
+absl::Status PostgresStore::Resume(CommitObserver& observer, Revision held) { return feed_.Resume(observer, held); }
 
 void PostgresStore::StopObserving(CommitObserver& observer) { feed_.StopObserving(observer); }
 

@@ -63,16 +63,18 @@ class PostgresStore final : public Store {
   absl::StatusOr<Revision> LatestRevision() const override;
   absl::StatusOr<Revision> ReadChanges(Revision after, CommitVisitor visit) override;
   absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) override;
+  absl::Status Resume(CommitObserver& observer, Revision held) override;
   void StopObserving(CommitObserver& observer) override;
   absl::Status WaitObserved(Revision revision, absl::Time deadline) override;
   Revision ObservedRevision() const override { return feed_.applied(); }
+  std::string Id() const override { return id_; }
 
   // Deletes the changelog's commits older than the last options.feed_history; ReadChanges after a revision
   // older than those then answers OUT_OF_RANGE. Run by the follower once a minute under a job lease.
   [[nodiscard]] absl::Status PruneFeed();
 
  private:
-  PostgresStore(const PostgresOptions& options, Revision revision);
+  PostgresStore(const PostgresOptions& options, Revision revision, std::string id);
 
   // A connection for the calling thread, returned to the pool when the holder goes.
   class Lease;
@@ -86,6 +88,7 @@ class PostgresStore final : public Store {
   void OnCatchUp(const absl::Status& caught_up, std::string& last_error);
 
   const PostgresOptions options_;
+  const std::string id_;
   mutable absl::Mutex pool_mu_;
   mutable std::vector<std::unique_ptr<postgres::Connection>> idle_ ABSL_GUARDED_BY(pool_mu_);
   mutable int open_ ABSL_GUARDED_BY(pool_mu_) = 0;

@@ -16,6 +16,7 @@
 #include "store/encoding.h"
 #include "store/keyspace.h"
 #include "store/log.h"
+#include "store/rocksdb/logged_commits.h"
 
 namespace habilis::store {
 namespace {
@@ -225,6 +226,11 @@ rocksdb::Options StoreOptions() {
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.05;
   options.IncreaseParallelism(2);
+  // Write-ahead log files are archived, not deleted, up to this size: the history an index snapshot catches up
+  // from after a restart (logged_commits.h). At 200 commits a second of about 2 KiB that is 10 minutes; the
+  // server writes its snapshot more often (docs/OPERATIONS.md "Start-up").
+  options.WAL_ttl_seconds = 0;
+  options.WAL_size_limit_MB = RocksDbStore::kWalArchiveMegabytes;
   return options;
 }
 
@@ -232,7 +238,21 @@ rocksdb::Options StoreOptions() {
 struct StoreMeta {
   uint64_t format_version = kFormatVersion;
   Revision revision = 0;
+  std::string id;
 };
+
+// The store's id, drawn now if the store has none (a new store, or one written before ids).
+absl::StatusOr<std::string> ReadOrDrawStoreId(rocksdb::OptimisticTransactionDB& db) {
+  std::string id;
+  rocksdb::Status s = db.Get(rocksdb::ReadOptions(), MetaKey(kMetaStoreId), &id);
+  if (s.ok()) return id;
+  if (!s.IsNotFound()) return FromRocks(s, "read the store id");
+  id = NewStoreId();
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  RETURN_IF_ROCKS_FAILS(db.Put(write, MetaKey(kMetaStoreId), id), "write the store id");
+  return id;
+}
 
 // Reads the format version and the revision of the store at `directory` (a new store gets this version's
 // format); a store of another format is refused, unless `migrating` and it is older.
@@ -273,6 +293,9 @@ absl::StatusOr<StoreMeta> ReadStoreMeta(rocksdb::OptimisticTransactionDB& db, co
       return FromRocks(s, "read revision");
     }
   }
+  absl::StatusOr<std::string> id = ReadOrDrawStoreId(db);
+  if (!id.ok()) return id.status();
+  meta.id = *std::move(id);
   return meta;
 }
 
@@ -289,13 +312,14 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenDirectory(const 
   std::unique_ptr<rocksdb::OptimisticTransactionDB> db(raw);
   absl::StatusOr<StoreMeta> meta = ReadStoreMeta(*db, directory, migrating);
   if (!meta.ok()) return meta.status();
-  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), meta->revision, meta->format_version));
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(db), meta->revision, meta->format_version, meta->id));
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision,
-                           uint64_t format_version)
+                           uint64_t format_version, std::string id)
     : db_(std::move(db)),
       format_version_(format_version),
+      id_(std::move(id)),
       revision_(revision),
       published_revision_(revision),
       history_after_(revision),
@@ -353,13 +377,21 @@ void RocksDbStore::Remember(Revision revision, std::vector<Change> changes) {
 
 absl::StatusOr<Revision> RocksDbStore::ReadChanges(Revision after, CommitVisitor visit) {
   absl::MutexLock lock(&history_mu_);
-  if (after < history_after_) {
-    return absl::OutOfRangeError(absl::StrCat("the feed keeps the commits after revision ", history_after_,
-                                              ", not those after ", after, ": read a snapshot"));
-  }
   Revision reached = after;
+  if (after < history_after_) {
+    // Commits from before the store was opened, or that memory let go: the write-ahead log may hold them.
+    bool stopped = false;
+    absl::StatusOr<Revision> logged =
+        ReadLoggedCommits(*db_, after, history_after_, [&](Revision revision, absl::Span<const Change> changes) {
+          stopped = !visit(revision, changes);
+          return !stopped;
+        });
+    if (!logged.ok()) return logged.status();
+    reached = *logged;
+    if (stopped) return reached;
+  }
   for (const Commit& commit : history_) {
-    if (commit.revision <= after) continue;
+    if (commit.revision <= reached) continue;
     if (!visit(commit.revision, commit.changes)) break;
     reached = commit.revision;
   }
@@ -378,6 +410,8 @@ absl::StatusOr<Revision> RocksDbStore::Read(absl::FunctionRef<absl::Status(Reade
 absl::Status RocksDbStore::Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) {
   return feed_.Observe(observer, load);
 }
+
+absl::Status RocksDbStore::Resume(CommitObserver& observer, Revision held) { return feed_.Resume(observer, held); }
 
 void RocksDbStore::StopObserving(CommitObserver& observer) { feed_.StopObserving(observer); }
 

@@ -39,24 +39,31 @@ class RocksDbStore final : public Store {
   absl::StatusOr<Revision> LatestRevision() const override;
   // The feed is kept in memory, for the commits since the store was opened (at most kFeedHistoryBytes of
   // them): a local store has no other process to follow it, and its own observers are fed at each commit.
+  // Older commits are read back from the write-ahead log while its archive holds them (logged_commits.h).
   absl::StatusOr<Revision> ReadChanges(Revision after, CommitVisitor visit) override;
   StoreStatistics Statistics() const override;
   absl::StatusOr<Revision> Checkpoint(const std::string& directory) override;
   absl::Status Observe(CommitObserver& observer, absl::FunctionRef<absl::Status(Reader&, Revision)> load) override;
+  absl::Status Resume(CommitObserver& observer, Revision held) override;
   void StopObserving(CommitObserver& observer) override;
   absl::Status WaitObserved(Revision revision, absl::Time deadline) override;
   Revision ObservedRevision() const override { return feed_.applied(); }
+  std::string Id() const override { return id_; }
 
   static constexpr size_t kFeedHistoryBytes = 32 << 20;
+  // How much of the write-ahead log is archived for ReadChanges after a restart.
+  static constexpr uint64_t kWalArchiveMegabytes = 256;
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision, uint64_t format_version);
+  RocksDbStore(std::unique_ptr<rocksdb::OptimisticTransactionDB> db, Revision revision, uint64_t format_version,
+               std::string id);
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> OpenDirectory(const std::string& directory, bool migrating);
   // Keeps a commit for ReadChanges, forgetting the oldest past kFeedHistoryBytes.
   void Remember(Revision revision, std::vector<Change> changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
 
   std::unique_ptr<rocksdb::OptimisticTransactionDB> db_;
   uint64_t format_version_;
+  const std::string id_;
   // Commits are serialized so that revisions are handed out in commit order.
   absl::Mutex commit_mu_;
   Revision revision_ ABSL_GUARDED_BY(commit_mu_);

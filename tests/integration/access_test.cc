@@ -1,4 +1,5 @@
 // The client-application API over gRPC against the real habilisd: CheckAccess with consistency tokens.
+#include <fstream>
 #include <regex>
 #include <thread>
 #include <vector>
@@ -220,6 +221,37 @@ TEST_F(AccessTest, ARevocationCheckedWithItsTokenIsDenied) {
   v1::RevokeHabilitationResponse revoked;
   Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
   ASSERT_FALSE(revoked.consistency_token().empty());
+  v1::CheckAccessResponse after = Check(revoked.consistency_token());
+  EXPECT_FALSE(after.allowed());
+  EXPECT_EQ(after.reason(), v1::NO_HABILITATION);
+}
+
+// The index restarts from its snapshot (written at the clean shutdown) and catches up with the commits made
+// after it, even when the process that made them was killed: a revocation after the snapshot holds.
+TEST_F(AccessTest, AfterKill9TheIndexRestartsFromItsSnapshotAndHoldsTheLaterWrites) {
+  v1::GrantHabilitationResponse granted;
+  Ok(entitlements_->GrantHabilitation(As(operator_key_).get(), GrantOfProfile(), &granted));
+  MakeUsable();
+  auto restart = [&](bool kill) {
+    if (kill) process_->Kill9();
+    const std::string log = dir_.Sub(kill ? "after-kill.log" : "after-stop.log");
+    process_.reset();
+    auto process = testing::HabilisdProcess::Start(dir_.Sub("data"), {}, log);
+    EXPECT_TRUE(process.ok()) << process.status();
+    process_ = std::move(process).value();
+    access_ = v1::AccessService::NewStub(client::Connect(process_->target()));
+    entitlements_ = v1::EntitlementService::NewStub(client::Connect(process_->target()));
+    std::ifstream in(log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string stopped = restart(false);
+  EXPECT_TRUE(absl::StrContains(stopped, "restored from the snapshot")) << stopped;
+  EXPECT_TRUE(Check(granted.consistency_token()).allowed());
+
+  v1::RevokeHabilitationResponse revoked;
+  Ok(entitlements_->RevokeHabilitation(As(operator_key_).get(), RevokeOfProfile(), &revoked));
+  const std::string killed = restart(true);
+  EXPECT_TRUE(absl::StrContains(killed, "restored from the snapshot")) << killed;
   v1::CheckAccessResponse after = Check(revoked.consistency_token());
   EXPECT_FALSE(after.allowed());
   EXPECT_EQ(after.reason(), v1::NO_HABILITATION);

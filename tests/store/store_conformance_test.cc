@@ -17,6 +17,7 @@
 #include "store/rocksdb/rocksdb_store.h"
 #include "store/store.h"
 #include "tests/store/backend_factories.h"
+#include "tests/testing/temp_dir.h"
 
 namespace habilis::store {
 namespace {
@@ -555,6 +556,57 @@ TYPED_TEST(StoreConformance, TheFeedResumesAfterAnyRevisionWithNoGapAndNoRepeat)
   EXPECT_TRUE(read_from(committed.back(), 100).empty());
 }
 
+// An index restored from a snapshot of its own, after a restart: it is given what it missed, then the rest.
+TYPED_TEST(StoreConformance, ResumeAfterReopeningGivesTheCommitsAfterTheHeldRevisionThenEveryLaterOne) {
+  const Revision held = this->Put("a", "1").value();
+  const Revision second = this->store_
+                              ->Update([](Transaction& txn) -> absl::Status {
+                                EXPECT_TRUE(txn.Put("b", "2").ok());
+                                EXPECT_TRUE(txn.Delete("a").ok());
+                                return absl::OkStatus();
+                              })
+                              .value();
+  const Revision third = this->Put("c", "3").value();
+  this->Reopen();
+
+  RecordingObserver observer;
+  ASSERT_TRUE(this->store_->Resume(observer, held).ok());
+  ASSERT_EQ(observer.commits.size(), 2u);
+  EXPECT_EQ(observer.commits[0].revision, second);
+  EXPECT_EQ(Describe(observer.commits[0].changes), "b=2;a deleted;");
+  EXPECT_EQ(observer.commits[1].revision, third);
+  EXPECT_EQ(Describe(observer.commits[1].changes), "c=3;");
+
+  const Revision fourth = this->Put("d", "4").value();
+  ASSERT_EQ(observer.commits.size(), 3u);
+  EXPECT_EQ(observer.commits[2].revision, fourth);
+  this->store_->StopObserving(observer);
+
+  RecordingObserver current;
+  ASSERT_TRUE(this->store_->Resume(current, fourth).ok());
+  EXPECT_TRUE(current.commits.empty());
+  this->store_->StopObserving(current);
+}
+
+// A snapshot ahead of the store is of another history (a store restored from an older backup): refused.
+TYPED_TEST(StoreConformance, ResumeFromARevisionAheadOfTheStoreIsRefusedAndAttachesNothing) {
+  const Revision latest = this->Put("a", "1").value();
+  RecordingObserver observer;
+  EXPECT_EQ(this->store_->Resume(observer, latest + 5).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(this->Put("b", "2").ok());
+  EXPECT_TRUE(observer.commits.empty());
+}
+
+TYPED_TEST(StoreConformance, TheStoreIdSurvivesReopeningAndDiffersFromAnotherStores) {
+  const std::string id = this->store_->Id();
+  EXPECT_EQ(id.size(), 32u);
+  ASSERT_TRUE(this->Put("a", "1").ok());
+  this->Reopen();
+  EXPECT_EQ(this->store_->Id(), id);
+  TypeParam other_factory;
+  EXPECT_NE(other_factory.Open()->Id(), id);
+}
+
 TYPED_TEST(StoreConformance, SixteenConcurrentWritersLoseNoUpdateAndTheFeedHoldsEachCommitOnce) {
   constexpr int kThreads = 16, kEach = 10;
   const Revision start = this->store_->LatestRevision().value();
@@ -629,6 +681,23 @@ TYPED_TEST(StoreConformance, AnotherProcesssCommitsReachThisOnesObserversInOrder
   Revision mine = this->Put("from-this", "1").value();
   EXPECT_GT(mine, revisions.back());
   this->store_->StopObserving(locked);
+}
+
+// A copy of a RocksDB store keeps its id (it continues the same history) but not the log of the commits
+// before it: an observer resuming from before the copy is told so, not given a gap.
+TEST(RocksDbStoreTest, ACheckpointKeepsTheIdButNotTheLogOfEarlierCommits) {
+  testing::TempDir dir;
+  auto store = RocksDbStore::Open(dir.Sub("db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  const Revision first = (*store)->Update([](Transaction& txn) { return txn.Put("a", "1"); }, {}).value();
+  ASSERT_TRUE((*store)->Update([](Transaction& txn) { return txn.Put("b", "2"); }, {}).ok());
+  ASSERT_TRUE((*store)->Checkpoint(dir.Sub("copy")).ok());
+  auto copy = RocksDbStore::Open(dir.Sub("copy"));
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ((*copy)->Id(), (*store)->Id());
+  RecordingObserver observer;
+  EXPECT_EQ((*copy)->Resume(observer, first).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(observer.commits.empty());
 }
 
 // PostgreSQL keeps a bounded feed: a node that asks for pruned history is told so, not given a gap.

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "habilis/internal/records.pb.h"
 #include "habilis/v1/applications.pb.h"
 #include "habilis/v1/entitlements.pb.h"
@@ -345,6 +346,48 @@ size_t AccessIndex::MemoryBytes() const {
 store::Revision AccessIndex::revision() const {
   absl::ReaderMutexLock lock(&mu_);
   return revision_;
+}
+
+std::string AccessIndex::Describe() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<absl::string_view> applications(application_ids_.size());
+  for (const auto& [name, id] : application_ids_) applications[id] = name;
+  auto siret = [this](SiretId id) ABSL_NO_THREAD_SAFETY_ANALYSIS { return siret_ids_.TextAt(sirets_[id]); };
+  std::vector<std::string> lines;
+  for (const Profile& profile : profiles_) {
+    if (!profile.exists) continue;
+    lines.push_back(absl::StrCat("profile ", profile.name, " of ", applications[profile.application],
+                                 profile.retired ? " retired" : "", " permits ",
+                                 absl::StrJoin(profile.permissions, ",")));
+  }
+  for (uint64_t subscription : subscriptions_) {
+    lines.push_back(absl::StrCat("subscription ", siret(static_cast<SiretId>(subscription >> 32)), " to ",
+                                 applications[static_cast<ApplicationId>(subscription)]));
+  }
+  for (uint32_t slot = 0; slot < accounts_.size(); ++slot) {
+    const Account& account = accounts_.At(slot);
+    if (!account.exists && account.memberships().empty() && account.grants().empty()) continue;
+    const std::string name = absl::StrCat("account ", absl::Hex(account.number_, absl::kZeroPad16));
+    // An absent account's facts are never read (View::FindAccount): only its memberships and grants count.
+    lines.push_back(account.exists
+                        ? absl::StrCat(name, " exists, state ", static_cast<int>(account.state_), ", locked until ",
+                                       account.locked_until_micros, ", password until ", account.password_expire_micros,
+                                       account.privacy_consent ? ", consented" : "")
+                        : absl::StrCat(name, " absent"));
+    for (SiretId held : account.memberships()) {
+      lines.push_back(absl::StrCat(name, " member of ", siret(held & ~Account::kSuspendedBit),
+                                   held & Account::kSuspendedBit ? " suspended" : ""));
+    }
+    for (const Grant& grant : account.grants()) {
+      lines.push_back(absl::StrCat(name, " holds ", profiles_[grant.profile].name, " in ", siret(grant.siret),
+                                   " until ", grant.expire_micros));
+    }
+  }
+  logins_.ForEach([&](absl::string_view login, uint32_t slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    lines.push_back(absl::StrCat("login ", login, " of ", absl::Hex(accounts_.At(slot).number_, absl::kZeroPad16)));
+  });
+  std::sort(lines.begin(), lines.end());
+  return absl::StrJoin(lines, "\n");
 }
 
 absl::Status AccessIndex::View::Healthy() const {

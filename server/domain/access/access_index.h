@@ -147,6 +147,23 @@ class AccessIndex final : public store::CommitObserver {
 
   // Reads the store and attaches to its commit feed. Fails (DATA_LOSS) if a record cannot be decoded.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<AccessIndex>> Attach(store::Store& store);
+
+  // How AttachFrom built the index, for the start-up log line.
+  struct Origin {
+    bool restored = false;         // from the snapshot, then caught up with the store's later commits
+    store::Revision snapshot = 0;  // restored: the snapshot's revision
+    std::string why_not;           // read from the store: why the snapshot was not used
+  };
+  // Restores the index from `snapshot_file` (SaveSnapshot) when it is a snapshot of this store whose later
+  // commits the store still keeps (Store::Resume), which reads a fraction of what Attach reads; else does as
+  // Attach. A snapshot that is missing, damaged, of another store or too old is only a slower start.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AccessIndex>> AttachFrom(store::Store& store,
+                                                                               const std::string& snapshot_file,
+                                                                               Origin* origin);
+  // Writes the index, with its revision and its store's id, to `file`: a temporary file, synced, then renamed
+  // over it. Commits wait while the state is copied (about 0.1 s a million accounts), not while it is written.
+  // Returns the revision written. FAILED_PRECONDITION when the index is broken (it missed a change).
+  [[nodiscard]] absl::StatusOr<store::Revision> SaveSnapshot(const std::string& file) const;
   // Detaches from the store.
   ~AccessIndex() override;
 
@@ -186,9 +203,16 @@ class AccessIndex final : public store::CommitObserver {
   size_t MemoryBytes() const;
   // The revision of the last commit applied (for the metrics: how far the index is behind the store).
   store::Revision revision() const;
+  // Every fact the index holds, a line each, sorted, with names instead of ids, leaving out what only names
+  // something absent (a deleted account with nothing left, a profile no longer in the catalog): two indexes of
+  // one state of the store describe themselves alike, however they were built (a snapshot's tests).
+  std::string Describe() const;
 
  private:
   explicit AccessIndex(store::Store& store) : store_(store) {}
+  // The snapshot's encoding (index_snapshot.cc): the tables in id order, so that ids and slots survive.
+  std::string EncodeSnapshot() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status DecodeSnapshot(absl::string_view snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies one record as written (value) or deleted (nullopt); records of other tags are ignored.
   absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Apply for each kind of key; `parts` are the key's components after its tag.

@@ -52,6 +52,8 @@ class ChunkedTable {
   const Record& At(Slot slot) const { return chunks_[slot / kPerChunk][slot % kPerChunk]; }
 
   size_t size() const { return size_; }
+  // Room for `count` records without growing the table (a load that knows how many come).
+  void Reserve(size_t count) { slots_.reserve(count); }
   // The bytes the chunks and the table hold (not what records allocate themselves).
   size_t MemoryBytes() const {
     return chunks_.size() * kPerChunk * sizeof(Record) + slots_.capacity() * (sizeof(Slot) + 1);
@@ -106,6 +108,13 @@ class StringTable {
   }
   // A text Set kept at `ref`; valid while the table lives (texts are never moved or freed).
   absl::string_view TextAt(uint32_t ref) const { return Text(ref); }
+  // Calls fn(text, value) for each entry, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (const Entry& entry : entries_) fn(Text(entry.text), entry.value);
+  }
+  size_t size() const { return entries_.size(); }
+  void Reserve(size_t count) { entries_.reserve(count); }
   void Erase(absl::string_view text) {
     auto it = entries_.find(text);
     if (it != entries_.end()) entries_.erase(it);
