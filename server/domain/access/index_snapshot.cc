@@ -8,12 +8,13 @@
 // format and its revision, and any doubt (another store, another format, a damaged file, commits the store no
 // longer keeps) sends the start back to reading the store.
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -27,41 +28,77 @@ namespace {
 constexpr absl::string_view kMagic = "habilis access index\n";
 constexpr uint32_t kSnapshotVersion = 1;
 
+// Writes through a buffer of about 1 MiB, with the CRC-32 of what went through: the index is never copied
+// whole (1.2 GB at 10M accounts).
 class Encoder {
  public:
+  explicit Encoder(int fd) : fd_(fd) { buffer_.reserve(kFlushBytes + (64 << 10)); }
   template <typename T>
   void Fixed(T value) {
     static_assert(std::is_integral_v<T>);
     char bytes[sizeof(T)];
     std::memcpy(bytes, &value, sizeof(T));  // the machine's order: a snapshot is read where it was written
-    out_.append(bytes, sizeof(T));
+    Raw(absl::string_view(bytes, sizeof(T)));
   }
   void Text(absl::string_view text) {
     Fixed(static_cast<uint32_t>(text.size()));
-    out_.append(text.data(), text.size());
+    Raw(text);
   }
-  void Raw(absl::string_view bytes) { out_.append(bytes.data(), bytes.size()); }
-  std::string& out() { return out_; }
+  void Raw(absl::string_view bytes) {
+    buffer_.append(bytes.data(), bytes.size());
+    if (buffer_.size() >= kFlushBytes) Flush();
+  }
+  // Ends the file with the CRC-32 of everything before it. False if a write failed (errno says why).
+  bool Finish() {
+    Flush();
+    const uint32_t crc = static_cast<uint32_t>(crc_);
+    buffer_.assign(reinterpret_cast<const char*>(&crc), sizeof(crc));
+    WriteBuffer();
+    return ok_;
+  }
 
  private:
-  std::string out_;
+  static constexpr size_t kFlushBytes = 1 << 20;
+  void Flush() {
+    crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(buffer_.data()), buffer_.size());
+    WriteBuffer();
+  }
+  void WriteBuffer() {
+    size_t written = 0;
+    while (ok_ && written < buffer_.size()) {
+      const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      ok_ = n > 0;
+      if (ok_) written += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+  const int fd_;
+  std::string buffer_;
+  uLong crc_ = crc32_z(0, nullptr, 0);
+  bool ok_ = true;
 };
 
+// Reads from a mapped file, handing back each 16 MiB read (`release`): resident memory does not grow by the
+// file's size while the index fills.
 class Decoder {
  public:
-  explicit Decoder(absl::string_view in) : in_(in) {}
+  Decoder(absl::string_view in, absl::FunctionRef<void(absl::string_view)> release)
+      : in_(in), released_to_(in.data()), release_(release) {}
   template <typename T>
   bool Fixed(T& value) {
     if (in_.size() < sizeof(T)) return false;
     std::memcpy(&value, in_.data(), sizeof(T));
-    in_.remove_prefix(sizeof(T));
+    Advance(sizeof(T));
     return true;
   }
+  // `text` stays valid until the next call (its bytes may be released after).
   bool Text(absl::string_view& text) {
     uint32_t size = 0;
     if (!Fixed(size) || in_.size() < size) return false;
     text = in_.substr(0, size);
-    in_.remove_prefix(size);
+    Advance(size);
     return true;
   }
   // A count of items each at least `least_bytes` long: no more than what is left could hold.
@@ -69,58 +106,98 @@ class Decoder {
   bool done() const { return in_.empty(); }
 
  private:
-  absl::string_view in_;
-};
+  static constexpr size_t kReleaseBytes = 16 << 20;
+  void Advance(size_t bytes) {
+    in_.remove_prefix(bytes);
+    // Released one step behind: the text just read stays readable until the next call.
+    if (in_.data() - released_to_ >= static_cast<ptrdiff_t>(2 * kReleaseBytes)) {
+      release_(absl::string_view(released_to_, kReleaseBytes));
+      released_to_ += kReleaseBytes;
+    }
+  }
 
-uint32_t Crc32(absl::string_view bytes) {
-  uLong crc = crc32_z(0, nullptr, 0);
-  return static_cast<uint32_t>(crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
-}
+  absl::string_view in_;
+  const char* released_to_;
+  absl::FunctionRef<void(absl::string_view)> release_;
+};
 
 absl::Status Damaged(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("the snapshot is damaged: ", what));
 }
 
-// Writes `bytes` to `file` so that a crash leaves either the old file or the new one, never a part.
-absl::Status WriteAtomically(const std::string& file, absl::string_view bytes) {
-  const std::string temporary = file + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", temporary, ": ", std::strerror(errno)));
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<size_t>(n);
-  }
-  const bool ok = written == bytes.size() && ::fsync(fd) == 0;
+absl::Status CannotWrite(const std::string& file) {
+  return absl::UnavailableError(absl::StrCat("cannot write ", file, ": ", std::strerror(errno)));
+}
+
+// Makes `temporary` (written, not yet synced) the new `file`, durably: a crash leaves the old file or the new
+// one, never a part.
+absl::Status Publish(int fd, const std::string& temporary, const std::string& file) {
+  const bool synced = ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || std::rename(temporary.c_str(), file.c_str()) != 0) {
+  if (!synced || std::rename(temporary.c_str(), file.c_str()) != 0) {
+    absl::Status failed = CannotWrite(file);
     ::unlink(temporary.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot write ", file, ": ", std::strerror(errno)));
+    return failed;
   }
-  // The rename itself is durable once the directory is synced.
   const std::string directory = file.find('/') == std::string::npos ? "." : file.substr(0, file.rfind('/') + 1);
   const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
+  if (dir >= 0) {  // the rename is durable once the directory is synced
     ::fsync(dir);
     ::close(dir);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadWhole(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("no snapshot at ", file));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read ", file));
-  return bytes;
-}
+// A snapshot file mapped read-only; its pages leave the process's memory as Release hands them back.
+class MappedSnapshot {
+ public:
+  static absl::StatusOr<std::unique_ptr<MappedSnapshot>> Open(const std::string& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return absl::NotFoundError(absl::StrCat("no snapshot at ", file));
+    struct stat about {};
+    void* at = MAP_FAILED;
+    if (::fstat(fd, &about) == 0 && about.st_size > 0) {
+      at = ::mmap(nullptr, static_cast<size_t>(about.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    ::close(fd);
+    if (at == MAP_FAILED) return absl::UnavailableError(absl::StrCat("cannot read ", file));
+    ::madvise(at, static_cast<size_t>(about.st_size), MADV_SEQUENTIAL);
+    return std::unique_ptr<MappedSnapshot>(new MappedSnapshot(static_cast<const char*>(at), about.st_size));
+  }
+  ~MappedSnapshot() { ::munmap(const_cast<char*>(bytes_.data()), bytes_.size()); }
+  absl::string_view bytes() const { return bytes_; }
+  // Drops the pages wholly inside `part` from the process (they stay in the page cache).
+  void Release(absl::string_view part) const {
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(part.data()) + page - 1) / page * page;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(part.data()) + part.size()) / page * page;
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+  // Whether the file ends with the CRC-32 of what comes before it; read in pieces, each released after.
+  bool ChecksumMatches() const {
+    if (bytes_.size() < sizeof(uint32_t)) return false;
+    absl::string_view body = bytes_.substr(0, bytes_.size() - sizeof(uint32_t));
+    uLong crc = crc32_z(0, nullptr, 0);
+    for (size_t at = 0; at < body.size(); at += kPiece) {
+      absl::string_view piece = body.substr(at, kPiece);
+      crc = crc32_z(crc, reinterpret_cast<const Bytef*>(piece.data()), piece.size());
+      Release(piece);
+    }
+    uint32_t stored = 0;
+    std::memcpy(&stored, bytes_.data() + body.size(), sizeof(stored));
+    return stored == static_cast<uint32_t>(crc);
+  }
+
+ private:
+  static constexpr size_t kPiece = 16 << 20;
+  MappedSnapshot(const char* at, off_t size) : bytes_(at, static_cast<size_t>(size)) {}
+  absl::string_view bytes_;
+};
 
 }  // namespace
 
-std::string AccessIndex::EncodeSnapshot() const {
-  Encoder e;
+bool AccessIndex::WriteSnapshot(int fd) const {
+  Encoder e(fd);
   e.Raw(kMagic);
   e.Fixed(kSnapshotVersion);
   e.Text(store_.Id());
@@ -170,19 +247,16 @@ std::string AccessIndex::EncodeSnapshot() const {
     e.Text(login);
     e.Fixed(slot);
   });
-  e.Fixed(Crc32(e.out()));
-  return std::move(e.out());
+  return e.Finish();
 }
 
-absl::Status AccessIndex::DecodeSnapshot(absl::string_view snapshot) {
+absl::Status AccessIndex::DecodeSnapshot(absl::string_view snapshot,
+                                         absl::FunctionRef<void(absl::string_view)> release) {
   if (snapshot.size() < kMagic.size() + sizeof(uint32_t) || !absl::StartsWith(snapshot, kMagic)) {
     return Damaged("not an access index snapshot");
   }
-  uint32_t crc = 0;
-  std::memcpy(&crc, snapshot.data() + snapshot.size() - sizeof(crc), sizeof(crc));
-  snapshot.remove_suffix(sizeof(crc));
-  if (Crc32(snapshot) != crc) return Damaged("its checksum does not match");
-  Decoder d(snapshot.substr(kMagic.size()));
+  snapshot.remove_suffix(sizeof(uint32_t));  // the checksum, verified before
+  Decoder d(snapshot.substr(kMagic.size()), release);
 
   uint32_t version = 0;
   absl::string_view store_id;
@@ -287,15 +361,23 @@ absl::Status AccessIndex::DecodeSnapshot(absl::string_view snapshot) {
 }
 
 absl::StatusOr<store::Revision> AccessIndex::SaveSnapshot(const std::string& file) const {
-  std::string snapshot;
+  const std::string temporary = file + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return CannotWrite(temporary);
   store::Revision revision = 0;
   {
+    // Commits wait while the index is written into the page cache; the sync to disk happens after.
     absl::ReaderMutexLock lock(&mu_);
-    if (!broken_.empty()) return absl::FailedPreconditionError("the access index missed a change: no snapshot");
-    snapshot = EncodeSnapshot();
+    if (!broken_.empty() || !WriteSnapshot(fd)) {
+      absl::Status failed =
+          broken_.empty() ? CannotWrite(temporary) : absl::FailedPreconditionError("the access index missed a change");
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return failed;
+    }
     revision = revision_;
   }
-  RETURN_IF_ERROR(WriteAtomically(file, snapshot));
+  RETURN_IF_ERROR(Publish(fd, temporary, file));
   return revision;
 }
 
@@ -304,11 +386,16 @@ absl::StatusOr<std::unique_ptr<AccessIndex>> AccessIndex::AttachFrom(store::Stor
   absl::Status restored = absl::NotFoundError("no snapshot file configured");
   if (!snapshot_file.empty()) {
     std::unique_ptr<AccessIndex> index(new AccessIndex(store));
-    absl::StatusOr<std::string> snapshot = ReadWhole(snapshot_file);
+    absl::StatusOr<std::unique_ptr<MappedSnapshot>> snapshot = MappedSnapshot::Open(snapshot_file);
     restored = snapshot.status();
     if (snapshot.ok()) {
-      absl::MutexLock lock(&index->mu_);
-      restored = index->DecodeSnapshot(*snapshot);
+      const MappedSnapshot& mapped = **snapshot;
+      restored = mapped.ChecksumMatches() ? absl::OkStatus() : Damaged("its checksum does not match");
+      if (restored.ok()) {
+        absl::MutexLock lock(&index->mu_);
+        restored = index->DecodeSnapshot(mapped.bytes(), [&](absl::string_view done) { mapped.Release(done); });
+      }
+      snapshot->reset();
     }
     store::Revision revision = 0;
     if (restored.ok()) {
