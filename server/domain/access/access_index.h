@@ -211,11 +211,10 @@ class AccessIndex final : public store::CommitObserver {
  private:
   explicit AccessIndex(store::Store& store) : store_(store) {}
   // The snapshot's encoding (index_snapshot.cc): the tables in id order, so that ids and slots survive.
-  // WriteSnapshot is false when a write to `fd` failed; DecodeSnapshot hands each part of `snapshot` it has
-  // read to `release`.
+  // WriteSnapshot is false when a write to `fd` failed; DecodeSnapshot reads `data_bytes` from `fd` (the
+  // checksum that ends the file is verified apart).
   bool WriteSnapshot(int fd) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::Status DecodeSnapshot(absl::string_view snapshot, absl::FunctionRef<void(absl::string_view)> release)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DecodeSnapshot(int fd, uint64_t data_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies one record as written (value) or deleted (nullopt); records of other tags are ignored.
   absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Apply for each kind of key; `parts` are the key's components after its tag.

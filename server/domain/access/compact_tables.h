@@ -48,6 +48,18 @@ class ChunkedTable {
     slots_.insert(slot);
     return slot;
   }
+  // Adds the record of a `key` known to be new (a load that read each key once) and returns its slot: one
+  // probe of the table where FindOrAdd makes two. nullopt, and nothing added, if the key was there.
+  std::optional<Slot> Append(uint64_t key) {
+    const Slot slot = static_cast<Slot>(size_);
+    if (size_ % kPerChunk == 0) chunks_.emplace_back().reserve(kPerChunk);
+    chunks_.back().emplace_back(key);
+    ++size_;
+    if (slots_.insert(slot).second) return slot;
+    chunks_.back().pop_back();
+    --size_;
+    return std::nullopt;
+  }
   Record& At(Slot slot) { return chunks_[slot / kPerChunk][slot % kPerChunk]; }
   const Record& At(Slot slot) const { return chunks_[slot / kPerChunk][slot % kPerChunk]; }
 
@@ -105,6 +117,11 @@ class StringTable {
     if (it != entries_.end()) entries_.erase(it);
     entries_.insert(Entry{ref, value});
     return ref;
+  }
+  // Set for a `text` known to be new (a load that read each text once): one hash where Set makes two. False
+  // if the text was there (the entry is left as it was, the copy unused) or is too long.
+  bool Add(absl::string_view text, uint32_t value) {
+    return text.size() <= 0xffff && entries_.insert(Entry{Copy(text), value}).second;
   }
   // A text Set kept at `ref`; valid while the table lives (texts are never moved or freed).
   absl::string_view TextAt(uint32_t ref) const { return Text(ref); }

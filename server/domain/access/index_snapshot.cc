@@ -8,13 +8,15 @@
 // format and its revision, and any doubt (another store, another format, a damaged file, commits the store no
 // longer keeps) sends the start back to reading the store.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -80,46 +82,84 @@ class Encoder {
   bool ok_ = true;
 };
 
-// Reads from a mapped file, handing back each 16 MiB read (`release`): resident memory does not grow by the
-// file's size while the index fills.
+// Reads exactly `size` bytes at `at`; false at an error or the file's end.
+bool ReadFully(int fd, char* at, size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::read(fd, at, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    at += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads the snapshot file through a buffer of 4 MiB: the index is never copied whole. `data_bytes` is where
+// the data ends (the checksum after it is not read here).
 class Decoder {
  public:
-  Decoder(absl::string_view in, absl::FunctionRef<void(absl::string_view)> release)
-      : in_(in), released_to_(in.data()), release_(release) {}
+  Decoder(int fd, uint64_t data_bytes) : fd_(fd), left_(data_bytes), buffer_(kBufferBytes) {}
   template <typename T>
   bool Fixed(T& value) {
-    if (in_.size() < sizeof(T)) return false;
-    std::memcpy(&value, in_.data(), sizeof(T));
-    Advance(sizeof(T));
+    if (!Need(sizeof(T))) return false;
+    std::memcpy(&value, at_, sizeof(T));
+    at_ += sizeof(T);
     return true;
   }
-  // `text` stays valid until the next call (its bytes may be released after).
+  // `text` stays valid until the next call.
   bool Text(absl::string_view& text) {
     uint32_t size = 0;
-    if (!Fixed(size) || in_.size() < size) return false;
-    text = in_.substr(0, size);
-    Advance(size);
+    if (!Fixed(size) || !Need(size)) return false;
+    text = absl::string_view(at_, size);
+    at_ += size;
     return true;
   }
   // A count of items each at least `least_bytes` long: no more than what is left could hold.
-  bool Count(uint32_t& count, size_t least_bytes) { return Fixed(count) && count <= in_.size() / least_bytes; }
-  bool done() const { return in_.empty(); }
+  bool Count(uint32_t& count, size_t least_bytes) { return Fixed(count) && count <= Remaining() / least_bytes; }
+  bool done() const { return Remaining() == 0; }
 
  private:
-  static constexpr size_t kReleaseBytes = 16 << 20;
-  void Advance(size_t bytes) {
-    in_.remove_prefix(bytes);
-    // Released one step behind: the text just read stays readable until the next call.
-    if (in_.data() - released_to_ >= static_cast<ptrdiff_t>(2 * kReleaseBytes)) {
-      release_(absl::string_view(released_to_, kReleaseBytes));
-      released_to_ += kReleaseBytes;
-    }
+  static constexpr size_t kBufferBytes = 4 << 20;
+  uint64_t Remaining() const { return static_cast<uint64_t>(end_ - at_) + left_; }
+  // Whether `bytes` more can be read at at_, refilling the buffer if needed.
+  bool Need(size_t bytes) {
+    const size_t buffered = static_cast<size_t>(end_ - at_);
+    if (buffered >= bytes) return true;
+    if (bytes > Remaining() || bytes > kBufferBytes) return false;  // no field is that long: a damaged file
+    std::memmove(buffer_.data(), at_, buffered);
+    const size_t wanted = static_cast<size_t>(std::min<uint64_t>(kBufferBytes - buffered, left_));
+    if (!ReadFully(fd_, buffer_.data() + buffered, wanted)) return false;
+    left_ -= wanted;
+    at_ = buffer_.data();
+    end_ = at_ + buffered + wanted;
+    return true;
   }
 
-  absl::string_view in_;
-  const char* released_to_;
-  absl::FunctionRef<void(absl::string_view)> release_;
+  const int fd_;
+  uint64_t left_;
+  std::vector<char> buffer_;
+  const char* at_ = nullptr;
+  const char* end_ = nullptr;
 };
+
+// Whether the file's `data_bytes` are followed by their CRC-32.
+bool ChecksumMatches(const std::string& file, uint64_t data_bytes) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::vector<char> piece(4 << 20);
+  uLong crc = crc32_z(0, nullptr, 0);
+  bool ok = true;
+  for (uint64_t left = data_bytes; ok && left > 0;) {
+    const size_t size = static_cast<size_t>(std::min<uint64_t>(left, piece.size()));
+    ok = ReadFully(fd, piece.data(), size);
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(piece.data()), size);
+    left -= size;
+  }
+  uint32_t stored = 0;
+  ok = ok && ReadFully(fd, reinterpret_cast<char*>(&stored), sizeof(stored));
+  ::close(fd);
+  return ok && stored == static_cast<uint32_t>(crc);
+}
 
 absl::Status Damaged(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("the snapshot is damaged: ", what));
@@ -147,52 +187,6 @@ absl::Status Publish(int fd, const std::string& temporary, const std::string& fi
   }
   return absl::OkStatus();
 }
-
-// A snapshot file mapped read-only; its pages leave the process's memory as Release hands them back.
-class MappedSnapshot {
- public:
-  static absl::StatusOr<std::unique_ptr<MappedSnapshot>> Open(const std::string& file) {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return absl::NotFoundError(absl::StrCat("no snapshot at ", file));
-    struct stat about {};
-    void* at = MAP_FAILED;
-    if (::fstat(fd, &about) == 0 && about.st_size > 0) {
-      at = ::mmap(nullptr, static_cast<size_t>(about.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    }
-    ::close(fd);
-    if (at == MAP_FAILED) return absl::UnavailableError(absl::StrCat("cannot read ", file));
-    ::madvise(at, static_cast<size_t>(about.st_size), MADV_SEQUENTIAL);
-    return std::unique_ptr<MappedSnapshot>(new MappedSnapshot(static_cast<const char*>(at), about.st_size));
-  }
-  ~MappedSnapshot() { ::munmap(const_cast<char*>(bytes_.data()), bytes_.size()); }
-  absl::string_view bytes() const { return bytes_; }
-  // Drops the pages wholly inside `part` from the process (they stay in the page cache).
-  void Release(absl::string_view part) const {
-    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(part.data()) + page - 1) / page * page;
-    const uintptr_t end = (reinterpret_cast<uintptr_t>(part.data()) + part.size()) / page * page;
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  }
-  // Whether the file ends with the CRC-32 of what comes before it; read in pieces, each released after.
-  bool ChecksumMatches() const {
-    if (bytes_.size() < sizeof(uint32_t)) return false;
-    absl::string_view body = bytes_.substr(0, bytes_.size() - sizeof(uint32_t));
-    uLong crc = crc32_z(0, nullptr, 0);
-    for (size_t at = 0; at < body.size(); at += kPiece) {
-      absl::string_view piece = body.substr(at, kPiece);
-      crc = crc32_z(crc, reinterpret_cast<const Bytef*>(piece.data()), piece.size());
-      Release(piece);
-    }
-    uint32_t stored = 0;
-    std::memcpy(&stored, bytes_.data() + body.size(), sizeof(stored));
-    return stored == static_cast<uint32_t>(crc);
-  }
-
- private:
-  static constexpr size_t kPiece = 16 << 20;
-  MappedSnapshot(const char* at, off_t size) : bytes_(at, static_cast<size_t>(size)) {}
-  absl::string_view bytes_;
-};
 
 }  // namespace
 
@@ -250,13 +244,12 @@ bool AccessIndex::WriteSnapshot(int fd) const {
   return e.Finish();
 }
 
-absl::Status AccessIndex::DecodeSnapshot(absl::string_view snapshot,
-                                         absl::FunctionRef<void(absl::string_view)> release) {
-  if (snapshot.size() < kMagic.size() + sizeof(uint32_t) || !absl::StartsWith(snapshot, kMagic)) {
-    return Damaged("not an access index snapshot");
+absl::Status AccessIndex::DecodeSnapshot(int fd, uint64_t data_bytes) {
+  Decoder d(fd, data_bytes);
+  for (char expected : kMagic) {
+    char c = 0;
+    if (!d.Fixed(c) || c != expected) return Damaged("not an access index snapshot");
   }
-  snapshot.remove_suffix(sizeof(uint32_t));  // the checksum, verified before
-  Decoder d(snapshot.substr(kMagic.size()), release);
 
   uint32_t version = 0;
   absl::string_view store_id;
@@ -320,7 +313,7 @@ absl::Status AccessIndex::DecodeSnapshot(absl::string_view snapshot,
     uint64_t number = 0;
     uint8_t state = 0, flags = 0;
     uint32_t memberships = 0;
-    if (!d.Fixed(number) || accounts_.FindOrAdd(number) != slot) return Damaged("an account");
+    if (!d.Fixed(number) || accounts_.Append(number) != slot) return Damaged("an account");
     Account& account = accounts_.At(slot);
     if (!d.Fixed(account.locked_until_micros) || !d.Fixed(account.password_expire_micros) || !d.Fixed(state) ||
         !d.Fixed(flags) || !d.Count(memberships, sizeof(SiretId))) {
@@ -352,7 +345,7 @@ absl::Status AccessIndex::DecodeSnapshot(absl::string_view snapshot,
   for (uint32_t i = 0; i < count; ++i) {
     absl::string_view login;
     uint32_t slot = 0;
-    if (!d.Text(login) || !d.Fixed(slot) || slot >= accounts_.size() || !logins_.Set(login, slot)) {
+    if (!d.Text(login) || !d.Fixed(slot) || slot >= accounts_.size() || !logins_.Add(login, slot)) {
       return Damaged("a login");
     }
   }
@@ -386,17 +379,26 @@ absl::StatusOr<std::unique_ptr<AccessIndex>> AccessIndex::AttachFrom(store::Stor
   absl::Status restored = absl::NotFoundError("no snapshot file configured");
   if (!snapshot_file.empty()) {
     std::unique_ptr<AccessIndex> index(new AccessIndex(store));
-    absl::StatusOr<std::unique_ptr<MappedSnapshot>> snapshot = MappedSnapshot::Open(snapshot_file);
-    restored = snapshot.status();
-    if (snapshot.ok()) {
-      const MappedSnapshot& mapped = **snapshot;
-      restored = mapped.ChecksumMatches() ? absl::OkStatus() : Damaged("its checksum does not match");
-      if (restored.ok()) {
+    const int fd = ::open(snapshot_file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat about {};
+    if (fd < 0) {
+      restored = absl::NotFoundError(absl::StrCat("no snapshot at ", snapshot_file));
+    } else if (::fstat(fd, &about) != 0 || about.st_size < static_cast<off_t>(sizeof(uint32_t))) {
+      restored = Damaged("it is too short");
+    } else {
+      // The checksum is verified on the other core while this one decodes; a damaged file is then only
+      // decoded in vain (the decoding checks every count and id it reads, so it cannot go astray).
+      bool checksum_matches = false;
+      const uint64_t data_bytes = static_cast<uint64_t>(about.st_size) - sizeof(uint32_t);
+      std::thread verifier([&] { checksum_matches = ChecksumMatches(snapshot_file, data_bytes); });
+      {
         absl::MutexLock lock(&index->mu_);
-        restored = index->DecodeSnapshot(mapped.bytes(), [&](absl::string_view done) { mapped.Release(done); });
+        restored = index->DecodeSnapshot(fd, data_bytes);
       }
-      snapshot->reset();
+      verifier.join();
+      if (!checksum_matches) restored = Damaged("its checksum does not match");
     }
+    if (fd >= 0) ::close(fd);
     store::Revision revision = 0;
     if (restored.ok()) {
       revision = index->revision();
