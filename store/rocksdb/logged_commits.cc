@@ -67,20 +67,25 @@ absl::Status Missing(Revision after, absl::string_view why) {
   return absl::OutOfRangeError(absl::StrCat("the write-ahead log does not hold the commits after ", after, ": ", why));
 }
 
+// Where to read the log from for the commits after `after`: the start of the newest file that begins at or
+// before the first of them (sequences and revisions grow together).
+absl::StatusOr<rocksdb::SequenceNumber> StartOfCommitAfter(rocksdb::DB& db, Revision after) {
+  rocksdb::VectorLogPtr files;
+  rocksdb::Status listed = db.GetSortedWalFiles(files);
+  if (!listed.ok()) return Missing(after, listed.ToString());
+  for (auto file = files.rbegin(); file != files.rend(); ++file) {
+    std::optional<Revision> first = FirstRevisionFrom(db, (*file)->StartSequence());
+    if (first && *first <= after + 1) return (*file)->StartSequence();
+  }
+  return Missing(after, "its oldest file starts later");
+}
+
 }  // namespace
 
 absl::StatusOr<Revision> ReadLoggedCommits(rocksdb::DB& db, Revision after, Revision up_to, CommitVisitor visit) {
   if (after >= up_to) return after;
-  rocksdb::VectorLogPtr files;
-  rocksdb::Status listed = db.GetSortedWalFiles(files);
-  if (!listed.ok()) return Missing(after, listed.ToString());
-  // The newest file that starts at or before the first commit wanted (sequences and revisions grow together).
-  std::optional<rocksdb::SequenceNumber> start;
-  for (auto file = files.rbegin(); file != files.rend() && !start; ++file) {
-    std::optional<Revision> first = FirstRevisionFrom(db, (*file)->StartSequence());
-    if (first && *first <= after + 1) start = (*file)->StartSequence();
-  }
-  if (!start) return Missing(after, "its oldest file starts later");
+  absl::StatusOr<rocksdb::SequenceNumber> start = StartOfCommitAfter(db, after);
+  if (!start.ok()) return start.status();
 
   std::unique_ptr<rocksdb::TransactionLogIterator> it;
   rocksdb::Status opened = db.GetUpdatesSince(*start, &it);

@@ -57,6 +57,8 @@ class HugePageAllocator {
     return true;
   }
 };
+class SnapshotDecoder;  // index_snapshot.cc
+
 class AccessIndex final : public store::CommitObserver {
  public:
   // Small integer ids the index gives to structures, applications and profiles.
@@ -215,6 +217,10 @@ class AccessIndex final : public store::CommitObserver {
   // checksum that ends the file is verified apart).
   bool WriteSnapshot(int fd) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Status DecodeSnapshot(int fd, uint64_t data_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Its parts: applications, profiles, structures and subscriptions; one profile; one account.
+  absl::Status DecodeCatalog(SnapshotDecoder& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DecodeProfile(SnapshotDecoder& d, ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DecodeAccount(SnapshotDecoder& d, uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies one record as written (value) or deleted (nullopt); records of other tags are ignored.
   absl::Status Apply(absl::string_view key, std::optional<absl::string_view> value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Apply for each kind of key; `parts` are the key's components after its tag.

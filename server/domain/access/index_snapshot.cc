@@ -94,54 +94,6 @@ bool ReadFully(int fd, char* at, size_t size) {
   return true;
 }
 
-// Reads the snapshot file through a buffer of 4 MiB: the index is never copied whole. `data_bytes` is where
-// the data ends (the checksum after it is not read here).
-class Decoder {
- public:
-  Decoder(int fd, uint64_t data_bytes) : fd_(fd), left_(data_bytes), buffer_(kBufferBytes) {}
-  template <typename T>
-  bool Fixed(T& value) {
-    if (!Need(sizeof(T))) return false;
-    std::memcpy(&value, at_, sizeof(T));
-    at_ += sizeof(T);
-    return true;
-  }
-  // `text` stays valid until the next call.
-  bool Text(absl::string_view& text) {
-    uint32_t size = 0;
-    if (!Fixed(size) || !Need(size)) return false;
-    text = absl::string_view(at_, size);
-    at_ += size;
-    return true;
-  }
-  // A count of items each at least `least_bytes` long: no more than what is left could hold.
-  bool Count(uint32_t& count, size_t least_bytes) { return Fixed(count) && count <= Remaining() / least_bytes; }
-  bool done() const { return Remaining() == 0; }
-
- private:
-  static constexpr size_t kBufferBytes = 4 << 20;
-  uint64_t Remaining() const { return static_cast<uint64_t>(end_ - at_) + left_; }
-  // Whether `bytes` more can be read at at_, refilling the buffer if needed.
-  bool Need(size_t bytes) {
-    const size_t buffered = static_cast<size_t>(end_ - at_);
-    if (buffered >= bytes) return true;
-    if (bytes > Remaining() || bytes > kBufferBytes) return false;  // no field is that long: a damaged file
-    std::memmove(buffer_.data(), at_, buffered);
-    const size_t wanted = static_cast<size_t>(std::min<uint64_t>(kBufferBytes - buffered, left_));
-    if (!ReadFully(fd_, buffer_.data() + buffered, wanted)) return false;
-    left_ -= wanted;
-    at_ = buffer_.data();
-    end_ = at_ + buffered + wanted;
-    return true;
-  }
-
-  const int fd_;
-  uint64_t left_;
-  std::vector<char> buffer_;
-  const char* at_ = nullptr;
-  const char* end_ = nullptr;
-};
-
 // Whether the file's `data_bytes` are followed by their CRC-32.
 bool ChecksumMatches(const std::string& file, uint64_t data_bytes) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -189,6 +141,54 @@ absl::Status Publish(int fd, const std::string& temporary, const std::string& fi
 }
 
 }  // namespace
+
+// Reads the snapshot file through a buffer of 4 MiB: the index is never copied whole. `data_bytes` is where
+// the data ends (the checksum after it is not read here).
+class SnapshotDecoder {
+ public:
+  SnapshotDecoder(int fd, uint64_t data_bytes) : fd_(fd), left_(data_bytes), buffer_(kBufferBytes) {}
+  template <typename T>
+  bool Fixed(T& value) {
+    if (!Need(sizeof(T))) return false;
+    std::memcpy(&value, at_, sizeof(T));
+    at_ += sizeof(T);
+    return true;
+  }
+  // `text` stays valid until the next call.
+  bool Text(absl::string_view& text) {
+    uint32_t size = 0;
+    if (!Fixed(size) || !Need(size)) return false;
+    text = absl::string_view(at_, size);
+    at_ += size;
+    return true;
+  }
+  // A count of items each at least `least_bytes` long: no more than what is left could hold.
+  bool Count(uint32_t& count, size_t least_bytes) { return Fixed(count) && count <= Remaining() / least_bytes; }
+  bool done() const { return Remaining() == 0; }
+
+ private:
+  static constexpr size_t kBufferBytes = 4 << 20;
+  uint64_t Remaining() const { return static_cast<uint64_t>(end_ - at_) + left_; }
+  // Whether `bytes` more can be read at at_, refilling the buffer if needed.
+  bool Need(size_t bytes) {
+    const size_t buffered = static_cast<size_t>(end_ - at_);
+    if (buffered >= bytes) return true;
+    if (bytes > Remaining() || bytes > kBufferBytes) return false;  // no field is that long: a damaged file
+    std::memmove(buffer_.data(), at_, buffered);
+    const size_t wanted = static_cast<size_t>(std::min<uint64_t>(kBufferBytes - buffered, left_));
+    if (!ReadFully(fd_, buffer_.data() + buffered, wanted)) return false;
+    left_ -= wanted;
+    at_ = buffer_.data();
+    end_ = at_ + buffered + wanted;
+    return true;
+  }
+
+  const int fd_;
+  uint64_t left_;
+  std::vector<char> buffer_;
+  const char* at_ = nullptr;
+  const char* end_ = nullptr;
+};
 
 bool AccessIndex::WriteSnapshot(int fd) const {
   Encoder e(fd);
@@ -245,101 +245,29 @@ bool AccessIndex::WriteSnapshot(int fd) const {
 }
 
 absl::Status AccessIndex::DecodeSnapshot(int fd, uint64_t data_bytes) {
-  Decoder d(fd, data_bytes);
+  SnapshotDecoder d(fd, data_bytes);
   for (char expected : kMagic) {
     char c = 0;
     if (!d.Fixed(c) || c != expected) return Damaged("not an access index snapshot");
   }
-
   uint32_t version = 0;
   absl::string_view store_id;
   uint64_t format = 0;
-  if (!d.Fixed(version) || version != kSnapshotVersion)
+  if (!d.Fixed(version) || version != kSnapshotVersion) {
     return absl::FailedPreconditionError("another snapshot version");
-  if (!d.Text(store_id) || store_id != store_.Id())
+  }
+  if (!d.Text(store_id) || store_id != store_.Id()) {
     return absl::FailedPreconditionError("the snapshot of another store");
+  }
   if (!d.Fixed(format) || format != store::kFormatVersion) {
     return absl::FailedPreconditionError("the snapshot of another store format");
   }
   if (!d.Fixed(revision_)) return Damaged("no revision");
-
+  RETURN_IF_ERROR(DecodeCatalog(d));
   uint32_t count = 0;
-  if (!d.Count(count, 4)) return Damaged("applications");
-  for (uint32_t id = 0; id < count; ++id) {
-    absl::string_view name;
-    if (!d.Text(name) || ApplicationFor(name) != id) return Damaged("an application");
-  }
-
-  if (!d.Count(count, 13)) return Damaged("profiles");
-  for (uint32_t id = 0; id < count; ++id) {
-    Profile profile;
-    absl::string_view name;
-    uint8_t flags = 0;
-    uint32_t permissions = 0;
-    if (!d.Text(name) || !d.Fixed(flags) || !d.Fixed(profile.application) || !d.Count(permissions, 4) ||
-        profile.application >= application_ids_.size() || !profile_ids_.try_emplace(name, id).second) {
-      return Damaged("a profile");
-    }
-    profile.name = std::string(name);
-    profile.exists = flags & 1;
-    profile.retired = flags & 2;
-    for (uint32_t i = 0; i < permissions; ++i) {
-      absl::string_view permission;
-      if (!d.Text(permission)) return Damaged("a permission");
-      profile.permissions.emplace_back(permission);
-    }
-    profiles_.push_back(std::move(profile));
-  }
-
-  if (!d.Count(count, 4)) return Damaged("structures");
-  for (uint32_t id = 0; id < count; ++id) {
-    absl::string_view siret;
-    if (!d.Text(siret) || SiretFor(siret) != id) return Damaged("a structure");
-  }
-
-  if (!d.Count(count, 8)) return Damaged("subscriptions");
-  subscriptions_.reserve(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    uint64_t subscription = 0;
-    if (!d.Fixed(subscription)) return Damaged("a subscription");
-    subscriptions_.insert(subscription);
-  }
-
   if (!d.Count(count, 34)) return Damaged("accounts");
   accounts_.Reserve(count);
-  auto application_of = [this](const Grant& held)
-                            ABSL_NO_THREAD_SAFETY_ANALYSIS { return profiles_[held.profile].application; };
-  for (uint32_t slot = 0; slot < count; ++slot) {
-    uint64_t number = 0;
-    uint8_t state = 0, flags = 0;
-    uint32_t memberships = 0;
-    if (!d.Fixed(number) || accounts_.Append(number) != slot) return Damaged("an account");
-    Account& account = accounts_.At(slot);
-    if (!d.Fixed(account.locked_until_micros) || !d.Fixed(account.password_expire_micros) || !d.Fixed(state) ||
-        !d.Fixed(flags) || !d.Count(memberships, sizeof(SiretId))) {
-      return Damaged("an account");
-    }
-    account.state_ = state;
-    account.exists = flags & 1;
-    account.privacy_consent = flags & 2;
-    for (uint32_t i = 0; i < memberships; ++i) {
-      SiretId held = 0;
-      if (!d.Fixed(held) || (held & ~Account::kSuspendedBit) >= sirets_.size()) return Damaged("a membership");
-      account.SetMembership(held & ~Account::kSuspendedBit, held);
-    }
-    uint32_t grants = 0;
-    if (!d.Count(grants, sizeof(Grant))) return Damaged("an account's habilitations");
-    for (uint32_t i = 0; i < grants; ++i) {
-      Grant grant;
-      if (!d.Fixed(grant.expire_micros) || !d.Fixed(grant.siret) || !d.Fixed(grant.profile) ||
-          grant.siret >= sirets_.size() || grant.profile >= profiles_.size()) {
-        return Damaged("a habilitation");
-      }
-      account.SetGrant(grant.siret, application_of(grant), grant, application_of);
-    }
-    if (account.spill_ != nullptr) ++spilled_accounts_;
-  }
-
+  for (uint32_t slot = 0; slot < count; ++slot) RETURN_IF_ERROR(DecodeAccount(d, slot));
   if (!d.Count(count, 8)) return Damaged("logins");
   logins_.Reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
@@ -350,6 +278,85 @@ absl::Status AccessIndex::DecodeSnapshot(int fd, uint64_t data_bytes) {
     }
   }
   if (!d.done()) return Damaged("bytes after its end");
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::DecodeCatalog(SnapshotDecoder& d) {
+  uint32_t count = 0;
+  if (!d.Count(count, 4)) return Damaged("applications");
+  for (uint32_t id = 0; id < count; ++id) {
+    absl::string_view name;
+    if (!d.Text(name) || ApplicationFor(name) != id) return Damaged("an application");
+  }
+  if (!d.Count(count, 13)) return Damaged("profiles");
+  for (uint32_t id = 0; id < count; ++id) RETURN_IF_ERROR(DecodeProfile(d, id));
+  if (!d.Count(count, 4)) return Damaged("structures");
+  for (uint32_t id = 0; id < count; ++id) {
+    absl::string_view siret;
+    if (!d.Text(siret) || SiretFor(siret) != id) return Damaged("a structure");
+  }
+  if (!d.Count(count, 8)) return Damaged("subscriptions");
+  subscriptions_.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t subscription = 0;
+    if (!d.Fixed(subscription)) return Damaged("a subscription");
+    subscriptions_.insert(subscription);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::DecodeProfile(SnapshotDecoder& d, ProfileId id) {
+  Profile profile;
+  absl::string_view name;
+  uint8_t flags = 0;
+  uint32_t permissions = 0;
+  if (!d.Text(name) || !d.Fixed(flags) || !d.Fixed(profile.application) || !d.Count(permissions, 4) ||
+      profile.application >= application_ids_.size() || !profile_ids_.try_emplace(name, id).second) {
+    return Damaged("a profile");
+  }
+  profile.name = std::string(name);
+  profile.exists = flags & 1;
+  profile.retired = flags & 2;
+  for (uint32_t i = 0; i < permissions; ++i) {
+    absl::string_view permission;
+    if (!d.Text(permission)) return Damaged("a permission");
+    profile.permissions.emplace_back(permission);
+  }
+  profiles_.push_back(std::move(profile));
+  return absl::OkStatus();
+}
+
+absl::Status AccessIndex::DecodeAccount(SnapshotDecoder& d, uint32_t slot) {
+  uint64_t number = 0;
+  uint8_t state = 0, flags = 0;
+  uint32_t memberships = 0;
+  if (!d.Fixed(number) || accounts_.Append(number) != slot) return Damaged("an account");
+  Account& account = accounts_.At(slot);
+  if (!d.Fixed(account.locked_until_micros) || !d.Fixed(account.password_expire_micros) || !d.Fixed(state) ||
+      !d.Fixed(flags) || !d.Count(memberships, sizeof(SiretId))) {
+    return Damaged("an account");
+  }
+  account.state_ = state;
+  account.exists = flags & 1;
+  account.privacy_consent = flags & 2;
+  for (uint32_t i = 0; i < memberships; ++i) {
+    SiretId held = 0;
+    if (!d.Fixed(held) || (held & ~Account::kSuspendedBit) >= sirets_.size()) return Damaged("a membership");
+    account.SetMembership(held & ~Account::kSuspendedBit, held);
+  }
+  uint32_t grants = 0;
+  if (!d.Count(grants, sizeof(Grant))) return Damaged("an account's habilitations");
+  auto application_of = [this](const Grant& held)
+                            ABSL_NO_THREAD_SAFETY_ANALYSIS { return profiles_[held.profile].application; };
+  for (uint32_t i = 0; i < grants; ++i) {
+    Grant grant;
+    if (!d.Fixed(grant.expire_micros) || !d.Fixed(grant.siret) || !d.Fixed(grant.profile) ||
+        grant.siret >= sirets_.size() || grant.profile >= profiles_.size()) {
+      return Damaged("a habilitation");
+    }
+    account.SetGrant(grant.siret, application_of(grant), grant, application_of);
+  }
+  if (account.spill_ != nullptr) ++spilled_accounts_;
   return absl::OkStatus();
 }
 
