@@ -146,7 +146,9 @@ absl::Status Publish(int fd, const std::string& temporary, const std::string& fi
 // the data ends (the checksum after it is not read here).
 class SnapshotDecoder {
  public:
-  SnapshotDecoder(int fd, uint64_t data_bytes) : fd_(fd), left_(data_bytes), buffer_(kBufferBytes) {}
+  SnapshotDecoder(int fd, uint64_t data_bytes) : fd_(fd), left_(data_bytes), buffer_(kBufferBytes) {
+    at_ = end_ = buffer_.data();
+  }
   template <typename T>
   bool Fixed(T& value) {
     if (!Need(sizeof(T))) return false;
