@@ -7,6 +7,7 @@
 #
 #   bash tests/bench/access_runs.sh DATA_DIR KEYS_FILE ACCOUNTS STRUCTURES [RUNS=3] [SECONDS=10]
 set -euo pipefail
+. "$(dirname "$0")/habilisd.sh"
 build=${BUILD:-build}
 data=$1 keys=$2 accounts=$3 structures=$4 runs=${5:-3} seconds=${6:-10}
 port=${PORT:-50078}
@@ -28,12 +29,7 @@ for run in $(seq 1 "$runs"); do
   echo "=== run $run ($(date -u +%H:%M:%S))"
   started=$(date +%s.%N)
   log=$logs/run$run.log
-  taskset -c 0 "$build/server/habilisd" --listen "127.0.0.1:$port" --data-dir "$data" > "$log" 2>&1 &
-  server=$!
-  until grep -q "listening on" "$log"; do
-    kill -0 "$server"
-    sleep 0.02
-  done
+  start_habilisd "$log"
   ready=$(date +%s.%N)
   grep "access index of" "$log" || true
   echo "start-up: $(awk -v a="$started" -v b="$ready" 'BEGIN { printf "%.2f", b - a }') s to listening (index loaded)," \

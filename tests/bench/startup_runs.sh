@@ -9,6 +9,7 @@
 #
 #   bash tests/bench/startup_runs.sh DATA_DIR KEYS_FILE ACCOUNTS STRUCTURES [RUNS=3]
 set -euo pipefail
+. "$(dirname "$0")/habilisd.sh"
 build=${BUILD:-build}
 data=$1 keys=$2 accounts=$3 structures=$4 runs=${5:-3}
 port=${PORT:-50088}
@@ -28,12 +29,7 @@ start() {
   local label=$1 log=$logs/$1-$2.log
   local started
   started=$(date +%s.%N)
-  taskset -c 0 "$build/server/habilisd" --listen "127.0.0.1:$port" --data-dir "$data" > "$log" 2>&1 &
-  server=$!
-  until grep -q "listening on" "$log"; do
-    kill -0 "$server"
-    sleep 0.01
-  done
+  start_habilisd "$log"
   local ready
   ready=$(date +%s.%N)
   printf '%-12s start-up %6.2f s, resident %5d MiB; %s\n' "$label" "$(awk -v a="$started" -v b="$ready" 'BEGIN { print b - a }')" \
