@@ -5,7 +5,9 @@
 #   killed:   after 10 s of checks with 200 grants and revokes a second, then kill -9: restored from the
 #             last snapshot and caught up from the write-ahead log;
 #   no snapshot: the snapshot file deleted: the index is read from the store.
-# After each start, 2 s of checks verified against the dataset's truth: a wrong answer stops the script.
+# habilisd starts on both cores (a restore reads the logins and verifies the checksum on the second), the load
+# generator runs on CPU 1. After each start, 2 s of checks verified against the dataset's truth: a wrong answer
+# stops the script.
 #
 #   bash tests/bench/startup_runs.sh DATA_DIR KEYS_FILE ACCOUNTS STRUCTURES [RUNS=3]
 set -euo pipefail
@@ -13,6 +15,7 @@ set -euo pipefail
 build=${BUILD:-build}
 data=$1 keys=$2 accounts=$3 structures=$4 runs=${5:-3}
 port=${PORT:-50088}
+habilisd_cpus=0,1
 logs=$(mktemp -d)
 echo "habilisd's output: $logs"
 server=0

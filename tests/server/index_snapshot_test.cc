@@ -3,6 +3,7 @@
 // holds; a snapshot that cannot be trusted (damaged, of another store, ahead of the store) is set aside and the
 // index is read from the store.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -136,6 +137,35 @@ TEST_F(IndexSnapshotTest, ADamagedSnapshotIsSetAsideAndTheStoreRead) {
   EXPECT_FALSE(origin.restored);
   EXPECT_NE(origin.why_not.find("checksum"), std::string::npos) << origin.why_not;
   EXPECT_EQ(Differences(read->Describe(), index->Describe()), "");
+}
+
+// The logins are read on another thread from where the file's end says they begin: a file cut short, or an
+// offset that points elsewhere, is damage, never a partial index.
+TEST_F(IndexSnapshotTest, ASnapshotCutShortOrWithItsLoginsMisplacedIsSetAside) {
+  auto index = std::move(AccessIndex::Attach(*store_)).value();
+  ASSERT_TRUE(index->SaveSnapshot(file_).ok());
+  const auto size = std::filesystem::file_size(file_);
+  std::filesystem::copy_file(file_, file_ + ".whole");
+  std::filesystem::resize_file(file_, size - 20);
+  AccessIndex::Origin origin;
+  auto read = std::move(AccessIndex::AttachFrom(*store_, file_, &origin)).value();
+  EXPECT_FALSE(origin.restored);
+  EXPECT_NE(origin.why_not.find("damaged"), std::string::npos) << origin.why_not;
+  EXPECT_EQ(Differences(read->Describe(), index->Describe()), "");
+
+  for (uint64_t logins_at : {uint64_t{40}, uint64_t{size}, ~uint64_t{0}}) {
+    std::filesystem::copy_file(file_ + ".whole", file_, std::filesystem::copy_options::overwrite_existing);
+    {
+      std::fstream file(file_, std::ios::in | std::ios::out | std::ios::binary);
+      file.seekp(static_cast<std::streamoff>(size - 12));  // the offset, before the 4-byte checksum
+      file.write(reinterpret_cast<const char*>(&logins_at), sizeof(logins_at));
+    }
+    AccessIndex::Origin moved;
+    read = std::move(AccessIndex::AttachFrom(*store_, file_, &moved)).value();
+    EXPECT_FALSE(moved.restored) << logins_at;
+    EXPECT_NE(moved.why_not.find("damaged"), std::string::npos) << moved.why_not;
+    EXPECT_EQ(Differences(read->Describe(), index->Describe()), "");
+  }
 }
 
 TEST_F(IndexSnapshotTest, TheSnapshotOfAnotherStoreIsSetAside) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -41,22 +42,16 @@ class ChunkedTable {
   // The record of `key`, added (Record(key)) if absent.
   Slot FindOrAdd(uint64_t key) {
     if (std::optional<Slot> slot = SlotOf(key)) return *slot;
-    const Slot slot = static_cast<Slot>(size_);
-    if (size_ % kPerChunk == 0) chunks_.emplace_back().reserve(kPerChunk);  // reserve: the chunk never moves
-    chunks_.back().emplace_back(key);
-    ++size_;
+    const Slot slot = AddRecord(key);
     slots_.insert(slot);
     return slot;
   }
   // Adds the record of a `key` known to be new (a load that read each key once) and returns its slot: one
   // probe of the table where FindOrAdd makes two. nullopt, and nothing added, if the key was there.
   std::optional<Slot> Append(uint64_t key) {
-    const Slot slot = static_cast<Slot>(size_);
-    if (size_ % kPerChunk == 0) chunks_.emplace_back().reserve(kPerChunk);
-    chunks_.back().emplace_back(key);
-    ++size_;
+    const Slot slot = AddRecord(key);
     if (slots_.insert(slot).second) return slot;
-    chunks_.back().pop_back();
+    chunks_[slot / kPerChunk].pop_back();
     --size_;
     return std::nullopt;
   }
@@ -64,8 +59,18 @@ class ChunkedTable {
   const Record& At(Slot slot) const { return chunks_[slot / kPerChunk][slot % kPerChunk]; }
 
   size_t size() const { return size_; }
-  // Room for `count` records without growing the table (a load that knows how many come).
-  void Reserve(size_t count) { slots_.reserve(count); }
+  // Room for `count` records without growing the table, their chunks allocated (a load that knows how many
+  // come).
+  void Reserve(size_t count) {
+    slots_.reserve(count);
+    while (chunks_.size() * kPerChunk < count) chunks_.emplace_back().reserve(kPerChunk);
+  }
+  // Where the chunks lie, each (start, bytes), records or not yet: for a load to fault their pages in ahead.
+  std::vector<std::pair<void*, size_t>> ChunkMemory() {
+    std::vector<std::pair<void*, size_t>> regions;
+    for (auto& chunk : chunks_) regions.emplace_back(chunk.data(), chunk.capacity() * sizeof(Record));
+    return regions;
+  }
   // The bytes the chunks and the table hold (not what records allocate themselves).
   size_t MemoryBytes() const {
     return chunks_.size() * kPerChunk * sizeof(Record) + slots_.capacity() * (sizeof(Slot) + 1);
@@ -73,6 +78,14 @@ class ChunkedTable {
 
  private:
   static constexpr size_t kPerChunk = (2u << 20) / sizeof(Record);  // one huge page: at most one unused
+  // Places the record of `key` after the others (in a chunk Reserve allocated, or a new one; a chunk is
+  // reserved whole, so it never moves) and returns its slot; the table is left to the caller.
+  Slot AddRecord(uint64_t key) {
+    const size_t chunk = size_ / kPerChunk;
+    if (chunk == chunks_.size()) chunks_.emplace_back().reserve(kPerChunk);
+    chunks_[chunk].emplace_back(key);
+    return static_cast<Slot>(size_++);
+  }
   struct Key {
     uint64_t value;
   };
@@ -153,7 +166,7 @@ class StringTable {
   uint32_t Copy(absl::string_view text) {
     const size_t needed = sizeof(uint16_t) + text.size();
     if (chunks_.empty() || used_ + needed > kChunkBytes) {
-      chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunkBytes));  // not zeroed: written before read
       used_ = 0;
     }
     char* at = chunks_.back().get() + used_;
