@@ -98,7 +98,9 @@ class ChunkedTable {
   struct Equal {
     using is_transparent = void;
     const ChunkedTable* table;
-    bool operator()(Slot a, Slot b) const { return a == b; }
+    // By key, not by number: Append's insert of a new slot must find the slot of the same key (it did not,
+    // so a key added twice was taken twice, until compact_tables_test).
+    bool operator()(Slot a, Slot b) const { return table->At(a).key() == table->At(b).key(); }
     bool operator()(Slot a, Key b) const { return table->At(a).key() == b.value; }
     bool operator()(Key a, Slot b) const { return a.value == table->At(b).key(); }
   };
@@ -186,7 +188,7 @@ class StringTable {
   struct Equal {
     using is_transparent = void;
     const StringTable* table;
-    bool operator()(const Entry& a, const Entry& b) const { return a.text == b.text; }
+    bool operator()(const Entry& a, const Entry& b) const { return table->Text(a.text) == table->Text(b.text); }
     bool operator()(const Entry& a, absl::string_view b) const { return table->Text(a.text) == b; }
     bool operator()(absl::string_view a, const Entry& b) const { return a == table->Text(b.text); }
   };
