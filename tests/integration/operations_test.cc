@@ -336,6 +336,7 @@ class TlsTest : public ::testing::Test {
     return dir;
   }
 
+  // Call it through ASSERT_NO_FATAL_FAILURE: a start that fails ends the test there.
   void Start(std::vector<std::string> tls_args, const std::string& stderr_file = "") {
     RunResult created = RunHabilisd({"--data-dir", dir_.Sub("data"), "--create-operator-key", "t"});
     ASSERT_EQ(created.exit_code, 0);
@@ -377,7 +378,7 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, WithACertificateTheServerSpeaksTlsOnly) {
   const std::string log = dir_.Sub("stderr.log");
-  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key"}, log);
+  ASSERT_NO_FATAL_FAILURE(Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key"}, log));
   grpc::Status tls = Health(Tls(certs_, false));
   EXPECT_TRUE(tls.ok()) << tls.error_message();
   EXPECT_EQ(Health(grpc::InsecureChannelCredentials()).error_code(), grpc::StatusCode::UNAVAILABLE)
@@ -394,8 +395,8 @@ TEST_F(TlsTest, WithACertificateTheServerSpeaksTlsOnly) {
 }
 
 TEST_F(TlsTest, MutualTlsRefusesAClientWithoutACertificateOfTheCa) {
-  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-client-ca",
-         certs_ + "/ca.pem"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key",
+                                 "--tls-client-ca", certs_ + "/ca.pem"}));
   grpc::Status with = Health(Tls(certs_, true));
   EXPECT_TRUE(with.ok()) << with.error_message();
   EXPECT_EQ(Health(Tls(certs_, false)).error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -411,8 +412,9 @@ TEST_F(TlsTest, MutualTlsRefusesAClientWithoutACertificateOfTheCa) {
 // A client application may authenticate by its certificate (--tls-client-applications), with no API key.
 TEST_F(TlsTest, AMappedClientCertificateIsItsApplicationWithoutAKey) {
   WriteFile(dir_.Sub("applications"), "# certificate CN, application\nhabilis-client portail\n");
-  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-client-ca",
-         certs_ + "/ca.pem", "--tls-client-applications", dir_.Sub("applications")});
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-client-ca",
+             certs_ + "/ca.pem", "--tls-client-applications", dir_.Sub("applications")}));
   auto get_application = [&](const std::string& name, const std::string& bearer = "") {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
@@ -434,7 +436,8 @@ TEST_F(TlsTest, AMappedClientCertificateIsItsApplicationWithoutAKey) {
 
 // The HTTP/JSON port speaks HTTPS with the gRPC port's certificate, offering HTTP/2 by ALPN.
 TEST_F(TlsTest, TheHttpJsonPortSpeaksHttpsWithTheSameCertificateAndHttp2ByAlpn) {
-  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--http-listen", "127.0.0.1:0"});
+  ASSERT_NO_FATAL_FAILURE(Start(
+      {"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--http-listen", "127.0.0.1:0"}));
   const std::string base = HttpBaseOf(process_->banner());
   ASSERT_EQ(base.rfind("https://127.0.0.1:", 0), 0u) << process_->banner();
   // The certificate names localhost: curl resolves it to the port's address.
@@ -460,8 +463,8 @@ TEST_F(TlsTest, TheHttpJsonPortSpeaksHttpsWithTheSameCertificateAndHttp2ByAlpn) 
 }
 
 TEST_F(TlsTest, MutualTlsHoldsOnTheHttpJsonPortToo) {
-  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-client-ca",
-         certs_ + "/ca.pem", "--http-listen", "127.0.0.1:0"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key",
+                                 "--tls-client-ca", certs_ + "/ca.pem", "--http-listen", "127.0.0.1:0"}));
   const std::string base = HttpBaseOf(process_->banner());
   const std::string port = base.substr(base.rfind(':') + 1);
   const std::string url = "https://localhost:" + port + "/habilis.v1.StructureService/GetStructure";
@@ -485,8 +488,8 @@ TEST(TlsSettingsTest, ClientApplicationsNeedMutualTls) {
 }
 
 TEST_F(TlsTest, ARenewedCertificateIsTakenWithoutARestart) {
-  Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key", "--tls-refresh-seconds", "1",
-         "--http-listen", "127.0.0.1:0"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--tls-cert", certs_ + "/server.pem", "--tls-key", certs_ + "/server.key",
+                                 "--tls-refresh-seconds", "1", "--http-listen", "127.0.0.1:0"}));
   ASSERT_TRUE(Health(Tls(certs_, false)).ok());
   const std::string base = HttpBaseOf(process_->banner());
   const std::string http_port = base.substr(base.rfind(':') + 1);
