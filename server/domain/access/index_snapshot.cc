@@ -274,8 +274,9 @@ absl::Status AccessIndex::Restore(const std::string& file, int fd, uint64_t file
   RETURN_IF_ERROR(DecodeHeader(d));  // another version, store or format is said as such, not as damage
   if (!located) return Damaged("where its logins begin");
 
-  // Three parts at once on two cores: the checksum, the logins, the rest. A damaged file is then only decoded
-  // in vain: the decoding checks every count and id it reads, so it cannot go astray.
+  // The checksum, the logins and the rest at once, on two cores (and DecodeAccounts has the account chunks
+  // faulted in on a fourth thread). A damaged file is then only decoded in vain: the decoding checks every
+  // count and id it reads, so it cannot go astray.
   bool checksum_matches = false;
   std::thread verifier([&] { checksum_matches = ChecksumMatches(file, file_bytes - sizeof(uint32_t)); });
   absl::Status logins;
