@@ -214,17 +214,17 @@ class AccessIndex final : public store::CommitObserver {
  private:
   explicit AccessIndex(store::Store& store) : store_(store) {}
   // The snapshot's encoding (index_snapshot.cc): the tables in id order, so that ids and slots survive.
-  // WriteSnapshot is false when a write to `fd` failed; Restore reads the snapshot `file`, open as `fd` and
-  // `file_bytes` long, into this empty index.
+  // WriteSnapshot is false when a write to `fd` failed; Restore reads the snapshot open as `fd`, `file_bytes`
+  // long, into this empty index.
   bool WriteSnapshot(int fd) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::Status Restore(const std::string& file, int fd, uint64_t file_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Restore(int fd, uint64_t file_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Its parts: the header (store, format, revision); applications, profiles, structures and subscriptions; the
-  // accounts; one profile; one account. DecodeLogins reads the logins from `begin` to `end` of `file` with a
-  // descriptor of its own (on another thread), and sets `highest_slot` to the highest account slot they name.
+  // accounts; one profile; one account. DecodeLogins reads the logins from `begin` to `end` of `fd` (on another
+  // thread), and sets `highest_slot` to the highest account slot they name.
   absl::Status DecodeHeader(SnapshotDecoder& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DecodeCatalog(SnapshotDecoder& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DecodeAccounts(SnapshotDecoder& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status DecodeLogins(const std::string& file, uint64_t begin, uint64_t end, uint32_t& highest_slot)
+  absl::Status DecodeLogins(int fd, uint64_t begin, uint64_t end, uint32_t& highest_slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DecodeProfile(SnapshotDecoder& d, ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DecodeAccount(SnapshotDecoder& d, uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -90,34 +90,34 @@ class Encoder {
   bool ok_ = true;
 };
 
-// Reads exactly `size` bytes at `at`; false at an error or the file's end.
-bool ReadFully(int fd, char* at, size_t size) {
+// Reads exactly `size` bytes from `offset` of `fd` into `at`; false at an error or the file's end. pread: the
+// threads of a restore share one descriptor, each at its own offset.
+bool ReadFully(int fd, uint64_t offset, char* at, size_t size) {
   while (size > 0) {
-    const ssize_t n = ::read(fd, at, size);
+    const ssize_t n = ::pread(fd, at, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     at += n;
+    offset += static_cast<uint64_t>(n);
     size -= static_cast<size_t>(n);
   }
   return true;
 }
 
 // Whether the file's `data_bytes` are followed by their CRC-32.
-bool ChecksumMatches(const std::string& file, uint64_t data_bytes) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+bool ChecksumMatches(int fd, uint64_t data_bytes) {
   std::vector<char> piece(4 << 20);
   uLong crc = crc32_z(0, nullptr, 0);
+  uint64_t offset = 0;
   bool ok = true;
-  for (uint64_t left = data_bytes; ok && left > 0;) {
-    const size_t size = static_cast<size_t>(std::min<uint64_t>(left, piece.size()));
-    ok = ReadFully(fd, piece.data(), size);
+  while (ok && offset < data_bytes) {
+    const size_t size = static_cast<size_t>(std::min<uint64_t>(data_bytes - offset, piece.size()));
+    ok = ReadFully(fd, offset, piece.data(), size);
     crc = crc32_z(crc, reinterpret_cast<const Bytef*>(piece.data()), size);
-    left -= size;
+    offset += size;
   }
   uint32_t stored = 0;
-  ok = ok && ReadFully(fd, reinterpret_cast<char*>(&stored), sizeof(stored));
-  ::close(fd);
+  ok = ok && ReadFully(fd, data_bytes, reinterpret_cast<char*>(&stored), sizeof(stored));
   return ok && stored == static_cast<uint32_t>(crc);
 }
 
@@ -157,11 +157,12 @@ absl::Status Publish(int fd, const std::string& temporary, const std::string& fi
 
 }  // namespace
 
-// Reads the snapshot file through a buffer of 4 MiB: the index is never copied whole. `data_bytes` is where
-// the data ends (the checksum after it is not read here).
+// Reads the bytes of the snapshot file from `begin` to `end` through a buffer of 4 MiB: the index is never
+// copied whole.
 class SnapshotDecoder {
  public:
-  SnapshotDecoder(int fd, uint64_t data_bytes) : fd_(fd), left_(data_bytes), buffer_(kBufferBytes) {
+  SnapshotDecoder(int fd, uint64_t begin, uint64_t end)
+      : fd_(fd), offset_(begin), left_(end - begin), buffer_(kBufferBytes) {
     at_ = end_ = buffer_.data();
   }
   template <typename T>
@@ -193,7 +194,8 @@ class SnapshotDecoder {
     if (bytes > Remaining() || bytes > kBufferBytes) return false;  // no field is that long: a damaged file
     std::memmove(buffer_.data(), at_, buffered);
     const size_t wanted = static_cast<size_t>(std::min<uint64_t>(kBufferBytes - buffered, left_));
-    if (!ReadFully(fd_, buffer_.data() + buffered, wanted)) return false;
+    if (!ReadFully(fd_, offset_, buffer_.data() + buffered, wanted)) return false;
+    offset_ += wanted;
     left_ -= wanted;
     at_ = buffer_.data();
     end_ = at_ + buffered + wanted;
@@ -201,6 +203,7 @@ class SnapshotDecoder {
   }
 
   const int fd_;
+  uint64_t offset_;  // of the next byte to read into the buffer
   uint64_t left_;
   std::vector<char> buffer_;
   const char* at_ = nullptr;
@@ -263,14 +266,13 @@ bool AccessIndex::WriteSnapshot(int fd) const {
   return e.Finish();
 }
 
-absl::Status AccessIndex::Restore(const std::string& file, int fd, uint64_t file_bytes) {
+absl::Status AccessIndex::Restore(int fd, uint64_t file_bytes) {
   if (file_bytes < kTrailerBytes) return Damaged("it is too short");
   const uint64_t logins_end = file_bytes - kTrailerBytes;
   uint64_t logins_at = 0;
-  const bool located = ::pread(fd, &logins_at, sizeof(logins_at), static_cast<off_t>(logins_end)) ==
-                           static_cast<ssize_t>(sizeof(logins_at)) &&
-                       logins_at <= logins_end;
-  SnapshotDecoder d(fd, located ? logins_at : logins_end);
+  const bool located =
+      ReadFully(fd, logins_end, reinterpret_cast<char*>(&logins_at), sizeof(logins_at)) && logins_at <= logins_end;
+  SnapshotDecoder d(fd, 0, located ? logins_at : logins_end);
   RETURN_IF_ERROR(DecodeHeader(d));  // another version, store or format is said as such, not as damage
   if (!located) return Damaged("where its logins begin");
 
@@ -278,12 +280,12 @@ absl::Status AccessIndex::Restore(const std::string& file, int fd, uint64_t file
   // faulted in on a fourth thread). A damaged file is then only decoded in vain: the decoding checks every
   // count and id it reads, so it cannot go astray.
   bool checksum_matches = false;
-  std::thread verifier([&] { checksum_matches = ChecksumMatches(file, file_bytes - sizeof(uint32_t)); });
+  std::thread verifier([&] { checksum_matches = ChecksumMatches(fd, file_bytes - sizeof(uint32_t)); });
   absl::Status logins;
   uint32_t highest_slot = 0;
   // This thread holds mu_ for both, and touches no login until the join.
   std::thread login_reader(
-      [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { logins = DecodeLogins(file, logins_at, logins_end, highest_slot); });
+      [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { logins = DecodeLogins(fd, logins_at, logins_end, highest_slot); });
   absl::Status rest = DecodeCatalog(d);
   if (rest.ok()) rest = DecodeAccounts(d);
   login_reader.join();
@@ -325,13 +327,8 @@ absl::Status AccessIndex::DecodeAccounts(SnapshotDecoder& d) {
   return absl::OkStatus();
 }
 
-absl::Status AccessIndex::DecodeLogins(const std::string& file, uint64_t begin, uint64_t end, uint32_t& highest_slot) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::lseek(fd, static_cast<off_t>(begin), SEEK_SET) != static_cast<off_t>(begin)) {
-    if (fd >= 0) ::close(fd);
-    return Damaged(absl::StrCat("its logins cannot be read: ", std::strerror(errno)));
-  }
-  SnapshotDecoder d(fd, end - begin);
+absl::Status AccessIndex::DecodeLogins(int fd, uint64_t begin, uint64_t end, uint32_t& highest_slot) {
+  SnapshotDecoder d(fd, begin, end);
   absl::Status decoded = absl::OkStatus();
   uint32_t count = 0;
   if (!d.Count(count, 8)) decoded = Damaged("logins");
@@ -343,7 +340,6 @@ absl::Status AccessIndex::DecodeLogins(const std::string& file, uint64_t begin, 
     highest_slot = std::max(highest_slot, slot);
   }
   if (decoded.ok() && !d.done()) decoded = Damaged("bytes after its logins");
-  ::close(fd);
   return decoded;
 }
 
@@ -460,7 +456,7 @@ absl::StatusOr<std::unique_ptr<AccessIndex>> AccessIndex::AttachFrom(store::Stor
       restored = Damaged(absl::StrCat("it cannot be read: ", std::strerror(errno)));
     } else {
       absl::MutexLock lock(&index->mu_);
-      restored = index->Restore(snapshot_file, fd, static_cast<uint64_t>(about.st_size));
+      restored = index->Restore(fd, static_cast<uint64_t>(about.st_size));
     }
     if (fd >= 0) ::close(fd);
     store::Revision revision = 0;
