@@ -79,5 +79,42 @@ TEST(StringTableTest, TextsAreKeptOnceAndATextAddedTwiceIsRefused) {
   EXPECT_EQ(table.size(), 2999u);
 }
 
+TEST(ChunkedTableTest, ItsTableTakesUnderTenBytesAnEntryOnceReserved) {
+  Table table;
+  table.Reserve(kAcrossChunks);
+  const size_t chunks = table.MemoryBytes();
+  FillAndCheck(table);
+  // FillAndCheck adds one record past the reservation: the table does not double for it.
+  EXPECT_LE(table.MemoryBytes() - chunks, 10 * kAcrossChunks);
+  for (uint64_t key = 1; key < 2000; key += 2) EXPECT_EQ(table.Find(key * 7919 + 1), nullptr) << "absent keys";
+}
+
+TEST(PairBitsTest, PairsComeAndGoAndSurviveAWiderRow) {
+  PairBits bits;
+  EXPECT_FALSE(bits.Contains(0, 0));
+  EXPECT_FALSE(bits.Contains(1000, 1000)) << "beyond the table is outside the set";
+  bits.Set(5, 3, false);  // removing what is not there changes nothing
+  EXPECT_EQ(bits.size(), 0u);
+  EXPECT_EQ(bits.MemoryBytes(), 0u);
+  bits.Set(0, 0, true);
+  bits.Set(7, 63, true);
+  bits.Set(7, 63, true);  // twice: once in the set
+  bits.Set(2, 5, true);
+  EXPECT_EQ(bits.size(), 3u);
+  bits.Set(3, 130, true);  // rows widen to three words; the bits set so far stay
+  EXPECT_TRUE(bits.Contains(0, 0));
+  EXPECT_TRUE(bits.Contains(7, 63));
+  EXPECT_TRUE(bits.Contains(2, 5));
+  EXPECT_TRUE(bits.Contains(3, 130));
+  EXPECT_FALSE(bits.Contains(3, 2)) << "column 130 of row 3 is not column 2 of row 3 + 2";
+  EXPECT_FALSE(bits.Contains(7, 62));
+  bits.Set(7, 63, false);
+  EXPECT_FALSE(bits.Contains(7, 63));
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  bits.ForEach([&](uint32_t row, uint32_t column) { pairs.emplace_back(row, column); });
+  EXPECT_EQ(pairs, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 0}, {2, 5}, {3, 130}}));
+  EXPECT_EQ(bits.size(), 3u);
+}
+
 }  // namespace
 }  // namespace habilis::domain

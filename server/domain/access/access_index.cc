@@ -30,10 +30,6 @@ int64_t MicrosOrNone(bool present, const google::protobuf::Timestamp& timestamp)
   return present ? absl::ToUnixMicros(FromTimestamp(timestamp)) : AccessIndex::kNoTime;
 }
 
-uint64_t SubscriptionSlot(AccessIndex::SiretId siret, AccessIndex::ApplicationId application) {
-  return static_cast<uint64_t>(siret) << 32 | application;
-}
-
 // The value of a 16-hex-digit account id; nullopt for anything else.
 std::optional<uint64_t> AccountNumber(absl::string_view account_id) {
   if (account_id.size() != 16) return std::nullopt;
@@ -273,12 +269,7 @@ absl::Status AccessIndex::ApplyHabilitation(const std::vector<std::string>& part
 absl::Status AccessIndex::ApplySubscription(const std::vector<std::string>& parts,
                                             std::optional<absl::string_view> value) {
   if (parts.size() != 2) return Undecodable("subscription key");
-  const uint64_t slot = SubscriptionSlot(SiretFor(parts[0]), ApplicationFor(parts[1]));
-  if (!value) {
-    subscriptions_.erase(slot);
-  } else {
-    subscriptions_.insert(slot);
-  }
+  subscriptions_.Set(SiretFor(parts[0]), ApplicationFor(parts[1]), value.has_value());
   return absl::OkStatus();
 }
 
@@ -340,7 +331,7 @@ size_t AccessIndex::MemoryBytes() const {
   constexpr size_t kSpill = sizeof(Account::Spill) + 64;
   size_t bytes = accounts_.MemoryBytes() + logins_.MemoryBytes() + spilled_accounts_ * kSpill;
   bytes += sirets_.capacity() * sizeof(uint32_t) + siret_ids_.MemoryBytes();
-  bytes += subscriptions_.capacity() * (sizeof(uint64_t) + 1);
+  bytes += subscriptions_.MemoryBytes();
   for (const Profile& profile : profiles_) bytes += sizeof(profile) + profile.permissions.size() * 40;
   return bytes;
 }
@@ -362,10 +353,9 @@ std::string AccessIndex::Describe() const {
                                  profile.retired ? " retired" : "", " permits ",
                                  absl::StrJoin(profile.permissions, ",")));
   }
-  for (uint64_t subscription : subscriptions_) {
-    lines.push_back(absl::StrCat("subscription ", siret(static_cast<SiretId>(subscription >> 32)), " to ",
-                                 applications[static_cast<ApplicationId>(subscription)]));
-  }
+  subscriptions_.ForEach([&](SiretId structure, ApplicationId application) {
+    lines.push_back(absl::StrCat("subscription ", siret(structure), " to ", applications[application]));
+  });
   for (uint32_t slot = 0; slot < accounts_.size(); ++slot) {
     const Account& account = accounts_.At(slot);
     if (!account.exists && account.memberships().empty() && account.grants().empty()) continue;
@@ -435,7 +425,7 @@ absl::string_view AccessIndex::View::Siret(SiretId id) const { return index_.sir
 const AccessIndex::Profile& AccessIndex::View::ProfileOf(ProfileId id) const { return index_.profiles_[id]; }
 
 bool AccessIndex::View::Subscribed(SiretId siret, ApplicationId application) const {
-  return index_.subscriptions_.contains(SubscriptionSlot(siret, application));
+  return index_.subscriptions_.Contains(siret, application);
 }
 
 }  // namespace habilis::domain

@@ -25,7 +25,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -262,10 +261,7 @@ class AccessIndex final : public store::CommitObserver {
   absl::flat_hash_map<std::string, ApplicationId> application_ids_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ProfileId> profile_ids_ ABSL_GUARDED_BY(mu_);
   std::vector<Profile> profiles_ ABSL_GUARDED_BY(mu_);
-  // siret << 32 | application
-  absl::flat_hash_set<uint64_t, absl::container_internal::hash_default_hash<uint64_t>,
-                      absl::container_internal::hash_default_eq<uint64_t>, HugePageAllocator<uint64_t>>
-      subscriptions_ ABSL_GUARDED_BY(mu_);
+  PairBits subscriptions_ ABSL_GUARDED_BY(mu_);  // (SiretId, ApplicationId)
 };
 
 }  // namespace habilis::domain

@@ -236,7 +236,9 @@ bool AccessIndex::WriteSnapshot(int fd) const {
   for (uint32_t ref : sirets_) e.Text(siret_ids_.TextAt(ref));
 
   e.Fixed(static_cast<uint32_t>(subscriptions_.size()));
-  for (uint64_t subscription : subscriptions_) e.Fixed(subscription);
+  subscriptions_.ForEach([&](SiretId siret, ApplicationId application) {
+    e.Fixed(static_cast<uint64_t>(siret) << 32 | application);  // as format 2 has it
+  });
 
   e.Fixed(static_cast<uint32_t>(accounts_.size()));
   for (uint32_t slot = 0; slot < accounts_.size(); ++slot) {
@@ -358,11 +360,15 @@ absl::Status AccessIndex::DecodeCatalog(SnapshotDecoder& d) {
     if (!d.Text(siret) || SiretFor(siret) != id) return Damaged("a structure");
   }
   if (!d.Count(count, 8)) return Damaged("subscriptions");
-  subscriptions_.reserve(count);
+  subscriptions_.Reserve(sirets_.size());
   for (uint32_t i = 0; i < count; ++i) {
     uint64_t subscription = 0;
     if (!d.Fixed(subscription)) return Damaged("a subscription");
-    subscriptions_.insert(subscription);
+    const auto siret = static_cast<SiretId>(subscription >> 32);
+    const auto application = static_cast<ApplicationId>(subscription);
+    // Ids the catalog gave: a bit table sized by anything else would be as large as the number says.
+    if (siret >= sirets_.size() || application >= application_ids_.size()) return Damaged("a subscription");
+    subscriptions_.Set(siret, application, true);
   }
   return absl::OkStatus();
 }
