@@ -54,28 +54,34 @@ absl::StatusOr<std::vector<Ending>> EndingBefore(store::Store& store, absl::Time
 }
 
 // What the e-mails say: the holder, the profile and application by display name, the structure, the date.
-std::map<std::string, std::string> NoticeParams(store::Reader& reader, const Ending& ending,
-                                                const v1::Habilitation& habilitation, const v1::Account& holder) {
+absl::StatusOr<std::map<std::string, std::string>> NoticeParams(store::Reader& reader, const Ending& ending,
+                                                                const v1::Habilitation& habilitation,
+                                                                const v1::Account& holder) {
   v1::Application application;
   v1::Profile profile;
   std::optional<ProfileNameParts> parts = ParseProfileName(habilitation.profile());
   if (parts) {
-    LoadRecord(reader, store::ApplicationKey(parts->application_id), application, "", "").IgnoreError();
-    LoadRecord(reader, store::ProfileKey(parts->application_id, parts->profile_id), profile, "", "").IgnoreError();
+    // Gone, they are named by their ids; a failed read is an error.
+    absl::Status loaded = LoadRecord(reader, store::ApplicationKey(parts->application_id), application, "", "");
+    if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
+    loaded = LoadRecord(reader, store::ProfileKey(parts->application_id, parts->profile_id), profile, "", "");
+    if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
   }
-  return {{"structure", StructureDisplayName(reader, ending.siret)},
-          {"application", application.display_name().empty() ? ending.application_id : application.display_name()},
-          {"profile", profile.display_name().empty() ? habilitation.profile() : profile.display_name()},
-          {"login", holder.login_email()},
-          {"expires",
-           absl::FormatTime("%d/%m/%Y %H:%M UTC", FromTimestamp(habilitation.expire_time()), absl::UTCTimeZone())}};
+  ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(reader, ending.siret));
+  return std::map<std::string, std::string>{
+      {"structure", structure},
+      {"application", application.display_name().empty() ? ending.application_id : application.display_name()},
+      {"profile", profile.display_name().empty() ? habilitation.profile() : profile.display_name()},
+      {"login", holder.login_email()},
+      {"expires",
+       absl::FormatTime("%d/%m/%Y %H:%M UTC", FromTimestamp(habilitation.expire_time()), absl::UTCTimeZone())}};
 }
 
 // Tells the holder and the structure's active administrators that `habilitation` ends soon.
 absl::Status SendNotices(store::Transaction& txn, absl::Time now, const Ending& ending,
                          const v1::Habilitation& habilitation) {
   ASSIGN_OR_RETURN(internal::AccountRecord holder, LoadAccount(txn, ending.account_id));
-  const std::map<std::string, std::string> params = NoticeParams(txn, ending, habilitation, holder.account());
+  ASSIGN_OR_RETURN(const auto params, NoticeParams(txn, ending, habilitation, holder.account()));
   std::vector<std::string> to = {ending.account_id};
   const std::string admins = store::StructureAdminPrefix(ending.siret);
   RETURN_IF_ERROR(store::ScanPrefix(txn, admins, [&](absl::string_view key, absl::string_view) {

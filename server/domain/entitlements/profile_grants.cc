@@ -50,8 +50,10 @@ absl::Status NotifyGrant(store::Transaction& txn, absl::Time now, absl::string_v
   ASSIGN_OR_RETURN(internal::AccountRecord account, LoadAccount(txn, account_id));
   v1::Application application;  // the mail names it by its display name, its id when it cannot be read
   absl::Status loaded = LoadRecord(txn, store::ApplicationKey(application_id), application, "", "");
+  if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;  // a failed read is not an absent application
+  ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(txn, siret));
   return NotifyAccount(txn, now, account.account(), kind,
-                       {{"structure", StructureDisplayName(txn, siret)},
+                       {{"structure", structure},
                         {"application", loaded.ok() ? application.display_name() : std::string(application_id)},
                         {"profile", profiles}});
 }

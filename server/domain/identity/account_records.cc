@@ -329,9 +329,10 @@ absl::Status ActivateAccount(store::Transaction& txn, internal::AccountRecord& r
   link.set_kind(internal::LinkTokenRecord::ACTIVATION);
   link.set_subject(*id);
   ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.activation_ttl, link));
+  ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(txn, siret));
   return NotifyAccount(txn, now, account, mail::MailKind::kActivation,
                        {{"link", LinkUrl(policy.link_base_url, "activate", token)},
-                        {"structure", StructureDisplayName(txn, siret)},
+                        {"structure", structure},
                         {"expires", FormatDeadline(now + policy.activation_ttl)}});
 }
 
@@ -391,9 +392,11 @@ absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view 
   return txn.Delete(store::AccountKey(account_id));
 }
 
-std::string StructureDisplayName(store::Reader& reader, absl::string_view siret) {
+absl::StatusOr<std::string> StructureDisplayName(store::Reader& reader, absl::string_view siret) {
   v1::Structure structure;
-  if (!LoadRecord(reader, store::StructureKey(siret), structure, "", "").ok()) return std::string(siret);
+  absl::Status loaded = LoadRecord(reader, store::StructureKey(siret), structure, "", "");
+  if (absl::IsNotFound(loaded)) return std::string(siret);
+  RETURN_IF_ERROR(loaded);  // a failed read is not an absent structure (on PostgreSQL: a conflict to run again)
   return structure.display_name();
 }
 

@@ -108,8 +108,8 @@ void ClearLock(v1::Account& account);
 [[nodiscard]] absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view account_id,
                                                    const internal::AccountRecord& record);
 
-// The display name of a structure for e-mails, or its SIRET if it cannot be read.
-std::string StructureDisplayName(store::Reader& reader, absl::string_view siret);
+// The display name of a structure for e-mails, or its SIRET if the structure is gone; a failed read is an error.
+absl::StatusOr<std::string> StructureDisplayName(store::Reader& reader, absl::string_view siret);
 
 }  // namespace habilis::domain
 

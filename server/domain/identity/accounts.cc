@@ -615,9 +615,10 @@ absl::StatusOr<store::Revision> Accounts::Transfer(const authz::Principal& calle
           response.add_transferred_accounts(AccountName(*id));
           if (current->role() == v1::RESPONSABLE) {
             ASSIGN_OR_RETURN(AccountRecord record, LoadAccount(txn, *id));
-            RETURN_IF_ERROR(NotifyAccount(txn, now, record.account(), mail::MailKind::kTransfer,
-                                          {{"service", service_label.empty() ? "(racine)" : service_label},
-                                           {"structure", StructureDisplayName(txn, *siret)}}));
+            ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(txn, *siret));
+            RETURN_IF_ERROR(NotifyAccount(
+                txn, now, record.account(), mail::MailKind::kTransfer,
+                {{"service", service_label.empty() ? "(racine)" : service_label}, {"structure", structure}}));
           }
         }
         return absl::OkStatus();

@@ -65,9 +65,9 @@ absl::Status TellRequester(store::Transaction& txn, absl::Time now, const v1::De
   RETURN_IF_ERROR(account.status());
   if (account->account().state() != v1::Account::ACTIVE) return absl::OkStatus();
   const std::string siret = ParseStructureName(deletion.structure()).value_or("");
-  std::map<std::string, std::string> params = {{"login", deletion.login_email()},
-                                               {"structure", StructureDisplayName(txn, siret)},
-                                               {"comment", deletion.comment()}};
+  ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(txn, siret));
+  std::map<std::string, std::string> params = {
+      {"login", deletion.login_email()}, {"structure", structure}, {"comment", deletion.comment()}};
   const mail::MailKind kind = deletion.state() == v1::DeletionRequest::DONE ? mail::MailKind::kDeletionApproved
                                                                             : mail::MailKind::kDeletionRefused;
   return NotifyAccount(txn, now, account->account(), kind, std::move(params));

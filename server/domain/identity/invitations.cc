@@ -139,7 +139,7 @@ absl::Status NotifyAdministrators(store::Transaction& txn, absl::string_view sir
     administrators.push_back(store::LastComponent(k, prefix));
     return true;
   }));
-  const std::string structure = StructureDisplayName(txn, siret);
+  ASSIGN_OR_RETURN(const std::string structure, StructureDisplayName(txn, siret));
   for (const std::string& admin_id : administrators) {
     ASSIGN_OR_RETURN(AccountRecord admin, LoadAccount(txn, admin_id));
     if (admin.account().state() != v1::Account::ACTIVE) continue;
@@ -273,7 +273,7 @@ absl::StatusOr<store::Revision> Invitations::Send(const authz::Principal& caller
                                         SubscribedApplicationName(txn, *siret, *application));
                        RETURN_IF_ERROR(ServiceMustExist(txn, *siret, service_id));
                        absl::Time now = clock_.Now();
-                       const std::string structure = StructureDisplayName(txn, *siret);
+                       ASSIGN_OR_RETURN(const std::string structure, StructureDisplayName(txn, *siret));
                        for (const std::string& email : emails) {
                          const std::string id = RandomHex(8);
                          InvitationRecord record;
@@ -362,7 +362,7 @@ absl::Status Invitations::GetByLink(const v1::GetInvitationByLinkRequest& reques
         invitation.clear_inviter();
         ShowExpiry(invitation, clock_.Now());
         response.set_structure(StructureName(name->siret));
-        response.set_structure_display_name(StructureDisplayName(reader, name->siret));
+        ASSIGN_OR_RETURN(*response.mutable_structure_display_name(), StructureDisplayName(reader, name->siret));
         return absl::OkStatus();
       })
       .status();
@@ -392,7 +392,7 @@ absl::StatusOr<store::Revision> Invitations::Resend(const authz::Principal& call
       [&](store::Transaction& txn) -> absl::Status {
         response.clear_invitations();
         const absl::Time now = clock_.Now();
-        const std::string structure = StructureDisplayName(txn, *siret);
+        ASSIGN_OR_RETURN(const std::string structure, StructureDisplayName(txn, *siret));
         for (size_t i = 0; i < ids.size(); ++i) {
           const std::string key = store::InvitationKey(*siret, ids[i]);
           InvitationRecord record;
@@ -450,7 +450,7 @@ absl::StatusOr<store::Revision> Invitations::Decide(const authz::Principal& call
                      [&](store::Transaction& txn) -> absl::Status {
                        RETURN_IF_ERROR(TouchGuard(txn, store::StructureGuardKey(*siret)));
                        const absl::Time now = clock_.Now();
-                       const std::string structure = StructureDisplayName(txn, *siret);
+                       ASSIGN_OR_RETURN(const std::string structure, StructureDisplayName(txn, *siret));
                        for (const v1::InvitationDecision& d : request.decisions()) {
                          ASSIGN_OR_RETURN(*response.add_invitations(),
                                           DecideOne(txn, caller, *siret, d, structure, now, policy_));

@@ -154,10 +154,11 @@ absl::Status OfferJoin(store::Transaction& txn, const AccountRecord& joining, ab
   link.set_subject(ParseAccountName(joining.account().name()).value_or(""));
   ASSIGN_OR_RETURN(std::string token, IssueLinkToken(txn, now, policy.activation_ttl, link));
   const v1::Account& person = existing->account();
+  ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(txn, siret));
   return NotifyAccount(txn, now, person, mail::MailKind::kJoinStructure,
                        {{"name", absl::StrCat(person.given_name(), " ", person.family_name())},
                         {"login", person.login_email()},
-                        {"structure", StructureDisplayName(txn, siret)},
+                        {"structure", structure},
                         {"link", LinkUrl(policy.link_base_url, "join", token)},
                         {"expires", FormatDeadline(now + policy.activation_ttl)}});
 }
