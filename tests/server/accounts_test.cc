@@ -772,5 +772,30 @@ TEST_F(AccountsTest, DEL_REQUEST_waitsForAnOperatorWhenTheAccountHasOtherStructu
   EXPECT_EQ(ErrorReason(deletions_->Decide(operator_, approve, decided).status()), "DELETION_REQUEST_DECIDED");
 }
 
+// A reader whose every Get answers `answer`: a store failure that the real stores only give under a race
+// (a serialization failure on PostgreSQL).
+class AnsweringReader final : public store::Reader {
+ public:
+  explicit AnsweringReader(absl::StatusOr<std::string> answer) : answer_(std::move(answer)) {}
+  absl::StatusOr<std::string> Get(absl::string_view) override { return answer_; }
+  absl::Status Scan(absl::string_view, absl::string_view, store::ScanVisitor) override { return absl::OkStatus(); }
+  absl::StatusOr<store::Revision> SnapshotRevision() override { return 1; }
+
+ private:
+  absl::StatusOr<std::string> answer_;
+};
+
+TEST(StructureDisplayNameTest, AGoneStructureIsNamedByItsSiretAndAFailedReadIsAnError) {
+  v1::Structure structure;
+  structure.set_display_name("Mairie de Brest");
+  AnsweringReader found(structure.SerializeAsString());
+  EXPECT_EQ(StructureDisplayName(found, "21290019600011").value_or(""), "Mairie de Brest");
+  AnsweringReader gone(absl::NotFoundError("no entry"));
+  EXPECT_EQ(StructureDisplayName(gone, "21290019600011").value_or(""), "21290019600011");
+  // A conflict met while reading must reach the transaction (it runs again), not turn into the SIRET.
+  AnsweringReader failed(store::ConflictError("could not serialize access"));
+  EXPECT_TRUE(store::IsConflict(StructureDisplayName(failed, "21290019600011").status()));
+}
+
 }  // namespace
 }  // namespace habilis::domain
