@@ -266,15 +266,6 @@ absl::Status Access::ListEntitlements(absl::string_view application_id, const v1
 
 namespace {
 
-// The display name of the record at `key`, "" if it is gone.
-absl::StatusOr<std::string> DisplayNameAt(store::Reader& reader, const std::string& key,
-                                          google::protobuf::Message& record) {
-  absl::Status loaded = LoadRecord(reader, key, record, "NOT_FOUND", "");
-  if (absl::IsNotFound(loaded)) return std::string();
-  RETURN_IF_ERROR(loaded);
-  return StringField(record, "display_name");
-}
-
 // Fills the display names of `application` from the store.
 absl::Status AddDisplayNames(store::Reader& reader, v1::AccountApplication& application) {
   std::optional<ProfileNameParts> profile = ParseProfileName(application.profile());

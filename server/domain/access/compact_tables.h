@@ -52,20 +52,12 @@ class ChunkedTable {
     return Probe(key, absl::Hash<uint64_t>()(key)).found;
   }
   // The record of `key`, added (Record(key)) if absent.
-  Slot FindOrAdd(uint64_t key) {
-    if (std::optional<Slot> slot = SlotOf(key)) return *slot;
-    return *Append(key);
-  }
-  // Adds the record of a `key` known to be new (a load that read each key once) and returns its slot: one
-  // probe of the table where FindOrAdd makes two. nullopt, and nothing added, if the key was there.
+  Slot FindOrAdd(uint64_t key) { return Add(key).first; }
+  // Adds the record of a `key` known to be new (a load that read each key once) and returns its slot;
+  // nullopt, and nothing added, if the key was there.
   std::optional<Slot> Append(uint64_t key) {
-    if (size_ + 1 > buckets_.size() * kGrowAtPerBucket) Rehash(std::max<size_t>(16, buckets_.size() * 2));
-    const size_t hash = absl::Hash<uint64_t>()(key);
-    const Probed probed = Probe(key, hash);
-    if (probed.found) return std::nullopt;
-    const Slot slot = AddRecord(key);
-    Place(buckets_[probed.end], hash, slot);
-    return slot;
+    const auto [slot, added] = Add(key);
+    return added ? std::optional<Slot>(slot) : std::nullopt;
   }
   Record& At(Slot slot) { return chunks_[slot / kPerChunk][slot % kPerChunk]; }
   const Record& At(Slot slot) const { return chunks_[slot / kPerChunk][slot % kPerChunk]; }
@@ -105,13 +97,24 @@ class ChunkedTable {
     size_t end = 0;  // not found: the bucket where the key's chain ends, which has room
   };
 
+  // The slot of `key` and whether it was added now: one probe, which ends where a new key goes.
+  std::pair<Slot, bool> Add(uint64_t key) {
+    if (size_ + 1 > buckets_.size() * kGrowAtPerBucket) Rehash(std::max<size_t>(16, buckets_.size() * 2));
+    const size_t hash = absl::Hash<uint64_t>()(key);
+    const Probed probed = Probe(key, hash);
+    if (probed.found) return {*probed.found, false};
+    const Slot slot = AddRecord(key);
+    Place(buckets_[probed.end], hash, slot);
+    return {slot, true};
+  }
+  size_t NextBucket(size_t b) const { return b + 1 == buckets_.size() ? 0 : b + 1; }
   size_t BucketOf(size_t hash) const {  // the high 32 bits, scaled to the bucket count (no modulo)
     return static_cast<size_t>((static_cast<uint64_t>(hash >> 32) * buckets_.size()) >> 32);
   }
   static uint8_t TagOf(size_t hash) { return static_cast<uint8_t>(hash); }
   Probed Probe(uint64_t key, size_t hash) const {
     const uint8_t tag = TagOf(hash);
-    for (size_t b = BucketOf(hash);; b = b + 1 == buckets_.size() ? 0 : b + 1) {
+    for (size_t b = BucketOf(hash);; b = NextBucket(b)) {
       const Bucket& bucket = buckets_[b];
       for (uint32_t matches = TagMatches(bucket, tag); matches != 0; matches &= matches - 1) {
         const Slot slot = bucket.slots[__builtin_ctz(matches)];
@@ -148,7 +151,7 @@ class ChunkedTable {
       for (uint32_t i = 0; i < bucket.count; ++i) {
         const size_t hash = absl::Hash<uint64_t>()(At(bucket.slots[i]).key());
         size_t b = BucketOf(hash);
-        while (buckets_[b].count == kPerBucket) b = b + 1 == buckets_.size() ? 0 : b + 1;
+        while (buckets_[b].count == kPerBucket) b = NextBucket(b);
         Place(buckets_[b], hash, bucket.slots[i]);
       }
     }

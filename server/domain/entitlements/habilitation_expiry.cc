@@ -57,21 +57,20 @@ absl::StatusOr<std::vector<Ending>> EndingBefore(store::Store& store, absl::Time
 absl::StatusOr<std::map<std::string, std::string>> NoticeParams(store::Reader& reader, const Ending& ending,
                                                                 const v1::Habilitation& habilitation,
                                                                 const v1::Account& holder) {
-  v1::Application application;
-  v1::Profile profile;
-  std::optional<ProfileNameParts> parts = ParseProfileName(habilitation.profile());
-  if (parts) {
-    // Gone, they are named by their ids; a failed read is an error.
-    absl::Status loaded = LoadRecord(reader, store::ApplicationKey(parts->application_id), application, "", "");
-    if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
-    loaded = LoadRecord(reader, store::ProfileKey(parts->application_id, parts->profile_id), profile, "", "");
-    if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;
+  std::string application_name, profile_name;  // gone or unnamed, they are named by their ids
+  if (std::optional<ProfileNameParts> parts = ParseProfileName(habilitation.profile())) {
+    v1::Application application;
+    v1::Profile profile;
+    ASSIGN_OR_RETURN(application_name,
+                     DisplayNameAt(reader, store::ApplicationKey(parts->application_id), application));
+    ASSIGN_OR_RETURN(profile_name,
+                     DisplayNameAt(reader, store::ProfileKey(parts->application_id, parts->profile_id), profile));
   }
   ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(reader, ending.siret));
   return std::map<std::string, std::string>{
       {"structure", structure},
-      {"application", application.display_name().empty() ? ending.application_id : application.display_name()},
-      {"profile", profile.display_name().empty() ? habilitation.profile() : profile.display_name()},
+      {"application", application_name.empty() ? ending.application_id : application_name},
+      {"profile", profile_name.empty() ? habilitation.profile() : profile_name},
       {"login", holder.login_email()},
       {"expires",
        absl::FormatTime("%d/%m/%Y %H:%M UTC", FromTimestamp(habilitation.expire_time()), absl::UTCTimeZone())}};

@@ -48,14 +48,12 @@ absl::Status ResponsableMayGive(store::Reader& reader, const authz::Principal& c
 absl::Status NotifyGrant(store::Transaction& txn, absl::Time now, absl::string_view account_id, absl::string_view siret,
                          mail::MailKind kind, absl::string_view application_id, const std::string& profiles) {
   ASSIGN_OR_RETURN(internal::AccountRecord account, LoadAccount(txn, account_id));
-  v1::Application application;  // the mail names it by its display name, its id when it cannot be read
-  absl::Status loaded = LoadRecord(txn, store::ApplicationKey(application_id), application, "", "");
-  if (!loaded.ok() && !absl::IsNotFound(loaded)) return loaded;  // a failed read is not an absent application
+  v1::Application application;  // the mail names it by its display name, by its id when it is gone
+  ASSIGN_OR_RETURN(std::string application_name,
+                   DisplayNameAt(txn, store::ApplicationKey(application_id), application, application_id));
   ASSIGN_OR_RETURN(std::string structure, StructureDisplayName(txn, siret));
   return NotifyAccount(txn, now, account.account(), kind,
-                       {{"structure", structure},
-                        {"application", loaded.ok() ? application.display_name() : std::string(application_id)},
-                        {"profile", profiles}});
+                       {{"structure", structure}, {"application", application_name}, {"profile", profiles}});
 }
 
 absl::StatusOr<bool> GrantFacts::Subscribed(store::Reader& reader, absl::string_view siret,

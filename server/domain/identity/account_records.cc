@@ -394,10 +394,7 @@ absl::Status DeleteAccountEverywhere(store::Transaction& txn, absl::string_view 
 
 absl::StatusOr<std::string> StructureDisplayName(store::Reader& reader, absl::string_view siret) {
   v1::Structure structure;
-  absl::Status loaded = LoadRecord(reader, store::StructureKey(siret), structure, "", "");
-  if (absl::IsNotFound(loaded)) return std::string(siret);
-  RETURN_IF_ERROR(loaded);  // a failed read is not an absent structure (on PostgreSQL: a conflict to run again)
-  return structure.display_name();
+  return DisplayNameAt(reader, store::StructureKey(siret), structure, siret);
 }
 
 }  // namespace habilis::domain

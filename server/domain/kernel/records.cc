@@ -30,6 +30,14 @@ absl::Status LoadRecord(store::Reader& reader, absl::string_view key, google::pr
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> DisplayNameAt(store::Reader& reader, absl::string_view key,
+                                          google::protobuf::Message& record, absl::string_view fallback) {
+  absl::Status loaded = LoadRecord(reader, key, record, "NOT_FOUND", "");
+  if (absl::IsNotFound(loaded)) return std::string(fallback);
+  if (!loaded.ok()) return loaded;
+  return StringField(record, "display_name");
+}
+
 absl::StatusOr<bool> Exists(store::Reader& reader, absl::string_view key) {
   absl::StatusOr<std::string> value = reader.Get(key);
   if (value.ok()) return true;

@@ -15,6 +15,11 @@ namespace habilis::domain {
 // Loads the record at `key` into `out`; NOT_FOUND (with `reason` and `message`) if absent.
 [[nodiscard]] absl::Status LoadRecord(store::Reader& reader, absl::string_view key, google::protobuf::Message& out,
                                       absl::string_view reason, absl::string_view message);
+// The `display_name` of the record at `key` (parsed as `record`'s type), or `fallback` if there is none. A
+// failed read is an error, not an absent record (on PostgreSQL it may be a conflict its transaction must see).
+[[nodiscard]] absl::StatusOr<std::string> DisplayNameAt(store::Reader& reader, absl::string_view key,
+                                                        google::protobuf::Message& record,
+                                                        absl::string_view fallback = "");
 // True if `key` holds a record.
 [[nodiscard]] absl::StatusOr<bool> Exists(store::Reader& reader, absl::string_view key);
 [[nodiscard]] absl::Status StoreRecord(store::Transaction& txn, absl::string_view key,
