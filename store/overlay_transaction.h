@@ -4,6 +4,9 @@
 // snapshot without writing it (the CSV import's check), where Store::Update's dry run would hold a store
 // transaction open for the whole file.
 //
+// Also the write buffer of the RocksDB backend's transactions (store/rocksdb), which commit its writes in key
+// order once the transaction is done.
+//
 // Thread-compatible: one thread at a time; several overlays may share one snapshot if the Reader allows it.
 #ifndef HABILIS_STORE_OVERLAY_TRANSACTION_H_
 #define HABILIS_STORE_OVERLAY_TRANSACTION_H_
@@ -37,9 +40,13 @@ class OverlayTransaction final : public Transaction {
   // stays flat over a large file).
   void Clear() { writes_.clear(); }
 
+  // The writes, each key once with its last value (nullopt: deleted), in key order.
+  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
+  const Writes& writes() const { return writes_; }
+
  private:
   Reader& snapshot_;
-  std::map<std::string, std::optional<std::string>, std::less<>> writes_;  // nullopt: deleted
+  Writes writes_;
 };
 
 }  // namespace habilis::store

@@ -92,8 +92,10 @@ using CommitVisitor = absl::FunctionRef<bool(Revision revision, absl::Span<const
 class CommitObserver {
  public:
   virtual ~CommitObserver() = default;
-  // Called once per commit after `revision` is durable, with the transaction's writes in the order they were
-  // made (log entries with their final keys). A commit of this process is applied before its Update returns;
+  // Called once per commit after `revision` is durable, with the transaction's writes (log entries with their
+  // final keys): every key it wrote, with its last value last, in an order of the backend's (RocksDB: each
+  // key once, in key order; PostgreSQL: as they were made), the same live and read back by ReadChanges.
+  // Observers apply each write on its own. A commit of this process is applied before its Update returns;
   // a commit of another process sharing the store, within the store's feed delay (Store::WaitObserved).
   // Calls are serialized, so this must be quick, must not call back into the store, and cannot fail.
   virtual void OnCommit(Revision revision, absl::Span<const Change> changes) = 0;

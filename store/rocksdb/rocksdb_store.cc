@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
@@ -16,6 +17,7 @@
 #include "store/encoding.h"
 #include "store/keyspace.h"
 #include "store/log.h"
+#include "store/overlay_transaction.h"
 #include "store/rocksdb/logged_commits.h"
 
 namespace habilis::store {
@@ -100,40 +102,60 @@ class SnapshotReader final : public Reader {
   rocksdb::ReadOptions options_;
 };
 
-class RocksTransaction final : public Transaction {
+// The snapshot a transaction reads, each key watched for conflicts and read from RocksDB once. GetForUpdate
+// without a value only watches the key; the value is read beside it, straight from the snapshot: the
+// transaction's own writes are in its overlay (RocksTransaction), never in RocksDB's indexed write batch,
+// whose skip list cost more than the reads themselves in a large transaction (an import's batch).
+class WatchedSnapshot final : public Reader {
  public:
-  RocksTransaction(rocksdb::DB* db, rocksdb::Transaction* txn) : db_(db), txn_(txn) {
+  WatchedSnapshot(rocksdb::DB* db, rocksdb::Transaction* txn) : db_(db), txn_(txn) {
     options_.snapshot = txn->GetSnapshot();
+  }
+
+  absl::StatusOr<std::string> Get(absl::string_view key) override {
+    auto known = read_.find(key);
+    if (known == read_.end()) {
+      const rocksdb::Slice slice(key.data(), key.size());
+      RETURN_IF_ROCKS_FAILS(txn_->GetForUpdate(options_, slice, nullptr), "watch");
+      std::string value;
+      rocksdb::Status s = db_->Get(options_, slice, &value);
+      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "get");
+      known =
+          read_.emplace(std::string(key), s.ok() ? std::optional<std::string>(std::move(value)) : std::nullopt).first;
+    }
+    if (!known->second) return absl::NotFoundError("no entry");
+    return *known->second;
+  }
+
+  // Unwatched, as Transaction's contract allows (guards watch ranges).
+  absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options_));
+    return ScanIterator(it.get(), begin, end, visit);
   }
 
   absl::StatusOr<Revision> SnapshotRevision() override { return RevisionAt(db_, options_); }
 
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
-    std::string value;
-    // GetForUpdate: an optimistic transaction only watches the keys read this way.
-    rocksdb::Status s = txn_->GetForUpdate(options_, rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return absl::NotFoundError("no entry");
-    if (!s.ok()) return FromRocks(s, "get");
-    return value;
-  }
+ private:
+  rocksdb::DB* db_;
+  rocksdb::Transaction* txn_;
+  rocksdb::ReadOptions options_;
+  // Every key read so far (nullopt: absent): a transaction often reads one key several times (an import's
+  // row reads a login to decide, then to audit it), and the snapshot does not change.
+  absl::flat_hash_map<std::string, std::optional<std::string>> read_;
+};
 
+class RocksTransaction final : public Transaction {
+ public:
+  RocksTransaction(rocksdb::DB* db, rocksdb::Transaction* txn) : txn_(txn), snapshot_(db, txn), overlay_(snapshot_) {}
+
+  absl::StatusOr<Revision> SnapshotRevision() override { return snapshot_.SnapshotRevision(); }
+  absl::StatusOr<std::string> Get(absl::string_view key) override { return overlay_.Get(key); }
   absl::Status Scan(absl::string_view begin, absl::string_view end, ScanVisitor visit) override {
-    std::unique_ptr<rocksdb::Iterator> it(txn_->GetIterator(options_));
-    return ScanIterator(it.get(), begin, end, visit);
+    return overlay_.Scan(begin, end, visit);
   }
 
-  absl::Status Put(absl::string_view key, absl::string_view value) override {
-    RETURN_IF_ROCKS_FAILS(txn_->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
-                          "put");
-    changes_.push_back(Change{std::string(key), std::string(value)});
-    return absl::OkStatus();
-  }
-
-  absl::Status Delete(absl::string_view key) override {
-    RETURN_IF_ROCKS_FAILS(txn_->Delete(rocksdb::Slice(key.data(), key.size())), "delete");
-    changes_.push_back(Change{std::string(key), std::nullopt});
-    return absl::OkStatus();
-  }
+  absl::Status Put(absl::string_view key, absl::string_view value) override { return overlay_.Put(key, value); }
+  absl::Status Delete(absl::string_view key) override { return overlay_.Delete(key); }
 
   absl::Status AppendToLog(absl::string_view log, absl::string_view value) override {
     log_entries_.push_back(Change{std::string(log), std::string(value)});
@@ -144,6 +166,19 @@ class RocksTransaction final : public Transaction {
     // Writers bump the guards of every range they touch, often the same one many times in one transaction
     // (an import's batch): the guard is written once.
     bumped_guards_.emplace(key);
+    return absl::OkStatus();
+  }
+
+  // Once the transaction is done, before the commit lock: hands its writes to RocksDB's batch, watched (a
+  // written key conflicts like a read one), unindexed (nothing reads the batch), each key once and in key
+  // order, so that the memtable inserts them each next to the one before. The observers get them in the
+  // same order, as a replay of the write-ahead log does (logged_commits.h).
+  absl::Status WriteOverlay() {
+    txn_->DisableIndexing();
+    for (const auto& [key, value] : overlay_.writes()) {
+      RETURN_IF_ROCKS_FAILS(value ? txn_->Put(key, *value) : txn_->Delete(key), "write");
+      changes_.push_back(Change{key, value});
+    }
     return absl::OkStatus();
   }
 
@@ -164,16 +199,16 @@ class RocksTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  // The writes made so far, in order, for the commit observers. Always kept: a transaction may begin
-  // before an observer is attached and commit after.
+  // The writes, for the commit observers, once WriteOverlay and WriteCommitEntries made them. Always kept:
+  // a transaction may begin before an observer is attached and commit after.
   const std::vector<Change>& changes() const { return changes_; }
   // The writes, handed over once the commit is published (the feed's history keeps them without a copy).
   std::vector<Change> TakeChanges() { return std::move(changes_); }
 
  private:
-  rocksdb::DB* db_;
   rocksdb::Transaction* txn_;
-  rocksdb::ReadOptions options_;
+  WatchedSnapshot snapshot_;
+  OverlayTransaction overlay_;  // the writes, until WriteOverlay
   std::vector<Change> changes_;
   std::vector<Change> log_entries_;  // key: the log's prefix
   absl::flat_hash_set<std::string> bumped_guards_;
@@ -340,6 +375,7 @@ absl::StatusOr<Revision> RocksDbStore::Update(absl::FunctionRef<absl::Status(Tra
     if (IsConflict(status)) continue;
     if (!status.ok()) return status;
     if (options.dry_run) return transaction.SnapshotRevision();
+    if (absl::Status written = transaction.WriteOverlay(); !written.ok()) return written;
 
     absl::MutexLock lock(&commit_mu_);
     Revision next = revision_ + 1;
