@@ -9,7 +9,7 @@ packages=(
   libabsl-dev librocksdb-dev libssl-dev libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libargon2-dev libcurl4-openssl-dev python3-aiosmtpd prometheus-cpp-dev libcivetweb-dev libh2o-evloop-dev
-  clang libclang-rt-14-dev clang-format clang-tidy libicu-dev
+  clang libclang-rt-14-dev clang-format clang-tidy libicu-dev libjemalloc-dev
   libreoffice-calc-nogui valgrind
   python3 openssl systemd binutils curl debootstrap util-linux iproute2
 )
