@@ -214,6 +214,29 @@ TYPED_TEST(StoreConformance, AConflictOnAReadKeyRunsTheTransactionAgain) {
   EXPECT_EQ(this->Get("counter").value(), "5+1");
 }
 
+// A key read again after another writer changed it reads what the transaction's snapshot held (RocksDB
+// remembers a read), and the transaction still runs again on the change.
+TYPED_TEST(StoreConformance, AKeyReadTwiceReadsTheSnapshotBothTimesAndTheChangeStillConflicts) {
+  ASSERT_TRUE(this->Put("counter", "0").ok());
+  int runs = 0;
+  std::vector<std::string> second_reads;
+  absl::StatusOr<Revision> result = this->store_->Update([&](Transaction& txn) -> absl::Status {
+    ++runs;
+    absl::StatusOr<std::string> first = txn.Get("counter");
+    if (!first.ok()) return first.status();
+    if (runs == 1) {
+      EXPECT_TRUE(this->Put("counter", "5").ok());  // another writer, between the two reads
+    }
+    absl::StatusOr<std::string> second = txn.Get("counter");
+    if (!second.ok()) return second.status();
+    second_reads.push_back(*second);
+    return txn.Put("counter", *second + "+1");
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(second_reads, (std::vector<std::string>{"0", "5"}));
+  EXPECT_EQ(this->Get("counter").value(), "5+1");
+}
 TYPED_TEST(StoreConformance, AWriterIntoAProtectedRangeMakesADecisionOnItRunAgain) {
   // The write skew a range guard prevents: "delete the parent if it has no child" against "attach a child to
   // the parent if it exists". Whichever way the backend protects the range, no child is left orphaned.
