@@ -113,18 +113,23 @@ class WatchedSnapshot final : public Reader {
   }
 
   absl::StatusOr<std::string> Get(absl::string_view key) override {
-    auto known = read_.find(key);
-    if (known == read_.end()) {
+    std::optional<std::string> value;
+    if (auto known = read_.find(key); known != read_.end()) {
+      value = known->second;
+    } else {
       const rocksdb::Slice slice(key.data(), key.size());
       RETURN_IF_ROCKS_FAILS(txn_->GetForUpdate(options_, slice, nullptr), "watch");
-      std::string value;
-      rocksdb::Status s = db_->Get(options_, slice, &value);
-      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "get");
-      known =
-          read_.emplace(std::string(key), s.ok() ? std::optional<std::string>(std::move(value)) : std::nullopt).first;
+      value.emplace();
+      rocksdb::Status s = db_->Get(options_, slice, &*value);
+      if (s.IsNotFound()) {
+        value.reset();
+      } else if (!s.ok()) {
+        return FromRocks(s, "get");
+      }
+      Remember(key, value);
     }
-    if (!known->second) return absl::NotFoundError("no entry");
-    return *known->second;
+    if (!value) return absl::NotFoundError("no entry");
+    return *std::move(value);
   }
 
   // Unwatched, as Transaction's contract allows (guards watch ranges).
@@ -139,9 +144,21 @@ class WatchedSnapshot final : public Reader {
   rocksdb::DB* db_;
   rocksdb::Transaction* txn_;
   rocksdb::ReadOptions options_;
-  // Every key read so far (nullopt: absent): a transaction often reads one key several times (an import's
-  // row reads a login to decide, then to audit it), and the snapshot does not change.
+  // Keeps what a key read: up to kRememberedBytes of keys and values, so that a transaction reading a great
+  // many keys holds no more than that. A key read again past the bound is read from the snapshot again,
+  // which gives the same value.
+  void Remember(absl::string_view key, const std::optional<std::string>& value) {
+    const size_t bytes = key.size() + (value ? value->size() : 0);
+    if (remembered_bytes_ + bytes > kRememberedBytes) return;
+    remembered_bytes_ += bytes;
+    read_.emplace(key, value);
+  }
+
+  static constexpr size_t kRememberedBytes = 16 << 20;
+  // Every key read so far (nullopt: absent), within the bound: a transaction often reads one key several
+  // times (an import's row reads a login to decide, then to audit it), and the snapshot does not change.
   absl::flat_hash_map<std::string, std::optional<std::string>> read_;
+  size_t remembered_bytes_ = 0;
 };
 
 class RocksTransaction final : public Transaction {
